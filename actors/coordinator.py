@@ -1,0 +1,156 @@
+"""The saga coordinator: drives every order's saga by messages.
+
+It never waits on a participant: it persists a transition, and once the
+storage actor says it is durable the command goes out; the answer comes back
+as a message. Unanswered commands are asked again under the same idempotency
+key by a timer, so a lost reply never applies anything twice.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pykka
+
+from actors import saga_logic
+from actors.domain import IdempotencyKey, OrderRecord, ParticipantReply, Service, now
+from actors.events import EventHub, OrderUpdate
+from actors.saga_logic import Command, Refused, Transition
+from actors.scheduler import Scheduler
+from storage.store import ORDER_PREFIX
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Timing of retries. Tests shorten them; the defaults suit a person watching."""
+
+    answer_timeout_s: float = 0.25
+    max_execute_tries: int = 4
+    backoff_base_s: float = 0.02
+    backoff_cap_s: float = 0.5
+
+    def backoff(self, tries: int) -> float:
+        return min(self.backoff_cap_s, self.backoff_base_s * 2 ** max(tries - 1, 0))
+
+
+class SagaCoordinator(pykka.ThreadingActor):
+    def __init__(self, storage: Any, participants: Mapping[Service, Any], hub: EventHub,
+                 scheduler: Scheduler, settings: EngineSettings, latency_s: Mapping[Service, float],
+                 records: list[OrderRecord], killed: threading.Event) -> None:
+        super().__init__()
+        self._storage = storage
+        self._participants = participants
+        self._hub = hub
+        self._scheduler = scheduler
+        self._settings = settings
+        self._latency_s = latency_s
+        self._records = {record.order.id: record for record in records}
+        # Per order: the command awaiting an answer and how many times it was sent.
+        self._tries: dict[str, tuple[IdempotencyKey, int]] = {}
+        # Set when the engine "kills" this coordinator: it then acts on nothing more.
+        self._killed = killed
+        self._self: Any = None
+
+    def on_start(self) -> None:
+        self._self = self.actor_ref.proxy()
+        at = now()
+        for record in list(self._records.values()):
+            transition = saga_logic.resume(record, at)
+            if transition is not None:
+                self._apply(record, transition)
+
+    # -- answers from participants and timers ---------------------------------
+    def on_reply(self, reply: ParticipantReply) -> None:
+        record = self._records.get(reply.key.order)
+        if record is None or self._killed.is_set():
+            return
+        transition = saga_logic.apply_reply(record, reply, now())
+        if transition is not None:
+            self._apply(record, transition)
+
+    def on_no_answer(self, key: IdempotencyKey, tries: int) -> None:
+        record = self._records.get(key.order)
+        if record is None or self._killed.is_set() or self._tries.get(key.order) != (key, tries):
+            return
+        waited_ms = round(self._timeout_s(key) * 1000)
+        transition = saga_logic.no_answer(record, key, tries, self._settings.max_execute_tries,
+                                          waited_ms, now())
+        if transition is not None:
+            self._apply(record, transition)
+
+    # -- operator requests ------------------------------------------------------
+    def retry(self, order_id: str) -> str:
+        transition = saga_logic.retry(self._record(order_id), now())
+        self._apply(self._records[order_id], transition)
+        attempt = transition.record.current_attempt
+        assert attempt is not None and transition.command is not None
+        return f"Order {order_id}: attempt {attempt.number} started at {transition.command.key.step}."
+
+    def cancel(self, order_id: str) -> str:
+        transition = saga_logic.cancel(self._record(order_id), now())
+        self._apply(self._records[order_id], transition)
+        return f"Order {order_id}: cancelling, its completed steps are being compensated."
+
+    # -- queries ------------------------------------------------------------------
+    def records(self) -> list[OrderRecord]:
+        return list(self._records.values())
+
+    def settled_counts(self) -> tuple[int, int]:
+        """(orders not yet settled, all orders)."""
+        unsettled = sum(1 for record in self._records.values() if not record.status.settled)
+        return unsettled, len(self._records)
+
+    # -- plumbing -------------------------------------------------------------------
+    def _record(self, order_id: str) -> OrderRecord:
+        record = self._records.get(order_id)
+        if record is None:
+            raise Refused(f"There is no order {order_id!r} in this database.")
+        return record
+
+    def _timeout_s(self, key: IdempotencyKey) -> float:
+        service = saga_logic.definition(key.step).service
+        return self._settings.answer_timeout_s + 2 * self._latency_s.get(service, 0.0)
+
+    def _apply(self, before: OrderRecord, transition: Transition) -> None:
+        """Persist the transition; once durable, publish it and send its command."""
+        record = transition.record
+        self._records[record.order.id] = record
+        update = OrderUpdate(record=record, events=record.timeline[len(before.timeline):])
+        send = self._prepare_send(record.order.id, transition.command)
+        hub, killed = self._hub, self._killed
+
+        def after_durable() -> None:
+            if killed.is_set():
+                return
+            hub.publish(update)
+            if send is not None:
+                send()
+
+        self._storage.commit.defer([(ORDER_PREFIX + record.order.id, record.model_dump(mode="json"))],
+                                   after_durable)
+
+    def _prepare_send(self, order_id: str, command: Command | None) -> Any:
+        """Count the try and build the send to run once the transition is durable."""
+        if command is None:
+            self._tries.pop(order_id, None)
+            return None
+        previous = self._tries.get(order_id)
+        tries = previous[1] + 1 if previous is not None and previous[0] == command.key else 1
+        self._tries[order_id] = (command.key, tries)
+        delay = self._settings.backoff(tries - 1) if tries > 1 else 0.0
+        participant = self._participants[command.service]
+        order = self._records[order_id].order
+        me, scheduler, key = self._self, self._scheduler, command.key
+        timeout = self._timeout_s(key) + delay
+
+        def send() -> None:
+            if delay:
+                scheduler.call_later(delay, lambda: participant.handle.defer(key, order, me))
+            else:
+                participant.handle.defer(key, order, me)
+            scheduler.call_later(timeout, lambda: me.on_no_answer.defer(key, tries))
+
+        return send

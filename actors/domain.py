@@ -1,0 +1,290 @@
+"""Domain types shared by the actors, the storage and every front end.
+
+Every type here is immutable: Pykka does not copy messages, so a mutable
+message would be state shared between threads.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, model_validator
+
+
+class Frozen(BaseModel):
+    """Base of all domain models: immutable and strict about unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Service(str, Enum):
+    INVENTORY = "inventory"
+    PAYMENT = "payment"
+    SHIPPING = "shipping"
+
+
+class Action(str, Enum):
+    EXECUTE = "execute"
+    COMPENSATE = "compensate"
+
+
+class SagaStatus(str, Enum):
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    COMPENSATING = "compensating"
+    FAILED = "failed"
+    ON_HOLD = "on_hold"
+
+    @property
+    def settled(self) -> bool:
+        """A settled order waits for nobody but an operator."""
+        return self in (SagaStatus.COMPLETED, SagaStatus.FAILED, SagaStatus.ON_HOLD)
+
+
+class StepStatus(str, Enum):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    COMPENSATING = "compensating"
+    COMPENSATED = "compensated"
+
+
+class Outcome(str, Enum):
+    STARTED = "started"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    RETRYING = "retrying"
+    COMPENSATED = "compensated"
+
+
+class RecoverablePolicy(str, Enum):
+    """What a recoverable failure does to the steps already done."""
+
+    COMPENSATE = "compensate"
+    HOLD = "hold"
+
+
+class NotificationKind(str, Enum):
+    CONFIRMATION = "confirmation"
+    FAILURE = "failure"
+    ON_HOLD = "on_hold"
+
+
+class StepDefinition(Frozen):
+    """One entry of the saga plan: which service does it and what undoes it."""
+
+    name: str
+    service: Service
+    execute_label: str
+    compensate_label: str
+
+
+# The saga plan. A fourth step is one more entry here (and its participant).
+SAGA_PLAN: tuple[StepDefinition, ...] = (
+    StepDefinition(name="inventory", service=Service.INVENTORY,
+                   execute_label="reserve items", compensate_label="release items"),
+    StepDefinition(name="payment", service=Service.PAYMENT,
+                   execute_label="charge total", compensate_label="refund"),
+    StepDefinition(name="shipping", service=Service.SHIPPING,
+                   execute_label="create shipment", compensate_label="cancel shipment"),
+)
+
+
+class Item(Frozen):
+    sku: str
+    quantity: int = Field(gt=0)
+    price_cents: int = Field(ge=0)
+
+
+class Order(Frozen):
+    id: str
+    customer: str
+    ship_to: str
+    items: tuple[Item, ...]
+
+    @property
+    def total_cents(self) -> int:
+        return sum(item.quantity * item.price_cents for item in self.items)
+
+
+class IdempotencyKey(Frozen):
+    """Names one effect: a participant applies each key at most once."""
+
+    order: str
+    step: str
+    attempt: int
+    action: Action
+
+    def __str__(self) -> str:
+        return f"{self.order}/{self.step}/{self.attempt}/{self.action.value}"
+
+
+class StepState(Frozen):
+    name: str
+    status: StepStatus = StepStatus.PENDING
+    # The attempt whose execution holds this step's effect: a held order's
+    # retry keeps earlier steps, so their compensation names that attempt.
+    applied_in: int | None = None
+
+
+class Failure(Frozen):
+    step: str
+    reason: str
+    recoverable: bool
+
+
+class Attempt(Frozen):
+    number: int
+    steps: tuple[StepState, ...]
+    failure: Failure | None = None
+    # The outcome of the failed step is unknown (no answer after every try),
+    # so it is compensated too; its compensation is a no-op where nothing applied.
+    uncertain_step: str | None = None
+
+    def step(self, name: str) -> StepState:
+        return next(s for s in self.steps if s.name == name)
+
+
+class TimelineEvent(Frozen):
+    at: datetime
+    order: str
+    attempt: int
+    step: str
+    action: Action
+    outcome: Outcome
+    reason: str = ""
+
+
+class Notification(Frozen):
+    at: datetime
+    attempt: int
+    kind: NotificationKind
+    message: str
+
+
+class OrderRecord(Frozen):
+    """Everything the coordinator knows of one order's saga; persisted whole."""
+
+    order: Order
+    policy: RecoverablePolicy = RecoverablePolicy.COMPENSATE
+    status: SagaStatus = SagaStatus.PENDING
+    attempts: tuple[Attempt, ...] = ()
+    timeline: tuple[TimelineEvent, ...] = ()
+    notifications: tuple[Notification, ...] = ()
+    cancelled: bool = False
+    updated_at: datetime | None = None
+
+    @property
+    def current_attempt(self) -> Attempt | None:
+        return self.attempts[-1] if self.attempts else None
+
+    @property
+    def current_step(self) -> str | None:
+        """The step being executed or compensated right now, if any."""
+        attempt = self.current_attempt
+        if attempt is None:
+            return None
+        for step in attempt.steps:
+            if step.status in (StepStatus.RUNNING, StepStatus.COMPENSATING):
+                return step.name
+        return None
+
+    @property
+    def failure(self) -> Failure | None:
+        attempt = self.current_attempt
+        if attempt is None or self.status == SagaStatus.COMPLETED:
+            return None
+        return attempt.failure
+
+
+class ParticipantReply(Frozen):
+    """A participant's answer to one command, recorded under its key."""
+
+    key: IdempotencyKey
+    ok: bool
+    reason: str = ""
+    recoverable: bool = True
+
+
+class FaultKind(str, Enum):
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    LOST_REPLY = "lost_reply"
+    CRASH = "crash"
+
+
+class Fault(Frozen):
+    """An injected failure: the next `times` matching calls misbehave."""
+
+    service: Service
+    action: Action = Action.EXECUTE
+    order: str | None = None
+    kind: FaultKind = FaultKind.ERROR
+    reason: str = "Injected fault"
+    recoverable: bool = True
+    times: int = Field(default=1, gt=0)
+
+    def matches(self, service: Service, key: IdempotencyKey) -> bool:
+        return (self.service == service and self.action == key.action
+                and (self.order is None or self.order == key.order))
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def format_cents(cents: int) -> str:
+    sign = "-" if cents < 0 else ""
+    return f"{sign}${abs(cents) // 100:,}.{abs(cents) % 100:02d}"
+
+
+class TopUp(Frozen):
+    customer: str
+    amount_cents: int = Field(gt=0)
+
+
+class Restock(Frozen):
+    sku: str
+    quantity: int = Field(gt=0)
+
+
+class ThenAction(Frozen):
+    """One operator action a scenario applies after its orders settle."""
+
+    top_up: TopUp | None = None
+    restock: Restock | None = None
+    retry: str | None = None
+    cancel: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ThenAction:
+        chosen = [name for name in ("top_up", "restock", "retry", "cancel") if getattr(self, name)]
+        if len(chosen) != 1:
+            raise ValueError("each [[then]] entry needs exactly one of top_up, restock, retry, cancel")
+        return self
+
+    def describe(self) -> str:
+        if self.top_up:
+            return f"top up {self.top_up.customer} by {format_cents(self.top_up.amount_cents)}"
+        if self.restock:
+            return f"restock {self.restock.sku} by {self.restock.quantity}"
+        if self.retry:
+            return f"retry {self.retry}"
+        return f"cancel {self.cancel}"
+
+
+class Scenario(Frozen):
+    """A world to run: stock, accounts, orders, injected faults and follow-ups."""
+
+    name: str
+    description: str = ""
+    recoverable_failures: RecoverablePolicy = RecoverablePolicy.COMPENSATE
+    latency_ms: dict[Service, NonNegativeInt] = {}
+    stock: dict[str, NonNegativeInt] = {}
+    accounts: dict[str, NonNegativeInt] = {}
+    orders: tuple[Order, ...] = ()
+    faults: tuple[Fault, ...] = ()
+    then: tuple[ThenAction, ...] = ()

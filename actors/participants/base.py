@@ -1,0 +1,156 @@
+"""What every participant shares: idempotency, injected faults, durable replies.
+
+A participant applies a command's effect to its own state, hands the changed
+documents to the storage actor and replies only once they are durable. Each
+effect is named by its idempotency key (order, step, attempt); the ledger
+records whether it was applied, compensated, or fenced (compensated before it
+ever arrived, so a late delivery is refused instead of applied).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import pykka
+
+from actors.domain import Action, FaultKind, IdempotencyKey, Order, ParticipantReply, Service
+from actors.participants.faults import FaultBook
+from actors.scheduler import Scheduler
+
+APPLIED = "applied"
+COMPENSATED = "compensated"
+FENCED = "fenced"
+
+
+@dataclass
+class Outcome:
+    """What applying or undoing an effect did, and which documents it changed."""
+
+    ok: bool
+    changed: list[str] = field(default_factory=list)
+    reason: str = ""
+    recoverable: bool = True
+
+
+def effect_name(key: IdempotencyKey) -> str:
+    return f"{key.order}/{key.step}/{key.attempt}"
+
+
+class Participant(pykka.ThreadingActor):
+    service: ClassVar[Service]
+
+    def __init__(self, storage: Any, scheduler: Scheduler, faults: FaultBook,
+                 docs: dict[str, dict[str, Any]], latency_s: float,
+                 crash: Callable[[str], None]) -> None:
+        super().__init__()
+        self._storage = storage
+        self._scheduler = scheduler
+        self._faults = faults
+        self._docs = docs
+        self._latency_s = latency_s
+        self._crash = crash
+
+    # -- commands from the coordinator --------------------------------------
+    def handle(self, key: IdempotencyKey, order: Order, reply_to: Any) -> None:
+        """Apply (execute) or undo (compensate) the effect key names, at most once."""
+        order_doc_name = f"{self.service.value}/{order.id}"
+        order_doc = self._docs.setdefault(order_doc_name, {"ledger": {}})
+        ledger: dict[str, str] = order_doc["ledger"]
+        effect = effect_name(key)
+        state = ledger.get(effect)
+        if key.action == Action.EXECUTE and state is not None:
+            self._answer([], reply_to, self._reply(key, state == APPLIED or state == COMPENSATED,
+                                                   "it was cancelled before it arrived"))
+            return
+        if key.action == Action.COMPENSATE and state in (COMPENSATED, FENCED):
+            self._answer([], reply_to, self._reply(key, True))
+            return
+
+        fault = self._faults.take(key)
+        writes = [self._faults.doc_name] if fault else []
+        if fault is not None and fault.kind != FaultKind.LOST_REPLY:
+            if fault.kind == FaultKind.CRASH:
+                where = f"{self.service.value} {key.action.value} of {key.order}"
+                self._commit(writes, lambda: self._crash(where))
+            elif fault.kind == FaultKind.ERROR:
+                reply = self._reply(key, False, fault.reason, fault.recoverable)
+                self._answer(writes, reply_to, reply)
+            else:  # a timeout: the call is lost before it takes effect
+                self._commit(writes, None)
+            return
+
+        if key.action == Action.EXECUTE:
+            outcome = self.apply(order, effect)
+            if outcome.ok:
+                ledger[effect] = APPLIED
+        elif state == APPLIED:
+            outcome = self.undo(order, effect)
+            if outcome.ok:
+                ledger[effect] = COMPENSATED
+        else:
+            # Nothing of this effect arrived yet: fence it so a late delivery is refused.
+            ledger[effect] = FENCED
+            outcome = Outcome(ok=True)
+        writes += [order_doc_name, *outcome.changed]
+        reply = self._reply(key, outcome.ok, outcome.reason, outcome.recoverable)
+        if fault is not None:  # a lost reply: the effect stands, the answer never arrives
+            self._commit(writes, None)
+        else:
+            self._answer(writes, reply_to, reply)
+
+    # -- what each service does ---------------------------------------------
+    def apply(self, order: Order, effect: str) -> Outcome:
+        raise NotImplementedError
+
+    def undo(self, order: Order, effect: str) -> Outcome:
+        raise NotImplementedError
+
+    def report(self) -> dict[str, Any]:
+        """This service's state for the run report, as plain data."""
+        raise NotImplementedError
+
+    # -- plumbing -------------------------------------------------------------
+    def _doc(self, name: str) -> dict[str, Any]:
+        return self._docs[name]
+
+    def _order_doc(self, order: Order) -> dict[str, Any]:
+        """This service's own record of an order: its ledger and effects."""
+        return self._docs[f"{self.service.value}/{order.id}"]
+
+    def _docs_under(self, prefix: str) -> Iterable[tuple[str, dict[str, Any]]]:
+        for name, doc in sorted(self._docs.items()):
+            if name.startswith(prefix):
+                yield name[len(prefix):], doc
+
+    @staticmethod
+    def _reply(key: IdempotencyKey, ok: bool, reason: str = "", recoverable: bool = True) -> ParticipantReply:
+        return ParticipantReply(key=key, ok=ok, reason="" if ok else reason, recoverable=recoverable)
+
+    def _commit(self, names: list[str], then: Callable[[], None] | None) -> None:
+        writes = []
+        for name in dict.fromkeys(names):
+            doc = self._faults.doc() if name == self._faults.doc_name else copy.deepcopy(self._docs[name])
+            writes.append((name, doc))
+        self._storage.commit.defer(writes, then)
+
+    def _answer(self, names: list[str], reply_to: Any, reply: ParticipantReply) -> None:
+        """Reply once the writes (and everything before them) are durable."""
+        def deliver() -> None:
+            reply_to.on_reply.defer(reply)
+
+        def after_durable() -> None:
+            if self._latency_s > 0:
+                self._scheduler.call_later(self._latency_s, deliver)
+            else:
+                deliver()
+
+        self._commit(names, after_durable)
+
+    def _acknowledge(self, names: list[str], message: str) -> pykka.ThreadingFuture[str]:
+        """A future that resolves to message once the writes are durable (operator actions)."""
+        done: pykka.ThreadingFuture[str] = pykka.ThreadingFuture()
+        self._commit(names, lambda: done.set(message))
+        return done

@@ -1,0 +1,68 @@
+"""Inventory: stock per sku, and the reservations orders hold."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pykka
+
+from actors.domain import Order, Service
+from actors.participants.base import Outcome, Participant
+
+STOCK = "stock/"
+
+
+def stock_doc(initial: int) -> dict[str, Any]:
+    return {"initial": initial, "available": initial, "reserved": 0, "restocks": {}}
+
+
+class InventoryService(Participant):
+    service = Service.INVENTORY
+
+    def apply(self, order: Order, effect: str) -> Outcome:
+        """Reserve every item of the order, or none of them."""
+        wanted = Counter[str]()
+        for item in order.items:
+            wanted[item.sku] += item.quantity
+        for sku, quantity in wanted.items():
+            available = self._doc(STOCK + sku)["available"]
+            if available < quantity:
+                return Outcome(ok=False, reason=f"Not enough stock of {sku}: wanted {quantity}, "
+                                                f"available {available}")
+        for sku, quantity in wanted.items():
+            level = self._doc(STOCK + sku)
+            level["available"] -= quantity
+            level["reserved"] += quantity
+        reservations = self._order_doc(order).setdefault("reservations", {})
+        reservations[effect] = {"items": dict(wanted), "status": "held"}
+        return Outcome(ok=True, changed=[STOCK + sku for sku in wanted])
+
+    def undo(self, order: Order, effect: str) -> Outcome:
+        reservation = self._order_doc(order)["reservations"][effect]
+        for sku, quantity in reservation["items"].items():
+            level = self._doc(STOCK + sku)
+            level["available"] += quantity
+            level["reserved"] -= quantity
+        reservation["status"] = "released"
+        return Outcome(ok=True, changed=[STOCK + sku for sku in reservation["items"]])
+
+    def restock(self, sku: str, quantity: int, key: str) -> pykka.ThreadingFuture[str]:
+        """Add stock once per key; the future resolves when it is durable."""
+        if STOCK + sku not in self._docs:
+            raise KeyError(f"Unknown sku {sku!r}.")
+        level = self._doc(STOCK + sku)
+        if key not in level["restocks"]:
+            level["restocks"][key] = quantity
+            level["available"] += quantity
+        return self._acknowledge([STOCK + sku], f"Restocked {sku} by {quantity}; "
+                                                f"{level['available']} available.")
+
+    def report(self) -> dict[str, Any]:
+        stock = {sku: dict(level) for sku, level in self._docs_under(STOCK)}
+        reservations = [
+            {"order": order, "effect": effect, "items": dict(r["items"]), "status": r["status"]}
+            for order, doc in self._docs_under("inventory/")
+            for effect, r in doc.get("reservations", {}).items()
+        ]
+        return {"stock": stock, "reservations": reservations}

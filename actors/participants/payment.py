@@ -1,0 +1,60 @@
+"""Payment: customer balances and the charges orders hold."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pykka
+
+from actors.domain import Order, Service, format_cents
+from actors.participants.base import Outcome, Participant
+
+ACCOUNT = "account/"
+
+
+def account_doc(initial_cents: int) -> dict[str, Any]:
+    return {"initial_cents": initial_cents, "balance_cents": initial_cents, "top_ups": {}}
+
+
+class PaymentService(Participant):
+    service = Service.PAYMENT
+
+    def apply(self, order: Order, effect: str) -> Outcome:
+        """Charge the order's total, if the balance covers it."""
+        account = self._doc(ACCOUNT + order.customer)
+        total = order.total_cents
+        if account["balance_cents"] < total:
+            return Outcome(ok=False, reason=f"Insufficient funds: balance "
+                                            f"{format_cents(account['balance_cents'])}, "
+                                            f"order total {format_cents(total)}")
+        account["balance_cents"] -= total
+        charges = self._order_doc(order).setdefault("charges", {})
+        charges[effect] = {"amount_cents": total, "status": "captured"}
+        return Outcome(ok=True, changed=[ACCOUNT + order.customer])
+
+    def undo(self, order: Order, effect: str) -> Outcome:
+        charge = self._order_doc(order)["charges"][effect]
+        self._doc(ACCOUNT + order.customer)["balance_cents"] += charge["amount_cents"]
+        charge["status"] = "refunded"
+        return Outcome(ok=True, changed=[ACCOUNT + order.customer])
+
+    def top_up(self, customer: str, amount_cents: int, key: str) -> pykka.ThreadingFuture[str]:
+        """Credit the account once per key; the future resolves when it is durable."""
+        if ACCOUNT + customer not in self._docs:
+            raise KeyError(f"Unknown customer {customer!r}.")
+        account = self._doc(ACCOUNT + customer)
+        if key not in account["top_ups"]:
+            account["top_ups"][key] = amount_cents
+            account["balance_cents"] += amount_cents
+        return self._acknowledge([ACCOUNT + customer], f"Topped up {customer} by "
+                                 f"{format_cents(amount_cents)}; balance "
+                                 f"{format_cents(account['balance_cents'])}.")
+
+    def report(self) -> dict[str, Any]:
+        accounts = {customer: dict(account) for customer, account in self._docs_under(ACCOUNT)}
+        charges = [
+            {"order": order, "effect": effect, **charge}
+            for order, doc in self._docs_under("payment/")
+            for effect, charge in doc.get("charges", {}).items()
+        ]
+        return {"accounts": accounts, "charges": charges}

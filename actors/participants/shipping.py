@@ -1,0 +1,29 @@
+"""Shipping: the shipments created for orders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from actors.domain import Order, Service
+from actors.participants.base import Outcome, Participant
+
+
+class ShippingService(Participant):
+    service = Service.SHIPPING
+
+    def apply(self, order: Order, effect: str) -> Outcome:
+        shipments = self._order_doc(order).setdefault("shipments", {})
+        shipments[effect] = {"address": order.ship_to, "status": "created"}
+        return Outcome(ok=True)
+
+    def undo(self, order: Order, effect: str) -> Outcome:
+        self._order_doc(order)["shipments"][effect]["status"] = "cancelled"
+        return Outcome(ok=True)
+
+    def report(self) -> dict[str, Any]:
+        shipments = [
+            {"order": order, "effect": effect, **shipment}
+            for order, doc in self._docs_under("shipping/")
+            for effect, shipment in doc.get("shipments", {}).items()
+        ]
+        return {"shipments": shipments}

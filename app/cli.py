@@ -1,0 +1,172 @@
+"""The `ordersaga` command: the dashboard, and headless runs, reports and operations."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from actors.engine import Engine, create_database
+from actors.saga_logic import Refused
+from app.paths import default_database
+from app.report import build_report, order_line, render_history, render_status, render_summary
+from app.scenario import ScenarioError, load_scenario
+from storage.errors import DatabaseError
+
+USAGE_ERROR = 2
+
+
+class Progress:
+    """A one-line progress display on stderr, only where a person is watching."""
+
+    def __init__(self) -> None:
+        self._live = sys.stderr.isatty()
+
+    def __call__(self, settled: int, total: int) -> None:
+        if self._live:
+            print(f"\r{settled}/{total} orders settled", end="", file=sys.stderr, flush=True)
+
+    def done(self) -> None:
+        if self._live:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
+
+
+def _settle(engine: Engine) -> None:
+    progress = Progress()
+    try:
+        engine.wait_until_settled(progress=progress)
+    finally:
+        progress.done()
+
+
+def _print_report(engine: Engine, as_json: bool, follow_ups: list[str]) -> None:
+    report = build_report(engine.snapshot(), follow_ups)
+    print(json.dumps(report, indent=2) if as_json else render_summary(report))
+
+
+def _run_to_end(engine: Engine, args: argparse.Namespace) -> int:
+    follow_ups: list[str] = []
+    _settle(engine)
+    engine.run_follow_ups(follow_ups.append)
+    _print_report(engine, args.json, follow_ups)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario)
+    create_database(args.db, scenario, replace=args.replace)
+    with Engine.open(args.db) as engine:
+        return _run_to_end(engine, args)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    with Engine.open(args.db) as engine:
+        return _run_to_end(engine, args)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    with Engine.open(args.db) as engine:
+        _settle(engine)
+        orders = build_report(engine.snapshot())["orders"]
+    if args.json:
+        print(json.dumps(orders, indent=2))
+    else:
+        print("\n".join(order_line(order) for order in orders) or "No orders in this database.")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    with Engine.open(args.db) as engine:
+        _settle(engine)
+        print(render_status(engine.record(args.order)))
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    with Engine.open(args.db) as engine:
+        _settle(engine)
+        print(render_history(engine.record(args.order)))
+    return 0
+
+
+def _operate(args: argparse.Namespace, action: Callable[[Engine], str]) -> int:
+    with Engine.open(args.db) as engine:
+        _settle(engine)
+        print(action(engine))
+        _settle(engine)
+        print(render_status(engine.record(args.order)))
+    return 0
+
+
+def cmd_retry(args: argparse.Namespace) -> int:
+    return _operate(args, lambda engine: engine.retry(args.order))
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    return _operate(args, lambda engine: engine.cancel(args.order))
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from app.dashboard.launch import run_dashboard  # Textual loads only for the dashboard
+
+    return run_dashboard(args.db, args.scenario)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ordersaga",
+        description="Run orders as sagas (reserve, charge, ship; compensate on failure) "
+                    "and watch or operate them.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, handler: Callable[[argparse.Namespace], int], help_text: str,
+                order: bool = False) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        if order:
+            sub.add_argument("order", metavar="ORDER", help="the order id, as in the scenario")
+        sub.add_argument("--db", type=Path, default=default_database(), metavar="PATH",
+                         help="the database file (default: %(default)s)")
+        sub.set_defaults(handler=handler)
+        return sub
+
+    dashboard = command("dashboard", cmd_dashboard, "open the terminal dashboard (the default)")
+    dashboard.add_argument("scenario", nargs="?", metavar="SCENARIO",
+                           help="a scenario to load and start at once (a path or a name in scenarios/)")
+    run = command("run", cmd_run, "load a scenario into a new database, run it to the end, report")
+    run.add_argument("scenario", metavar="SCENARIO", help="a scenario file, or a name in scenarios/")
+    run.add_argument("--replace", action="store_true", help="overwrite an existing database")
+    run.add_argument("--json", action="store_true", help="print the report as JSON")
+    report = command("report", cmd_report, "resume anything in flight, wait until it settles, report")
+    report.add_argument("--json", action="store_true", help="print the report as JSON")
+    listing = command("list", cmd_list, "list every order with its status")
+    listing.add_argument("--json", action="store_true", help="print the orders as JSON")
+    command("status", cmd_status, "show one order's status and steps", order=True)
+    command("history", cmd_history, "show one order's timeline and notifications", order=True)
+    command("retry", cmd_retry, "retry a failed order (recoverable) or resume a held one", order=True)
+    command("cancel", cmd_cancel, "cancel an order on hold: compensate its completed steps", order=True)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["dashboard", *(argv or [])])
+    try:
+        return int(args.handler(args))
+    except ScenarioError as error:
+        for problem in error.problems:
+            print(f"ordersaga: {problem}", file=sys.stderr)
+    except (DatabaseError, Refused) as error:
+        print(f"ordersaga: {error}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("ordersaga: interrupted; everything acknowledged is stored, "
+              "and `ordersaga report` resumes the rest.", file=sys.stderr)
+        return 130
+    return USAGE_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

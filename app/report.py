@@ -1,0 +1,113 @@
+"""The run report: one plain-data view of every order and participant, and its
+readable rendering. The JSON form is a stable interface for scripts."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from actors.domain import OrderRecord, SagaStatus, format_cents
+from actors.engine import WorldSnapshot
+
+
+def order_report(record: OrderRecord) -> dict[str, Any]:
+    attempt = record.current_attempt
+    failure = record.failure
+    return {
+        "id": record.order.id,
+        "customer": record.order.customer,
+        "status": record.status.value,
+        "current_step": record.current_step,
+        "total_cents": record.order.total_cents,
+        "attempts": len(record.attempts),
+        "failure": failure.model_dump(mode="json") if failure else None,
+        "steps": [{"name": s.name, "status": s.status.value} for s in attempt.steps] if attempt else [],
+        "timeline": [
+            {"at": e.at.isoformat(), "attempt": e.attempt, "step": e.step, "action": e.action.value,
+             "outcome": e.outcome.value, "reason": e.reason}
+            for e in record.timeline
+        ],
+        "notifications": [{"kind": n.kind.value, "attempt": n.attempt, "message": n.message}
+                          for n in record.notifications],
+    }
+
+
+def build_report(snapshot: WorldSnapshot, follow_ups: list[str] | None = None) -> dict[str, Any]:
+    inventory, payment, shipping = snapshot.inventory, snapshot.payment, snapshot.shipping
+    return {
+        "scenario": snapshot.scenario.name if snapshot.scenario else None,
+        "follow_ups": follow_ups or [],
+        "orders": [order_report(record) for record in snapshot.records],
+        "stock": {sku: {"available": level["available"], "reserved": level["reserved"]}
+                  for sku, level in inventory["stock"].items()},
+        "accounts": {customer: {"balance_cents": account["balance_cents"]}
+                     for customer, account in payment["accounts"].items()},
+        "charges": [{"order": c["order"], "amount_cents": c["amount_cents"], "status": c["status"]}
+                    for c in payment["charges"]],
+        "shipments": [{"order": s["order"], "status": s["status"]} for s in shipping["shipments"]],
+    }
+
+
+def _status_word(record: dict[str, Any]) -> str:
+    return record["status"].replace("_", " ")
+
+
+def order_line(order: dict[str, Any]) -> str:
+    line = (f"  {order['id']:<10} {order['customer']:<10} {format_cents(order['total_cents']):>10}  "
+            f"{_status_word(order):<12} attempts {order['attempts']}")
+    if order["current_step"]:
+        line += f"  at {order['current_step']}"
+    failure = order["failure"]
+    if failure and order["status"] != SagaStatus.RUNNING.value:
+        kind = "recoverable" if failure["recoverable"] else "not recoverable"
+        line += f"  {failure['step']}: {failure['reason']} ({kind})"
+    return line
+
+
+def render_summary(report: dict[str, Any]) -> str:
+    lines = []
+    if report["scenario"]:
+        lines.append(f"Scenario: {report['scenario']}")
+    lines += report["follow_ups"]
+    orders = report["orders"]
+    counts = Counter(order["status"] for order in orders)
+    tally = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in sorted(counts.items()))
+    lines.append(f"Orders: {len(orders)}" + (f" ({tally})" if tally else ""))
+    lines += [order_line(order) for order in orders]
+    if report["stock"]:
+        lines.append("Stock: " + "; ".join(f"{sku} {s['available']} available, {s['reserved']} reserved"
+                                           for sku, s in report["stock"].items()))
+    if report["accounts"]:
+        lines.append("Accounts: " + "; ".join(f"{customer} {format_cents(a['balance_cents'])}"
+                                              for customer, a in report["accounts"].items()))
+    charges = Counter(c["status"] for c in report["charges"])
+    shipments = Counter(s["status"] for s in report["shipments"])
+    lines.append(f"Charges: {charges['captured']} captured, {charges['refunded']} refunded")
+    lines.append(f"Shipments: {shipments['created']} created, {shipments['cancelled']} cancelled")
+    return "\n".join(lines)
+
+
+def render_status(record: OrderRecord) -> str:
+    order = order_report(record)
+    lines = [f"Order {order['id']} ({order['customer']}, {format_cents(order['total_cents'])}): "
+             f"{_status_word(order)}, attempt {order['attempts']}"]
+    for step in order["steps"]:
+        marker = "  <- now" if step["name"] == order["current_step"] else ""
+        lines.append(f"  {step['name']:<10} {step['status']}{marker}")
+    failure = order["failure"]
+    if failure:
+        kind = "recoverable" if failure["recoverable"] else "not recoverable"
+        lines.append(f"  failed at {failure['step']}: {failure['reason']} ({kind})")
+    return "\n".join(lines)
+
+
+def render_history(record: OrderRecord) -> str:
+    lines = [f"Order {record.order.id}: {len(record.timeline)} events"]
+    for event in record.timeline:
+        reason = f"  {event.reason}" if event.reason else ""
+        stamp = f"{event.at:%Y-%m-%d %H:%M:%S.%f}"[:-3]
+        lines.append(f"  {stamp}  #{event.attempt}  {event.step:<10} {event.action.value:<10} "
+                     f"{event.outcome.value:<11}{reason}".rstrip())
+    for note in record.notifications:
+        lines.append(f"  notice #{note.attempt} {note.kind.value}: {note.message}")
+    return "\n".join(lines)

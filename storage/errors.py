@@ -1,0 +1,9 @@
+"""Errors a user can cause by pointing ordersaga at the wrong file."""
+
+
+class DatabaseError(Exception):
+    """The database cannot be used; the message names the file and why."""
+
+
+class DatabaseLocked(DatabaseError):
+    """Another process has the database open."""
