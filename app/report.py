@@ -38,10 +38,15 @@ def build_report(snapshot: WorldSnapshot, follow_ups: list[str] | None = None) -
         "scenario": snapshot.scenario.name if snapshot.scenario else None,
         "follow_ups": follow_ups or [],
         "orders": [order_report(record) for record in snapshot.records],
-        "stock": {sku: {"available": level["available"], "reserved": level["reserved"]}
+        "stock": {sku: {"available": level["available"], "reserved": level["reserved"],
+                        "initial": level["initial"], "restocked": sum(level["restocks"].values())}
                   for sku, level in inventory["stock"].items()},
-        "accounts": {customer: {"balance_cents": account["balance_cents"]}
+        "accounts": {customer: {"balance_cents": account["balance_cents"],
+                                "initial_cents": account["initial_cents"],
+                                "top_ups_cents": sum(account["top_ups"].values())}
                      for customer, account in payment["accounts"].items()},
+        "reservations": [{"order": r["order"], "items": r["items"], "status": r["status"]}
+                         for r in inventory["reservations"]],
         "charges": [{"order": c["order"], "amount_cents": c["amount_cents"], "status": c["status"]}
                     for c in payment["charges"]],
         "shipments": [{"order": s["order"], "status": s["status"]} for s in shipping["shipments"]],
