@@ -10,6 +10,7 @@ from pathlib import Path
 
 from actors.engine import Engine, create_database
 from actors.saga_logic import Refused
+from app.amounts import parse_cents, parse_quantity
 from app.paths import default_database
 from app.report import build_report, order_line, render_history, render_status, render_summary
 from app.scenario import ScenarioError, load_scenario
@@ -108,6 +109,30 @@ def cmd_cancel(args: argparse.Namespace) -> int:
     return _operate(args, lambda engine: engine.cancel(args.order))
 
 
+def cmd_top_up(args: argparse.Namespace) -> int:
+    with Engine.open(args.db) as engine:
+        _settle(engine)
+        print(engine.top_up(args.customer, args.amount))
+    return 0
+
+
+def cmd_restock(args: argparse.Namespace) -> int:
+    with Engine.open(args.db) as engine:
+        _settle(engine)
+        print(engine.restock(args.sku, args.quantity))
+    return 0
+
+
+def _argument(parse: Callable[[str], int]) -> Callable[[str], int]:
+    """An argparse type whose error is our one clear sentence."""
+    def convert(text: str) -> int:
+        try:
+            return parse(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+    return convert
+
+
 def cmd_dashboard(args: argparse.Namespace) -> int:
     from app.dashboard.launch import run_dashboard  # Textual loads only for the dashboard
 
@@ -146,6 +171,13 @@ def build_parser() -> argparse.ArgumentParser:
     command("history", cmd_history, "show one order's timeline and notifications", order=True)
     command("retry", cmd_retry, "retry a failed order (recoverable) or resume a held one", order=True)
     command("cancel", cmd_cancel, "cancel an order on hold: compensate its completed steps", order=True)
+    top_up = command("top-up", cmd_top_up, "add money to a customer's account (to resolve a failure)")
+    top_up.add_argument("customer", metavar="CUSTOMER")
+    top_up.add_argument("amount", metavar="AMOUNT", type=_argument(parse_cents),
+                        help="in dollars, e.g. 25 or 25.50")
+    restock = command("restock", cmd_restock, "add units of a sku to the stock (to resolve a failure)")
+    restock.add_argument("sku", metavar="SKU")
+    restock.add_argument("quantity", metavar="QUANTITY", type=_argument(parse_quantity))
     return parser
 
 

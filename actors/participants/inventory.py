@@ -50,7 +50,7 @@ class InventoryService(Participant):
     def restock(self, sku: str, quantity: int, key: str) -> pykka.ThreadingFuture[str]:
         """Add stock once per key; the future resolves when it is durable."""
         if STOCK + sku not in self._docs:
-            raise KeyError(f"Unknown sku {sku!r}.")
+            raise KeyError(f"There is no sku {sku!r} in this database.")
         level = self._doc(STOCK + sku)
         if key not in level["restocks"]:
             level["restocks"][key] = quantity

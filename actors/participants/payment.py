@@ -41,7 +41,7 @@ class PaymentService(Participant):
     def top_up(self, customer: str, amount_cents: int, key: str) -> pykka.ThreadingFuture[str]:
         """Credit the account once per key; the future resolves when it is durable."""
         if ACCOUNT + customer not in self._docs:
-            raise KeyError(f"Unknown customer {customer!r}.")
+            raise KeyError(f"There is no customer {customer!r} in this database.")
         account = self._doc(ACCOUNT + customer)
         if key not in account["top_ups"]:
             account["top_ups"][key] = amount_cents

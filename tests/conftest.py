@@ -1,0 +1,81 @@
+"""Fixtures shared by the suite: fast engine timings, engines on scenarios, the CLI."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pykka
+import pytest
+
+from actors.coordinator import EngineSettings
+from actors.domain import Scenario
+from actors.engine import Engine, seed
+from app.cli import main
+from app.report import build_report
+from app.scenario import load_scenario, parse_scenario
+from storage.store import SagaStore
+
+# Short timeouts and backoff so retries happen in milliseconds, not seconds.
+FAST = EngineSettings(answer_timeout_s=0.05, max_execute_tries=3, backoff_base_s=0.002,
+                      backoff_cap_s=0.02)
+
+EngineFactory = Callable[..., Engine]
+
+
+@pytest.fixture
+def start_engine() -> Iterator[EngineFactory]:
+    """Start an in-memory engine on a scenario (a Scenario, a library name, or TOML-shaped data)."""
+    engines: list[Engine] = []
+
+    def start(scenario: Scenario | str | dict[str, Any], settings: EngineSettings = FAST) -> Engine:
+        if isinstance(scenario, str):
+            scenario = load_scenario(scenario)
+        elif isinstance(scenario, dict):
+            scenario = parse_scenario(scenario, "test scenario")
+        store = SagaStore(None)
+        seed(store, scenario)
+        engine = Engine(store, on_crash="restart", settings=settings)
+        engines.append(engine)
+        return engine
+
+    yield start
+    for engine in engines:
+        engine.close()
+    pykka.ActorRegistry.stop_all()
+
+
+def settled_report(engine: Engine, follow_ups: bool = True) -> dict[str, Any]:
+    engine.wait_until_settled(timeout_s=30)
+    if follow_ups:
+        engine.run_follow_ups(lambda line: None, timeout_s=30)
+    return build_report(engine.snapshot())
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
+    """Run `ordersaga ARGS` in this process: (exit status, stdout, stderr)."""
+    def run(*args: str | Path) -> tuple[int, str, str]:
+        try:
+            status = main([str(a) for a in args])
+        except SystemExit as exit_:  # argparse's own usage errors
+            status = int(exit_.code or 0)
+        captured = capsys.readouterr()
+        return status, captured.out, captured.err
+    return run
+
+
+def order_of(report: dict[str, Any], order_id: str) -> dict[str, Any]:
+    return next(order for order in report["orders"] if order["id"] == order_id)
+
+
+def events(order: dict[str, Any], attempt: int | None = None) -> list[tuple[str, str, str]]:
+    """An order's timeline as (step, action, outcome), optionally for one attempt."""
+    return [(e["step"], e["action"], e["outcome"]) for e in order["timeline"]
+            if attempt is None or e["attempt"] == attempt]
+
+
+def json_out(text: str) -> dict[str, Any]:
+    return json.loads(text)
