@@ -61,25 +61,25 @@ class Participant(pykka.ThreadingActor):
         ledger: dict[str, str] = order_doc["ledger"]
         effect = effect_name(key)
         state = ledger.get(effect)
-        if key.action == Action.EXECUTE and state is not None:
-            self._answer([], reply_to, self._reply(key, state == APPLIED or state == COMPENSATED,
-                                                   "it was cancelled before it arrived"))
-            return
-        if key.action == Action.COMPENSATE and state in (COMPENSATED, FENCED):
-            self._answer([], reply_to, self._reply(key, True))
-            return
-
-        fault = self._faults.take(key)
+        repeated = (state is not None if key.action == Action.EXECUTE
+                    else state in (COMPENSATED, FENCED))
+        # A repeated call still travels and may be lost; only a fresh one can fail as an operation.
+        fault = self._faults.take(key, transport_only=repeated)
         writes = [self._faults.doc_name] if fault else []
-        if fault is not None and fault.kind != FaultKind.LOST_REPLY:
-            if fault.kind == FaultKind.CRASH:
-                where = f"{self.service.value} {key.action.value} of {key.order}"
-                self._commit(writes, lambda: self._crash(where))
-            elif fault.kind == FaultKind.ERROR:
-                reply = self._reply(key, False, fault.reason, fault.recoverable)
-                self._answer(writes, reply_to, reply)
-            else:  # a timeout: the call is lost before it takes effect
-                self._commit(writes, None)
+        if fault is not None and fault.kind == FaultKind.CRASH:
+            where = f"{self.service.value} {key.action.value} of {key.order}"
+            self._commit(writes, lambda: self._crash(where))
+            return
+        if fault is not None and fault.kind == FaultKind.TIMEOUT:
+            self._commit(writes, None)  # the call is lost before it takes effect
+            return
+        if repeated:
+            ok = not (key.action == Action.EXECUTE and state == FENCED)
+            self._answer(writes, reply_to, self._reply(key, ok, "it was cancelled before it arrived"),
+                         lost=fault is not None)
+            return
+        if fault is not None and fault.kind == FaultKind.ERROR:
+            self._answer(writes, reply_to, self._reply(key, False, fault.reason, fault.recoverable))
             return
 
         if key.action == Action.EXECUTE:
@@ -96,10 +96,7 @@ class Participant(pykka.ThreadingActor):
             outcome = Outcome(ok=True)
         writes += [order_doc_name, *outcome.changed]
         reply = self._reply(key, outcome.ok, outcome.reason, outcome.recoverable)
-        if fault is not None:  # a lost reply: the effect stands, the answer never arrives
-            self._commit(writes, None)
-        else:
-            self._answer(writes, reply_to, reply)
+        self._answer(writes, reply_to, reply, lost=fault is not None)
 
     # -- what each service does ---------------------------------------------
     def apply(self, order: Order, effect: str) -> Outcome:
@@ -136,8 +133,15 @@ class Participant(pykka.ThreadingActor):
             writes.append((name, doc))
         self._storage.commit.defer(writes, then)
 
-    def _answer(self, names: list[str], reply_to: Any, reply: ParticipantReply) -> None:
-        """Reply once the writes (and everything before them) are durable."""
+    def _answer(self, names: list[str], reply_to: Any, reply: ParticipantReply, lost: bool = False) -> None:
+        """Reply once the writes (and everything before them) are durable.
+
+        A lost reply (an injected fault) is written all the same, and never sent.
+        """
+        if lost:
+            self._commit(names, None)
+            return
+
         def deliver() -> None:
             reply_to.on_reply.defer(reply)
 

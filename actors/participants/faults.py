@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from actors.domain import Fault, IdempotencyKey, Service
+from actors.domain import Fault, FaultKind, IdempotencyKey, Service
 
 
 class FaultBook:
@@ -17,9 +17,15 @@ class FaultBook:
         self._faults = tuple(f for f in faults if f.service == service)
         self._remaining = list(remaining) if remaining is not None else [f.times for f in self._faults]
 
-    def take(self, key: IdempotencyKey) -> Fault | None:
-        """The fault that fires on this call, if any, counting the firing."""
+    def take(self, key: IdempotencyKey, transport_only: bool = False) -> Fault | None:
+        """The fault that fires on this call, if any, counting the firing.
+
+        transport_only limits it to faults of the call itself (lost, timed out,
+        crash), for a repeated call whose operation is already decided.
+        """
         for index, fault in enumerate(self._faults):
+            if transport_only and fault.kind == FaultKind.ERROR:
+                continue
             if self._remaining[index] > 0 and fault.matches(self.service, key):
                 self._remaining[index] -= 1
                 return fault

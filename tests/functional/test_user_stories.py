@@ -1,0 +1,186 @@
+"""Each user story through the actors together (in memory), as an operator would see it."""
+
+from __future__ import annotations
+
+import queue
+
+import pytest
+
+from actors.coordinator import EngineSettings
+from actors.events import OrderUpdate
+from actors.saga_logic import Refused
+from app.report import build_report
+from app.scenario import library
+from tests.conftest import FAST, EngineFactory, events, order_of, settled_report
+from tests.invariants import assert_invariants
+
+
+def world(*orders: dict, stock: int = 5, balance: int = 100000, **extra: object) -> dict:
+    return {"name": "test", "stock": {"KB": stock}, "accounts": {"bob": balance, "amy": balance},
+            "orders": list(orders), **extra}
+
+
+def order(order_id: str, quantity: int = 1, customer: str = "bob", price: int = 4999) -> dict:
+    return {"id": order_id, "customer": customer, "ship_to": "1 Main St",
+            "items": [{"sku": "KB", "quantity": quantity, "price_cents": price}]}
+
+
+def test_us001_a_complete_order_gets_one_confirmation_and_every_record_agrees(start_engine: EngineFactory) -> None:
+    report = settled_report(start_engine("happy_path"))
+    for o in report["orders"]:
+        assert o["status"] == "completed"
+        assert [s["status"] for s in o["steps"]] == ["succeeded"] * 3
+        assert [n["kind"] for n in o["notifications"]] == ["confirmation"]
+    assert {c["status"] for c in report["charges"]} == {"captured"}
+    assert {s["status"] for s in report["shipments"]} == {"created"}
+    assert report["stock"]["KEYBOARD"]["reserved"] == 2
+    assert_invariants(report)
+
+
+def test_us002_a_shipping_failure_refunds_then_releases_and_tells_why(start_engine: EngineFactory) -> None:
+    report = settled_report(start_engine("shipping_failure"))
+    failed = order_of(report, "o-1")
+    assert failed["status"] == "failed"
+    assert failed["failure"] == {"step": "shipping", "reason": "Carrier unavailable", "recoverable": True}
+    assert events(failed)[-5:] == [
+        ("shipping", "execute", "failed"),
+        ("payment", "compensate", "started"), ("payment", "compensate", "compensated"),
+        ("inventory", "compensate", "started"), ("inventory", "compensate", "compensated")]
+    notice = [n for n in failed["notifications"] if n["kind"] == "failure"]
+    assert len(notice) == 1 and "Carrier unavailable" in notice[0]["message"]
+    assert [c["status"] for c in report["charges"] if c["order"] == "o-1"] == ["refunded"]
+    assert order_of(report, "o-2")["status"] == "completed"
+    assert_invariants(report)
+
+
+def test_us003_status_shows_the_step_in_progress_while_the_order_runs(start_engine: EngineFactory) -> None:
+    engine = start_engine(world(order("o-1"), latency_ms={"payment": 300}))
+    seen: queue.Queue[OrderUpdate] = queue.Queue()
+    engine.subscribe(seen.put)
+    while True:
+        update = seen.get(timeout=5)
+        if update.record.current_step == "payment":
+            break
+    record = engine.record("o-1")
+    assert record.status.value == "running" and record.current_step == "payment"
+    attempt = record.current_attempt
+    assert [s.status.value for s in attempt.steps] == ["succeeded", "running", "pending"]
+    engine.wait_until_settled(5)
+    assert engine.record("o-1").status.value == "completed"
+
+
+@pytest.mark.parametrize("policy, redone", [("compensate", ["inventory", "payment", "shipping"]),
+                                            ("hold", ["payment", "shipping"])])
+def test_us004_retry_after_top_up_completes_without_repeating_kept_steps(
+        start_engine: EngineFactory, policy: str, redone: list[str]) -> None:
+    engine = start_engine(world(order("o-1"), balance=1000, recoverable_failures=policy))
+    first = settled_report(engine, follow_ups=False)
+    assert order_of(first, "o-1")["status"] == ("failed" if policy == "compensate" else "on_hold")
+    held = [r["status"] for r in first["reservations"]]
+    assert held == (["released"] if policy == "compensate" else ["held"])
+
+    engine.top_up("bob", 10000)
+    assert "attempt 2 started" in engine.retry("o-1")
+    report = settled_report(engine, follow_ups=False)
+    done = order_of(report, "o-1")
+    assert done["status"] == "completed" and done["attempts"] == 2
+    assert list(dict.fromkeys(step for step, _, _ in events(done, attempt=2))) == redone
+    assert [r["status"] for r in report["reservations"]].count("held") == 1
+    assert [n["kind"] for n in done["notifications"]].count("confirmation") == 1
+    assert_invariants(report)
+
+
+def test_us004_a_non_recoverable_failure_cannot_be_retried(start_engine: EngineFactory) -> None:
+    engine = start_engine("card_declined")
+    engine.wait_until_settled(10)
+    with pytest.raises(Refused, match="not recoverable"):
+        engine.retry("o-1")
+    with pytest.raises(Refused, match="no order 'o-9'"):
+        engine.retry("o-9")
+
+
+def test_us004_a_held_order_can_be_cancelled_and_is_then_fully_undone(start_engine: EngineFactory) -> None:
+    engine = start_engine(world(order("o-1"), balance=1000, recoverable_failures="hold"))
+    engine.wait_until_settled(10)
+    engine.cancel("o-1")
+    report = settled_report(engine, follow_ups=False)
+    cancelled = order_of(report, "o-1")
+    assert cancelled["status"] == "failed"
+    assert cancelled["failure"]["reason"].startswith("Cancelled while on hold")
+    assert events(cancelled)[-1] == ("inventory", "compensate", "compensated")
+    assert_invariants(report)
+
+
+def test_us005_the_timeline_shows_every_outcome_and_the_failure_reason(start_engine: EngineFactory) -> None:
+    report = settled_report(start_engine("insufficient_funds"))
+    o = order_of(report, "o-1")
+    first = [e for e in o["timeline"] if e["attempt"] == 1]
+    assert {e["outcome"] for e in first} == {"started", "succeeded", "failed", "compensated"}
+    failed = next(e for e in first if e["outcome"] == "failed")
+    assert failed["step"] == "payment" and failed["reason"].startswith("Insufficient funds")
+    ats = [e["at"] for e in o["timeline"]]
+    assert ats == sorted(ats)
+
+
+def test_a_race_for_scarce_stock_has_exactly_as_many_winners_as_units(start_engine: EngineFactory) -> None:
+    racers = [order(f"o-{n}", customer="bob" if n % 2 else "amy") for n in range(1, 21)]
+    report = settled_report(start_engine(world(*racers, stock=5)))
+    statuses = [o["status"] for o in report["orders"]]
+    assert statuses.count("completed") == 5 and statuses.count("failed") == 15
+    assert report["stock"]["KB"] == {"available": 0, "reserved": 5, "initial": 5, "restocked": 0}
+    assert_invariants(report)
+
+
+def test_lost_replies_never_charge_twice(start_engine: EngineFactory) -> None:
+    report = settled_report(start_engine("lost_reply"))
+    o = order_of(report, "o-1")
+    assert o["status"] == "completed"
+    assert events(o).count(("payment", "execute", "retrying")) == 2
+    assert [c["amount_cents"] for c in report["charges"]] == [3500]
+    assert report["accounts"]["grace"]["balance_cents"] == 10000 - 3500
+
+
+def test_failing_compensations_are_retried_until_they_succeed(start_engine: EngineFactory) -> None:
+    report = settled_report(start_engine("compensation_fault"))
+    o = order_of(report, "o-1")
+    assert o["status"] == "failed"
+    assert events(o).count(("payment", "compensate", "retrying")) == 2
+    assert events(o).count(("inventory", "compensate", "retrying")) == 1
+    assert events(o)[-1] == ("inventory", "compensate", "compensated")
+    assert_invariants(report)
+
+
+def test_a_step_that_never_answers_is_failed_and_its_possible_effect_undone(start_engine: EngineFactory) -> None:
+    silent = {"service": "shipping", "kind": "lost_reply", "times": FAST.max_execute_tries}
+    report = settled_report(start_engine(world(order("o-1"), faults=[silent])))
+    o = order_of(report, "o-1")
+    assert o["status"] == "failed"
+    assert o["failure"]["reason"] == f"shipping did not answer after {FAST.max_execute_tries} tries"
+    # The shipment was created (the replies were lost), so it is cancelled first.
+    assert events(o)[-6:-4] == [("shipping", "compensate", "started"), ("shipping", "compensate", "compensated")]
+    assert [s["status"] for s in report["shipments"]] == ["cancelled"]
+    assert_invariants(report)
+
+
+def test_confirmation_is_sent_once_even_when_the_last_reply_is_repeated(start_engine: EngineFactory) -> None:
+    repeat = {"service": "shipping", "kind": "lost_reply", "times": 1}
+    report = settled_report(start_engine(world(order("o-1"), faults=[repeat])))
+    assert [n["kind"] for n in order_of(report, "o-1")["notifications"]] == ["confirmation"]
+
+
+def test_a_restart_of_the_coordinator_mid_run_loses_nothing(start_engine: EngineFactory) -> None:
+    engine = start_engine(world(*[order(f"o-{n}") for n in range(1, 9)], stock=20,
+                                latency_ms={"inventory": 20, "payment": 20, "shipping": 20}),
+                          settings=EngineSettings(answer_timeout_s=0.1, backoff_base_s=0.005))
+    engine.restart_coordinator()
+    engine.restart_coordinator()
+    report = settled_report(engine)
+    assert [o["status"] for o in report["orders"]] == ["completed"] * 8
+    assert_invariants(report)
+
+
+@pytest.mark.parametrize("path", [p for p in library() if p.stem != "crash_recovery"], ids=lambda p: p.stem)
+def test_every_library_scenario_ends_with_the_invariants_holding(start_engine: EngineFactory, path) -> None:
+    report = settled_report(start_engine(str(path)))
+    assert_invariants(report)
+    assert report["orders"], "a scenario without orders shows nothing"
