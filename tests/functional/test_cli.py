@@ -1,0 +1,203 @@
+"""The headless CLI end to end: each user story, the report, and every kind of bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import events, order_of
+from tests.invariants import assert_invariants
+
+Cli = Callable[..., tuple[int, str, str]]
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+
+
+def without_follow_ups(name: str, tmp_path: Path) -> Path:
+    """A copy of a library scenario whose [[then]] actions are left to the test."""
+    text = (SCENARIOS / f"{name}.toml").read_text()
+    copy = tmp_path / f"{name}.toml"
+    copy.write_text(text.split("[[then]]")[0])
+    return copy
+
+
+def test_us001_run_reports_completed_orders_as_json(cli: Cli, tmp_path: Path) -> None:
+    status, out, err = cli("run", "happy_path", "--db", tmp_path / "s.db", "--json")
+    assert (status, err) == (0, "")
+    report = json.loads(out)
+    assert [o["status"] for o in report["orders"]] == ["completed"] * 3
+    assert order_of(report, "o-2")["total_cents"] == 2 * 1999 + 4999
+    assert_invariants(report)
+
+
+def test_us002_history_shows_the_compensations_in_reverse(cli: Cli, tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    assert cli("run", "shipping_failure", "--db", db)[0] == 0
+    status, out, _ = cli("history", "o-1", "--db", db)
+    assert status == 0
+    lines = [line.split() for line in out.splitlines()]
+    compensations = [words[3] for words in lines if len(words) > 4 and words[4] == "compensate"]
+    assert compensations == ["payment", "payment", "inventory", "inventory"]
+    assert "failure: Order o-1 failed at shipping: Carrier unavailable." in out
+
+
+def test_us003_status_lists_each_step_and_the_failure(cli: Cli, tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    cli("run", "card_declined", "--db", db)
+    status, out, _ = cli("status", "o-1", "--db", db)
+    assert status == 0
+    assert "Order o-1 (dave, $89.99): failed, attempt 1" in out
+    assert "payment    failed" in out and "inventory  compensated" in out
+    assert "failed at payment: Card declined by issuer (not recoverable)" in out
+
+
+def test_us004_top_up_then_retry_from_the_command_line(cli: Cli, tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    cli("run", without_follow_ups("insufficient_funds", tmp_path), "--db", db)
+    assert cli("top-up", "bob", "100", "--db", db)[1].startswith("Topped up bob by $100.00")
+    status, out, _ = cli("retry", "o-1", "--db", db)
+    assert status == 0
+    assert "attempt 2 started at inventory" in out and "completed, attempt 2" in out
+
+
+def test_us004_a_held_order_resumes_at_payment_or_is_cancelled(cli: Cli, tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    _, out, _ = cli("run", without_follow_ups("insufficient_funds_hold", tmp_path), "--db", db, "--json")
+    assert {o["status"] for o in json.loads(out)["orders"]} == {"on_hold"}
+    cli("top-up", "bob", "100", "--db", db)
+    assert "attempt 2 started at payment" in cli("retry", "o-1", "--db", db)[1]
+    assert "failed" in cli("cancel", "o-2", "--db", db)[1]
+    report = json.loads(cli("report", "--db", db, "--json")[1])
+    resumed = order_of(report, "o-1")
+    assert resumed["status"] == "completed"
+    assert {step for step, _, _ in events(resumed, attempt=2)} == {"payment", "shipping"}
+    assert_invariants(report)
+
+
+def test_us005_list_and_report_show_every_order(cli: Cli, tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    _, summary, _ = cli("run", "out_of_stock", "--db", db)
+    assert "then restock MONITOR by 5: Restocked MONITOR by 5; 7 available." in summary
+    assert "Orders: 2 (2 completed)" in summary
+    status, listing, _ = cli("list", "--db", db)
+    assert status == 0 and [line.split()[0] for line in listing.splitlines()] == ["o-1", "o-2"]
+
+
+def test_a_follow_up_that_cannot_apply_is_reported_and_the_run_goes_on(cli: Cli, tmp_path: Path) -> None:
+    status, out, _ = cli("run", "card_declined", "--db", tmp_path / "s.db")
+    assert status == 0
+    assert "then retry o-1: not applied. Order o-1 cannot be retried" in out
+
+
+@pytest.mark.parametrize("args, message", [
+    (("retry", "o-1"), "Order o-1 is completed; only a failed or held order can be retried."),
+    (("cancel", "o-1"), "Order o-1 is completed; only an order on hold can be cancelled."),
+    (("status", "o-404"), "There is no order 'o-404' in this database."),
+    (("top-up", "nobody", "5"), "There is no customer 'nobody' in this database."),
+    (("restock", "NOPE", "5"), "There is no sku 'NOPE' in this database."),
+])
+def test_refused_operations_say_why_and_exit_2(cli: Cli, tmp_path: Path, args: tuple[str, ...],
+                                               message: str) -> None:
+    db = tmp_path / "s.db"
+    cli("run", "happy_path", "--db", db)
+    status, out, err = cli(*args, "--db", db)
+    assert (status, out, err.strip()) == (2, "", f"ordersaga: {message}")
+
+
+@pytest.mark.parametrize("args, message", [
+    (("top-up", "bob", "12.345"), "'12.345' is not an amount of money"),
+    (("top-up", "bob", "-5"), "'-5' is not an amount of money"),
+    (("restock", "KB", "0"), "'0' is not a quantity"),
+])
+def test_bad_numbers_are_refused_before_anything_runs(cli: Cli, tmp_path: Path, args: tuple[str, ...],
+                                                      message: str) -> None:
+    status, _, err = cli(*args, "--db", tmp_path / "none.db")
+    assert status == 2 and message in err
+    assert not (tmp_path / "none.db").exists()
+
+
+BAD_SCENARIO = """
+name = "bad"
+[stock]
+KB = 3
+[accounts]
+bob = 100
+[[orders]]
+id = "o-1"
+customer = "carol"
+ship_to = "x"
+items = [{ sku = "MOUSE", quantity = 1, price_cents = 5 }]
+[[orders]]
+id = "o-1"
+customer = "bob"
+ship_to = "x"
+items = [{ sku = "KB", quantity = 1, price_cents = 5 }]
+"""
+
+
+@pytest.mark.parametrize("text, problems", [
+    (BAD_SCENARIO, ["orders[0].customer: 'carol' has no entry in [accounts]",
+                    "orders[0].items[0].sku: 'MOUSE' has no entry in [stock]",
+                    "orders[1].id: duplicate order id 'o-1'"]),
+    ('name = "q"\n[[orders]]\nid = "o-1"\ncustomer = "b"\nship_to = "x"\n'
+     'items = [{ sku = "KB", quantity = 0, price_cents = -1 }]\n',
+     ["orders[0].items[0].quantity: input should be greater than 0 (got 0)",
+      "orders[0].items[0].price_cents: input should be greater than or equal to 0 (got -1)"]),
+    ('name = "a"\n[accounts]\nbob = -5\n', ["accounts.bob: input should be greater than or equal to 0 (got -5)"]),
+    ('name = "p"\nrecoverable_failures = "later"\n', ["recoverable_failures: input should be 'compensate' or 'hold'"]),
+    ('name = "t"\n[[then]]\nretry = "o-7"\n', ["then[0].retry: no order 'o-7' in [[orders]]"]),
+    ('name = "u"\ncolour = "red"\n', ["colour: unknown field"]),
+    ('name = "x\n', ["not valid TOML"]),
+])
+def test_a_bad_scenario_names_file_and_field_per_problem_and_writes_nothing(
+        cli: Cli, tmp_path: Path, text: str, problems: list[str]) -> None:
+    scenario = tmp_path / "bad.toml"
+    scenario.write_text(text)
+    status, out, err = cli("run", scenario, "--db", tmp_path / "s.db")
+    assert status == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == len(problems)
+    for line, problem in zip(lines, problems):
+        assert line.startswith(f"ordersaga: {scenario}: ") and problem in line
+    assert not (tmp_path / "s.db").exists()
+
+
+def test_run_refuses_an_existing_database_unless_replace(cli: Cli, tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    cli("run", "happy_path", "--db", db)
+    before = db.read_bytes()
+    status, _, err = cli("run", "race_last_unit", "--db", db)
+    assert status == 2 and "a database already exists there; pass --replace" in err
+    assert db.read_bytes() == before
+    assert cli("run", "race_last_unit", "--db", db, "--replace")[0] == 0
+    assert "heidi" in cli("list", "--db", db)[1]
+
+
+def test_commands_on_a_missing_database_or_scenario_say_so(cli: Cli, tmp_path: Path) -> None:
+    status, _, err = cli("report", "--db", tmp_path / "nothing.db")
+    assert status == 2 and err.strip() == f"ordersaga: {tmp_path / 'nothing.db'}: no such database."
+    assert not (tmp_path / "nothing.db").exists()
+    status, _, err = cli("run", "no_such_scenario", "--db", tmp_path / "s.db")
+    assert status == 2 and "no_such_scenario: no such scenario file" in err
+
+
+def test_a_crash_kills_the_run_and_report_resumes_it(tmp_path: Path) -> None:
+    """The real process dies mid-payment; the next command finishes the order, charging once."""
+    db = tmp_path / "s.db"
+    command = [sys.executable, "-m", "app.cli"]
+    run = subprocess.run([*command, "run", "crash_recovery", "--db", str(db)], capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode == -9 and "injected crash at payment execute of o-1" in run.stderr
+    report = subprocess.run([*command, "report", "--db", str(db), "--json"], capture_output=True,
+                            text=True, timeout=60)
+    assert report.returncode == 0, report.stderr
+    data = json.loads(report.stdout)
+    o = order_of(data, "o-1")
+    assert o["status"] == "completed"
+    assert ("payment", "execute", "retrying") in events(o)
+    assert len(data["charges"]) == 1
+    assert_invariants(data)
