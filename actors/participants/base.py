@@ -118,9 +118,10 @@ class Participant(pykka.ThreadingActor):
         return self._docs[f"{self.service.value}/{order.id}"]
 
     def _docs_under(self, prefix: str) -> Iterable[tuple[str, dict[str, Any]]]:
+        """Copies of the documents under prefix: reports leave this thread, state must not."""
         for name, doc in sorted(self._docs.items()):
             if name.startswith(prefix):
-                yield name[len(prefix):], doc
+                yield name[len(prefix):], copy.deepcopy(doc)
 
     @staticmethod
     def _reply(key: IdempotencyKey, ok: bool, reason: str = "", recoverable: bool = True) -> ParticipantReply:
