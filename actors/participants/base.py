@@ -123,6 +123,13 @@ class Participant(pykka.ThreadingActor):
             if name.startswith(prefix):
                 yield name[len(prefix):], copy.deepcopy(doc)
 
+    def _ledger(self) -> list[dict[str, str]]:
+        """What became of every effect this service was asked about, for the audit."""
+        prefix = f"{self.service.value}/"
+        return [{"order": name[len(prefix):], "effect": effect, "state": state}
+                for name, doc in sorted(self._docs.items()) if name.startswith(prefix)
+                for effect, state in doc.get("ledger", {}).items()]
+
     @staticmethod
     def _reply(key: IdempotencyKey, ok: bool, reason: str = "", recoverable: bool = True) -> ParticipantReply:
         return ParticipantReply(key=key, ok=ok, reason="" if ok else reason, recoverable=recoverable)

@@ -65,4 +65,4 @@ class InventoryService(Participant):
             for order, doc in self._docs_under("inventory/")
             for effect, r in doc.get("reservations", {}).items()
         ]
-        return {"stock": stock, "reservations": reservations}
+        return {"stock": stock, "reservations": reservations, "ledger": self._ledger()}

@@ -57,4 +57,4 @@ class PaymentService(Participant):
             for order, doc in self._docs_under("payment/")
             for effect, charge in doc.get("charges", {}).items()
         ]
-        return {"accounts": accounts, "charges": charges}
+        return {"accounts": accounts, "charges": charges, "ledger": self._ledger()}

@@ -26,4 +26,4 @@ class ShippingService(Participant):
             for order, doc in self._docs_under("shipping/")
             for effect, shipment in doc.get("shipments", {}).items()
         ]
-        return {"shipments": shipments}
+        return {"shipments": shipments, "ledger": self._ledger()}
