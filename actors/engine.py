@@ -152,20 +152,19 @@ class Engine:
         return str(self.coordinator.cancel(order_id).get())
 
     def top_up(self, customer: str, amount_cents: int, key: str | None = None) -> str:
-        try:
-            future = self.participants[Service.PAYMENT].top_up(
-                customer, amount_cents, key or f"operator/{uuid.uuid4()}").get()
-        except KeyError as error:
-            raise Refused(error.args[0]) from None
-        return str(future.get())
+        return self._credit(self.participants[Service.PAYMENT].top_up, customer, amount_cents, key)
 
     def restock(self, sku: str, quantity: int, key: str | None = None) -> str:
+        return self._credit(self.participants[Service.INVENTORY].restock, sku, quantity, key)
+
+    @staticmethod
+    def _credit(method: Any, target: str, amount: int, key: str | None) -> str:
+        """Ask a participant to add money or stock once per key; wait until it is durable."""
         try:
-            future = self.participants[Service.INVENTORY].restock(
-                sku, quantity, key or f"operator/{uuid.uuid4()}").get()
-        except KeyError as error:
+            durable = method(target, amount, key or f"operator/{uuid.uuid4()}").get()
+        except KeyError as error:  # the participant does not know the customer or sku
             raise Refused(error.args[0]) from None
-        return str(future.get())
+        return str(durable.get())
 
     def apply(self, action: ThenAction, key: str | None = None) -> str:
         """Apply one scenario follow-up; Refused says why it cannot apply."""
