@@ -99,8 +99,13 @@ class SagaCoordinator(pykka.ThreadingActor):
         return list(self._records.values())
 
     def settled_counts(self) -> tuple[int, int]:
-        """(orders not yet settled, all orders)."""
-        unsettled = sum(1 for record in self._records.values() if not record.status.settled)
+        """(orders still in flight, all orders).
+
+        An unsettled order waiting on no command (a damaged record) can never
+        move, so it is not counted: waiting for it would hang every command.
+        """
+        unsettled = sum(1 for record in self._records.values() if not record.status.settled
+                        and saga_logic.outstanding_command(record) is not None)
         return unsettled, len(self._records)
 
     # -- plumbing -------------------------------------------------------------------
