@@ -1,0 +1,42 @@
+"""What the audit reports: one finding per thing that is wrong, each a sentence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Kind(str, Enum):
+    """The kinds of wrong the audit can find; each has a tampering test."""
+
+    UNSETTLED = "unsettled"                # an order still running or compensating
+    SAGA_ORDER = "saga_order"              # a timeline breaks T1..Tn / T1..Tj Cj..C1
+    STATUS_MISMATCH = "status_mismatch"    # the status claims what the timeline does not show
+    APPLIED_TWICE = "applied_twice"        # a participant holds two live effects of one step
+    ORPHANED_EFFECT = "orphaned_effect"    # an order holds an effect its status forbids
+    MISSING_EFFECT = "missing_effect"      # an order lacks an effect its status requires
+    RECORD_MISMATCH = "record_mismatch"    # a participant's records disagree: timeline, order, ledger
+    STOCK_NOT_CONSERVED = "stock_not_conserved"
+    MONEY_NOT_CONSERVED = "money_not_conserved"
+    CONFIRMATION = "confirmation"          # a completed order without exactly one confirmation
+    FAILURE_NOTICE = "failure_notice"      # a failed attempt without one notice giving its reason
+    HOLD_NOTICE = "hold_notice"            # a held attempt without one on-hold notice
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: Kind
+    subject: str  # the order id, sku or customer it is about
+    message: str  # one sentence that names the subject
+
+    def line(self) -> str:
+        return f"{self.kind.value}: {self.message}"
+
+    def as_json(self) -> dict[str, str]:
+        return {"kind": self.kind.value, "subject": self.subject, "message": self.message}
+
+
+def summary(orders: int, findings: int) -> str:
+    """The audit's last line, e.g. '200 orders audited, 0 findings'."""
+    return (f"{orders} order{'' if orders == 1 else 's'} audited, "
+            f"{findings} finding{'' if findings == 1 else 's'}")

@@ -1,0 +1,253 @@
+"""Checks of one order: its status, its timeline and what the participants hold for it."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from actors.domain import NotificationKind, OrderRecord, SagaStatus, format_cents
+from app.audit.findings import Finding, Kind
+from app.audit.records import EFFECT_KINDS, Effect, EffectKind, OrderEffects
+from app.audit.timeline import PLAN, AttemptSummary, Fate, Replay
+
+
+class _Order:
+    """Collects the findings about one order."""
+
+    def __init__(self, record: OrderRecord, replay: Replay, effects: OrderEffects) -> None:
+        self.record = record
+        self.id = record.order.id
+        self.status = record.status.value.replace("_", " ")
+        self.replay = replay
+        self.effects = effects
+        self.findings: list[Finding] = []
+
+    def add(self, kind: Kind, message: str) -> None:
+        self.findings.append(Finding(kind, self.id, message))
+
+    # -- status against timeline ----------------------------------------------
+    def status_matches_timeline(self) -> None:
+        replay, status, claim = self.replay, self.record.status, f"Order {self.id} is {self.status} but"
+        if replay.unfinished is not None:
+            step, action = replay.unfinished
+            doing = "execution" if action.value == "execute" else "compensation"
+            self.add(Kind.STATUS_MISMATCH, f"{claim} its timeline leaves {step}'s {doing} unfinished.")
+        if not replay.attempts:
+            self.add(Kind.STATUS_MISMATCH, f"{claim} its timeline is empty.")
+            return
+        last = replay.attempts[-1]
+        held = set(replay.held)
+        if status == SagaStatus.COMPLETED:
+            if last.failed_step or held != set(PLAN):
+                missing = ", ".join(step for step in PLAN if step not in held) or "its last attempt"
+                self.add(Kind.STATUS_MISMATCH, f"{claim} its timeline never completed {missing}.")
+            return
+        if last.failed_step is None:
+            self.add(Kind.STATUS_MISMATCH, f"{claim} its last attempt ({last.number}) records no failure.")
+            return
+        expected = set() if status == SagaStatus.FAILED else set(self._before(last.failed_step))
+        if held - expected:
+            extra = ", ".join(sorted(held - expected, key=PLAN.index))
+            self.add(Kind.STATUS_MISMATCH, f"{claim} its timeline never compensated {extra}.")
+        elif expected - held:
+            lost = ", ".join(sorted(expected - held, key=PLAN.index))
+            self.add(Kind.STATUS_MISMATCH, f"{claim} its timeline no longer holds {lost}.")
+
+    @staticmethod
+    def _before(step: str) -> tuple[str, ...]:
+        return PLAN[:PLAN.index(step)]
+
+    # -- what the participants hold against the status -------------------------
+    def holdings_match_status(self) -> None:
+        live: dict[str, list[Effect]] = defaultdict(list)
+        for effect in self.effects.effects.values():
+            if effect.live:
+                live[effect.step].append(effect)
+        for step, effects in live.items():
+            if len(effects) > 1:
+                kind = EFFECT_KINDS[step]
+                keys = ", ".join(sorted(e.key for e in effects))
+                self.add(Kind.APPLIED_TWICE, f"Order {self.id} holds {len(effects)} {kind.live} "
+                                             f"{kind.noun}s ({keys}): {step} was applied twice "
+                                             "without a compensation between.")
+        status = self.record.status
+        required: tuple[str, ...]
+        forbidden: tuple[str, ...]
+        if status == SagaStatus.COMPLETED:
+            required, forbidden = PLAN, ()
+        elif status == SagaStatus.FAILED:
+            required, forbidden = (), PLAN
+        else:
+            last = self.replay.attempts[-1] if self.replay.attempts else None
+            if last is None or last.failed_step is None:
+                return  # no failed step to hold up to: the status check said so
+            required = self._before(last.failed_step)
+            forbidden = PLAN[len(required):]
+        where = f" at {self.replay.attempts[-1].failed_step}" if status == SagaStatus.ON_HOLD else ""
+        for step in required:
+            if not live[step]:
+                kind = EFFECT_KINDS[step]
+                self.add(Kind.MISSING_EFFECT, f"Order {self.id} is {self.status}{where} but "
+                                              f"{step} holds no {kind.live} {kind.noun} for it.")
+        for step in forbidden:
+            for effect in live[step]:
+                kind = EFFECT_KINDS[step]
+                self.add(Kind.ORPHANED_EFFECT, f"Order {self.id} is {self.status}{where} but {step} "
+                                               f"still holds its {kind.noun} {effect.key}.")
+
+    # -- participants' records against the timeline and the order ------------------
+    def records_match_timeline(self) -> None:
+        fates = self.replay.fates
+        keys = set(self.effects.effects) | set(self.effects.ledger)
+        keys |= {(step, f"{self.id}/{step}/{n}") for (step, n), fate in fates.items()
+                 if fate in (Fate.HELD, Fate.UNDONE)}
+        for step, key in sorted(keys, key=lambda k: (PLAN.index(k[0]), k[1])):
+            message = self._disagreement(step, key)
+            if message:
+                self.add(Kind.RECORD_MISMATCH, message)
+
+    def _attempt_of(self, step: str, key: str) -> int | None:
+        head, _, tail = key.rpartition("/")
+        return int(tail) if head == f"{self.id}/{step}" and tail.isdigit() else None
+
+    def _disagreement(self, step: str, key: str) -> str | None:
+        kind = EFFECT_KINDS[step]
+        effect = self.effects.effects.get((step, key))
+        state = self.effects.ledger.get((step, key))
+        attempt = self._attempt_of(step, key)
+        who = step.capitalize()
+        if attempt is None:
+            return f"{who} records {key!r} for order {self.id}, which names no {step} effect of it."
+        # The participant against itself: its ledger and its effect must agree.
+        if effect is not None and state is None:
+            return f"{who} has a {kind.noun} {key} that its ledger never recorded."
+        if state == "fenced" and effect is not None:
+            return f"{who}'s ledger says {key} was fenced, yet it has a {kind.noun} for it."
+        if state in ("applied", "compensated") and effect is None:
+            return f"{who}'s ledger says {key} was {state}, yet it has no {kind.noun} for it."
+        if effect is not None and effect.live != (state == "applied"):
+            actual = kind.live if effect.live else kind.undone
+            return f"{who}'s ledger says {key} was {state}, yet its {kind.noun} is {actual}."
+        # The participant against the timeline.
+        fate = self.replay.fates.get((step, attempt))
+        timeline = f"the timeline of order {self.id}"
+        if fate is None:
+            return (f"{who} records {key} as {state}, but {timeline} never executed {step} "
+                    f"in attempt {attempt}.")
+        if fate not in _ALLOWED_FATES[state]:
+            recorded = f"has no record of {key}" if state is None else f"records {key} as {state}"
+            return f"{who} {recorded}, but {timeline} {_told(fate, kind)}."
+        # The effect against the order.
+        return self._effect_fits_order(key, effect)
+
+    def _effect_fits_order(self, key: str, effect: Effect | None) -> str | None:
+        order = self.record.order
+        if effect is None:
+            return None
+        if effect.charge is not None and effect.charge.amount_cents != order.total_cents:
+            return (f"Payment charged {format_cents(effect.charge.amount_cents)} for order {self.id} "
+                    f"({key}), whose total is {format_cents(order.total_cents)}.")
+        if effect.reservation is not None:
+            wanted: dict[str, int] = {}
+            for item in order.items:
+                wanted[item.sku] = wanted.get(item.sku, 0) + item.quantity
+            if wanted != effect.reservation.items:
+                return (f"Inventory reserved {effect.reservation.items} for order {self.id} ({key}), "
+                        f"but it asks for {wanted}.")
+        return None
+
+    # -- notices -----------------------------------------------------------------
+    def notices_match(self) -> None:
+        notes = Counter((n.attempt, n.kind) for n in self.record.notifications)
+        confirmations = sum(n for (_, kind), n in notes.items()
+                            if kind == NotificationKind.CONFIRMATION)
+        if self.record.status == SagaStatus.COMPLETED and confirmations != 1:
+            self.add(Kind.CONFIRMATION, f"Order {self.id} is completed but has {confirmations} "
+                                        "confirmations instead of one.")
+        elif self.record.status != SagaStatus.COMPLETED and confirmations:
+            self.add(Kind.CONFIRMATION, f"Order {self.id} is {self.status} but was confirmed.")
+        attempts = {a.number: a for a in self.replay.attempts}
+        for (number, kind), _ in sorted(notes.items()):
+            if number not in attempts and kind != NotificationKind.CONFIRMATION:
+                self.add(_NOTICE_KIND[kind], f"Order {self.id} has a {kind.value} notice for "
+                                             f"attempt {number}, which its timeline never ran.")
+        for attempt in self.replay.attempts:
+            n = attempt.number
+            failures = notes[n, NotificationKind.FAILURE]
+            holds = notes[n, NotificationKind.ON_HOLD]
+            if attempt.failed_step is None:
+                if failures:
+                    self.add(Kind.FAILURE_NOTICE, f"Order {self.id} has a failure notice for "
+                                                  f"attempt {n}, which did not fail.")
+                if holds:
+                    self.add(Kind.HOLD_NOTICE, f"Order {self.id} has an on-hold notice for "
+                                               f"attempt {n}, which did not fail.")
+                continue
+            last = attempt is self.replay.attempts[-1]
+            if last and self.record.status == SagaStatus.COMPLETED:
+                continue  # completed though its last attempt failed: the status check said so
+            self._count_notices(attempt, last, failures, holds)
+            self._notices_give_reason(n, attempt.failure_reason)
+
+    def _count_notices(self, attempt: AttemptSummary, last: bool, failures: int, holds: int) -> None:
+        """A failed attempt tells the customer once: failed, or on hold (or on hold, then failed)."""
+        at = f"attempt {attempt.number}, which failed at {attempt.failed_step}"
+        if not last and not attempt.kept:
+            # Retried after failing, or after a hold that kept nothing: either notice will do.
+            if failures + holds != 1:
+                self.add(Kind.FAILURE_NOTICE, f"Order {self.id} has {failures} failure and {holds} "
+                                              f"on-hold notices for {at}, instead of one.")
+            return
+        failed = last and self.record.status == SagaStatus.FAILED
+        if failures != int(failed):
+            self.add(Kind.FAILURE_NOTICE, f"Order {self.id} has {failures} failure notices "
+                                          f"for {at}, instead of {int(failed)}.")
+        if holds > 1 or (holds == 0 and not failed):  # a cancelled order was on hold first
+            self.add(Kind.HOLD_NOTICE, f"Order {self.id} has {holds} on-hold notices "
+                                       f"for {at}, instead of 1.")
+
+    def _notices_give_reason(self, number: int, reason: str) -> None:
+        if not reason:
+            self.add(Kind.FAILURE_NOTICE, f"Order {self.id}'s attempt {number} failed without "
+                                          "a reason in its timeline.")
+            return
+        for note in self.record.notifications:
+            if note.attempt != number or note.kind == NotificationKind.CONFIRMATION:
+                continue
+            if reason not in note.message:
+                self.add(_NOTICE_KIND[note.kind], f"Order {self.id}'s {note.kind.value} notice for "
+                                                  f"attempt {number} does not give the reason ({reason}).")
+
+
+# What each ledger state allows the timeline to say of the same execution.
+_ALLOWED_FATES: dict[str | None, tuple[Fate, ...]] = {
+    "applied": (Fate.HELD,), "compensated": (Fate.UNDONE, Fate.FENCED),
+    "fenced": (Fate.FENCED,), None: (Fate.FAILED, Fate.STARTED)}
+
+
+def _told(fate: Fate, kind: EffectKind) -> str:
+    return {Fate.STARTED: "records no outcome of it", Fate.HELD: "says it holds",
+            Fate.UNDONE: f"says it was {kind.undone}", Fate.FAILED: "records it as failed",
+            Fate.FENCED: "says it failed and was compensated"}[fate]
+
+
+_NOTICE_KIND = {NotificationKind.FAILURE: Kind.FAILURE_NOTICE,
+                NotificationKind.ON_HOLD: Kind.HOLD_NOTICE,
+                NotificationKind.CONFIRMATION: Kind.CONFIRMATION}
+
+
+def check_order(record: OrderRecord, replay: Replay, effects: OrderEffects,
+                allow_in_flight: bool) -> list[Finding]:
+    """Every finding about one order; an order in flight is only checked for saga order."""
+    order = _Order(record, replay, effects)
+    for problem in replay.problems:
+        order.add(Kind.SAGA_ORDER, problem)
+    if not record.status.settled:
+        if not allow_in_flight:
+            order.add(Kind.UNSETTLED, f"Order {order.id} is still {order.status} "
+                                      "after recovery settled.")
+        return order.findings
+    order.status_matches_timeline()
+    order.holdings_match_status()
+    order.records_match_timeline()
+    order.notices_match()
+    return order.findings

@@ -1,0 +1,174 @@
+"""Replaying an order's timeline against the saga rules, trusting no step status.
+
+Each attempt must be T1..Tk (resuming after the steps a held attempt kept),
+or that then Ck..C1 in exactly reverse order; a step's effect is held from
+its successful execution until its compensation, and is never applied twice
+in between. The replay also says, per execution, what the timeline claims
+became of it, which the participants' records are then checked against.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from actors.domain import SAGA_PLAN, Action, OrderRecord, Outcome, TimelineEvent
+
+PLAN = tuple(step.name for step in SAGA_PLAN)
+_INDEX = {name: index for index, name in enumerate(PLAN)}
+# Enum members looked up once: the replay runs per event on thousands of orders.
+_EXECUTE, _COMPENSATE = Action.EXECUTE, Action.COMPENSATE
+_STARTED, _SUCCEEDED, _FAILED, _RETRYING, _COMPENSATED = (
+    Outcome.STARTED, Outcome.SUCCEEDED, Outcome.FAILED, Outcome.RETRYING, Outcome.COMPENSATED)
+
+
+class Fate(str, Enum):
+    """What the timeline says became of one execution (a step in an attempt)."""
+
+    STARTED = "started"    # no outcome recorded
+    HELD = "held"          # succeeded and not compensated
+    UNDONE = "undone"      # succeeded, then compensated
+    FAILED = "failed"      # failed, never compensated: nothing may have been applied
+    FENCED = "fenced"      # failed without an answer, then compensated
+
+
+_FATE_STARTED, _HELD, _UNDONE, _FATE_FAILED, _FENCED = (
+    Fate.STARTED, Fate.HELD, Fate.UNDONE, Fate.FAILED, Fate.FENCED)
+
+
+@dataclass
+class AttemptSummary:
+    number: int
+    failed_step: str | None = None
+    failure_reason: str = ""
+    compensated: bool = False
+    kept: frozenset[str] = frozenset()  # steps still held when the attempt's events end
+
+
+@dataclass
+class Replay:
+    problems: list[str] = field(default_factory=list)
+    fates: dict[tuple[str, int], Fate] = field(default_factory=dict)  # (step, attempt) ->
+    attempts: list[AttemptSummary] = field(default_factory=list)
+    held: dict[str, int] = field(default_factory=dict)  # step -> attempt whose execution holds it
+    unfinished: tuple[str, Action] | None = None
+
+
+def _doing(step: str, action: Action) -> str:
+    return f"{step}'s {'execution' if action == Action.EXECUTE else 'compensation'}"
+
+
+class _Replayer:
+    def __init__(self, record: OrderRecord) -> None:
+        self.order = record.order.id
+        self.out = Replay()
+        self.attempt: AttemptSummary | None = None
+        self.compensating = False
+        self.doubtful: str | None = None  # this attempt's failed step, which may be compensated
+
+    def problem(self, text: str) -> None:
+        self.out.problems.append(f"Order {self.order} {text}.")
+
+    def run(self, timeline: tuple[TimelineEvent, ...]) -> Replay:
+        for event in timeline:
+            if event.step not in _INDEX:
+                self.problem(f"records a step {event.step!r} that is not in the saga plan")
+                continue
+            if self.attempt is None or event.attempt != self.attempt.number:
+                self.next_attempt(event.attempt)
+            self.step(event)
+        self.close_attempt()
+        return self.out
+
+    def next_attempt(self, number: int) -> None:
+        previous = self.attempt.number if self.attempt else 0
+        if number != previous + 1:
+            self.problem(f"goes from attempt {previous} to attempt {number}")
+        if self.out.unfinished is not None:
+            self.problem(f"starts attempt {number} with {_doing(*self.out.unfinished)} unfinished")
+            self.out.unfinished = None
+        self.close_attempt()
+        self.attempt = AttemptSummary(number)
+        self.out.attempts.append(self.attempt)
+        self.compensating = False
+        self.doubtful = None
+
+    def close_attempt(self) -> None:
+        if self.attempt is not None:
+            self.attempt.kept = frozenset(self.out.held)
+
+    def step(self, event: TimelineEvent) -> None:
+        assert self.attempt is not None
+        n, name, action, outcome = self.attempt.number, event.step, event.action, event.outcome
+        underway = self.out.unfinished == (name, action)
+        if outcome == _STARTED:
+            if self.out.unfinished is not None:
+                self.problem(f"starts {_doing(name, action)} in attempt {n} "
+                             f"while {_doing(*self.out.unfinished)} is unfinished")
+            if action == _EXECUTE:
+                self.start_execution(n, name)
+            else:
+                self.start_compensation(n, name)
+            self.out.unfinished = (name, action)
+            return
+        if not underway:
+            self.problem(f"records {name} {action.value} {outcome.value} in attempt {n} "
+                         "without having started it")
+        if outcome == _RETRYING:
+            return
+        self.out.unfinished = None
+        if action == _EXECUTE and outcome == _SUCCEEDED:
+            self.out.held[name] = n
+            self.out.fates[name, n] = _HELD
+        elif action == _EXECUTE and outcome == _FAILED:
+            self.out.fates[name, n] = _FATE_FAILED
+            self.attempt.failed_step, self.attempt.failure_reason = name, event.reason
+            self.doubtful = name
+        elif action == _COMPENSATE and outcome == _COMPENSATED:
+            self.attempt.compensated = True
+            if name in self.out.held:
+                self.out.fates[name, self.out.held.pop(name)] = _UNDONE
+            elif self.out.fates.get((name, n)) == _FATE_FAILED:
+                self.out.fates[name, n] = _FENCED
+        elif action == _COMPENSATE and outcome == _FAILED:
+            self.problem(f"gives up compensating {name} in attempt {n}; "
+                         "a compensation must be retried until it succeeds")
+        else:
+            self.problem(f"records {name} {action.value} {outcome.value} in attempt {n}, "
+                         "which no saga step does")
+
+    def start_execution(self, n: int, name: str) -> None:
+        held = self.out.held
+        if self.compensating:
+            self.problem(f"executes {name} in attempt {n} after its compensation began")
+        elif self.attempt and self.attempt.failed_step:
+            self.problem(f"executes {name} in attempt {n} after {self.attempt.failed_step} failed")
+        elif name in held:
+            self.problem(f"executes {name} again in attempt {n} while the effect of attempt "
+                         f"{held[name]} is still held (applied twice without a compensation between)")
+        else:
+            expected = next(step for step in PLAN if step not in held)
+            if name != expected:
+                self.problem(f"executes {name} in attempt {n} before {expected} succeeded")
+        if (name, n) in self.out.fates:
+            self.problem(f"starts {name} twice in attempt {n}")
+        self.out.fates[name, n] = _FATE_STARTED
+
+    def start_compensation(self, n: int, name: str) -> None:
+        held = self.out.held
+        if name == self.doubtful and (name, n) in self.out.fates and not self.compensating:
+            pass  # its execution got no answer, so it may hold an effect: undone first
+        elif name not in held:
+            self.problem(f"compensates {name} in attempt {n}, which holds no effect")
+        else:
+            latest = max(held, key=_INDEX.__getitem__)
+            if name != latest:
+                self.problem(f"compensates {name} in attempt {n} before {latest}; "
+                             "compensations must run in reverse order")
+        self.compensating = True
+        if name != self.doubtful:
+            self.doubtful = None
+
+
+def replay(record: OrderRecord) -> Replay:
+    return _Replayer(record).run(record.timeline)
