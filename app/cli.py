@@ -11,12 +11,14 @@ from pathlib import Path
 from actors.engine import Engine, create_database
 from actors.saga_logic import Refused
 from app.amounts import parse_cents, parse_quantity
+from app.audit import AuditError, audit, summary
 from app.paths import default_database
 from app.report import build_report, order_line, render_history, render_status, render_summary
 from app.scenario import ScenarioError, load_scenario
 from storage.errors import DatabaseError
 
 USAGE_ERROR = 2
+AUDIT_FINDINGS = 1
 
 
 class Progress:
@@ -133,6 +135,24 @@ def _argument(parse: Callable[[str], int]) -> Callable[[str], int]:
     return convert
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    with Engine.open(args.db) as engine:
+        _settle(engine)
+        snapshot = engine.snapshot()
+    try:
+        findings = audit(snapshot)
+    except AuditError as error:
+        raise DatabaseError(f"{args.db}: {error}") from None
+    if args.json:
+        print(json.dumps({"orders_audited": len(snapshot.records),
+                          "findings": [finding.as_json() for finding in findings]}, indent=2))
+    else:
+        for finding in findings:
+            print(finding.line())
+        print(summary(len(snapshot.records), len(findings)))
+    return AUDIT_FINDINGS if findings else 0
+
+
 def cmd_dashboard(args: argparse.Namespace) -> int:
     from app.dashboard.launch import run_dashboard  # Textual loads only for the dashboard
 
@@ -178,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     restock = command("restock", cmd_restock, "add units of a sku to the stock (to resolve a failure)")
     restock.add_argument("sku", metavar="SKU")
     restock.add_argument("quantity", metavar="QUANTITY", type=_argument(parse_quantity))
+    audit_ = command("audit", cmd_audit, "check that no order left orphaned state: saga order, "
+                     "holdings, conservation, notices (exit 1 on findings)")
+    audit_.add_argument("--json", action="store_true", help="print the findings as JSON")
     return parser
 
 
