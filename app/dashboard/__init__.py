@@ -1,0 +1,1 @@
+"""The terminal dashboard: watch orders run as sagas and operate them from the keyboard."""

@@ -1,0 +1,76 @@
+"""How states and times read on screen: a symbol and a word, coloured, never colour alone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+
+from actors.domain import Action, NotificationKind, Outcome, SagaStatus, StepStatus
+
+SAGA_LOOKS: dict[SagaStatus, tuple[str, str]] = {
+    SagaStatus.PENDING: ("○", "dim"),
+    SagaStatus.RUNNING: ("◐", "cyan"),
+    SagaStatus.COMPENSATING: ("↺", "yellow"),
+    SagaStatus.ON_HOLD: ("‖", "yellow"),
+    SagaStatus.FAILED: ("✗", "bold red"),
+    SagaStatus.COMPLETED: ("✓", "green"),
+}
+STEP_LOOKS: dict[StepStatus, tuple[str, str]] = {
+    StepStatus.PENDING: ("·", "dim"),
+    StepStatus.RUNNING: ("▶", "bold cyan"),
+    StepStatus.SUCCEEDED: ("✓", "green"),
+    StepStatus.FAILED: ("✗", "bold red"),
+    StepStatus.COMPENSATING: ("↺", "yellow"),
+    StepStatus.COMPENSATED: ("↶", "magenta"),
+}
+OUTCOME_LOOKS: dict[Outcome, tuple[str, str]] = {
+    Outcome.STARTED: ("▶", "cyan"),
+    Outcome.SUCCEEDED: ("✓", "green"),
+    Outcome.FAILED: ("✗", "bold red"),
+    Outcome.RETRYING: ("↻", "yellow"),
+    Outcome.COMPENSATED: ("↶", "magenta"),
+}
+NOTICE_LOOKS: dict[NotificationKind, tuple[str, str]] = {
+    NotificationKind.CONFIRMATION: ("✓", "green"),
+    NotificationKind.FAILURE: ("✗", "bold red"),
+    NotificationKind.ON_HOLD: ("‖", "yellow"),
+}
+
+
+def word(value: str) -> str:
+    """An enum value as a person writes it: on_hold -> on hold."""
+    return value.replace("_", " ")
+
+
+def labelled(looks: tuple[str, str], value: str) -> Text:
+    symbol, style = looks
+    return Text(f"{symbol} {word(value)}", style=style, no_wrap=True, overflow="ellipsis")
+
+
+def saga_status(status: SagaStatus) -> Text:
+    return labelled(SAGA_LOOKS[status], status.value)
+
+
+def step_status(status: StepStatus) -> Text:
+    return labelled(STEP_LOOKS[status], status.value)
+
+
+def outcome(value: Outcome) -> Text:
+    return labelled(OUTCOME_LOOKS[value], value.value)
+
+
+def notice_kind(kind: NotificationKind) -> Text:
+    return labelled(NOTICE_LOOKS[kind], kind.value)
+
+
+def action(value: Action) -> Text:
+    return Text(value.value, style="yellow" if value == Action.COMPENSATE else "")
+
+
+def clock(at: datetime | None, millis: bool = False) -> str:
+    """A stored UTC time as the local wall-clock time of day."""
+    if at is None:
+        return ""
+    stamp = at.astimezone().strftime("%H:%M:%S.%f" if millis else "%H:%M:%S")
+    return stamp[:-3] if millis else stamp

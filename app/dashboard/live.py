@@ -1,0 +1,61 @@
+"""The one bridge from the engine's threads to the UI."""
+
+from __future__ import annotations
+
+import threading
+
+from textual.message import Message
+from textual.message_pump import MessagePump
+
+from actors.domain import OrderRecord, Scenario
+from actors.events import OrderUpdate
+
+
+class LiveUpdates:
+    """An engine subscriber that keeps the newest record of each order and wakes
+    the UI with one message at a time.
+
+    It runs on engine threads, so it only stores and posts: `post_message` is
+    thread-safe and never waits for the UI (`call_from_thread` would hold the
+    engine's thread until the UI ran). However many orders move, the UI reads
+    them in batches at its own pace with `take`.
+    """
+
+    class Arrived(Message):
+        """Records are waiting in the bridge that sent this."""
+
+        def __init__(self, bridge: LiveUpdates) -> None:
+            super().__init__()
+            self.bridge = bridge
+
+    class Opened(Message):
+        """A world is open: its scenario, every record, and the bridge now feeding it."""
+
+        def __init__(self, bridge: LiveUpdates, scenario: Scenario | None,
+                     records: list[OrderRecord], fresh: bool) -> None:
+            super().__init__()
+            self.bridge = bridge
+            self.scenario = scenario
+            self.records = records
+            self.fresh = fresh
+
+    def __init__(self, target: MessagePump) -> None:
+        self._target = target
+        self._lock = threading.Lock()
+        self._pending: dict[str, OrderRecord] = {}
+        self._woken = False
+
+    def __call__(self, update: OrderUpdate) -> None:
+        """Called on an engine thread once a transition is durable."""
+        with self._lock:
+            self._pending[update.record.order.id] = update.record
+            wake, self._woken = not self._woken, True
+        if wake:
+            self._target.post_message(self.Arrived(self))
+
+    def take(self) -> list[OrderRecord]:
+        """Everything that arrived since the last take; the next update wakes the UI again."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+            self._woken = False
+        return list(pending.values())

@@ -1,0 +1,54 @@
+"""The help screen: every key, and what each pane shows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from app.dashboard.keys import KEYS
+
+PANES = (
+    ("Orders", "Every order: its total, status (a word as well as a colour), the step it is at "
+               "or stopped at, its attempts and last update. Click a heading to sort by it."),
+    ("Order", "The selected order's steps in plan order, and what it needs now: a failed order "
+              "says why, and which key resolves it."),
+    ("Timeline", "Every event of the selected order: time, attempt, step, action, outcome and "
+                 "the reason of a failure. Compensations run in reverse order."),
+)
+
+
+def help_text(db: Path) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    for key in KEYS:
+        table.add_row(key.shown_as, key.description)
+    table.add_row("↑ ↓", "Select an order")
+    table.add_row("ctrl+p", "Command palette: every action above, by name")
+    table.add_row("", "")
+    for name, what in PANES:
+        table.add_row(Text(name), what)
+    table.add_row("", "")
+    table.add_row("Database", Text(str(db), overflow="fold"))
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close", show=False)]
+
+    def __init__(self, db: Path) -> None:
+        super().__init__()
+        self._db = db
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="dialog") as dialog:
+            dialog.border_title = "Keys"
+            dialog.border_subtitle = "Esc closes"
+            yield Static(help_text(self._db))

@@ -1,0 +1,73 @@
+"""The database the dashboard shows and the engine running on it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from actors.coordinator import EngineSettings
+from actors.domain import Scenario
+from actors.engine import Engine, create_database
+from actors.saga_logic import Refused
+from storage.store import SagaStore
+
+T = TypeVar("T")
+
+
+class DashboardSession:
+    """Loading a scenario swaps the database's whole world: the engine holds the
+    file's lock, so it is closed, the file rewritten and a new engine opened.
+    A lock serialises that swap with every other engine call, and those calls
+    block, so the dashboard makes them from worker threads only."""
+
+    def __init__(self, db: Path, settings: EngineSettings) -> None:
+        self.db = db
+        self._settings = settings
+        self._lock = threading.Lock()
+        self._engine: Engine | None = None
+        # Whether the world on screen was written by this session: its
+        # notifications are news, not history.
+        self.fresh = False
+
+    @classmethod
+    def open(cls, db: Path, scenario: Scenario | None, settings: EngineSettings) -> DashboardSession:
+        """Open db (writing scenario into it first, if given); DatabaseError says why not."""
+        session = cls(db, settings)
+        if scenario is not None:
+            create_database(db, scenario, replace=True)
+            session.fresh = True
+        elif not db.exists():
+            SagaStore(db).close()
+        session._engine = session._start()
+        return session
+
+    def _start(self) -> Engine:
+        # A scenario's crash fault restarts the coordinator: the dashboard stays up.
+        return Engine.open(self.db, on_crash="restart", settings=self._settings)
+
+    def call(self, action: Callable[[Engine], T]) -> T:
+        with self._lock:
+            if self._engine is None:
+                raise Refused(f"No database is open ({self.db}); quit and start the dashboard again.")
+            return action(self._engine)
+
+    def replace(self, scenario: Scenario) -> None:
+        """Make the database hold scenario's world, every order starting at once."""
+        with self._lock:
+            if self._engine is not None:
+                self._engine.close()
+                self._engine = None
+            try:
+                create_database(self.db, scenario, replace=True)
+                self.fresh = True
+            finally:
+                # The new world, or the old one when it could not be written.
+                self._engine = self._start()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._engine is not None:
+                self._engine.close()
+                self._engine = None

@@ -1,0 +1,71 @@
+"""The selected order at a glance: its steps in plan order, and what it needs now."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.content import Content
+from textual.widgets import Static
+
+from actors.domain import SAGA_PLAN, OrderRecord, SagaStatus, StepState, format_cents
+from app.dashboard import display
+from app.dashboard.board import units_by_sku
+
+NEXT_MOVE = {
+    "inventory": "s restock, then r retry",
+    "payment": "t top up, then r retry",
+}
+
+
+def summary(record: OrderRecord) -> str:
+    """The order in one line: what it is for and which attempt is on."""
+    order = record.order
+    listed = ", ".join(f"{units}× {sku}" for sku, units in units_by_sku(order).items())
+    attempts = f" · attempt {len(record.attempts)}" if record.attempts else ""
+    return f"Order {order.id} · {order.customer} · {format_cents(order.total_cents)} · {listed}{attempts}"
+
+
+def steps_line(record: OrderRecord) -> Text:
+    attempt = record.current_attempt
+    steps = attempt.steps if attempt else tuple(StepState(name=s.name) for s in SAGA_PLAN)
+    line = Text(no_wrap=True, overflow="ellipsis")
+    for index, step in enumerate(steps):
+        if index:
+            line.append(" → ", style="dim")
+        line.append(f"{step.name} ")
+        line.append_text(display.step_status(step.status))
+    return line
+
+
+def situation_line(record: OrderRecord) -> Text:
+    """What is happening, in the engine's own words once the order has settled."""
+    step = record.current_step
+    if record.status == SagaStatus.PENDING:
+        return Text("Waiting to start.", style="dim")
+    if record.status == SagaStatus.RUNNING and step:
+        label = next(s.execute_label for s in SAGA_PLAN if s.name == step)
+        return Text(f"Now: {step} ({label}).")
+    failure = record.failure
+    if record.status == SagaStatus.COMPENSATING and step and failure:
+        label = next(s.compensate_label for s in SAGA_PLAN if s.name == step)
+        return Text(f"Failed at {failure.step}: {failure.reason}. Undoing {step} ({label}).",
+                    style="yellow")
+    attempt = record.current_attempt
+    notice = record.notifications[-1] if record.notifications else None
+    text = Text(notice.message if notice and attempt and notice.attempt == attempt.number else "")
+    text.stylize(display.SAGA_LOOKS[record.status][1])
+    if failure and failure.recoverable and not record.cancelled:
+        move = NEXT_MOVE.get(failure.step, "r retry")
+        if record.status == SagaStatus.ON_HOLD:
+            move += ", or c cancel"
+        text.append(f" Keys: {move}.", style="bold")
+    return text
+
+
+class StepStrip(Static):
+    def show(self, record: OrderRecord | None, empty_hint: str = "") -> None:
+        if record is None:
+            self.border_title = "No order selected"
+            self.update(Text(empty_hint, style="dim"))
+            return
+        self.border_title = Content(summary(record))
+        self.update(Text("\n").join([steps_line(record), situation_line(record)]))

@@ -1,0 +1,76 @@
+"""Every event of the selected order's saga, oldest first, growing while it runs."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import events
+from textual.content import Content
+from textual.widgets import DataTable
+
+from actors.domain import OrderRecord, TimelineEvent
+from app.dashboard import display
+
+# (key, title, width); the reason takes what is left and wraps.
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("at", "Time", 12),
+    ("attempt", "#", 2),
+    ("step", "Step", 9),
+    ("action", "Action", 10),
+    ("outcome", "Outcome", 13),
+)
+MIN_REASON_WIDTH = 16
+
+
+def event_cells(event: TimelineEvent) -> tuple[Text, ...]:
+    return (
+        Text(display.clock(event.at, millis=True)),
+        Text(str(event.attempt), justify="right"),
+        Text(event.step),
+        display.action(event.action),
+        display.outcome(event.outcome),
+        Text(event.reason),
+    )
+
+
+class Timeline(DataTable[Text]):
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(cursor_type="none", id=id)
+        self._record: OrderRecord | None = None
+        self._built_width = 0
+
+    def show(self, record: OrderRecord | None) -> None:
+        """Show record's events; those of the same order already shown stay put."""
+        before = self._record
+        self._record = record
+        self.border_title = Content(f"Timeline of {record.order.id} ({len(record.timeline)} events)"
+                                    if record else "Timeline")
+        if (record is not None and before is not None and self.columns
+                and before.order.id == record.order.id
+                and record.timeline[:len(before.timeline)] == before.timeline):
+            self._add_events(record.timeline[len(before.timeline):])
+            return
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        self.clear(columns=True)
+        self._built_width = self.size.width
+        fixed = sum(width + 2 * self.cell_padding for _, _, width in COLUMNS)
+        # The scrollbar's gutter is kept (CSS), so this width does not jump as rows arrive.
+        reason_width = max(MIN_REASON_WIDTH,
+                           self.scrollable_content_region.width - fixed - 2 * self.cell_padding)
+        for key, title, width in COLUMNS:
+            self.add_column(title, width=width, key=key)
+        self.add_column("Reason", width=reason_width, key="reason")
+        if self._record is not None:
+            self._add_events(self._record.timeline)
+        # The latest events stay in view as they arrive, until the reader scrolls back.
+        self.anchor()
+
+    def _add_events(self, timeline: tuple[TimelineEvent, ...]) -> None:
+        for event in timeline:
+            # A long reason wraps onto more lines rather than being cut.
+            self.add_row(*event_cells(event), height=None)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if event.size.width != self._built_width:
+            self._rebuild()  # the reason column takes the new width

@@ -1,0 +1,91 @@
+"""Driving the dashboard in tests: build it on a temporary database, wait for
+what a person would wait for, and read what the screen shows."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pykka
+import pytest
+from textual.pilot import Pilot
+
+from actors.coordinator import EngineSettings
+from actors.domain import Scenario
+from app.dashboard.app import SagaDashboard, make_dashboard
+from app.dashboard.screens.main import MainScreen
+from app.dashboard.widgets.orders_table import COLUMNS, OrdersTable
+from app.dashboard.widgets.step_strip import StepStrip
+from app.dashboard.widgets.timeline import Timeline
+from tests.conftest import FAST
+
+DashboardFactory = Callable[..., SagaDashboard]
+# Generous: a bound that turns a hang into a failure, not a timing requirement.
+PATIENCE_S = 30.0
+
+
+@pytest.fixture
+def dashboard(tmp_path: Path) -> Iterator[DashboardFactory]:
+    """Build dashboards on a database in tmp_path; their engines close afterwards."""
+    apps: list[SagaDashboard] = []
+
+    def build(scenario: Scenario | None = None, settings: EngineSettings = FAST,
+              db: Path | None = None) -> SagaDashboard:
+        app = make_dashboard(db or tmp_path / "dashboard.db", scenario, settings)
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        app.session.close()
+    pykka.ActorRegistry.stop_all()
+
+
+async def until(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
+    """Let the app run until condition holds; fail, naming what never showed, if it never does."""
+    deadline = time.monotonic() + PATIENCE_S
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the dashboard never showed {what}")
+        await pilot.pause(0.02)
+
+
+def main_screen(app: SagaDashboard) -> MainScreen:
+    return next(screen for screen in app.screen_stack if isinstance(screen, MainScreen))
+
+
+def row(app: SagaDashboard, order_id: str) -> dict[str, str]:
+    """An order's row in the orders table, by column, as displayed."""
+    table = main_screen(app).query_one(OrdersTable)
+    cells = table.get_row(order_id)
+    return {key: cell.plain for (key, _, _), cell in zip(COLUMNS, cells)}
+
+
+def listed_ids(app: SagaDashboard) -> list[str]:
+    table = main_screen(app).query_one(OrdersTable)
+    return [str(table.coordinate_to_cell_key((index, 0)).row_key.value)
+            for index in range(table.row_count)]
+
+
+def strip_text(app: SagaDashboard) -> str:
+    strip = main_screen(app).query_one(StepStrip)
+    return f"{strip.border_title}\n{strip.visual}"
+
+
+def timeline_rows(app: SagaDashboard) -> list[tuple[str, ...]]:
+    """(attempt, step, action, outcome, reason) of each row of the timeline."""
+    table = main_screen(app).query_one(Timeline)
+    return [tuple(cell.plain for cell in table.get_row_at(index)[1:])
+            for index in range(table.row_count)]
+
+
+def toasts(app: SagaDashboard) -> list[str]:
+    return [str(toast.render()) for toast in app.screen.query("Toast")]
+
+
+async def select(pilot: Pilot[None], order_id: str) -> None:
+    """Move the cursor to an order, as the arrow keys would."""
+    table = main_screen(pilot.app).query_one(OrdersTable)  # type: ignore[arg-type]
+    table.move_cursor(row=table.get_row_index(order_id))
+    await pilot.pause()

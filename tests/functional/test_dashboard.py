@@ -1,0 +1,236 @@
+"""The dashboard driven as a person would: keys in, what the screen shows out.
+
+Each test runs the real engine on a database in a temporary folder, with
+short retry timings; waits are bounded by what the screen shows, not by time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from textual.widgets import Input
+
+from actors.coordinator import EngineSettings
+from actors.engine import Engine
+from app.dashboard.keys import KEYS
+from app.dashboard.screens.amount_prompt import AmountPrompt
+from app.dashboard.screens.confirm import ConfirmScreen
+from app.dashboard.screens.help import HelpScreen
+from app.dashboard.screens.notifications import NotificationsScreen
+from app.dashboard.screens.scenario_picker import ScenarioPicker
+from app.scenario import load_scenario, parse_scenario
+from tests.dashboard_pilot import (  # noqa: F401  (dashboard is a fixture)
+    DashboardFactory,
+    dashboard,
+    listed_ids,
+    main_screen,
+    row,
+    select,
+    strip_text,
+    timeline_rows,
+    toasts,
+    until,
+)
+
+SIZE = (100, 30)
+
+
+def balance_of(engine: Engine, customer: str) -> int:
+    return int(engine.snapshot().payment["accounts"][customer]["balance_cents"])
+
+
+async def test_insufficient_funds_then_top_up_and_retry_completes_with_one_confirmation(
+        dashboard: DashboardFactory) -> None:
+    app = dashboard()  # an empty database: the scenario is loaded from the keyboard
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("l")
+        await until(pilot, lambda: isinstance(app.screen, ScenarioPicker), "the scenario picker")
+        app.screen.query_one("#path", Input).focus()
+        await pilot.press(*"insufficient_funds", "enter")
+        await until(pilot, lambda: listed_ids(app) == ["o-1"] and row(app, "o-1")["status"] == "✗ failed",
+                    "o-1 failed")
+        assert "Insufficient funds: balance $10.00, order total $49.99" in strip_text(app)
+        assert "t top up, then r retry" in strip_text(app)
+
+        await pilot.press("t")
+        await until(pilot, lambda: isinstance(app.screen, AmountPrompt), "the top-up prompt")
+        amount = app.screen.query_one(Input)
+        assert amount.value == "49.99"  # the order's total, as a starting point
+        amount.value = "ten dollars"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, AmountPrompt), "a bad amount must not close the prompt"
+        assert "'ten dollars' is not an amount in dollars" in str(app.screen.query_one("#problem-0").visual)
+        assert await asyncio.to_thread(app.session.call, lambda e: balance_of(e, "bob")) == 1000
+
+        amount.value = "100.00"
+        await pilot.press("enter")
+        await until(pilot, lambda: any("Topped up bob by $100.00" in t for t in toasts(app)),
+                    "the top-up acknowledged")
+        await pilot.press("r")
+        await until(pilot, lambda: row(app, "o-1")["status"] == "✓ completed", "o-1 completed")
+        assert row(app, "o-1")["attempts"] == "2"
+
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, NotificationsScreen), "the notifications")
+        await pilot.pause()
+        table = app.screen.query_one("#dialog")
+        kinds = [table.get_row_at(index)[1].plain for index in range(table.row_count)]
+        assert kinds == ["✗ failure", "✓ confirmation"]
+
+
+def stalled(*steps: str) -> dict[str, object]:
+    """One order whose commands to these steps are lost once: it waits there
+    until the coordinator asks again, which a restart (key k) makes it do."""
+    return {"name": "stalled", "stock": {"KB": 5}, "accounts": {"bob": 100000},
+            "orders": [{"id": "o-1", "customer": "bob", "ship_to": "1 Main St",
+                        "items": [{"sku": "KB", "quantity": 1, "price_cents": 4999}]}],
+            "faults": [{"service": step, "kind": "timeout"} for step in steps]}
+
+
+# Nothing is asked again by timer within a test: only a restart moves a stalled order.
+PATIENT = EngineSettings(answer_timeout_s=600)
+
+
+async def test_a_running_order_shows_its_current_step_change(dashboard: DashboardFactory) -> None:
+    app = dashboard(parse_scenario(stalled("inventory", "payment"), "test"), settings=PATIENT)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await until(pilot, lambda: listed_ids(app) == ["o-1"], "o-1 listed")
+        assert row(app, "o-1")["status"] == "◐ running"
+        assert row(app, "o-1")["step"] == "inventory"
+        assert "inventory ▶ running → payment · pending" in strip_text(app)
+
+        await pilot.press("k")  # the coordinator restarts and asks inventory again
+        await until(pilot, lambda: row(app, "o-1")["step"] == "payment", "o-1 at payment")
+        assert "inventory ✓ succeeded → payment ▶ running" in strip_text(app)
+
+        await pilot.press("k")
+        await until(pilot, lambda: row(app, "o-1")["status"] == "✓ completed", "o-1 completed")
+        resumed = [r for r in timeline_rows(app) if r[4] == "asked again after a restart"]
+        assert [(r[1], r[3]) for r in resumed] == [("inventory", "↻ retrying"), ("payment", "↻ retrying")]
+
+
+async def test_a_failed_orders_timeline_shows_compensations_in_reverse(dashboard: DashboardFactory) -> None:
+    app = dashboard(load_scenario("shipping_failure"))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await until(pilot, lambda: len(listed_ids(app)) == 2 and row(app, "o-1")["status"] == "✗ failed",
+                    "o-1 failed")
+        await select(pilot, "o-1")
+        rows = [(step, action, outcome, reason) for _, step, action, outcome, reason in timeline_rows(app)]
+        assert rows[-5:] == [
+            ("shipping", "execute", "✗ failed", "Carrier unavailable"),
+            ("payment", "compensate", "▶ started", ""),
+            ("payment", "compensate", "↶ compensated", ""),
+            ("inventory", "compensate", "▶ started", ""),
+            ("inventory", "compensate", "↶ compensated", ""),
+        ]
+        assert "inventory ↶ compensated → payment ↶ compensated → shipping ✗ failed" in strip_text(app)
+
+
+async def test_a_refused_retry_says_why_and_changes_nothing(dashboard: DashboardFactory) -> None:
+    app = dashboard(load_scenario("card_declined"))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await until(pilot, lambda: listed_ids(app) == ["o-1"] and row(app, "o-1")["status"] == "✗ failed",
+                    "o-1 failed")
+        await pilot.press("r")
+        await until(pilot, lambda: any("cannot be retried" in t for t in toasts(app)), "the refusal")
+        refusal = next(t for t in toasts(app) if "cannot be retried" in t)
+        assert "Card declined by issuer" in refusal
+        assert row(app, "o-1")["attempts"] == "1"
+
+
+async def test_a_bad_scenario_file_shows_its_problems_and_changes_nothing(
+        dashboard: DashboardFactory, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "bad"\n[stock]\nKB = -1\n')
+    app = dashboard(load_scenario("happy_path"))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await until(pilot, lambda: len(listed_ids(app)) > 0, "the orders")
+        before = listed_ids(app)
+        await pilot.press("l")
+        await until(pilot, lambda: isinstance(app.screen, ScenarioPicker), "the scenario picker")
+        app.screen.query_one("#path", Input).value = str(bad)
+        app.screen.query_one("#path", Input).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ScenarioPicker)
+        assert "stock.KB: input should be greater than or equal to 0" in str(
+            app.screen.query_one("#problems").visual)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert listed_ids(app) == before
+        scenario = await asyncio.to_thread(app.session.call, lambda e: e.scenario)
+        assert scenario is not None and scenario.name == "Happy path"
+
+
+async def test_loading_over_orders_in_flight_asks_first(dashboard: DashboardFactory) -> None:
+    app = dashboard(parse_scenario(stalled("inventory"), "test"), settings=PATIENT)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await until(pilot, lambda: listed_ids(app) == ["o-1"], "o-1 listed")
+        await pilot.press("l")
+        await until(pilot, lambda: isinstance(app.screen, ScenarioPicker), "the scenario picker")
+        app.screen.query_one("#path", Input).value = "happy_path"
+        app.screen.query_one("#path", Input).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+        assert "1 order is still in flight" in str(app.screen.query_one("Static").visual)
+        await pilot.press("n")
+        await pilot.pause()
+        assert listed_ids(app) == ["o-1"] and row(app, "o-1")["status"] == "◐ running"
+
+        await pilot.press("l")
+        await until(pilot, lambda: isinstance(app.screen, ScenarioPicker), "the scenario picker")
+        app.screen.query_one("#path", Input).value = "happy_path"
+        app.screen.query_one("#path", Input).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+        await pilot.press("y")
+        happy = [order.id for order in load_scenario("happy_path").orders]
+        await until(pilot, lambda: listed_ids(app) == happy, "the happy path's orders")
+
+
+async def test_two_hundred_orders_in_flight_still_answer_keys(dashboard: DashboardFactory) -> None:
+    # The carrier takes ten minutes to answer: every order that gets that far
+    # stays in flight for the whole test, however slow the machine.
+    mixed = load_scenario("mixed_200")
+    slow_carrier = mixed.model_copy(update={"latency_ms": {**mixed.latency_ms, "shipping": 600_000}})
+    app = dashboard(slow_carrier)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        main = main_screen(app)
+        await until(pilot, lambda: len(listed_ids(app)) == 200, "all 200 orders")
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        assert main.board.unsettled() > 0
+        await pilot.press("escape")
+
+        await pilot.press("slash", *"shipping", "enter")
+        await until(pilot, lambda: len(listed_ids(app)) > 0
+                    and all(row(app, i)["step"] == "shipping" for i in listed_ids(app)),
+                    "only the orders at shipping")
+        in_flight = await asyncio.to_thread(
+            app.session.call, lambda e: sum(1 for r in e.records() if not r.status.settled))
+        assert in_flight > 0
+
+
+async def test_every_key_is_in_the_footer_at_80_columns_and_in_the_command_palette(
+        dashboard: DashboardFactory) -> None:
+    app = dashboard()
+    async with app.run_test(size=(80, 24)) as pilot:
+        main = main_screen(app)
+        await pilot.pause()
+        shown = list(main.query("FooterKey"))
+        footer = {key.key_display: key for key in shown}  # type: ignore[attr-defined]
+        for key in KEYS:
+            if key.in_footer:
+                region = footer[key.shown_as].region
+                assert footer[key.shown_as].description == key.label  # type: ignore[attr-defined]
+                assert region.right <= 80, f"{key.label} is cut off"
+                assert not any(other.region.overlaps(region) for other in shown
+                               if other is not footer[key.shown_as]), f"{key.label} is covered"
+        palette = {command.title: command for command in app.get_system_commands(main)}
+        for key in KEYS:
+            assert f"{key.label} ({key.shown_as})" in palette
+        palette["Help (?)"].callback()
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)

@@ -1,0 +1,88 @@
+"""What the dashboard looks like, compared with approved SVG screenshots.
+
+The demo is run to the end once, headless, with a frozen clock (every time
+shown is the same, in UTC) and answers that are never late; each snapshot then
+opens a copy of that database, under a path that reads the same everywhere.
+Regenerate after a deliberate change with `pytest tests/snapshots --snapshot-update`
+and look at the new SVGs before committing them.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from actors.coordinator import EngineSettings
+from actors.engine import Engine, create_database
+from app.dashboard.app import SagaDashboard
+from app.dashboard.widgets.timeline import Timeline
+from app.scenario import load_scenario
+from tests.dashboard_pilot import (  # noqa: F401  (dashboard is a fixture)
+    DashboardFactory,
+    dashboard,
+    main_screen,
+    select,
+    until,
+)
+
+FROZEN = datetime(2025, 3, 14, 9, 26, 53, 589000, tzinfo=timezone.utc)
+# o-8's lost reply is asked again after this; nothing else may be late by as much.
+ANSWER_TIMEOUT = EngineSettings(answer_timeout_s=1.0)
+DEMO_ORDERS = 8
+Snap = Callable[..., bool]
+
+
+@pytest.fixture(scope="module")
+def settled_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo (without its pauses for a human eye) run to the end."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    demo = load_scenario("demo")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("actors.coordinator.now", lambda: FROZEN)
+        create_database(path, demo.model_copy(update={"latency_ms": {}}))
+        with Engine.open(path, settings=ANSWER_TIMEOUT) as engine:
+            engine.wait_until_settled(timeout_s=60)
+    return path
+
+
+@pytest.fixture
+def finished_demo(settled_demo: Path, dashboard: DashboardFactory, tmp_path: Path,
+                  monkeypatch: pytest.MonkeyPatch) -> Iterator[SagaDashboard]:
+    shutil.copy(settled_demo, tmp_path / "demo.db")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield dashboard(db=Path("demo.db"))
+    monkeypatch.undo()
+    time.tzset()
+
+
+def showing(order_id: str) -> Callable[[Pilot[None]], Awaitable[None]]:
+    async def run_before(pilot: Pilot[None]) -> None:
+        main = main_screen(pilot.app)  # type: ignore[arg-type]
+        await until(pilot, lambda: len(main.board.records) == DEMO_ORDERS, "the demo's orders")
+        await select(pilot, order_id)
+        timeline = main.query_one(Timeline)
+        await until(pilot, lambda: timeline.row_count > 0 and timeline.scroll_y == timeline.max_scroll_y,
+                    "the latest events of the timeline")
+    return run_before
+
+
+def test_main_screen_after_the_demo(snap_compare: Snap, finished_demo: SagaDashboard) -> None:
+    assert snap_compare(finished_demo, terminal_size=(80, 24), run_before=showing("o-2"))
+
+
+def test_timeline_of_an_order_whose_refund_was_retried(snap_compare: Snap,
+                                                       finished_demo: SagaDashboard) -> None:
+    assert snap_compare(finished_demo, terminal_size=(100, 40), run_before=showing("o-7"))
+
+
+def test_help_screen(snap_compare: Snap, finished_demo: SagaDashboard) -> None:
+    assert snap_compare(finished_demo, terminal_size=(80, 24), run_before=showing("o-1"),
+                        press=["question_mark"])
