@@ -42,8 +42,12 @@ class Timeline(DataTable[Text]):
         """Show record's events; those of the same order already shown stay put."""
         before = self._record
         self._record = record
-        self.border_title = Content(f"Timeline of {record.order.id} ({len(record.timeline)} events)"
-                                    if record else "Timeline")
+        if record is None:
+            self.border_title = "Timeline"
+        else:
+            count = len(record.timeline)
+            self.border_title = Content(
+                f"Timeline of {record.order.id} ({count} event{'s' if count != 1 else ''})")
         if (record is not None and before is not None and self.columns
                 and before.order.id == record.order.id
                 and record.timeline[:len(before.timeline)] == before.timeline):
