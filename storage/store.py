@@ -8,6 +8,7 @@ thread may use a store at a time: the opener, then the storage actor.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,20 @@ from tinydb.table import Document
 
 from actors.domain import OrderRecord, Scenario
 from storage.errors import DatabaseError
-from storage.journal import JournalStorage
+from storage.journal import JournalStorage, locked, write_snapshot
 
 META = "meta"
 ORDER_PREFIX = "order/"
+
+
+def copy_document(value: Any) -> Any:
+    """A deep copy of JSON-shaped data (dicts, lists, scalars), several times faster
+    than copy.deepcopy, which pays for memo tables and types documents never hold."""
+    if isinstance(value, dict):
+        return {key: copy_document(item) for key, item in value.items()}
+    if type(value) is list:
+        return [copy_document(item) for item in value]
+    return value
 
 
 class MemoryJournal(MemoryStorage):
@@ -43,23 +54,38 @@ class SagaStore:
 
     # -- documents --------------------------------------------------------
     def put(self, name: str, doc: dict[str, Any]) -> None:
-        self._db.table(name, cache_size=0).upsert(Document(doc, doc_id=1))
+        """Store doc as the whole of the named document (the store keeps the dict)."""
+        table = self._db.table(name, cache_size=0)
+
+        def replace(stored: dict[str, Any]) -> None:
+            stored.clear()  # upsert would merge, keeping fields doc no longer has
+            stored.update(doc)
+
+        try:
+            replaced = table.update(replace, doc_ids=[1])
+        except KeyError:  # TinyDB before 4.9 raises where 4.9 skips a missing id
+            replaced = []
+        if not replaced:
+            table.insert(Document(doc, doc_id=1))
 
     def get(self, name: str) -> dict[str, Any] | None:
+        """A copy of the named document: the stored one belongs to the storage thread."""
         doc = self._db.table(name, cache_size=0).get(doc_id=1)
-        return dict(doc) if doc is not None else None
+        return copy_document(doc) if doc is not None else None
 
     def names(self, prefix: str) -> list[str]:
         return sorted(name for name in self._db.tables() if name.startswith(prefix))
 
     def docs(self, prefix: str) -> dict[str, dict[str, Any]]:
-        """Every document whose table name starts with prefix, keyed by the rest of the name."""
-        found = {}
+        """Copies of every document whose table name starts with prefix, keyed by the rest of the name."""
+        return {key: copy_document(doc) for key, doc in self._stored(prefix)}
+
+    def _stored(self, prefix: str) -> Iterator[tuple[str, Document]]:
+        """The stored documents under prefix themselves: only to read at once, never to keep."""
         for name in self.names(prefix):
-            doc = self.get(name)
+            doc = self._db.table(name, cache_size=0).get(doc_id=1)
             if doc is not None:
-                found[name[len(prefix):]] = doc
-        return found
+                yield name[len(prefix):], doc
 
     def is_empty(self) -> bool:
         return not self._db.tables()
@@ -70,13 +96,13 @@ class SagaStore:
 
     def records(self) -> list[OrderRecord]:
         try:
-            return [OrderRecord.model_validate(doc) for doc in self.docs(ORDER_PREFIX).values()]
+            return [OrderRecord.model_validate(doc) for _, doc in self._stored(ORDER_PREFIX)]
         except ValueError as error:
             raise DatabaseError(f"{self.path}: an order record does not match the schema "
                                 f"({str(error).splitlines()[0]}).") from None
 
     def scenario(self) -> Scenario | None:
-        doc = self.get(META)
+        doc = self._db.table(META, cache_size=0).get(doc_id=1)  # read, not kept: no copy needed
         if doc is None:
             return None
         try:
@@ -85,13 +111,28 @@ class SagaStore:
             raise DatabaseError(f"{self.path}: its scenario record does not match the schema.") from None
 
     def then_applied(self) -> int:
-        doc = self.get(META) or {}
+        doc = self._db.table(META, cache_size=0).get(doc_id=1) or {}
         return int(doc.get("then_applied", 0))
 
     def put_meta(self, scenario: Scenario, then_applied: int) -> None:
         self.put(META, {"scenario": scenario.model_dump(mode="json"), "then_applied": then_applied})
 
     # -- durability --------------------------------------------------------
+    def save_as(self, path: str | Path) -> None:
+        """Write every document as a new database at path (where none is), in one atomic step.
+
+        A database is created this way, never written into place line by line,
+        so a crash while creating it leaves no half-seeded world to resume.
+        """
+        path = Path(path)
+        with locked(path):
+            write_snapshot(path, self._storage.read() or {})
+
+    def replace_with(self, other: SagaStore) -> None:
+        """Make other's documents the whole content of this open database, in one atomic step."""
+        assert isinstance(self._storage, JournalStorage)
+        self._storage.replace_all(copy_document(other._storage.read() or {}))
+
     @property
     def has_pending(self) -> bool:
         return self._storage.has_pending
