@@ -20,6 +20,7 @@ from typing import Any
 
 import pykka
 
+from actors import collector
 from actors.coordinator import EngineSettings, SagaCoordinator
 from actors.domain import OrderRecord, Scenario, Service, ThenAction
 from actors.events import EventHub, Subscriber
@@ -85,19 +86,21 @@ class Engine:
         on_crash says what the scenario's `crash` fault does: "kill" the
         process, or "restart" the coordinator (the dashboard).
         """
+        collector.collect_less_often()
         self.path = store.path
         self.scenario = store.scenario()
         self.settings = settings
         self.hub = EventHub()
         self._scheduler = Scheduler()
         self._then_applied = store.then_applied()
-        records = store.records()
+        with collector.loading():
+            records = store.records()
+            owned = {service: {prefix + key: doc for prefix in prefixes
+                               for key, doc in store.docs(prefix).items()}
+                     for service, prefixes in OWNED_PREFIXES.items()}
         scenario = self.scenario or Scenario(name="empty")
         self._latency_s = {service: ms / 1000 for service, ms in scenario.latency_ms.items()}
         crash = kill_process if on_crash == "kill" else self._restart_in_background
-        owned = {service: {prefix + key: doc for prefix in prefixes
-                           for key, doc in store.docs(prefix).items()}
-                 for service, prefixes in OWNED_PREFIXES.items()}
         fault_state = {service: store.get(f"faults/{service.value}") for service in Service}
         self._storage_ref = StorageActor.start(store)
         self.storage = self._storage_ref.proxy()
@@ -115,7 +118,8 @@ class Engine:
 
     @classmethod
     def open(cls, path: str | Path, **kwargs: Any) -> Engine:
-        store = SagaStore(path, create=False)
+        with collector.loading():
+            store = SagaStore(path, create=False)
         try:
             return cls(store, **kwargs)
         except BaseException:
@@ -263,17 +267,23 @@ def _order_sort_key(order_id: str) -> tuple[str, int, str]:
 
 
 def create_database(path: str | Path, scenario: Scenario, replace: bool = False) -> None:
-    """Write a scenario into a new database file; refuse to overwrite one unless asked."""
+    """Write a scenario into a new database file; refuse to overwrite one unless asked.
+
+    The world is built in memory and saved in one atomic step, so a crash
+    part-way leaves the old file (or none), never a half-seeded database.
+    """
     path = Path(path)
-    if path.exists() and path.stat().st_size > 0:
-        if not replace:
-            raise DatabaseError(f"{path}: a database already exists there; "
-                                "pass --replace to start over.")
-        store = SagaStore(path)  # takes the lock, so a running process is not pulled from under
-        store.close()
-        path.unlink()
-    store = SagaStore(path)
+    world = SagaStore(None)
+    seed(world, scenario)
+    if not path.exists() or path.stat().st_size == 0:
+        world.save_as(path)
+        return
+    if not replace:
+        raise DatabaseError(f"{path}: a database already exists there; "
+                            "pass --replace to start over.")
+    # Opening it first refuses a file that is no ordersaga database, or one in use.
+    existing = SagaStore(path, create=False)
     try:
-        seed(store, scenario)
+        existing.replace_with(world)
     finally:
-        store.close()
+        existing.close()

@@ -1,0 +1,181 @@
+"""The journal storage: what survives a crash at any byte, and what it refuses to open."""
+
+from __future__ import annotations
+
+import os
+import zlib
+from pathlib import Path
+
+import pytest
+
+from actors.domain import Scenario
+from actors.engine import create_database
+from storage.errors import DatabaseError, DatabaseLocked
+from storage.journal import HEADER
+from storage.store import SagaStore
+
+
+def _stored(path: Path) -> dict[str, dict | None]:
+    store = SagaStore(path, create=False)
+    try:
+        return {name: store.get(name) for name in ("stock/KB", "inventory/o-1", "order/o-1")}
+    finally:
+        store.close()
+
+
+def _write(path: Path, docs: dict[str, dict]) -> None:
+    store = SagaStore(path)
+    try:
+        for name, doc in docs.items():
+            store.put(name, doc)
+        store.flush()
+    finally:
+        store.close()
+
+
+def test_a_crash_inside_a_flush_keeps_all_of_its_documents_or_none(tmp_path: Path) -> None:
+    """A reservation lowers the stock and records the effect: a crash must never keep one
+    without the other, or the retried command would reserve twice."""
+    db = tmp_path / "s.db"
+    before = {"stock/KB": {"available": 5}, "inventory/o-1": {"ledger": {}}, "order/o-1": {"step": 1}}
+    after = {"stock/KB": {"available": 4}, "inventory/o-1": {"ledger": {"o-1/inventory/1": "applied"}},
+             "order/o-1": {"step": 2}}
+    _write(db, before)
+    acknowledged = db.read_bytes()
+    _write(db, after)
+    whole = db.read_bytes()
+    assert len(whole) > len(acknowledged)
+    for cut in range(len(acknowledged), len(whole)):
+        torn = tmp_path / f"torn-{cut}.db"
+        torn.write_bytes(whole[:cut])
+        assert _stored(torn) == before, f"cut at byte {cut}"
+        assert torn.read_bytes() == acknowledged  # the torn tail is cut, nothing else
+    assert _stored(db) == after
+
+
+def test_after_a_torn_tail_is_cut_new_writes_append_and_replay(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    _write(db, {"order/o-1": {"step": 1}})
+    db.write_bytes(db.read_bytes() + b'0badc0de {"w":{"order/o-1":{"1":{"st')
+    _write(db, {"stock/KB": {"available": 3}})
+    assert _stored(db) == {"stock/KB": {"available": 3}, "inventory/o-1": None, "order/o-1": {"step": 1}}
+
+
+def test_a_document_written_again_is_replaced_whole(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    _write(db, {"order/o-1": {"step": 1, "failure": "declined"}})
+    _write(db, {"order/o-1": {"step": 2}})
+    assert _stored(db)["order/o-1"] == {"step": 2}
+
+
+def test_writes_between_flushes_share_one_line_and_one_fsync(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "s.db"
+    store = SagaStore(db)
+    fsyncs: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (fsyncs.append(fd), real_fsync(fd)))
+    try:
+        for n in range(50):
+            store.put(f"order/o-{n}", {"step": 1})
+            store.put("stock/KB", {"available": 100 - n})
+        store.flush()
+        store.flush()  # nothing new: no write, no fsync
+    finally:
+        store.close()
+    assert len(fsyncs) == 1
+    assert db.read_bytes().count(b"\n") == 2  # the header and the one batch
+
+
+def test_a_journal_of_mostly_superseded_lines_is_compacted_on_its_own(tmp_path: Path) -> None:
+    """Rewriting one document over and over must not grow the file (and its replay) for ever."""
+    db = tmp_path / "s.db"
+    store = SagaStore(db)
+    try:
+        for n in range(300):  # 300 flushes of a 20 kB document: 6 MB appended
+            store.put("order/o-1", {"step": n, "padding": "x" * 20_000})
+            store.flush()
+    finally:
+        store.close()
+    assert db.stat().st_size < 2_000_000
+    assert _stored(db)["order/o-1"] == {"step": 299, "padding": "x" * 20_000}
+    assert not db.with_name("s.db.compact").exists()
+
+
+@pytest.mark.parametrize(("content", "problem"), [
+    (HEADER[:20], "ends inside its header line (truncated)"),
+    (b"my shopping list\nmilk\n", "its first line is not an ordersaga header"),
+    (b'{"_default": {"1": {"a": 1}}}', "its first line is not an ordersaga header"),
+    (b"", "the file is empty"),
+])
+def test_a_file_that_is_not_a_journal_is_refused_untouched(tmp_path: Path, content: bytes,
+                                                           problem: str) -> None:
+    db = tmp_path / "s.db"
+    db.write_bytes(content)
+    with pytest.raises(DatabaseError) as refused:
+        SagaStore(db, create=False)
+    assert str(refused.value).startswith(f"{db}: ") and problem in str(refused.value)
+    assert db.read_bytes() == content
+
+
+def test_a_bad_checksum_before_the_end_is_damage_not_a_torn_tail(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    _write(db, {"order/o-1": {"step": 1}})
+    _write(db, {"order/o-1": {"step": 2}})
+    content = bytearray(db.read_bytes())
+    second_line = content.index(b"\n") + 1
+    content[second_line + 20] ^= 0x01  # one flipped bit in the first batch
+    db.write_bytes(bytes(content))
+    with pytest.raises(DatabaseError) as refused:
+        SagaStore(db, create=False)
+    assert str(refused.value) == (f"{db}: the database is damaged at byte {second_line} "
+                                  "(a record fails its checksum); it was left untouched.")
+    assert db.read_bytes() == bytes(content)
+
+
+def test_another_schema_version_is_refused_untouched(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    _write(db, {"order/o-1": {"step": 1}})
+    body = HEADER[9:-1].replace(b'"schema":1', b'"schema":9')
+    content = b"%08x %s\n" % (zlib.crc32(body), body) + db.read_bytes()[len(HEADER):]
+    db.write_bytes(content)
+    with pytest.raises(DatabaseError) as refused:
+        SagaStore(db, create=False)
+    assert "schema version 9 is not supported (this ordersaga reads version 1)" in str(refused.value)
+    assert db.read_bytes() == content
+
+
+def test_a_second_opener_is_refused_while_the_first_holds_it(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    first = SagaStore(db)
+    try:
+        with pytest.raises(DatabaseLocked, match="in use by another ordersaga process"):
+            SagaStore(db)
+    finally:
+        first.close()
+    SagaStore(db).close()  # released on close
+
+
+def test_a_crash_while_creating_a_database_leaves_none_or_the_old_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The world is written beside the file and renamed over it: a crash before the rename
+    leaves no half-seeded database for the next command to resume."""
+    db = tmp_path / "s.db"
+    world = Scenario(name="w", stock={"KB": 3}, accounts={"ann": 100})
+
+    def crash(*args: object) -> None:
+        raise KeyboardInterrupt("killed before the rename")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "replace", crash)
+        with pytest.raises(KeyboardInterrupt):
+            create_database(db, world)
+    assert not db.exists()
+
+    create_database(db, world)
+    old = db.read_bytes()
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "replace", crash)
+        with pytest.raises(KeyboardInterrupt):
+            create_database(db, Scenario(name="other"), replace=True)
+    assert db.read_bytes() == old
