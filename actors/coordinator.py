@@ -4,11 +4,17 @@ It never waits on a participant: it persists a transition, and once the
 storage actor says it is durable the command goes out; the answer comes back
 as a message. Unanswered commands are asked again under the same idempotency
 key by a timer, so a lost reply never applies anything twice.
+
+At most `max_in_flight` sagas run at once; the others wait their turn (still
+pending, or in flight when the process stopped). Unbounded, a burst of
+thousands of orders queues commands behind each other until they outlast
+the answer timeout and are all asked again, doubling the work.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,10 +22,10 @@ from typing import Any
 import pykka
 
 from actors import saga_logic
-from actors.domain import IdempotencyKey, OrderRecord, ParticipantReply, Service, now
+from actors.domain import IdempotencyKey, OrderRecord, ParticipantReply, SagaStatus, Service, now
 from actors.events import EventHub, OrderUpdate
 from actors.saga_logic import Command, Refused, Transition
-from actors.scheduler import Scheduler
+from actors.scheduler import Scheduler, Timer
 from storage.store import ORDER_PREFIX
 
 
@@ -31,9 +37,21 @@ class EngineSettings:
     max_execute_tries: int = 4
     backoff_base_s: float = 0.02
     backoff_cap_s: float = 0.5
+    # Sagas running at once: enough to fill a group commit, few enough that a
+    # command's wait in the queues stays well inside the answer timeout.
+    max_in_flight: int = 32
 
     def backoff(self, tries: int) -> float:
         return min(self.backoff_cap_s, self.backoff_base_s * 2 ** max(tries - 1, 0))
+
+
+@dataclass(frozen=True)
+class Outstanding:
+    """The command an order awaits an answer to, how many times it was sent, its timeout."""
+
+    key: IdempotencyKey
+    tries: int
+    timeout: Timer
 
 
 class SagaCoordinator(pykka.ThreadingActor):
@@ -49,16 +67,27 @@ class SagaCoordinator(pykka.ThreadingActor):
         self._latency_s = latency_s
         self._records = {record.order.id: record for record in records}
         # Per order: the command awaiting an answer and how many times it was sent.
-        self._tries: dict[str, tuple[IdempotencyKey, int]] = {}
+        self._tries: dict[str, Outstanding] = {}
+        # Orders not settled that wait for a turn, and those running (awaiting a command).
+        self._waiting: deque[str] = deque()
+        self._running: set[str] = set()
         # Set when the engine "kills" this coordinator: it then acts on nothing more.
         self._killed = killed
         self._self: Any = None
 
     def on_start(self) -> None:
         self._self = self.actor_ref.proxy()
-        at = now()
-        for record in list(self._records.values()):
-            transition = saga_logic.resume(record, at)
+        unsettled = [record for record in self._records.values() if not record.status.settled]
+        # Sagas caught mid-way go first: they hold stock and money until they finish.
+        unsettled.sort(key=lambda record: record.status == SagaStatus.PENDING)
+        self._waiting.extend(record.order.id for record in unsettled)
+        self._admit()
+
+    def _admit(self) -> None:
+        """Start or resume waiting sagas while there is room."""
+        while self._waiting and len(self._running) < self._settings.max_in_flight:
+            record = self._records[self._waiting.popleft()]
+            transition = saga_logic.resume(record, now())
             if transition is not None:
                 self._apply(record, transition)
 
@@ -70,21 +99,25 @@ class SagaCoordinator(pykka.ThreadingActor):
         transition = saga_logic.apply_reply(record, reply, now())
         if transition is not None:
             self._apply(record, transition)
+            self._admit()
 
     def on_no_answer(self, key: IdempotencyKey, tries: int) -> None:
         record = self._records.get(key.order)
-        if record is None or self._killed.is_set() or self._tries.get(key.order) != (key, tries):
+        outstanding = self._tries.get(key.order)
+        if (record is None or self._killed.is_set() or outstanding is None
+                or (outstanding.key, outstanding.tries) != (key, tries)):
             return
         waited_ms = round(self._timeout_s(key) * 1000)
         transition = saga_logic.no_answer(record, key, tries, self._settings.max_execute_tries,
                                           waited_ms, now())
         if transition is not None:
             self._apply(record, transition)
+            self._admit()
 
     # -- operator requests ------------------------------------------------------
     def retry(self, order_id: str) -> str:
         transition = saga_logic.retry(self._record(order_id), now())
-        self._apply(self._records[order_id], transition)
+        self._apply(self._records[order_id], transition)  # an operator's request does not queue
         attempt = transition.record.current_attempt
         assert attempt is not None and transition.command is not None
         return f"Order {order_id}: attempt {attempt.number} started at {transition.command.key.step}."
@@ -99,14 +132,12 @@ class SagaCoordinator(pykka.ThreadingActor):
         return list(self._records.values())
 
     def settled_counts(self) -> tuple[int, int]:
-        """(orders still in flight, all orders).
+        """(orders still in flight or waiting their turn, all orders).
 
         An unsettled order waiting on no command (a damaged record) can never
         move, so it is not counted: waiting for it would hang every command.
         """
-        unsettled = sum(1 for record in self._records.values() if not record.status.settled
-                        and saga_logic.outstanding_command(record) is not None)
-        return unsettled, len(self._records)
+        return len(self._running) + len(self._waiting), len(self._records)
 
     # -- plumbing -------------------------------------------------------------------
     def _record(self, order_id: str) -> OrderRecord:
@@ -123,6 +154,10 @@ class SagaCoordinator(pykka.ThreadingActor):
         """Persist the transition; once durable, publish it and send its command."""
         record = transition.record
         self._records[record.order.id] = record
+        if transition.command is None:
+            self._running.discard(record.order.id)
+        else:
+            self._running.add(record.order.id)
         update = OrderUpdate(record=record, events=record.timeline[len(before.timeline):])
         send = self._prepare_send(record.order.id, transition.command)
         hub, killed = self._hub, self._killed
@@ -139,12 +174,14 @@ class SagaCoordinator(pykka.ThreadingActor):
 
     def _prepare_send(self, order_id: str, command: Command | None) -> Any:
         """Count the try and build the send to run once the transition is durable."""
+        previous = self._tries.pop(order_id, None)
+        if previous is not None:
+            previous.timeout.cancel()  # answered, or about to be asked again with a new timeout
         if command is None:
-            self._tries.pop(order_id, None)
             return None
-        previous = self._tries.get(order_id)
-        tries = previous[1] + 1 if previous is not None and previous[0] == command.key else 1
-        self._tries[order_id] = (command.key, tries)
+        tries = previous.tries + 1 if previous is not None and previous.key == command.key else 1
+        timer = Timer()
+        self._tries[order_id] = Outstanding(command.key, tries, timer)
         delay = self._settings.backoff(tries - 1) if tries > 1 else 0.0
         participant = self._participants[command.service]
         order = self._records[order_id].order
@@ -156,6 +193,6 @@ class SagaCoordinator(pykka.ThreadingActor):
                 scheduler.call_later(delay, lambda: participant.handle.defer(key, order, me))
             else:
                 participant.handle.defer(key, order, me)
-            scheduler.call_later(timeout, lambda: me.on_no_answer.defer(key, tries))
+            scheduler.call_later(timeout, lambda: me.on_no_answer.defer(key, tries), timer)
 
         return send

@@ -1,7 +1,10 @@
 """One timer thread for every delayed message: timeouts, backoff, latency.
 
 A `threading.Timer` per outstanding command would mean a thread per order in
-flight; a heap served by one thread costs a push per timer.
+flight; a heap served by one thread costs a push per timer. The thread is
+woken only when a new timer falls due before every other one, and a timer
+that is no longer wanted (its command was answered) is cancelled rather
+than delivered, so neither costs a message or a thread switch per command.
 """
 
 from __future__ import annotations
@@ -18,20 +21,39 @@ import pykka
 log = logging.getLogger(__name__)
 
 
+class Timer:
+    """A scheduled callback's handle. Cancelling only sets a flag the timer thread
+    reads before running it: a cancel that races with the firing may lose, so
+    the callback must still be harmless when late."""
+
+    __slots__ = ("cancelled",)
+
+    def __init__(self) -> None:
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
 class Scheduler:
     def __init__(self) -> None:
-        self._heap: list[tuple[float, int, Callable[[], None]]] = []
+        self._heap: list[tuple[float, int, Timer, Callable[[], None]]] = []
         self._order = itertools.count()
         self._wake = threading.Condition()
         self._stopped = False
         self._thread = threading.Thread(target=self._run, name="ordersaga-scheduler", daemon=True)
         self._thread.start()
 
-    def call_later(self, delay_s: float, callback: Callable[[], None]) -> None:
+    def call_later(self, delay_s: float, callback: Callable[[], None],
+                   timer: Timer | None = None) -> Timer:
         """Run callback on the timer thread after delay_s; it must only send messages."""
+        timer = timer if timer is not None else Timer()
+        entry = (time.monotonic() + delay_s, next(self._order), timer, callback)
         with self._wake:
-            heapq.heappush(self._heap, (time.monotonic() + delay_s, next(self._order), callback))
-            self._wake.notify()
+            heapq.heappush(self._heap, entry)
+            if self._heap[0] is entry:  # due before everything else: the thread must wait less
+                self._wake.notify()
+        return timer
 
     def stop(self) -> None:
         with self._wake:
@@ -49,7 +71,9 @@ class Scheduler:
                     self._wake.wait(timeout)
                 if self._stopped:
                     return
-                _, _, callback = heapq.heappop(self._heap)
+                _, _, timer, callback = heapq.heappop(self._heap)
+            if timer.cancelled:
+                continue
             try:
                 callback()
             except pykka.ActorDeadError:

@@ -19,6 +19,7 @@ import pykka
 from actors.domain import Action, FaultKind, IdempotencyKey, Order, ParticipantReply, Service
 from actors.participants.faults import FaultBook
 from actors.scheduler import Scheduler
+from storage.store import copy_document
 
 APPLIED = "applied"
 COMPENSATED = "compensated"
@@ -137,7 +138,7 @@ class Participant(pykka.ThreadingActor):
     def _commit(self, names: list[str], then: Callable[[], None] | None) -> None:
         writes = []
         for name in dict.fromkeys(names):
-            doc = self._faults.doc() if name == self._faults.doc_name else copy.deepcopy(self._docs[name])
+            doc = self._faults.doc() if name == self._faults.doc_name else copy_document(self._docs[name])
             writes.append((name, doc))
         self._storage.commit.defer(writes, then)
 
