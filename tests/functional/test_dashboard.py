@@ -80,6 +80,44 @@ async def test_insufficient_funds_then_top_up_and_retry_completes_with_one_confi
         assert kinds == ["✗ failure", "✓ confirmation"]
 
 
+async def test_out_of_stock_then_restock_and_retry_completes(dashboard: DashboardFactory) -> None:
+    app = dashboard(load_scenario("out_of_stock"))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await until(pilot, lambda: len(listed_ids(app)) == 2 and row(app, "o-2")["status"] == "✗ failed",
+                    "o-2 failed")
+        await select(pilot, "o-2")
+        assert "s restock, then r retry" in strip_text(app)
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, AmountPrompt), "the restock prompt")
+        units = app.screen.query_one(Input)
+        assert units.value == "3"  # what the order wants
+        units.value = "0"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, AmountPrompt)
+        assert "The quantity must be at least 1." in str(app.screen.query_one("#problem-0").visual)
+        units.value = "5"
+        await pilot.press("enter")
+        await until(pilot, lambda: any("Restocked MONITOR by 5" in t for t in toasts(app)),
+                    "the restock acknowledged")
+        await pilot.press("r")
+        await until(pilot, lambda: row(app, "o-2")["status"] == "✓ completed", "o-2 completed")
+
+
+async def test_cancelling_an_order_on_hold_compensates_its_kept_steps(dashboard: DashboardFactory) -> None:
+    app = dashboard(load_scenario("insufficient_funds_hold"))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await until(pilot, lambda: len(listed_ids(app)) == 2 and row(app, "o-2")["status"] == "‖ on hold",
+                    "o-2 on hold")
+        await select(pilot, "o-2")
+        assert "inventory ✓ succeeded → payment ✗ failed" in strip_text(app)
+        assert "or c cancel" in strip_text(app)
+        await pilot.press("c")
+        await until(pilot, lambda: row(app, "o-2")["status"] == "✗ failed", "o-2 cancelled")
+        assert "inventory ↶ compensated → payment ✗ failed" in strip_text(app)
+        assert timeline_rows(app)[-1][1:4] == ("inventory", "compensate", "↶ compensated")
+
+
 def stalled(*steps: str) -> dict[str, object]:
     """One order whose commands to these steps are lost once: it waits there
     until the coordinator asks again, which a restart (key k) makes it do."""
