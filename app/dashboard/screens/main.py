@@ -129,7 +129,9 @@ class MainScreen(Screen[None]):
 
     def _refresh(self) -> None:
         """Show everything that arrived since the last refresh, in one pass."""
-        self._refresh_timer = None
+        if self._refresh_timer is not None:
+            self._refresh_timer.stop()
+            self._refresh_timer = None
         self._last_refresh = time.monotonic()
         records = self._bridge.take() if self._bridge else []
         changed, news = self.board.apply(records)
