@@ -235,10 +235,13 @@ class Engine:
         raise Refused(f"There is no order {order_id!r} in this database.")
 
     def snapshot(self) -> WorldSnapshot:
+        """The records first, then the participants: a participant acts before the
+        coordinator hears of it, so a settled record never meets an older participant state."""
+        records = sorted(self.records(), key=lambda r: _order_sort_key(r.order.id))
         futures = {service: proxy.report() for service, proxy in self.participants.items()}
         return WorldSnapshot(
             scenario=self.scenario,
-            records=sorted(self.records(), key=lambda r: _order_sort_key(r.order.id)),
+            records=records,
             inventory=futures[Service.INVENTORY].get(),
             payment=futures[Service.PAYMENT].get(),
             shipping=futures[Service.SHIPPING].get(),

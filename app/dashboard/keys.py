@@ -39,6 +39,8 @@ KEYS: tuple[Key, ...] = (
         "Sort the orders by the next column (status puts what needs you first)", in_footer=False),
     Key("n", "n", "notifications", "Notices",
         "Show every notification sent to customers", in_footer=False),
+    Key("a", "a", "audit", "Audit",
+        "List the audit's findings: state that no order's timeline accounts for", in_footer=False),
     Key("question_mark", "?", "help", "Help", "Show the keys and what each pane shows"),
     Key("q", "q", "quit", "Quit",
         "Quit; orders in flight resume when the database is opened again"),

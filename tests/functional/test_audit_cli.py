@@ -6,21 +6,18 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from app.cli import main
 from app.scenario import SCENARIO_DIR, library
-from storage.store import SagaStore
+from tests.tampering import Doc, tamper
 
 Cli = Callable[..., tuple[int, str, str]]
-Doc = dict[str, Any]
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -42,22 +39,6 @@ def settled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str]
         return made[name]
 
     yield get
-
-
-def tamper(base: Path, tmp_path: Path, *changes: tuple[str, Callable[[Doc], object]]) -> Path:
-    """A copy of base with each (document, change) applied, as someone with file access could."""
-    copy = tmp_path / "tampered.db"
-    shutil.copy(base, copy)
-    store = SagaStore(copy, create=False)
-    try:
-        for name, change in changes:
-            doc = store.get(name) or {}
-            change(doc)
-            store.put(name, doc)
-        store.flush()
-    finally:
-        store.close()
-    return copy
 
 
 def audited(cli: Cli, db: Path) -> tuple[int, list[str]]:

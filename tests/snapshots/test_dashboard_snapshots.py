@@ -21,6 +21,7 @@ from textual.pilot import Pilot
 from actors.coordinator import EngineSettings
 from actors.engine import Engine, create_database
 from app.dashboard.app import SagaDashboard
+from app.dashboard.widgets.audit_badge import AuditBadge
 from app.dashboard.widgets.timeline import Timeline
 from app.scenario import load_scenario
 from tests.dashboard_pilot import (  # noqa: F401  (dashboard is a fixture)
@@ -67,6 +68,8 @@ def showing(order_id: str) -> Callable[[Pilot[None]], Awaitable[None]]:
     async def run_before(pilot: Pilot[None]) -> None:
         main = main_screen(pilot.app)  # type: ignore[arg-type]
         await until(pilot, lambda: len(main.board.records) == DEMO_ORDERS, "the demo's orders")
+        badge = main.query_one(AuditBadge)
+        await until(pilot, lambda: "ledger balanced" in str(badge.visual), "the audit's verdict")
         await select(pilot, order_id)
         timeline = main.query_one(Timeline)
         await until(pilot, lambda: timeline.row_count > 0 and timeline.scroll_y == timeline.max_scroll_y,

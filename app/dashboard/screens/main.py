@@ -20,16 +20,19 @@ from textual.widgets import DataTable, Footer, Input
 from actors.domain import NotificationKind, OrderRecord, Scenario
 from actors.engine import Engine
 from actors.saga_logic import Refused
+from app.audit import AuditError, audit
 from app.dashboard.amounts import as_dollars, parse_dollars, parse_units
 from app.dashboard.board import Announcement, OrderBoard, units_by_sku
 from app.dashboard.keys import KEYS
 from app.dashboard.live import LiveUpdates
 from app.dashboard.screens.amount_prompt import AmountPrompt, Field
+from app.dashboard.screens.audit_findings import AuditFindingsScreen
 from app.dashboard.screens.confirm import ConfirmScreen
 from app.dashboard.screens.help import HelpScreen
 from app.dashboard.screens.notifications import NotificationsScreen
 from app.dashboard.screens.scenario_picker import ScenarioPicker
 from app.dashboard.session import DashboardSession
+from app.dashboard.widgets.audit_badge import AuditBadge
 from app.dashboard.widgets.filter_bar import FilterBar
 from app.dashboard.widgets.orders_table import OrdersTable
 from app.dashboard.widgets.step_strip import StepStrip
@@ -38,6 +41,7 @@ from app.dashboard.widgets.top_bar import TopBar
 from storage.errors import DatabaseError
 
 REFRESH_INTERVAL_S = 0.1  # at most ten redraws a second, however many orders move
+AUDIT_INTERVAL_S = 1.0  # the badge re-audits at most once a second while orders move
 MAX_TOASTS = 3  # more news at once becomes one summary toast
 WIDE_LAYOUT_COLUMNS = 140  # from here the orders and the selected order sit side by side
 SEVERITY = {NotificationKind.CONFIRMATION: "information", NotificationKind.FAILURE: "error",
@@ -60,6 +64,8 @@ class MainScreen(Screen[None]):
         self._bridge: LiveUpdates | None = None
         self._refresh_timer: Timer | None = None
         self._last_refresh = 0.0
+        self._audit_timer: Timer | None = None
+        self._audit: AuditBadge.Audited | None = None
 
     def compose(self) -> ComposeResult:
         yield TopBar()
@@ -116,6 +122,7 @@ class MainScreen(Screen[None]):
         self._show_detail()
         self._refresh()
         self._announce(news)
+        self._run_audit()
 
     @on(LiveUpdates.Arrived)
     def schedule_refresh(self, message: LiveUpdates.Arrived) -> None:
@@ -141,6 +148,37 @@ class MainScreen(Screen[None]):
         if self.orders.selected_id in changed:
             self._show_detail()
         self._announce(news)
+        if changed and self._audit_timer is None:
+            self._audit_timer = self.set_timer(AUDIT_INTERVAL_S, self._audit_due)
+
+    # -- the audit badge ----------------------------------------------------------------
+    def _audit_due(self) -> None:
+        self._audit_timer = None
+        self._run_audit()
+
+    @work(thread=True, group="audit", exclusive=True)
+    def _run_audit(self) -> None:
+        """Audit the open database off the UI thread; the badge shows the verdict."""
+
+        def audit_now(engine: Engine) -> AuditBadge.Audited:
+            snapshot = engine.snapshot()
+            return AuditBadge.Audited(len(snapshot.records), audit(snapshot, allow_in_flight=True))
+
+        try:
+            result = self.session.call(audit_now)
+        except AuditError as error:
+            result = AuditBadge.Audited(0, None, str(error))
+        except Refused:
+            return  # no database open: nothing to audit
+        self.post_message(result)
+
+    @on(AuditBadge.Audited)
+    def _show_audit(self, result: AuditBadge.Audited) -> None:
+        self._audit = result
+        self.query_one(AuditBadge).show(result)
+
+    def action_audit(self) -> None:
+        self._dialog(AuditFindingsScreen(self._audit))
 
     def _announce(self, news: list[Announcement]) -> None:
         if len(news) > MAX_TOASTS:

@@ -12,11 +12,13 @@ from textual.widgets import Static
 from actors.domain import SagaStatus
 from app.dashboard.board import ATTENTION
 from app.dashboard.display import SAGA_LOOKS, word
+from app.dashboard.widgets.audit_badge import AuditBadge
 
 
 class TopBar(Horizontal):
     def compose(self) -> ComposeResult:
         yield Static(id="title")
+        yield AuditBadge(id="audit")
         yield Static(id="tally")
 
     def show(self, scenario_name: str | None, tally: Counter[SagaStatus]) -> None:
