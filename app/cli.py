@@ -201,14 +201,17 @@ def build_parser() -> argparse.ArgumentParser:
     audit_ = command("audit", cmd_audit, "check that no order left orphaned state: saga order, "
                      "holdings, conservation, notices (exit 1 on findings)")
     audit_.add_argument("--json", action="store_true", help="print the findings as JSON")
+    parser.set_defaults(command_names=tuple(commands.choices))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    known = (*parser.get_default("command_names"), "-h", "--help")
+    if not argv or argv[0] not in known:
+        argv.insert(0, "dashboard")  # `ordersaga [--db PATH] [SCENARIO]` is the dashboard
     args = parser.parse_args(argv)
-    if args.command is None:
-        args = parser.parse_args(["dashboard", *(argv or [])])
     try:
         return int(args.handler(args))
     except ScenarioError as error:

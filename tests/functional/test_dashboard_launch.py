@@ -43,3 +43,10 @@ def test_a_bad_scenario_is_reported_and_no_database_is_created(cli: Cli, tmp_pat
     assert (status, out) == (2, "")
     assert err == f"ordersaga: {bad}: stock.KB: input should be greater than or equal to 0 (got -1)\n"
     assert not db.exists()
+
+
+def test_options_without_a_command_open_the_dashboard(cli: Cli, tmp_path: Path) -> None:
+    """`ordersaga --db PATH SCENARIO` is the dashboard, so its errors are the dashboard's."""
+    status, _, err = cli("--db", tmp_path / "d.db", "no_such_scenario")
+    assert status == 2 and "no_such_scenario: no such scenario file" in err
+    assert not (tmp_path / "d.db").exists()
