@@ -15,7 +15,7 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-FIRST_THRESHOLD = 20_000
+FIRST_THRESHOLD = 100_000
 
 
 def collect_less_often() -> None:

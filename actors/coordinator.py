@@ -71,6 +71,10 @@ class SagaCoordinator(pykka.ThreadingActor):
         # Orders not settled that wait for a turn, and those running (awaiting a command).
         self._waiting: deque[str] = deque()
         self._running: set[str] = set()
+        # Transitions persisted since the last commit message, and what each does once durable.
+        self._unsent: list[tuple[str, dict[str, Any]]] = []
+        self._after_durable: list[Any] = []
+        self._commit_queued = False
         # Set when the engine "kills" this coordinator: it then acts on nothing more.
         self._killed = killed
         self._self: Any = None
@@ -169,8 +173,17 @@ class SagaCoordinator(pykka.ThreadingActor):
             if send is not None:
                 send()
 
-        self._storage.commit.defer([(ORDER_PREFIX + record.order.id, record.model_dump(mode="json"))],
-                                   after_durable)
+        self._unsent.append((ORDER_PREFIX + record.order.id, record.model_dump(mode="json")))
+        self._after_durable.append(after_durable)
+        if not self._commit_queued:  # one commit for every transition of this burst of messages
+            self._commit_queued = True
+            self._self.send_to_storage.defer()
+
+    def send_to_storage(self) -> None:
+        """Hand the transitions made since the last call to the storage actor in one message."""
+        writes, callbacks = self._unsent, self._after_durable
+        self._unsent, self._after_durable, self._commit_queued = [], [], False
+        self._storage.commit.defer(writes, callbacks)
 
     def _prepare_send(self, order_id: str, command: Command | None) -> Any:
         """Count the try and build the send to run once the transition is durable."""

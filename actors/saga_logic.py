@@ -51,8 +51,11 @@ class Refused(Exception):
     message is one sentence for the operator."""
 
 
+_PLAN_BY_NAME = {step.name: step for step in SAGA_PLAN}
+
+
 def definition(step: str) -> StepDefinition:
-    return next(d for d in SAGA_PLAN if d.name == step)
+    return _PLAN_BY_NAME[step]
 
 
 
@@ -84,14 +87,15 @@ def outstanding_command(record: OrderRecord) -> Command | None:
     if attempt is None:
         return None
     for step in attempt.steps:
-        service = definition(step.name).service
         if step.status == StepStatus.RUNNING:
-            return Command(service, IdempotencyKey(order=record.order.id, step=step.name,
-                                                   attempt=attempt.number, action=Action.EXECUTE))
+            return Command(definition(step.name).service,
+                           IdempotencyKey(order=record.order.id, step=step.name,
+                                          attempt=attempt.number, action=Action.EXECUTE))
         if step.status == StepStatus.COMPENSATING:
-            return Command(service, IdempotencyKey(order=record.order.id, step=step.name,
-                                                   attempt=step.applied_in or attempt.number,
-                                                   action=Action.COMPENSATE))
+            return Command(definition(step.name).service,
+                           IdempotencyKey(order=record.order.id, step=step.name,
+                                          attempt=step.applied_in or attempt.number,
+                                          action=Action.COMPENSATE))
     return None
 
 

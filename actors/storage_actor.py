@@ -29,12 +29,16 @@ class StorageActor(pykka.ThreadingActor):
         self._store = store
         self._after: list[AfterDurable] = []
 
-    def commit(self, writes: Sequence[Write], then: AfterDurable | None = None) -> None:
-        """Store writes (whose dicts the caller hands over) and run then once durable."""
+    def commit(self, writes: Sequence[Write],
+               then: AfterDurable | Sequence[AfterDurable] | None = None) -> None:
+        """Store writes (whose dicts the caller hands over) and run then (one callback or
+        several, in order) once durable."""
         for name, doc in writes:
             self._store.put(name, doc)
-        if then is not None:
+        if callable(then):
             self._after.append(then)
+        elif then:
+            self._after.extend(then)
         if self.actor_inbox.empty() or len(self._after) >= _MAX_BATCH:
             self._flush()
 

@@ -34,8 +34,12 @@ _COMPACT_MIN_BYTES = 4 * 1024 * 1024
 _UNTOUCHED = "it was left untouched"
 
 
+# One encoder for every line: json.dumps builds a new one per call when given options.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(value)
 
 
 def _line(body: str) -> bytes:

@@ -53,6 +53,14 @@ class Participant(pykka.ThreadingActor):
         self._docs = docs
         self._latency_s = latency_s
         self._crash = crash
+        # Changes made since the last commit message, and what each does once durable.
+        self._unsent: dict[str, dict[str, Any]] = {}
+        self._after_durable: list[Callable[[], None]] = []
+        self._commit_queued = False
+        self._self: Any = None
+
+    def on_start(self) -> None:
+        self._self = self.actor_ref.proxy()
 
     # -- commands from the coordinator --------------------------------------
     def handle(self, key: IdempotencyKey, order: Order, reply_to: Any) -> None:
@@ -136,11 +144,24 @@ class Participant(pykka.ThreadingActor):
         return ParticipantReply(key=key, ok=ok, reason="" if ok else reason, recoverable=recoverable)
 
     def _commit(self, names: list[str], then: Callable[[], None] | None) -> None:
-        writes = []
-        for name in dict.fromkeys(names):
-            doc = self._faults.doc() if name == self._faults.doc_name else copy_document(self._docs[name])
-            writes.append((name, doc))
-        self._storage.commit.defer(writes, then)
+        """Snapshot the named documents for the storage actor; then runs once they are durable.
+
+        Commands that arrive together are committed in one message to the storage actor.
+        """
+        for name in names:
+            self._unsent[name] = (self._faults.doc() if name == self._faults.doc_name
+                                  else copy_document(self._docs[name]))
+        if then is not None:
+            self._after_durable.append(then)
+        if not self._commit_queued:
+            self._commit_queued = True
+            self._self.send_to_storage.defer()
+
+    def send_to_storage(self) -> None:
+        """Hand the changes made since the last call to the storage actor in one message."""
+        writes, callbacks = list(self._unsent.items()), self._after_durable
+        self._unsent, self._after_durable, self._commit_queued = {}, [], False
+        self._storage.commit.defer(writes, callbacks)
 
     def _answer(self, names: list[str], reply_to: Any, reply: ParticipantReply, lost: bool = False) -> None:
         """Reply once the writes (and everything before them) are durable.
