@@ -21,5 +21,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# The engine's benchmarks (about two minutes); figures are only comparable on a quiet machine.
+bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m bench
+
 clean:
 	rm -rf $(VENV) .pytest_cache

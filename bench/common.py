@@ -1,0 +1,50 @@
+"""What every engine benchmark shares: a saga world that can only succeed, fresh
+database files, and figures computed from the orders' own timelines."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from actors.domain import OrderRecord, SagaStatus, Scenario
+from bench.mixed_scenario import mixed_world
+
+PLENTY = 10**9
+
+
+def saga_world(orders: int, first: int = 1, latency_ms: dict[str, int] | None = None) -> Scenario:
+    """orders reserve-charge-ship sagas with stock and money to spare, so each runs all three steps."""
+    world = mixed_world(orders, faults=False, latency_ms=latency_ms or {})
+    world["stock"] = {sku: PLENTY for sku in world["stock"]}
+    world["accounts"] = {customer: PLENTY for customer in world["accounts"]}
+    for number, order in enumerate(world["orders"], start=first):
+        order["id"] = f"o-{number}"
+    return Scenario.model_validate(world)
+
+
+@contextmanager
+def scratch_dir() -> Iterator[Path]:
+    """A folder for database files on the same disk as the project (so fsync costs what it does there)."""
+    with tempfile.TemporaryDirectory(prefix="ordersaga-bench-", dir=os.environ.get("BENCH_DIR")) as folder:
+        yield Path(folder)
+
+
+def latencies_ms(records: list[OrderRecord]) -> list[float]:
+    """Per completed order: from its first transition to its completion."""
+    return [(record.updated_at - record.timeline[0].at).total_seconds() * 1000
+            for record in records
+            if record.status == SagaStatus.COMPLETED and record.updated_at and record.timeline]
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def summary_ms(values: list[float]) -> str:
+    return (f"p50 {percentile(values, 0.50):.1f} ms, p99 {percentile(values, 0.99):.1f} ms, "
+            f"mean {statistics.fmean(values):.1f} ms")
