@@ -46,7 +46,7 @@ def measure_one(stored: int, new: int) -> dict[str, Any]:
         started = time.perf_counter()
         with Engine.open(path) as engine:
             opened = time.perf_counter()
-            engine.wait_until_settled(poll_s=0.002)
+            engine.wait_until_settled()
             finished = time.perf_counter()
             statuses = [record.status for record in engine.records()]
         size_mb = path.stat().st_size / 1e6

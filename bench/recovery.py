@@ -50,7 +50,7 @@ def measure(orders: int = 1000) -> dict[str, Any]:
         with Engine.open(path) as engine:
             opened = time.perf_counter()
             in_flight = sum(1 for r in engine.records() if r.status == SagaStatus.RUNNING)
-            engine.wait_until_settled(poll_s=0.002)
+            engine.wait_until_settled()
             finished = time.perf_counter()
             records = engine.records()
             charges = engine.participants[Service.PAYMENT].report().get()["charges"]

@@ -46,7 +46,7 @@ def measure(orders: int = 5000) -> dict[str, Any]:
             started = time.perf_counter()
             with Engine.open(path) as engine:
                 opened = time.perf_counter()
-                engine.wait_until_settled(poll_s=0.002)
+                engine.wait_until_settled()
                 finished = time.perf_counter()
                 records = engine.records()
     completed = sum(1 for record in records if record.status == SagaStatus.COMPLETED)
