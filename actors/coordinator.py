@@ -122,6 +122,7 @@ class SagaCoordinator(pykka.ThreadingActor):
     def retry(self, order_id: str) -> str:
         transition = saga_logic.retry(self._record(order_id), now())
         self._apply(self._records[order_id], transition)  # an operator's request does not queue
+        self.send_to_storage()  # before the answer: whatever the caller stores next comes after
         attempt = transition.record.current_attempt
         assert attempt is not None and transition.command is not None
         return f"Order {order_id}: attempt {attempt.number} started at {transition.command.key.step}."
@@ -129,6 +130,7 @@ class SagaCoordinator(pykka.ThreadingActor):
     def cancel(self, order_id: str) -> str:
         transition = saga_logic.cancel(self._record(order_id), now())
         self._apply(self._records[order_id], transition)
+        self.send_to_storage()
         return f"Order {order_id}: cancelling, its completed steps are being compensated."
 
     # -- queries ------------------------------------------------------------------
@@ -183,7 +185,8 @@ class SagaCoordinator(pykka.ThreadingActor):
         """Hand the transitions made since the last call to the storage actor in one message."""
         writes, callbacks = self._unsent, self._after_durable
         self._unsent, self._after_durable, self._commit_queued = [], [], False
-        self._storage.commit.defer(writes, callbacks)
+        if writes:
+            self._storage.commit.defer(writes, callbacks)
 
     def _prepare_send(self, order_id: str, command: Command | None) -> Any:
         """Count the try and build the send to run once the transition is durable."""

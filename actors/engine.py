@@ -93,6 +93,7 @@ class Engine:
         self.hub = EventHub()
         self._scheduler = Scheduler()
         self._then_applied = store.then_applied()
+        self._then_begun = store.then_begun()
         with collector.loading():
             records = store.records()
             owned = {service: {prefix + key: doc for prefix in prefixes
@@ -194,15 +195,49 @@ class Engine:
             self.wait_until_settled(timeout_s)
             index = self._then_applied
             action = actions[index]
-            try:
-                report(f"then {action.describe()}: {self.apply(action, key=f'then/{index}')}")
-            except Refused as refusal:
-                report(f"then {action.describe()}: not applied. {refusal}")
+            if self._took_effect_before_restart(action, index):
+                report(f"then {action.describe()}: applied before the process stopped.")
+            else:
+                self._begin_follow_up(action, index)
+                try:
+                    report(f"then {action.describe()}: {self.apply(action, key=f'then/{index}')}")
+                except Refused as refusal:
+                    report(f"then {action.describe()}: not applied. {refusal}")
             self._then_applied = index + 1
-            self.storage.commit([(META, {"scenario": self.scenario.model_dump(mode="json"),
-                                         "then_applied": self._then_applied})]).get()
-            self.storage.flush().get()
+            self._write_follow_ups(begun=None)
         self.wait_until_settled(timeout_s)
+
+    def _begin_follow_up(self, action: ThenAction, index: int) -> None:
+        """Before a retry or cancel (top-ups and restocks carry their own idempotency key),
+        store what the order looked like, so a restart can tell whether it took effect."""
+        target = action.retry or action.cancel
+        record = next((r for r in self.records() if r.order.id == target), None)
+        if record is not None:
+            self._write_follow_ups(begun={"index": index, "order": record.order.id,
+                                          "attempts": len(record.attempts),
+                                          "cancelled": record.cancelled})
+
+    def _took_effect_before_restart(self, action: ThenAction, index: int) -> bool:
+        """Whether the retry or cancel begun at index, before the process stopped, took effect."""
+        begun, self._then_begun = self._then_begun, None
+        if begun is None or begun.get("index") != index:
+            return False
+        record = next((r for r in self.records() if r.order.id == begun.get("order")), None)
+        if record is None:
+            return False
+        if action.retry:
+            return len(record.attempts) > int(begun.get("attempts", 0))
+        return bool(action.cancel) and record.cancelled and not begun.get("cancelled")
+
+    def _write_follow_ups(self, begun: dict[str, Any] | None) -> None:
+        """Store how far the follow-ups went (and the one begun, if any); return once durable."""
+        assert self.scenario is not None
+        meta: dict[str, Any] = {"scenario": self.scenario.model_dump(mode="json"),
+                                "then_applied": self._then_applied}
+        if begun is not None:
+            meta["then_begun"] = begun
+        self.storage.commit([(META, meta)]).get()
+        self.storage.flush().get()
 
     # -- reading --------------------------------------------------------------------
     def wait_until_settled(self, timeout_s: float = 600, poll_s: float = 0.01,

@@ -112,6 +112,12 @@ class SagaStore:
         doc = self._db.table(META, cache_size=0).get(doc_id=1) or {}
         return int(doc.get("then_applied", 0))
 
+    def then_begun(self) -> dict[str, Any] | None:
+        """The follow-up begun but not recorded as applied, with the order as it was before it."""
+        doc = self._db.table(META, cache_size=0).get(doc_id=1) or {}
+        begun = doc.get("then_begun")
+        return dict(begun) if isinstance(begun, dict) else None
+
     def put_meta(self, scenario: Scenario, then_applied: int) -> None:
         self.put(META, {"scenario": scenario.model_dump(mode="json"), "then_applied": then_applied})
 
