@@ -259,10 +259,6 @@ class JournalStorage(Storage):
             self._lock_file.close()
 
     # -- durability -----------------------------------------------------
-    @property
-    def has_pending(self) -> bool:
-        return bool(self._tables.dirty)
-
     def flush(self) -> None:
         """Make every write so far durable: one line, one write, one fsync."""
         dirty = self._tables.dirty

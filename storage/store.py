@@ -37,8 +37,6 @@ def copy_document(value: Any) -> Any:
 class MemoryJournal(MemoryStorage):
     """TinyDB's in-memory storage with the journal's flush interface, for tests."""
 
-    has_pending = False
-
     def flush(self) -> None:
         """Nothing to make durable in memory."""
 
@@ -84,9 +82,6 @@ class SagaStore:
             doc = self._db.table(name, cache_size=0).get(doc_id=1)
             if doc is not None:
                 yield name[len(prefix):], doc
-
-    def is_empty(self) -> bool:
-        return not self._db.tables()
 
     # -- typed records -----------------------------------------------------
     def put_record(self, record: OrderRecord) -> None:
@@ -136,10 +131,6 @@ class SagaStore:
         """Make other's documents the whole content of this open database, in one atomic step."""
         assert isinstance(self._storage, JournalStorage)
         self._storage.replace_all(copy_document(other._storage.read() or {}))
-
-    @property
-    def has_pending(self) -> bool:
-        return self._storage.has_pending
 
     def flush(self) -> None:
         self._storage.flush()
