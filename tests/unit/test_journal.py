@@ -98,8 +98,29 @@ def test_a_journal_of_mostly_superseded_lines_is_compacted_on_its_own(tmp_path: 
     finally:
         store.close()
     assert db.stat().st_size < 2_000_000
-    assert _stored(db)["order/o-1"] == {"step": 299, "padding": "x" * 20_000}
     assert not db.with_name("s.db.compact").exists()
+    _write(db, {"stock/KB": {"available": 1}})  # appends after a compaction replay too
+    assert _stored(db) == {"stock/KB": {"available": 1}, "inventory/o-1": None,
+                           "order/o-1": {"step": 299, "padding": "x" * 20_000}}
+
+
+def test_a_crash_during_compaction_leaves_the_journal_as_it_was(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "s.db"
+    _write(db, {"order/o-1": {"step": 1}, "stock/KB": {"available": 2}})
+    before = db.read_bytes()
+    store = SagaStore(db, create=False)
+
+    def crash(*args: object) -> None:
+        raise KeyboardInterrupt("killed before the rename")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(KeyboardInterrupt):
+        store._storage.compact()  # on its own it would wait for 4 MB of journal
+    monkeypatch.undo()
+    store.close()
+    assert db.read_bytes() == before
+    assert _stored(db)["order/o-1"] == {"step": 1}
 
 
 @pytest.mark.parametrize(("content", "problem"), [
