@@ -10,7 +10,7 @@ from pathlib import Path
 
 from actors.engine import Engine, create_database
 from actors.saga_logic import Refused
-from app.amounts import parse_cents, parse_quantity
+from app.amounts import parse_dollars, parse_units
 from app.audit import AuditError, audit, summary
 from app.paths import default_database
 from app.report import build_report, order_line, render_history, render_status, render_summary
@@ -193,11 +193,11 @@ def build_parser() -> argparse.ArgumentParser:
     command("cancel", cmd_cancel, "cancel an order on hold: compensate its completed steps", order=True)
     top_up = command("top-up", cmd_top_up, "add money to a customer's account (to resolve a failure)")
     top_up.add_argument("customer", metavar="CUSTOMER")
-    top_up.add_argument("amount", metavar="AMOUNT", type=_argument(parse_cents),
+    top_up.add_argument("amount", metavar="AMOUNT", type=_argument(parse_dollars),
                         help="in dollars, e.g. 25 or 25.50")
     restock = command("restock", cmd_restock, "add units of a sku to the stock (to resolve a failure)")
     restock.add_argument("sku", metavar="SKU")
-    restock.add_argument("quantity", metavar="QUANTITY", type=_argument(parse_quantity))
+    restock.add_argument("quantity", metavar="QUANTITY", type=_argument(parse_units))
     audit_ = command("audit", cmd_audit, "check that no order left orphaned state: saga order, "
                      "holdings, conservation, notices (exit 1 on findings)")
     audit_.add_argument("--json", action="store_true", help="print the findings as JSON")

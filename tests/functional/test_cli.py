@@ -109,9 +109,9 @@ def test_refused_operations_say_why_and_exit_2(cli: Cli, tmp_path: Path, args: t
 
 
 @pytest.mark.parametrize("args, message", [
-    (("top-up", "bob", "12.345"), "'12.345' is not an amount of money"),
-    (("top-up", "bob", "-5"), "'-5' is not an amount of money"),
-    (("restock", "KB", "0"), "'0' is not a quantity"),
+    (("top-up", "bob", "12.345"), "'12.345' is not an amount in dollars"),
+    (("top-up", "bob", "-5"), "'-5' is not an amount in dollars"),
+    (("restock", "KB", "0"), "The quantity must be at least 1."),
 ])
 def test_bad_numbers_are_refused_before_anything_runs(cli: Cli, tmp_path: Path, args: tuple[str, ...],
                                                       message: str) -> None:

@@ -21,7 +21,7 @@ from actors.domain import NotificationKind, OrderRecord, Scenario
 from actors.engine import Engine
 from actors.saga_logic import Refused
 from app.audit import AuditError, audit
-from app.dashboard.amounts import as_dollars, parse_dollars, parse_units
+from app.amounts import as_dollars, parse_dollars, parse_units
 from app.dashboard.board import Announcement, OrderBoard, units_by_sku
 from app.dashboard.keys import KEYS
 from app.dashboard.live import LiveUpdates

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.dashboard.amounts import as_dollars, parse_dollars, parse_units
+from app.amounts import as_dollars, parse_dollars, parse_units
 
 
 @pytest.mark.parametrize("typed, cents", [
