@@ -26,6 +26,7 @@ from actors.domain import IdempotencyKey, OrderRecord, ParticipantReply, SagaSta
 from actors.events import EventHub, OrderUpdate
 from actors.saga_logic import Command, Refused, Transition
 from actors.scheduler import Scheduler, Timer
+from actors.storage_actor import CommitBatch
 from storage.store import ORDER_PREFIX
 
 
@@ -71,16 +72,14 @@ class SagaCoordinator(pykka.ThreadingActor):
         # Orders not settled that wait for a turn, and those running (awaiting a command).
         self._waiting: deque[str] = deque()
         self._running: set[str] = set()
-        # Transitions persisted since the last commit message, and what each does once durable.
-        self._unsent: list[tuple[str, dict[str, Any]]] = []
-        self._after_durable: list[Any] = []
-        self._commit_queued = False
+        self._batch: CommitBatch | None = None
         # Set when the engine "kills" this coordinator: it then acts on nothing more.
         self._killed = killed
         self._self: Any = None
 
     def on_start(self) -> None:
         self._self = self.actor_ref.proxy()
+        self._batch = CommitBatch(self._storage, self._self.send_to_storage.defer)
         unsettled = [record for record in self._records.values() if not record.status.settled]
         # Sagas caught mid-way go first: they hold stock and money until they finish.
         unsettled.sort(key=lambda record: record.status == SagaStatus.PENDING)
@@ -175,18 +174,14 @@ class SagaCoordinator(pykka.ThreadingActor):
             if send is not None:
                 send()
 
-        self._unsent.append((ORDER_PREFIX + record.order.id, record.model_dump(mode="json")))
-        self._after_durable.append(after_durable)
-        if not self._commit_queued:  # one commit for every transition of this burst of messages
-            self._commit_queued = True
-            self._self.send_to_storage.defer()
+        assert self._batch is not None  # one commit for every transition of this burst
+        self._batch.add([(ORDER_PREFIX + record.order.id, record.model_dump(mode="json"))],
+                        after_durable)
 
     def send_to_storage(self) -> None:
         """Hand the transitions made since the last call to the storage actor in one message."""
-        writes, callbacks = self._unsent, self._after_durable
-        self._unsent, self._after_durable, self._commit_queued = [], [], False
-        if writes:
-            self._storage.commit.defer(writes, callbacks)
+        assert self._batch is not None
+        self._batch.send()
 
     def _prepare_send(self, order_id: str, command: Command | None) -> Any:
         """Count the try and build the send to run once the transition is durable."""

@@ -23,6 +23,39 @@ AfterDurable = Callable[[], None]
 _MAX_BATCH = 500
 
 
+class CommitBatch:
+    """One actor's writes and after-durable callbacks of a burst of messages, sent to the
+    storage actor as one commit message.
+
+    The first change of a burst calls `wake`, which queues a message to the owning
+    actor itself; when that message runs, `send` hands over everything gathered
+    by then. Callbacks keep their order, so replies stay behind the writes before them.
+    """
+
+    def __init__(self, storage: Any, wake: Callable[[], None]) -> None:
+        self._storage = storage
+        self._wake = wake
+        self._writes: dict[str, dict[str, Any]] = {}
+        self._after: list[AfterDurable] = []
+
+    def add(self, writes: Sequence[Write], then: AfterDurable | None = None) -> None:
+        """Gather writes (documents the caller hands over; the latest of a name wins) and then."""
+        first = not self._writes and not self._after
+        self._writes.update(writes)
+        if then is not None:
+            self._after.append(then)
+        if first:
+            self._wake()
+
+    def send(self) -> None:
+        """Hand over what the burst gathered, if anything."""
+        if not self._writes and not self._after:
+            return
+        writes, after = list(self._writes.items()), self._after
+        self._writes, self._after = {}, []
+        self._storage.commit.defer(writes, after)
+
+
 class StorageActor(pykka.ThreadingActor):
     def __init__(self, store: SagaStore) -> None:
         super().__init__()

@@ -19,6 +19,7 @@ import pykka
 from actors.domain import Action, FaultKind, IdempotencyKey, Order, ParticipantReply, Service
 from actors.participants.faults import FaultBook
 from actors.scheduler import Scheduler
+from actors.storage_actor import CommitBatch
 from storage.store import copy_document
 
 APPLIED = "applied"
@@ -53,14 +54,11 @@ class Participant(pykka.ThreadingActor):
         self._docs = docs
         self._latency_s = latency_s
         self._crash = crash
-        # Changes made since the last commit message, and what each does once durable.
-        self._unsent: dict[str, dict[str, Any]] = {}
-        self._after_durable: list[Callable[[], None]] = []
-        self._commit_queued = False
-        self._self: Any = None
+        self._batch: CommitBatch | None = None
 
     def on_start(self) -> None:
-        self._self = self.actor_ref.proxy()
+        me = self.actor_ref.proxy()
+        self._batch = CommitBatch(self._storage, me.send_to_storage.defer)
 
     # -- commands from the coordinator --------------------------------------
     def handle(self, key: IdempotencyKey, order: Order, reply_to: Any) -> None:
@@ -148,20 +146,14 @@ class Participant(pykka.ThreadingActor):
 
         Commands that arrive together are committed in one message to the storage actor.
         """
-        for name in names:
-            self._unsent[name] = (self._faults.doc() if name == self._faults.doc_name
-                                  else copy_document(self._docs[name]))
-        if then is not None:
-            self._after_durable.append(then)
-        if not self._commit_queued:
-            self._commit_queued = True
-            self._self.send_to_storage.defer()
+        assert self._batch is not None
+        self._batch.add([(name, self._faults.doc() if name == self._faults.doc_name
+                          else copy_document(self._docs[name])) for name in names], then)
 
     def send_to_storage(self) -> None:
         """Hand the changes made since the last call to the storage actor in one message."""
-        writes, callbacks = list(self._unsent.items()), self._after_durable
-        self._unsent, self._after_durable, self._commit_queued = {}, [], False
-        self._storage.commit.defer(writes, callbacks)
+        assert self._batch is not None
+        self._batch.send()
 
     def _answer(self, names: list[str], reply_to: Any, reply: ParticipantReply, lost: bool = False) -> None:
         """Reply once the writes (and everything before them) are durable.
