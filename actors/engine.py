@@ -211,7 +211,7 @@ class Engine:
         """Before a retry or cancel (top-ups and restocks carry their own idempotency key),
         store what the order looked like, so a restart can tell whether it took effect."""
         target = action.retry or action.cancel
-        record = next((r for r in self.records() if r.order.id == target), None)
+        record = self._find(target or "")
         if record is not None:
             self._write_follow_ups(begun={"index": index, "order": record.order.id,
                                           "attempts": len(record.attempts),
@@ -222,7 +222,7 @@ class Engine:
         begun, self._then_begun = self._then_begun, None
         if begun is None or begun.get("index") != index:
             return False
-        record = next((r for r in self.records() if r.order.id == begun.get("order")), None)
+        record = self._find(str(begun.get("order")))
         if record is None:
             return False
         if action.retry:
@@ -263,11 +263,14 @@ class Engine:
         with self._coordinator_lock:
             return list(self.coordinator.records().get())
 
+    def _find(self, order_id: str) -> OrderRecord | None:
+        return next((r for r in self.records() if r.order.id == order_id), None)
+
     def record(self, order_id: str) -> OrderRecord:
-        for record in self.records():
-            if record.order.id == order_id:
-                return record
-        raise Refused(f"There is no order {order_id!r} in this database.")
+        record = self._find(order_id)
+        if record is None:
+            raise Refused(f"There is no order {order_id!r} in this database.")
+        return record
 
     def snapshot(self) -> WorldSnapshot:
         """The records first, then the participants: a participant acts before the
