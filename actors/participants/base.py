@@ -3,8 +3,10 @@
 A participant applies a command's effect to its own state, hands the changed
 documents to the storage actor and replies only once they are durable. Each
 effect is named by its idempotency key (order, step, attempt); the ledger
-records whether it was applied, compensated, or fenced (compensated before it
-ever arrived, so a late delivery is refused instead of applied).
+records whether it was applied, failed (with the reason it was answered, so a
+repeat after a restart gets the same answer even once an injected fault is
+used up), compensated, or fenced (compensated before it ever arrived, so a
+late delivery is refused instead of applied).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from storage.store import copy_document
 APPLIED = "applied"
 COMPENSATED = "compensated"
 FENCED = "fenced"
+FAILED = "failed"
 
 
 @dataclass
@@ -69,7 +72,7 @@ class Participant(pykka.ThreadingActor):
         effect = effect_name(key)
         state = ledger.get(effect)
         repeated = (state is not None if key.action == Action.EXECUTE
-                    else state in (COMPENSATED, FENCED))
+                    else state in (COMPENSATED, FENCED, FAILED))
         # A repeated call still travels and may be lost; only a fresh one can fail as an operation.
         fault = self._faults.take(key, transport_only=repeated)
         writes = [self._faults.doc_name] if fault else []
@@ -80,19 +83,23 @@ class Participant(pykka.ThreadingActor):
         if fault is not None and fault.kind == FaultKind.TIMEOUT:
             self._commit(writes, None)  # the call is lost before it takes effect
             return
+        lost = fault is not None and fault.kind == FaultKind.LOST_REPLY
         if repeated:
-            ok = not (key.action == Action.EXECUTE and state == FENCED)
-            self._answer(writes, reply_to, self._reply(key, ok, "it was cancelled before it arrived"),
-                         lost=fault is not None)
+            self._answer(writes, reply_to, self._recorded_reply(key, order_doc, state), lost=lost)
             return
-        if fault is not None and fault.kind == FaultKind.ERROR:
+        if key.action == Action.EXECUTE:
+            outcome = (Outcome(ok=False, reason=fault.reason, recoverable=fault.recoverable)
+                       if fault is not None and fault.kind == FaultKind.ERROR
+                       else self.apply(order, effect))
+            # Failures are recorded too: a repeat is answered the same, never evaluated afresh.
+            ledger[effect] = APPLIED if outcome.ok else FAILED
+            if not outcome.ok:
+                order_doc.setdefault("failures", {})[effect] = {
+                    "reason": outcome.reason, "recoverable": outcome.recoverable}
+        elif fault is not None and fault.kind == FaultKind.ERROR:
+            # A failed compensation leaves the effect applied; it is asked again until it succeeds.
             self._answer(writes, reply_to, self._reply(key, False, fault.reason, fault.recoverable))
             return
-
-        if key.action == Action.EXECUTE:
-            outcome = self.apply(order, effect)
-            if outcome.ok:
-                ledger[effect] = APPLIED
         elif state == APPLIED:
             outcome = self.undo(order, effect)
             if outcome.ok:
@@ -103,7 +110,20 @@ class Participant(pykka.ThreadingActor):
             outcome = Outcome(ok=True)
         writes += [order_doc_name, *outcome.changed]
         reply = self._reply(key, outcome.ok, outcome.reason, outcome.recoverable)
-        self._answer(writes, reply_to, reply, lost=fault is not None)
+        self._answer(writes, reply_to, reply, lost=lost)
+
+    def _recorded_reply(self, key: IdempotencyKey, order_doc: dict[str, Any],
+                        state: str | None) -> ParticipantReply:
+        """The answer the ledger gives a repeated command: the one it was given the first time.
+
+        A compensation of an effect that failed, or that was fenced, has nothing to undo.
+        """
+        if key.action == Action.COMPENSATE or state in (APPLIED, COMPENSATED):
+            return self._reply(key, True)
+        if state == FAILED:
+            failure = order_doc["failures"][effect_name(key)]
+            return self._reply(key, False, failure["reason"], failure["recoverable"])
+        return self._reply(key, False, "it was cancelled before it arrived")
 
     # -- what each service does ---------------------------------------------
     def apply(self, order: Order, effect: str) -> Outcome:
@@ -130,10 +150,12 @@ class Participant(pykka.ThreadingActor):
             if name.startswith(prefix):
                 yield name[len(prefix):], copy.deepcopy(doc)
 
-    def _ledger(self) -> list[dict[str, str]]:
-        """What became of every effect this service was asked about, for the audit."""
+    def _ledger(self) -> list[dict[str, Any]]:
+        """What became of every effect this service was asked about, for the audit; a failed
+        one with the reason and recoverable flag it was answered with."""
         prefix = f"{self.service.value}/"
-        return [{"order": name[len(prefix):], "effect": effect, "state": state}
+        return [{"order": name[len(prefix):], "effect": effect, "state": state,
+                 **doc.get("failures", {}).get(effect, {})}
                 for name, doc in sorted(self._docs.items()) if name.startswith(prefix)
                 for effect, state in doc.get("ledger", {}).items()]
 

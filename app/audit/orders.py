@@ -122,6 +122,8 @@ class _Order:
             return f"{who} has a {kind.noun} {key} that its ledger never recorded."
         if state == "fenced" and effect is not None:
             return f"{who}'s ledger says {key} was fenced, yet it has a {kind.noun} for it."
+        if state == "failed" and effect is not None:
+            return f"{who}'s ledger says {key} failed, yet it has a {kind.noun} for it."
         if state in ("applied", "compensated") and effect is None:
             return f"{who}'s ledger says {key} was {state}, yet it has no {kind.noun} for it."
         if effect is not None and effect.live != (state == "applied"):
@@ -136,6 +138,13 @@ class _Order:
         if fate not in _ALLOWED_FATES[state]:
             recorded = f"has no record of {key}" if state is None else f"records {key} as {state}"
             return f"{who} {recorded}, but {timeline} {_told(fate, kind)}."
+        if state == "failed" and fate == Fate.FAILED:
+            # The coordinator failed the step with the participant's answer, word for word.
+            recorded = self.effects.failure_reasons[step, key]
+            told = next(a.failure_reason for a in self.replay.attempts if a.number == attempt)
+            if recorded != told:
+                return (f"{who} records {key} as failed with the reason {recorded!r}, but "
+                        f"{timeline} gives {told!r}.")
         # The effect against the order.
         return self._effect_fits_order(key, effect)
 
@@ -221,6 +230,8 @@ class _Order:
 # What each ledger state allows the timeline to say of the same execution.
 _ALLOWED_FATES: dict[str | None, tuple[Fate, ...]] = {
     "applied": (Fate.HELD,), "compensated": (Fate.UNDONE, Fate.FENCED),
+    # A failed execution may have had no answer in time: compensated then, with nothing to undo.
+    "failed": (Fate.FAILED, Fate.FENCED),
     "fenced": (Fate.FENCED,), None: (Fate.FAILED, Fate.STARTED)}
 
 

@@ -47,7 +47,8 @@ class Shipment(_Record):
 class LedgerEntry(_Record):
     order: str
     effect: str
-    state: Literal["applied", "compensated", "fenced"]
+    state: Literal["applied", "failed", "compensated", "fenced"]
+    reason: str = ""  # what a failed execution was answered, as is every repeat of its key
 
 
 class StockLevel(_Record):
@@ -112,6 +113,7 @@ class OrderEffects:
 
     effects: dict[tuple[str, str], Effect] = field(default_factory=dict)  # (step, key) ->
     ledger: dict[tuple[str, str], str] = field(default_factory=dict)      # (step, key) -> state
+    failure_reasons: dict[tuple[str, str], str] = field(default_factory=dict)  # of failed entries
 
 
 @dataclass(frozen=True)
@@ -149,4 +151,6 @@ def read_records(snapshot: WorldSnapshot) -> ParticipantRecords:
                          ("shipping", shipping.ledger)):
         for entry in ledger:
             by_order[entry.order].ledger[step, entry.effect] = entry.state
+            if entry.state == "failed":
+                by_order[entry.order].failure_reasons[step, entry.effect] = entry.reason
     return ParticipantRecords(inventory=inventory, payment=payment, by_order=dict(by_order))

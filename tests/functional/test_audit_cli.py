@@ -194,6 +194,10 @@ def _reserve_two(inventory: Doc) -> None:
      "Shipping's ledger says o-1/shipping/1 was applied, yet it has no shipment for it."),
     ([("shipping/o-1", lambda d: d.update(ledger={}, shipments={}))],
      "Shipping has no record of o-1/shipping/1, but the timeline of order o-1 says it holds."),
+    ([("shipping/o-1", lambda d: d["ledger"].update({"o-1/shipping/1": "failed"}))],
+     "Shipping's ledger says o-1/shipping/1 failed, yet it has a shipment for it."),
+    ([("shipping/o-1", lambda d: d.update(ledger={"o-1/shipping/1": "failed"}, shipments={}))],
+     "Shipping records o-1/shipping/1 as failed, but the timeline of order o-1 says it holds."),
     ([("payment/o-1", lambda d: d["charges"]["o-1/payment/1"].update(amount_cents=1)),
       ("account/alice", lambda d: d.update(balance_cents=d["balance_cents"] + 4998))],
      "Payment charged $0.01 for order o-1 (o-1/payment/1), whose total is $49.99."),
@@ -202,13 +206,25 @@ def _reserve_two(inventory: Doc) -> None:
     ([("shipping/o-9", lambda d: d.update(ledger={"o-9/shipping/1": "fenced"}))],
      "There are shipping records of order o-9, which this database does not have."),
 ], ids=["effect not in ledger", "fenced yet applied", "applied yet absent", "unknown to the "
-        "participant", "wrong amount", "wrong items", "unknown order"])
+        "participant", "failed yet applied", "failed yet held", "wrong amount", "wrong items",
+        "unknown order"])
 def test_participant_records_disagree(cli: Cli, settled: Callable[[str], Path], tmp_path: Path,
                                       changes: list[tuple[str, Callable[[Doc], object]]],
                                       expected: str) -> None:
     status, lines = audited(cli, tamper(settled("happy_path"), tmp_path, *changes))
     assert status == 1
     assert f"record_mismatch: {expected}" in lines
+
+
+def test_a_decline_the_timeline_gives_another_reason_for(cli: Cli, settled: Callable[[str], Path],
+                                                         tmp_path: Path) -> None:
+    def expire(payment: Doc) -> None:
+        payment["failures"]["o-1/payment/1"]["reason"] = "Card expired"
+
+    db = tamper(settled("card_declined"), tmp_path, ("payment/o-1", expire))
+    assert audited(cli, db) == (1, [
+        "record_mismatch: Payment records o-1/payment/1 as failed with the reason 'Card expired', "
+        "but the timeline of order o-1 gives 'Card declined by issuer'.", "1 order audited, 1 finding"])
 
 
 @pytest.mark.parametrize(("change", "expected"), [

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import queue
+import threading
 
 import pytest
 
 from actors.coordinator import EngineSettings
+from actors.domain import Service
+from actors.engine import Engine
 from actors.events import OrderUpdate
 from actors.saga_logic import Refused
+from app.audit import audit
 from app.report import build_report
 from app.scenario import library
 from tests.conftest import FAST, EngineFactory, events, order_of, settled_report
@@ -177,6 +181,46 @@ def test_a_restart_of_the_coordinator_mid_run_loses_nothing(start_engine: Engine
     report = settled_report(engine)
     assert [o["status"] for o in report["orders"]] == ["completed"] * 8
     assert_invariants(report)
+
+
+DECLINE = {"service": "payment", "reason": "Card declined by issuer", "recoverable": False}
+
+
+def _restart_once_payment_has_the_charge(engine: Engine, order_id: str) -> None:
+    """Restart the coordinator (the dashboard's `k`) once the payment participant has handled
+    the order's charge, before its answer (delayed by the latency) comes back."""
+    asked = threading.Event()
+    unsubscribe = engine.subscribe(lambda update: asked.set() if (
+        update.record.order.id == order_id and update.record.current_step == "payment") else None)
+    assert asked.wait(5), "the payment never started"
+    unsubscribe()
+    engine.storage.flush().get()  # the charge is sent once the update is published...
+    engine.participants[Service.PAYMENT].report().get()  # ...and handled before this answers
+    engine.restart_coordinator()
+
+
+@pytest.mark.parametrize("faults, failure", [
+    ([DECLINE], {"step": "payment", "reason": "Card declined by issuer", "recoverable": False}),
+    # Every answer after the restart is lost: the outcome is unknown, so the payment is
+    # compensated too, which undoes nothing.
+    ([DECLINE, {"service": "payment", "kind": "lost_reply", "times": FAST.max_execute_tries}],
+     {"step": "payment", "reason": f"payment did not answer after {FAST.max_execute_tries} tries",
+      "recoverable": True}),
+], ids=["asked again", "asked again, never answered"])
+def test_a_coordinator_restarted_before_a_decline_arrives_never_charges(
+        start_engine: EngineFactory, faults: list[dict], failure: dict) -> None:
+    engine = start_engine(world(order("o-1"), faults=faults,
+                                latency_ms={"inventory": 50, "payment": 300}))
+    _restart_once_payment_has_the_charge(engine, "o-1")
+    report = settled_report(engine)
+    o = order_of(report, "o-1")
+    assert (o["status"], o["failure"]) == ("failed", failure)
+    assert [(e["step"], e["action"]) for e in o["timeline"]
+            if e["reason"] == "asked again after a restart"] == [("payment", "execute")]
+    assert report["charges"] == []
+    assert report["accounts"]["bob"]["balance_cents"] == 100000
+    assert_invariants(report)
+    assert audit(engine.snapshot()) == []
 
 
 @pytest.mark.parametrize("path", [p for p in library() if p.stem != "crash_recovery"], ids=lambda p: p.stem)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import queue
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pykka
@@ -19,6 +20,8 @@ from actors.domain import (
     ParticipantReply,
     Service,
 )
+from actors.engine import OWNED_PREFIXES
+from actors.participants.base import Participant
 from actors.participants.faults import FaultBook
 from actors.participants.inventory import InventoryService, stock_doc
 from actors.participants.payment import PaymentService, account_doc
@@ -42,12 +45,38 @@ class Replies(pykka.ThreadingActor):
 
 
 class Harness:
-    def __init__(self, service: Any, step: str, inbox: queue.Queue[ParticipantReply], replies: Any) -> None:
-        self.service, self.step, self.inbox, self.replies = service, step, inbox, replies
+    """One participant on its own storage, with a stand-in coordinator."""
 
-    def send(self, action: Action, attempt: int = 1) -> None:
-        key = IdempotencyKey(order=ORDER.id, step=self.step, attempt=attempt, action=action)
-        self.service.handle.defer(key, ORDER, self.replies)
+    def __init__(self, actor_class: type[Participant], store: SagaStore, faults: tuple[Fault, ...],
+                 scheduler: Scheduler) -> None:
+        self.actor_class, self.faults, self.scheduler = actor_class, faults, scheduler
+        self.step = actor_class.service.value
+        self.inbox: queue.Queue[ParticipantReply] = queue.Queue()
+        self.replies = Replies.start(self.inbox).proxy()
+        self._open(store)
+
+    def _open(self, store: SagaStore) -> None:
+        """Start the participant on the documents and fault firings the store holds, as an engine does."""
+        service = self.actor_class.service
+        docs = {prefix + key: doc for prefix in OWNED_PREFIXES[service]
+                for key, doc in store.docs(prefix).items()}
+        remaining = (store.get(f"faults/{service.value}") or {}).get("remaining")
+        self._storage = StorageActor.start(store)
+        self._participant = self.actor_class.start(
+            self._storage.proxy(), self.scheduler, FaultBook(service, self.faults, remaining), docs,
+            0.0, lambda where: None)
+        self.service = self._participant.proxy()
+
+    def restart(self, path: Path) -> None:
+        """Stop the participant and its storage (which closes the file), then start them again
+        from what the file holds: everything of the first life not made durable is gone."""
+        self._participant.stop()
+        self._storage.stop()
+        self._open(SagaStore(path, create=False))
+
+    def send(self, action: Action, attempt: int = 1, order: Order = ORDER) -> None:
+        key = IdempotencyKey(order=order.id, step=self.step, attempt=attempt, action=action)
+        self.service.handle.defer(key, order, self.replies)
 
     def reply(self) -> ParticipantReply:
         return self.inbox.get(timeout=5)
@@ -64,29 +93,35 @@ class Harness:
         return self.service.report().get()
 
 
-def _start(actor_class: type, docs: dict[str, Any], faults: tuple[Fault, ...]) -> Iterator[Harness]:
+HarnessFactory = Callable[..., Harness]
+
+
+@pytest.fixture
+def start() -> Iterator[HarnessFactory]:
+    """Start a participant on a store seeded with docs: in memory, or in the file at path."""
     scheduler = Scheduler()
-    storage = StorageActor.start(SagaStore(None)).proxy()
-    inbox: queue.Queue[ParticipantReply] = queue.Queue()
-    replies = Replies.start(inbox).proxy()
-    service = actor_class.service
-    proxy = actor_class.start(storage, scheduler, FaultBook(service, faults, None), docs, 0.0,
-                              lambda where: None).proxy()
-    yield Harness(proxy, service.value, inbox, replies)
+
+    def start(actor_class: type[Participant], docs: dict[str, Any], faults: tuple[Fault, ...] = (),
+              path: Path | None = None) -> Harness:
+        store = SagaStore(path)
+        for name, doc in docs.items():
+            store.put(name, doc)
+        store.flush()
+        return Harness(actor_class, store, faults, scheduler)
+
+    yield start
     scheduler.stop()
     pykka.ActorRegistry.stop_all()
 
 
 @pytest.fixture
-def inventory(request: pytest.FixtureRequest) -> Iterator[Harness]:
-    faults = getattr(request, "param", ())
-    yield from _start(InventoryService, {"stock/KB": stock_doc(3)}, faults)
+def inventory(request: pytest.FixtureRequest, start: HarnessFactory) -> Harness:
+    return start(InventoryService, {"stock/KB": stock_doc(3)}, getattr(request, "param", ()))
 
 
 @pytest.fixture
-def payment(request: pytest.FixtureRequest) -> Iterator[Harness]:
-    faults = getattr(request, "param", ())
-    yield from _start(PaymentService, {"account/bob": account_doc(10000)}, faults)
+def payment(request: pytest.FixtureRequest, start: HarnessFactory) -> Harness:
+    return start(PaymentService, {"account/bob": account_doc(10000)}, getattr(request, "param", ()))
 
 
 def test_a_repeated_reserve_is_answered_from_the_ledger_and_applied_once(inventory: Harness) -> None:
@@ -179,3 +214,65 @@ def test_a_top_up_with_the_same_key_is_credited_once(payment: Harness) -> None:
     for _ in range(2):
         payment.service.top_up("bob", 500, "then/0").get().get()
     assert payment.state()["accounts"]["bob"]["balance_cents"] == 10500
+
+
+DECLINE = Fault(service=Service.PAYMENT, reason="Card declined by issuer", recoverable=False)
+DECLINED_ENTRY = {"order": "o-1", "effect": "o-1/payment/1", "state": "failed",
+                  "reason": "Card declined by issuer", "recoverable": False}
+
+
+@pytest.mark.parametrize("payment", [(DECLINE,)], indirect=True)
+def test_a_repeated_charge_after_a_decline_is_declined_again_though_the_fault_is_used_up(
+        payment: Harness) -> None:
+    payment.send(Action.EXECUTE)
+    first = payment.reply()
+    assert (first.ok, first.reason, first.recoverable) == (False, "Card declined by issuer", False)
+    payment.send(Action.EXECUTE)
+    assert payment.reply() == first
+    state = payment.state()
+    assert state["charges"] == [] and state["accounts"]["bob"]["balance_cents"] == 10000
+    assert state["ledger"] == [DECLINED_ENTRY]
+    payment.send(Action.EXECUTE, attempt=2)  # a retry is a new attempt, evaluated afresh
+    assert payment.reply().ok
+    assert payment.state()["accounts"]["bob"]["balance_cents"] == 7000
+
+
+def test_a_decline_is_answered_the_same_by_the_participant_restarted_from_its_file(
+        start: HarnessFactory, tmp_path: Path) -> None:
+    path = tmp_path / "payment.db"
+    payment = start(PaymentService, {"account/bob": account_doc(10000)}, (DECLINE,), path)
+    payment.send(Action.EXECUTE)
+    first = payment.reply()
+    payment.restart(path)
+    payment.send(Action.EXECUTE)
+    assert payment.reply() == first
+    state = payment.state()
+    assert state["charges"] == [] and state["accounts"]["bob"]["balance_cents"] == 10000
+    assert state["ledger"] == [DECLINED_ENTRY]
+
+
+def test_insufficient_funds_stays_the_answer_to_its_key_after_a_top_up(payment: Harness) -> None:
+    big = ORDER.model_copy(update={"items": (Item(sku="KB", quantity=10, price_cents=1500),)})
+    payment.send(Action.EXECUTE, order=big)
+    first = payment.reply()
+    assert first.reason == "Insufficient funds: balance $100.00, order total $150.00"
+    payment.service.top_up("bob", 10000, "k").get().get()
+    payment.send(Action.EXECUTE, order=big)
+    assert payment.reply() == first
+    payment.send(Action.EXECUTE, attempt=2, order=big)  # the retry after the top-up
+    assert payment.reply().ok
+    assert payment.state()["accounts"]["bob"]["balance_cents"] == 5000
+
+
+@pytest.mark.parametrize("payment", [(DECLINE,)], indirect=True)
+def test_compensating_a_declined_charge_undoes_nothing_and_the_decline_stands(payment: Harness) -> None:
+    payment.send(Action.EXECUTE)
+    first = payment.reply()
+    for _ in range(2):  # as after an execution that got no answer in time
+        payment.send(Action.COMPENSATE)
+        assert payment.reply().ok
+    payment.send(Action.EXECUTE)
+    assert payment.reply() == first
+    state = payment.state()
+    assert state["charges"] == [] and state["accounts"]["bob"]["balance_cents"] == 10000
+    assert state["ledger"] == [DECLINED_ENTRY]
