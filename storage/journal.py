@@ -11,6 +11,12 @@ says it was reserved) never survive without each other. Opening replays the
 journal; a torn last line, which no flush ever acknowledged, is cut off.
 When the journal holds mostly superseded lines it is compacted into a new
 file that atomically replaces the old one.
+
+A database reached through a symlink is the file the link leads to: it is
+locked, appended to and replaced there. A file with hard links is refused:
+replacing it (compaction, --replace) renames a new file over one name only,
+which would leave the other names on a stale copy that a second process
+could open and write unlocked.
 """
 
 from __future__ import annotations
@@ -66,9 +72,36 @@ def _decode(line: bytes) -> dict[str, Any] | None:
 HEADER = _line(_dumps({"format": FORMAT, "schema": SCHEMA_VERSION}))
 
 
+def real_path(path: Path) -> Path:
+    """The file a database path names, through any symlinks: what is locked, read and replaced."""
+    try:
+        return path.resolve()
+    except RuntimeError:  # what pathlib raises for a symlink loop
+        raise DatabaseError(f"{path}: cannot open the database (its symlinks form a loop).") from None
+    except OSError as error:
+        raise DatabaseError(f"{path}: cannot open the database ({error.strerror}).") from None
+
+
 def lock_database(path: Path) -> IO[str]:
-    """Take the database's lock (a flock on PATH.lock), or say who holds it; close the file to release."""
-    lock_path = path.with_name(path.name + ".lock")
+    """Take the database's lock, or say who holds it; close the file to release.
+
+    The lock is a flock on REAL.lock, REAL being the file path leads to, so every
+    symlink to a database shares one lock, and the lock outlives the renames that
+    replace the database file (a flock on the file itself would not).
+    """
+    real = real_path(path)
+    try:
+        names = real.stat().st_nlink
+    except FileNotFoundError:  # a database about to be created
+        names = 1
+    except OSError as error:
+        raise DatabaseError(f"{path}: cannot open the database ({error.strerror}).") from None
+    if names > 1:
+        raise DatabaseError(f"{path}: the database file has {names} hard links, and ordersaga "
+                            "replaces the file under one name when it compacts or starts over, "
+                            "which would leave the other names on a stale copy; remove the other "
+                            "links (or open a copy) and try again.")
+    lock_path = real.with_name(real.name + ".lock")
     try:
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         lock_file = open(lock_path, "a")
@@ -83,7 +116,8 @@ def lock_database(path: Path) -> IO[str]:
 
 
 def write_snapshot(path: Path, tables: dict[str, Any]) -> tuple[int, dict[str, int]]:
-    """Write tables as a whole journal that atomically replaces whatever is at path.
+    """Write tables as a whole journal that atomically replaces the file at path (a real path:
+    a symlink there would be replaced, not followed).
 
     The new file is written beside it, fsynced, renamed over it and the folder
     fsynced: after a crash at any point the old file or the new one is there,
@@ -107,11 +141,12 @@ def write_snapshot(path: Path, tables: dict[str, Any]) -> tuple[int, dict[str, i
 
 
 @contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """Hold the database's lock for the block."""
+def locked(path: Path) -> Iterator[Path]:
+    """Hold the database's lock for the block, which gets the real path to write."""
+    real = real_path(path)
     lock_file = lock_database(path)
     try:
-        yield
+        yield real
     finally:
         lock_file.close()
 
@@ -145,15 +180,16 @@ class JournalStorage(Storage):
     """
 
     def __init__(self, path: str | os.PathLike[str], create: bool = True) -> None:
-        self.path = Path(path)
-        if not self.path.exists() and not create:
+        self.path = Path(path)  # as the user named it, for messages
+        self._real = real_path(self.path)  # the file itself, for reading and writing
+        if not self._real.exists() and not create:
             raise DatabaseError(f"{self.path}: no such database.")
         self._lock_file = lock_database(self.path)
         try:
             self._tables, self._line_sizes, self._file_bytes, valid_end = self._replay(create)
             # Bytes of the latest copy of each table: what a compaction would keep.
             self._live_bytes = sum(self._line_sizes.values())
-            self._file = open(self.path, "ab")
+            self._file = open(self._real, "ab")
             if valid_end < self._file_bytes:
                 # A torn tail was never acknowledged: cut it before appending.
                 self._file.truncate(valid_end)
@@ -168,7 +204,7 @@ class JournalStorage(Storage):
 
     def _lines(self) -> Iterator[tuple[int, bytes]]:
         offset = 0
-        with open(self.path, "rb") as journal:
+        with open(self._real, "rb") as journal:
             for line in journal:
                 yield offset, line
                 offset += len(line)
@@ -179,9 +215,9 @@ class JournalStorage(Storage):
         sizes: dict[str, int] = {}
         valid_end = 0
         try:
-            if not self.path.exists():
+            if not self._real.exists():
                 return tables, sizes, 0, 0
-            size = self.path.stat().st_size
+            size = self._real.stat().st_size
             if size == 0 and not create:
                 raise DatabaseError(f"{self.path}: the file is empty, not an ordersaga database; "
                                     f"{_UNTOUCHED}.")
@@ -294,12 +330,12 @@ class JournalStorage(Storage):
     def replace_all(self, tables: dict[str, Any]) -> None:
         """Make tables the whole content of the database, in one atomic step."""
         self._tables.dirty.clear()
-        self._file_bytes, self._line_sizes = write_snapshot(self.path, tables)
+        self._file_bytes, self._line_sizes = write_snapshot(self._real, tables)
         self._live_bytes = sum(self._line_sizes.values())
         if tables is not self._tables:
             self._tables = TrackedTables(tables)
         self._file.close()
-        self._file = open(self.path, "ab")
+        self._file = open(self._real, "ab")
 
 
 def _fsync_directory(directory: Path) -> None:

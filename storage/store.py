@@ -123,9 +123,8 @@ class SagaStore:
         A database is created this way, never written into place line by line,
         so a crash while creating it leaves no half-seeded world to resume.
         """
-        path = Path(path)
-        with locked(path):
-            write_snapshot(path, self._storage.read() or {})
+        with locked(Path(path)) as real:
+            write_snapshot(real, self._storage.read() or {})
 
     def replace_with(self, other: SagaStore) -> None:
         """Make other's documents the whole content of this open database, in one atomic step."""

@@ -4,8 +4,11 @@ byte for byte as it was; a torn tail (a write that never finished) is the one ex
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -81,3 +84,47 @@ def test_a_torn_last_line_loses_only_that_unfinished_write(cli: Cli, db: Path) -
     assert (status, err) == (0, "")
     assert json.loads(out) == expected
     assert db.read_bytes() == acknowledged
+
+
+@pytest.fixture
+def held(db: Path) -> Iterator[Path]:
+    """The database open in another ordersaga process, until the test ends."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from storage.store import SagaStore; "
+         "store = SagaStore(sys.argv[1], create=False); print('open', flush=True); sys.stdin.read()",
+         str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "open\n"
+        yield db
+    finally:
+        holder.communicate("")
+
+
+def test_a_symlink_to_a_database_in_use_is_refused(cli: Cli, held: Path, tmp_path: Path) -> None:
+    link = tmp_path / "link.db"
+    link.symlink_to(held)
+    before = held.read_bytes()
+    status, out, err = cli("top-up", "bob", "100", "--db", link)
+    assert (status, out, err) == (2, "", f"ordersaga: {link}: the database is in use by another "
+                                         "ordersaga process.\n")
+    assert held.read_bytes() == before
+
+
+def test_a_hard_link_to_a_database_in_use_is_refused(cli: Cli, held: Path, tmp_path: Path) -> None:
+    link = tmp_path / "link.db"
+    os.link(held, link)
+    before = held.read_bytes()
+    status, out, err = cli("top-up", "bob", "100", "--db", link)
+    assert (status, out) == (2, "")
+    assert err.startswith(f"ordersaga: {link}: the database file has 2 hard links") and err.count("\n") == 1
+    assert held.read_bytes() == before
+
+
+def test_run_replace_through_a_symlink_rewrites_the_file_and_keeps_the_link(cli: Cli, db: Path,
+                                                                            tmp_path: Path) -> None:
+    link = tmp_path / "link.db"
+    link.symlink_to(db)
+    status, out, err = cli("run", "card_declined", "--replace", "--db", link, "--json")
+    assert (status, err) == (0, "")
+    assert link.is_symlink()
+    assert json.loads(cli("report", "--db", db, "--json")[1])["scenario"] == json.loads(out)["scenario"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import zlib
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from actors.domain import Scenario
 from actors.engine import create_database
 from storage.errors import DatabaseError, DatabaseLocked
-from storage.journal import HEADER
+from storage.journal import HEADER, locked
 from storage.store import SagaStore
 
 
@@ -175,6 +176,60 @@ def test_a_second_opener_is_refused_while_the_first_holds_it(tmp_path: Path) -> 
     finally:
         first.close()
     SagaStore(db).close()  # released on close
+
+
+def test_a_symlink_reaches_the_same_lock_as_the_file_it_leads_to(tmp_path: Path) -> None:
+    db, link = tmp_path / "s.db", tmp_path / "link.db"
+    link.symlink_to(db)
+    with locked(link):  # the lock holds before the file exists, as when a database is created
+        with pytest.raises(DatabaseLocked):
+            SagaStore(db)
+    first = SagaStore(link)  # creates the file the link leads to
+    try:
+        assert link.is_symlink() and db.is_file()
+        with pytest.raises(DatabaseLocked, match=f"^{re.escape(str(link))}: the database is in use"):
+            SagaStore(link)
+        with pytest.raises(DatabaseLocked, match=f"^{re.escape(str(db))}: the database is in use"):
+            SagaStore(db)
+        first._storage.compact()  # a new file renamed over the old one: the lock must still hold
+        with pytest.raises(DatabaseLocked):
+            SagaStore(db)
+    finally:
+        first.close()
+
+
+def test_a_compaction_through_a_symlink_rewrites_the_file_and_keeps_the_link(tmp_path: Path) -> None:
+    db, link = tmp_path / "s.db", tmp_path / "link.db"
+    _write(db, {"order/o-1": {"step": 1}})
+    link.symlink_to(db)
+    _write(link, {"order/o-1": {"step": 2}})
+    store = SagaStore(link, create=False)
+    try:
+        store._storage.compact()
+    finally:
+        store.close()
+    assert link.is_symlink() and db.read_bytes().count(b"\n") == 2  # the header and the one table
+    assert _stored(db)["order/o-1"] == {"step": 2}
+
+
+def test_a_database_file_with_hard_links_is_refused_untouched(tmp_path: Path) -> None:
+    """A compaction renames a new file over one name: the others would keep a stale copy that
+    another process could open, unlocked, and write to."""
+    db, other = tmp_path / "s.db", tmp_path / "other.db"
+    _write(db, {"order/o-1": {"step": 1}})
+    first = SagaStore(db, create=False)
+    try:
+        os.link(db, other)
+        before = db.read_bytes()
+        for name in (other, db):
+            refusal = f"^{re.escape(str(name))}: the database file has 2 hard links"
+            with pytest.raises(DatabaseError, match=refusal):
+                SagaStore(name, create=False)
+        assert db.read_bytes() == before and not other.with_name("other.db.lock").exists()
+    finally:
+        first.close()
+    other.unlink()
+    assert _stored(db)["order/o-1"] == {"step": 1}
 
 
 def test_a_crash_while_creating_a_database_leaves_none_or_the_old_one(
