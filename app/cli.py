@@ -14,8 +14,10 @@ from app.amounts import parse_dollars, parse_units
 from app.audit import AuditError, audit, summary
 from app.paths import default_database
 from app.report import build_report, order_line, render_history, render_status, render_summary
+from app.salvage import render_salvage
 from app.scenario import ScenarioError, load_scenario
 from storage.errors import DatabaseError
+from storage.salvage import salvage
 
 USAGE_ERROR = 2
 AUDIT_FINDINGS = 1
@@ -153,6 +155,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return AUDIT_FINDINGS if findings else 0
 
 
+def cmd_salvage(args: argparse.Namespace) -> int:
+    print(render_salvage(args.db, args.to, salvage(args.db, args.to)))
+    return 0
+
+
 def cmd_dashboard(args: argparse.Namespace) -> int:
     from app.dashboard.launch import run_dashboard  # Textual loads only for the dashboard
 
@@ -201,6 +208,11 @@ def build_parser() -> argparse.ArgumentParser:
     audit_ = command("audit", cmd_audit, "check that no order left orphaned state: saga order, "
                      "holdings, conservation, notices (exit 1 on findings)")
     audit_.add_argument("--json", action="store_true", help="print the findings as JSON")
+    salvage_ = command("salvage", cmd_salvage, "copy a damaged database's records from before the "
+                       "damage into a new database, and say what was dropped (the damaged one is "
+                       "only read)")
+    salvage_.add_argument("--to", type=Path, required=True, metavar="PATH",
+                          help="the new database to write (refused if a file is there)")
     parser.set_defaults(command_names=tuple(commands.choices))
     return parser
 

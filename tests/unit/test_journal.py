@@ -150,8 +150,12 @@ def test_a_bad_checksum_before_the_end_is_damage_not_a_torn_tail(tmp_path: Path)
     db.write_bytes(bytes(content))
     with pytest.raises(DatabaseError) as refused:
         SagaStore(db, create=False)
-    assert str(refused.value) == (f"{db}: the database is damaged at byte {second_line} "
-                                  "(a record fails its checksum); it was left untouched.")
+    after = len(content) - content.index(b"\n", second_line) - 1
+    assert str(refused.value) == (
+        f"{db}: the database is damaged at line 2, byte {second_line} (a record that fails its "
+        f"checksum), with 1 more line ({after} bytes) after it; it was left untouched, and "
+        f"`ordersaga salvage --db {db} --to NEW_PATH` writes a new database from the 1 intact "
+        "line before it.")
     assert db.read_bytes() == bytes(content)
 
 
