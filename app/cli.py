@@ -51,6 +51,16 @@ def _print_report(engine: Engine, as_json: bool, follow_ups: list[str]) -> None:
     print(json.dumps(report, indent=2) if as_json else render_summary(report))
 
 
+def _open(db: Path) -> Engine:
+    """Open the database's engine, saying on stderr if an unfinished last line was cut off."""
+    engine = Engine.open(db)
+    if engine.torn_bytes:
+        print(f"ordersaga: {db}: cut off its unfinished last line ({engine.torn_bytes} bytes), which "
+              "is exactly what a crash in the middle of a write leaves; that write was never "
+              "acknowledged, so nothing had acted on it.", file=sys.stderr)
+    return engine
+
+
 def _run_to_end(engine: Engine, args: argparse.Namespace) -> int:
     follow_ups: list[str] = []
     _settle(engine)
@@ -62,17 +72,17 @@ def _run_to_end(engine: Engine, args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     create_database(args.db, scenario, replace=args.replace)
-    with Engine.open(args.db) as engine:
+    with _open(args.db) as engine:
         return _run_to_end(engine, args)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    with Engine.open(args.db) as engine:
+    with _open(args.db) as engine:
         return _run_to_end(engine, args)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    with Engine.open(args.db) as engine:
+    with _open(args.db) as engine:
         _settle(engine)
         orders = build_report(engine.snapshot())["orders"]
     if args.json:
@@ -83,21 +93,21 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    with Engine.open(args.db) as engine:
+    with _open(args.db) as engine:
         _settle(engine)
         print(render_status(engine.record(args.order)))
     return 0
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    with Engine.open(args.db) as engine:
+    with _open(args.db) as engine:
         _settle(engine)
         print(render_history(engine.record(args.order)))
     return 0
 
 
 def _operate(args: argparse.Namespace, action: Callable[[Engine], str]) -> int:
-    with Engine.open(args.db) as engine:
+    with _open(args.db) as engine:
         _settle(engine)
         print(action(engine))
         _settle(engine)
@@ -114,14 +124,14 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 
 
 def cmd_top_up(args: argparse.Namespace) -> int:
-    with Engine.open(args.db) as engine:
+    with _open(args.db) as engine:
         _settle(engine)
         print(engine.top_up(args.customer, args.amount))
     return 0
 
 
 def cmd_restock(args: argparse.Namespace) -> int:
-    with Engine.open(args.db) as engine:
+    with _open(args.db) as engine:
         _settle(engine)
         print(engine.restock(args.sku, args.quantity))
     return 0
@@ -138,7 +148,7 @@ def _argument(parse: Callable[[str], int]) -> Callable[[str], int]:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    with Engine.open(args.db) as engine:
+    with _open(args.db) as engine:
         _settle(engine)
         snapshot = engine.snapshot()
     try:

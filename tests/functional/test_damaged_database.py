@@ -77,15 +77,19 @@ def test_a_database_in_use_is_refused_and_left_untouched(cli: Cli, db: Path,
     assert db.read_bytes() == before
 
 
-def test_a_torn_last_line_loses_only_that_unfinished_write(cli: Cli, db: Path) -> None:
+def test_a_torn_last_line_loses_only_that_unfinished_write_and_says_so(cli: Cli, db: Path) -> None:
     acknowledged = db.read_bytes()
     expected = json.loads(cli("report", "--db", db, "--json")[1])
     # A flush the process died inside: part of a line, no newline, never acknowledged.
-    db.write_bytes(acknowledged + b'1c2d3e4f {"w":{"order/o-1":{"1":{"status":"fai')
+    torn = b'1c2d3e4f {"w":{"order/o-1":{"1":{"status":"fai'
+    db.write_bytes(acknowledged + torn)
     status, out, err = cli("report", "--db", db, "--json")
-    assert (status, err) == (0, "")
+    assert (status, err) == (0, f"ordersaga: {db}: cut off its unfinished last line ({len(torn)} bytes), "
+                                "which is exactly what a crash in the middle of a write leaves; that "
+                                "write was never acknowledged, so nothing had acted on it.\n")
     assert json.loads(out) == expected
     assert db.read_bytes() == acknowledged
+    assert cli("report", "--db", db)[2] == ""  # cut once, told once
 
 
 def test_a_damaged_line_is_named_with_what_follows_and_the_way_out(cli: Cli, db: Path) -> None:

@@ -49,6 +49,10 @@ def test_a_crash_inside_a_flush_keeps_all_of_its_documents_or_none(tmp_path: Pat
     for cut in range(len(acknowledged), len(whole)):
         torn = tmp_path / f"torn-{cut}.db"
         torn.write_bytes(whole[:cut])
+        store = SagaStore(torn, create=False)
+        # What was cut, for the opener to tell; a cut at a line boundary leaves nothing to tell.
+        assert store.torn_bytes == cut - len(acknowledged), f"cut at byte {cut}"
+        store.close()
         assert _stored(torn) == before, f"cut at byte {cut}"
         assert torn.read_bytes() == acknowledged  # the torn tail is cut, nothing else
     assert _stored(db) == after
