@@ -88,6 +88,7 @@ class Engine:
         """
         collector.collect_less_often()
         self.path = store.path
+        self.torn_bytes = store.torn_bytes  # for the front end to tell: storage does not print
         self.scenario = store.scenario()
         self.settings = settings
         self.hub = EventHub()

@@ -14,8 +14,10 @@ from app.amounts import parse_dollars, parse_units
 from app.audit import AuditError, audit, summary
 from app.paths import default_database
 from app.report import build_report, order_line, render_history, render_status, render_summary
+from app.salvage import render_salvage
 from app.scenario import ScenarioError, load_scenario
 from storage.errors import DatabaseError
+from storage.salvage import salvage
 
 USAGE_ERROR = 2
 AUDIT_FINDINGS = 1
@@ -49,6 +51,16 @@ def _print_report(engine: Engine, as_json: bool, follow_ups: list[str]) -> None:
     print(json.dumps(report, indent=2) if as_json else render_summary(report))
 
 
+def _open(db: Path) -> Engine:
+    """Open the database's engine, saying on stderr if an unfinished last line was cut off."""
+    engine = Engine.open(db)
+    if engine.torn_bytes:
+        print(f"ordersaga: {db}: cut off its unfinished last line ({engine.torn_bytes} bytes), which "
+              "is exactly what a crash in the middle of a write leaves; that write was never "
+              "acknowledged, so nothing had acted on it.", file=sys.stderr)
+    return engine
+
+
 def _run_to_end(engine: Engine, args: argparse.Namespace) -> int:
     follow_ups: list[str] = []
     _settle(engine)
@@ -60,17 +72,17 @@ def _run_to_end(engine: Engine, args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     create_database(args.db, scenario, replace=args.replace)
-    with Engine.open(args.db) as engine:
+    with _open(args.db) as engine:
         return _run_to_end(engine, args)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    with Engine.open(args.db) as engine:
+    with _open(args.db) as engine:
         return _run_to_end(engine, args)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    with Engine.open(args.db) as engine:
+    with _open(args.db) as engine:
         _settle(engine)
         orders = build_report(engine.snapshot())["orders"]
     if args.json:
@@ -81,21 +93,21 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    with Engine.open(args.db) as engine:
+    with _open(args.db) as engine:
         _settle(engine)
         print(render_status(engine.record(args.order)))
     return 0
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    with Engine.open(args.db) as engine:
+    with _open(args.db) as engine:
         _settle(engine)
         print(render_history(engine.record(args.order)))
     return 0
 
 
 def _operate(args: argparse.Namespace, action: Callable[[Engine], str]) -> int:
-    with Engine.open(args.db) as engine:
+    with _open(args.db) as engine:
         _settle(engine)
         print(action(engine))
         _settle(engine)
@@ -112,14 +124,14 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 
 
 def cmd_top_up(args: argparse.Namespace) -> int:
-    with Engine.open(args.db) as engine:
+    with _open(args.db) as engine:
         _settle(engine)
         print(engine.top_up(args.customer, args.amount))
     return 0
 
 
 def cmd_restock(args: argparse.Namespace) -> int:
-    with Engine.open(args.db) as engine:
+    with _open(args.db) as engine:
         _settle(engine)
         print(engine.restock(args.sku, args.quantity))
     return 0
@@ -136,7 +148,7 @@ def _argument(parse: Callable[[str], int]) -> Callable[[str], int]:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    with Engine.open(args.db) as engine:
+    with _open(args.db) as engine:
         _settle(engine)
         snapshot = engine.snapshot()
     try:
@@ -151,6 +163,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
             print(finding.line())
         print(summary(len(snapshot.records), len(findings)))
     return AUDIT_FINDINGS if findings else 0
+
+
+def cmd_salvage(args: argparse.Namespace) -> int:
+    print(render_salvage(args.db, args.to, salvage(args.db, args.to)))
+    return 0
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
@@ -201,6 +218,11 @@ def build_parser() -> argparse.ArgumentParser:
     audit_ = command("audit", cmd_audit, "check that no order left orphaned state: saga order, "
                      "holdings, conservation, notices (exit 1 on findings)")
     audit_.add_argument("--json", action="store_true", help="print the findings as JSON")
+    salvage_ = command("salvage", cmd_salvage, "copy a damaged database's records from before the "
+                       "damage into a new database, and say what was dropped (the damaged one is "
+                       "only read)")
+    salvage_.add_argument("--to", type=Path, required=True, metavar="PATH",
+                          help="the new database to write (refused if a file is there)")
     parser.set_defaults(command_names=tuple(commands.choices))
     return parser
 

@@ -8,9 +8,17 @@ fsync (the owner flushes once per batch: group commit). A line is the unit
 of atomicity: after a crash a batch is either wholly there or wholly gone,
 so the documents one command changes (a stock level and the ledger that
 says it was reserved) never survive without each other. Opening replays the
-journal; a torn last line, which no flush ever acknowledged, is cut off.
-When the journal holds mostly superseded lines it is compacted into a new
-file that atomically replaces the old one.
+journal; a torn last line, which no flush ever acknowledged, is cut off
+(and its size reported to the opener), while a damaged line anywhere else
+refuses the open: read_journal still replays what comes before it, for
+salvage. When the journal holds mostly superseded lines it is compacted
+into a new file that atomically replaces the old one.
+
+A database reached through a symlink is the file the link leads to: it is
+locked, appended to and replaced there. A file with hard links is refused:
+replacing it (compaction, --replace) renames a new file over one name only,
+which would leave the other names on a stale copy that a second process
+could open and write unlocked.
 """
 
 from __future__ import annotations
@@ -18,9 +26,11 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shlex
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -66,9 +76,36 @@ def _decode(line: bytes) -> dict[str, Any] | None:
 HEADER = _line(_dumps({"format": FORMAT, "schema": SCHEMA_VERSION}))
 
 
+def real_path(path: Path) -> Path:
+    """The file a database path names, through any symlinks: what is locked, read and replaced."""
+    try:
+        return path.resolve()
+    except RuntimeError:  # what pathlib raises for a symlink loop
+        raise DatabaseError(f"{path}: cannot open the database (its symlinks form a loop).") from None
+    except OSError as error:
+        raise DatabaseError(f"{path}: cannot open the database ({error.strerror}).") from None
+
+
 def lock_database(path: Path) -> IO[str]:
-    """Take the database's lock (a flock on PATH.lock), or say who holds it; close the file to release."""
-    lock_path = path.with_name(path.name + ".lock")
+    """Take the database's lock, or say who holds it; close the file to release.
+
+    The lock is a flock on REAL.lock, REAL being the file path leads to, so every
+    symlink to a database shares one lock, and the lock outlives the renames that
+    replace the database file (a flock on the file itself would not).
+    """
+    real = real_path(path)
+    try:
+        names = real.stat().st_nlink
+    except FileNotFoundError:  # a database about to be created
+        names = 1
+    except OSError as error:
+        raise DatabaseError(f"{path}: cannot open the database ({error.strerror}).") from None
+    if names > 1:
+        raise DatabaseError(f"{path}: the database file has {names} hard links, and ordersaga "
+                            "replaces the file under one name when it compacts or starts over, "
+                            "which would leave the other names on a stale copy; remove the other "
+                            "links (or open a copy) and try again.")
+    lock_path = real.with_name(real.name + ".lock")
     try:
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         lock_file = open(lock_path, "a")
@@ -83,7 +120,8 @@ def lock_database(path: Path) -> IO[str]:
 
 
 def write_snapshot(path: Path, tables: dict[str, Any]) -> tuple[int, dict[str, int]]:
-    """Write tables as a whole journal that atomically replaces whatever is at path.
+    """Write tables as a whole journal that atomically replaces the file at path (a real path:
+    a symlink there would be replaced, not followed).
 
     The new file is written beside it, fsynced, renamed over it and the folder
     fsynced: after a crash at any point the old file or the new one is there,
@@ -107,11 +145,12 @@ def write_snapshot(path: Path, tables: dict[str, Any]) -> tuple[int, dict[str, i
 
 
 @contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """Hold the database's lock for the block."""
+def locked(path: Path) -> Iterator[Path]:
+    """Hold the database's lock for the block, which gets the real path to write."""
+    real = real_path(path)
     lock_file = lock_database(path)
     try:
-        yield
+        yield real
     finally:
         lock_file.close()
 
@@ -136,6 +175,140 @@ class TrackedTables(dict[str, Any]):
         self.dirty.add(name)
 
 
+@dataclass(frozen=True)
+class DroppedLine:
+    """A line that replay cannot use: the first damaged one, or any line after it."""
+
+    number: int  # counting the header as line 1
+    offset: int
+    size: int
+    problem: str
+    documents: tuple[str, ...] | None  # what it writes or drops, where its text still decodes
+
+
+@dataclass
+class Replay:
+    """A journal read up to its first damaged line."""
+
+    tables: TrackedTables = field(default_factory=TrackedTables)
+    sizes: dict[str, int] = field(default_factory=dict)  # each table's latest line size
+    file_bytes: int = 0
+    lines: int = 0  # the intact lines replayed, the header included
+    end: int = 0  # the byte where they end
+    dropped: list[DroppedLine] = field(default_factory=list)  # the damaged line and every one after it
+
+    @property
+    def torn_bytes(self) -> int:
+        """The unfinished last line of an undamaged journal: exactly what a crash mid-write leaves."""
+        return 0 if self.dropped else self.file_bytes - self.end
+
+
+def read_journal(path: Path, real: Path, create: bool = False) -> Replay:
+    """Replay the journal at real (named path in messages) up to its first damaged line.
+
+    The lines from the damage on are described, not replayed: applied over a
+    missing line, they would mix documents from different moments.
+    """
+    replay = Replay()
+    try:
+        if not real.exists():
+            return replay
+        with open(real, "rb") as journal:
+            for number, line in enumerate(journal, start=1):
+                if number == 1:
+                    _check_header(path, _decode(line), line)
+                elif replay.dropped or line.endswith(b"\n"):
+                    problem = _replay_line(line, replay)
+                    if problem is not None:
+                        replay.dropped.append(DroppedLine(number, replay.file_bytes, len(line),
+                                                          problem, _documents(line)))
+                # else: a torn last line: the flush it began never returned, nothing acted on it
+                replay.file_bytes += len(line)
+                if not replay.dropped and line.endswith(b"\n"):
+                    replay.lines, replay.end = number, replay.file_bytes
+    except OSError as error:
+        raise DatabaseError(f"{path}: cannot read the database ({error.strerror}); "
+                            f"{_UNTOUCHED}.") from None
+    if replay.file_bytes == 0 and not create:
+        raise DatabaseError(f"{path}: the file is empty, not an ordersaga database; {_UNTOUCHED}.")
+    return replay
+
+
+def _replay_line(line: bytes, replay: Replay) -> str | None:
+    """Replay one line after the header, or say why it cannot be (once damaged, none can)."""
+    record = _decode(line)
+    if record is None:
+        return ("a record that fails its checksum" if line.endswith(b"\n")
+                else "an unfinished last line")
+    if replay.dropped:
+        return "an intact record after the damage"
+    if not _apply(record, replay.tables, replay.sizes, len(line)):
+        return "a record of an unknown kind"
+    return None
+
+
+def _apply(record: dict[str, Any], tables: TrackedTables, sizes: dict[str, int],
+           line_bytes: int) -> bool:
+    """Replay one record into tables; False when it is not a record this journal writes."""
+    if "w" in record and isinstance(record["w"], dict):
+        for name in record.get("x", ()):
+            tables.pop(name, None)
+            sizes.pop(name, None)
+        # A batch's size is shared by its tables: close enough to decide on compaction.
+        share = line_bytes // max(len(record["w"]), 1)
+        for name, table in record["w"].items():
+            dict.__setitem__(tables, name, table)  # replayed, so not dirty
+            sizes[name] = share
+        return True
+    if "t" in record and "d" in record:
+        dict.__setitem__(tables, record["t"], record["d"])
+        sizes[record["t"]] = line_bytes
+        return True
+    return False
+
+
+def _documents(line: bytes) -> tuple[str, ...] | None:
+    """The documents a line writes or drops, whatever its checksum says; None when it does not parse."""
+    try:
+        record = json.loads(line[9:])
+    except ValueError:
+        return None
+    if not isinstance(record, dict):
+        return None
+    written, dropped = record.get("w"), record.get("x", [])
+    if isinstance(written, dict) and isinstance(dropped, list):
+        return tuple(sorted({*written, *map(str, dropped)}))
+    return (record["t"],) if isinstance(record.get("t"), str) else None
+
+
+def _check_header(path: Path, header: dict[str, Any] | None, line: bytes) -> None:
+    if header is None:
+        reason = ("it ends inside its header line (truncated)" if not line.endswith(b"\n")
+                  and HEADER.startswith(line) else "its first line is not an ordersaga header")
+        raise DatabaseError(f"{path}: not a readable ordersaga database: {reason}; {_UNTOUCHED}.")
+    if header.get("format") != FORMAT:
+        raise DatabaseError(f"{path}: not an ordersaga database; {_UNTOUCHED}.")
+    if header.get("schema") != SCHEMA_VERSION:
+        raise DatabaseError(f"{path}: schema version {header.get('schema')} is not "
+                            f"supported (this ordersaga reads version {SCHEMA_VERSION}); "
+                            f"{_UNTOUCHED}.")
+
+
+def damage_message(path: Path, replay: Replay) -> str:
+    """Where a journal is damaged, how much follows, and how to keep what comes before."""
+    first, after = replay.dropped[0], replay.dropped[1:]
+    after_bytes = sum(line.size for line in after)
+    follows = f"{_count(len(after), 'more line')} ({_count(after_bytes, 'byte')})" if after else "nothing"
+    return (f"{path}: the database is damaged at line {first.number}, byte {first.offset} "
+            f"({first.problem}), with {follows} after it; {_UNTOUCHED}, and `ordersaga salvage --db "
+            f"{shlex.quote(str(path))} --to NEW_PATH` writes a new database from the "
+            f"{_count(replay.lines, 'intact line')} before it.")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
 class JournalStorage(Storage):
     """TinyDB storage over one journal file, locked against other processes.
 
@@ -145,19 +318,26 @@ class JournalStorage(Storage):
     """
 
     def __init__(self, path: str | os.PathLike[str], create: bool = True) -> None:
-        self.path = Path(path)
-        if not self.path.exists() and not create:
+        self.path = Path(path)  # as the user named it, for messages
+        self._real = real_path(self.path)  # the file itself, for reading and writing
+        if not self._real.exists() and not create:
             raise DatabaseError(f"{self.path}: no such database.")
         self._lock_file = lock_database(self.path)
         try:
-            self._tables, self._line_sizes, self._file_bytes, valid_end = self._replay(create)
+            replay = read_journal(self.path, self._real, create)
+            if replay.dropped:
+                raise DatabaseError(damage_message(self.path, replay))
+            self._tables, self._line_sizes = replay.tables, replay.sizes
+            self._file_bytes = replay.file_bytes
             # Bytes of the latest copy of each table: what a compaction would keep.
             self._live_bytes = sum(self._line_sizes.values())
-            self._file = open(self.path, "ab")
-            if valid_end < self._file_bytes:
+            # An unfinished last line, cut off below: storage does not print, its opener may say so.
+            self.torn_bytes = replay.torn_bytes
+            self._file = open(self._real, "ab")
+            if self.torn_bytes:
                 # A torn tail was never acknowledged: cut it before appending.
-                self._file.truncate(valid_end)
-                self._file_bytes = valid_end
+                self._file.truncate(replay.end)
+                self._file_bytes = replay.end
             if self._file_bytes == 0:
                 self._file.write(HEADER)
                 self._sync()
@@ -165,76 +345,6 @@ class JournalStorage(Storage):
         except BaseException:
             self._lock_file.close()
             raise
-
-    def _lines(self) -> Iterator[tuple[int, bytes]]:
-        offset = 0
-        with open(self.path, "rb") as journal:
-            for line in journal:
-                yield offset, line
-                offset += len(line)
-
-    def _replay(self, create: bool) -> tuple[TrackedTables, dict[str, int], int, int]:
-        """Read the journal: the tables, their live sizes, the file size, where the valid part ends."""
-        tables = TrackedTables()
-        sizes: dict[str, int] = {}
-        valid_end = 0
-        try:
-            if not self.path.exists():
-                return tables, sizes, 0, 0
-            size = self.path.stat().st_size
-            if size == 0 and not create:
-                raise DatabaseError(f"{self.path}: the file is empty, not an ordersaga database; "
-                                    f"{_UNTOUCHED}.")
-            for offset, line in self._lines():
-                if offset == 0:
-                    self._check_header(_decode(line), line)
-                elif not line.endswith(b"\n"):
-                    break  # a torn last line: the flush it began never returned, nothing acted on it
-                else:
-                    record = _decode(line)
-                    if record is None:
-                        raise DatabaseError(f"{self.path}: the database is damaged at byte {offset} "
-                                            f"(a record fails its checksum); {_UNTOUCHED}.")
-                    if not self._apply(record, tables, sizes, len(line)):
-                        raise DatabaseError(f"{self.path}: the database is damaged at byte {offset} "
-                                            f"(a record of an unknown kind); {_UNTOUCHED}.")
-                valid_end = offset + len(line)
-        except OSError as error:
-            raise DatabaseError(f"{self.path}: cannot read the database ({error.strerror}); "
-                                f"{_UNTOUCHED}.") from None
-        return tables, sizes, size, valid_end
-
-    @staticmethod
-    def _apply(record: dict[str, Any], tables: TrackedTables, sizes: dict[str, int],
-               line_bytes: int) -> bool:
-        """Replay one record into tables; False when it is not a record this journal writes."""
-        if "w" in record and isinstance(record["w"], dict):
-            for name in record.get("x", ()):
-                tables.pop(name, None)
-                sizes.pop(name, None)
-            # A batch's size is shared by its tables: close enough to decide on compaction.
-            share = line_bytes // max(len(record["w"]), 1)
-            for name, table in record["w"].items():
-                dict.__setitem__(tables, name, table)  # replayed, so not dirty
-                sizes[name] = share
-            return True
-        if "t" in record and "d" in record:
-            dict.__setitem__(tables, record["t"], record["d"])
-            sizes[record["t"]] = line_bytes
-            return True
-        return False
-
-    def _check_header(self, header: dict[str, Any] | None, line: bytes) -> None:
-        if header is None:
-            reason = ("it ends inside its header line (truncated)" if not line.endswith(b"\n")
-                      and HEADER.startswith(line) else "its first line is not an ordersaga header")
-            raise DatabaseError(f"{self.path}: not a readable ordersaga database: {reason}; {_UNTOUCHED}.")
-        if header.get("format") != FORMAT:
-            raise DatabaseError(f"{self.path}: not an ordersaga database; {_UNTOUCHED}.")
-        if header.get("schema") != SCHEMA_VERSION:
-            raise DatabaseError(f"{self.path}: schema version {header.get('schema')} is not "
-                                f"supported (this ordersaga reads version {SCHEMA_VERSION}); "
-                                f"{_UNTOUCHED}.")
 
     # -- tinydb.Storage -------------------------------------------------
     def read(self) -> dict[str, Any]:
@@ -294,12 +404,12 @@ class JournalStorage(Storage):
     def replace_all(self, tables: dict[str, Any]) -> None:
         """Make tables the whole content of the database, in one atomic step."""
         self._tables.dirty.clear()
-        self._file_bytes, self._line_sizes = write_snapshot(self.path, tables)
+        self._file_bytes, self._line_sizes = write_snapshot(self._real, tables)
         self._live_bytes = sum(self._line_sizes.values())
         if tables is not self._tables:
             self._tables = TrackedTables(tables)
         self._file.close()
-        self._file = open(self.path, "ab")
+        self._file = open(self._real, "ab")
 
 
 def _fsync_directory(directory: Path) -> None:

@@ -116,6 +116,11 @@ class SagaStore:
     def put_meta(self, scenario: Scenario, then_applied: int) -> None:
         self.put(META, {"scenario": scenario.model_dump(mode="json"), "then_applied": then_applied})
 
+    @property
+    def torn_bytes(self) -> int:
+        """The bytes of an unfinished last line cut off when the database was opened."""
+        return self._storage.torn_bytes if isinstance(self._storage, JournalStorage) else 0
+
     # -- durability --------------------------------------------------------
     def save_as(self, path: str | Path) -> None:
         """Write every document as a new database at path (where none is), in one atomic step.
@@ -123,9 +128,8 @@ class SagaStore:
         A database is created this way, never written into place line by line,
         so a crash while creating it leaves no half-seeded world to resume.
         """
-        path = Path(path)
-        with locked(path):
-            write_snapshot(path, self._storage.read() or {})
+        with locked(Path(path)) as real:
+            write_snapshot(real, self._storage.read() or {})
 
     def replace_with(self, other: SagaStore) -> None:
         """Make other's documents the whole content of this open database, in one atomic step."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import zlib
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from actors.domain import Scenario
 from actors.engine import create_database
 from storage.errors import DatabaseError, DatabaseLocked
-from storage.journal import HEADER
+from storage.journal import HEADER, locked
 from storage.store import SagaStore
 
 
@@ -48,6 +49,10 @@ def test_a_crash_inside_a_flush_keeps_all_of_its_documents_or_none(tmp_path: Pat
     for cut in range(len(acknowledged), len(whole)):
         torn = tmp_path / f"torn-{cut}.db"
         torn.write_bytes(whole[:cut])
+        store = SagaStore(torn, create=False)
+        # What was cut, for the opener to tell; a cut at a line boundary leaves nothing to tell.
+        assert store.torn_bytes == cut - len(acknowledged), f"cut at byte {cut}"
+        store.close()
         assert _stored(torn) == before, f"cut at byte {cut}"
         assert torn.read_bytes() == acknowledged  # the torn tail is cut, nothing else
     assert _stored(db) == after
@@ -149,8 +154,12 @@ def test_a_bad_checksum_before_the_end_is_damage_not_a_torn_tail(tmp_path: Path)
     db.write_bytes(bytes(content))
     with pytest.raises(DatabaseError) as refused:
         SagaStore(db, create=False)
-    assert str(refused.value) == (f"{db}: the database is damaged at byte {second_line} "
-                                  "(a record fails its checksum); it was left untouched.")
+    after = len(content) - content.index(b"\n", second_line) - 1
+    assert str(refused.value) == (
+        f"{db}: the database is damaged at line 2, byte {second_line} (a record that fails its "
+        f"checksum), with 1 more line ({after} bytes) after it; it was left untouched, and "
+        f"`ordersaga salvage --db {db} --to NEW_PATH` writes a new database from the 1 intact "
+        "line before it.")
     assert db.read_bytes() == bytes(content)
 
 
@@ -175,6 +184,60 @@ def test_a_second_opener_is_refused_while_the_first_holds_it(tmp_path: Path) -> 
     finally:
         first.close()
     SagaStore(db).close()  # released on close
+
+
+def test_a_symlink_reaches_the_same_lock_as_the_file_it_leads_to(tmp_path: Path) -> None:
+    db, link = tmp_path / "s.db", tmp_path / "link.db"
+    link.symlink_to(db)
+    with locked(link):  # the lock holds before the file exists, as when a database is created
+        with pytest.raises(DatabaseLocked):
+            SagaStore(db)
+    first = SagaStore(link)  # creates the file the link leads to
+    try:
+        assert link.is_symlink() and db.is_file()
+        with pytest.raises(DatabaseLocked, match=f"^{re.escape(str(link))}: the database is in use"):
+            SagaStore(link)
+        with pytest.raises(DatabaseLocked, match=f"^{re.escape(str(db))}: the database is in use"):
+            SagaStore(db)
+        first._storage.compact()  # a new file renamed over the old one: the lock must still hold
+        with pytest.raises(DatabaseLocked):
+            SagaStore(db)
+    finally:
+        first.close()
+
+
+def test_a_compaction_through_a_symlink_rewrites_the_file_and_keeps_the_link(tmp_path: Path) -> None:
+    db, link = tmp_path / "s.db", tmp_path / "link.db"
+    _write(db, {"order/o-1": {"step": 1}})
+    link.symlink_to(db)
+    _write(link, {"order/o-1": {"step": 2}})
+    store = SagaStore(link, create=False)
+    try:
+        store._storage.compact()
+    finally:
+        store.close()
+    assert link.is_symlink() and db.read_bytes().count(b"\n") == 2  # the header and the one table
+    assert _stored(db)["order/o-1"] == {"step": 2}
+
+
+def test_a_database_file_with_hard_links_is_refused_untouched(tmp_path: Path) -> None:
+    """A compaction renames a new file over one name: the others would keep a stale copy that
+    another process could open, unlocked, and write to."""
+    db, other = tmp_path / "s.db", tmp_path / "other.db"
+    _write(db, {"order/o-1": {"step": 1}})
+    first = SagaStore(db, create=False)
+    try:
+        os.link(db, other)
+        before = db.read_bytes()
+        for name in (other, db):
+            refusal = f"^{re.escape(str(name))}: the database file has 2 hard links"
+            with pytest.raises(DatabaseError, match=refusal):
+                SagaStore(name, create=False)
+        assert db.read_bytes() == before and not other.with_name("other.db.lock").exists()
+    finally:
+        first.close()
+    other.unlink()
+    assert _stored(db)["order/o-1"] == {"step": 1}
 
 
 def test_a_crash_while_creating_a_database_leaves_none_or_the_old_one(

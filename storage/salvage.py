@@ -1,0 +1,37 @@
+"""Keep what a damaged database held before its damage, in a new file.
+
+Every intact line before the first damaged one is a state the database was
+in (each line is one atomic batch), so replaying exactly those and saving
+the result gives a database that opens and resumes its orders from that
+moment. Lines after the damage are left out even when intact: applied over
+the missing line, they would mix documents from different moments.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from storage.errors import DatabaseError
+from storage.journal import Replay, locked, read_journal, real_path, write_snapshot
+
+
+def salvage(source: Path, target: Path) -> Replay:
+    """Write a new database at target from source's intact lines before its damage; say what was read.
+
+    source is only read (no lock, no write), so a database on read-only media can be salvaged.
+    """
+    _refuse_existing(target)
+    real = real_path(source)
+    if not real.exists():
+        raise DatabaseError(f"{source}: no such database.")
+    replay = read_journal(source, real)
+    with locked(target) as real_target:
+        _refuse_existing(target)  # created since the first look, by another process
+        write_snapshot(real_target, replay.tables)
+    return replay
+
+
+def _refuse_existing(target: Path) -> None:
+    if real_path(target).exists():
+        raise DatabaseError(f"{target}: a file is already there; salvage writes a new database only, "
+                            "so name a path where none is with --to.")
