@@ -2,7 +2,8 @@
 
 The engine's methods block the calling thread until the actors answer, so a
 front end calls them from its main thread (the CLI) or from a worker thread
-(the dashboard), never from inside an actor.
+(the dashboard), never from inside an actor. Once the storage fails (a full
+disk), every one of them raises its StorageFailed instead of waiting.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ from actors.participants.payment import ACCOUNT, PaymentService, account_doc
 from actors.participants.shipping import ShippingService
 from actors.saga_logic import Refused
 from actors.scheduler import Scheduler
-from actors.storage_actor import StorageActor
-from storage.errors import DatabaseError
+from actors.storage_actor import StorageActor, StorageFailure
+from storage.errors import DatabaseError, StorageFailed
 from storage.store import META, SagaStore
 
 PARTICIPANTS: dict[Service, type[Participant]] = {
@@ -104,7 +105,8 @@ class Engine:
         self._latency_s = {service: ms / 1000 for service, ms in scenario.latency_ms.items()}
         crash = kill_process if on_crash == "kill" else self._restart_in_background
         fault_state = {service: store.get(f"faults/{service.value}") for service in Service}
-        self._storage_ref = StorageActor.start(store)
+        self.storage_failure = StorageFailure()
+        self._storage_ref = StorageActor.start(store, self.storage_failure)
         self.storage = self._storage_ref.proxy()
         self._participant_refs = []
         self.participants: dict[Service, Any] = {}
@@ -151,11 +153,21 @@ class Engine:
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         return self.hub.subscribe(subscriber)
 
+    def on_storage_failure(self, listener: Callable[[StorageFailed], None]) -> None:
+        """Call listener (on an engine thread) if the storage fails: orders stop moving then."""
+        self.storage_failure.listen(listener)
+
     def retry(self, order_id: str) -> str:
-        return str(self.coordinator.retry(order_id).get())
+        return self._answer(self.coordinator.retry(order_id))
 
     def cancel(self, order_id: str) -> str:
-        return str(self.coordinator.cancel(order_id).get())
+        return self._answer(self.coordinator.cancel(order_id))
+
+    def _answer(self, future: Any) -> str:
+        """The coordinator's answer, unless the storage failed before it could be acted on."""
+        answer = str(future.get())
+        self.storage_failure.check()
+        return answer
 
     def top_up(self, customer: str, amount_cents: int, key: str | None = None) -> str:
         return self._credit(self.participants[Service.PAYMENT].top_up, customer, amount_cents, key)
@@ -163,14 +175,13 @@ class Engine:
     def restock(self, sku: str, quantity: int, key: str | None = None) -> str:
         return self._credit(self.participants[Service.INVENTORY].restock, sku, quantity, key)
 
-    @staticmethod
-    def _credit(method: Any, target: str, amount: int, key: str | None) -> str:
+    def _credit(self, method: Any, target: str, amount: int, key: str | None) -> str:
         """Ask a participant to add money or stock once per key; wait until it is durable."""
         try:
             durable = method(target, amount, key or f"operator/{uuid.uuid4()}").get()
         except KeyError as error:  # the participant does not know the customer or sku
             raise Refused(error.args[0]) from None
-        return str(durable.get())
+        return str(self.storage_failure.get(durable))
 
     def apply(self, action: ThenAction, key: str | None = None) -> str:
         """Apply one scenario follow-up; Refused says why it cannot apply."""
@@ -249,6 +260,7 @@ class Engine:
         """
         deadline = time.monotonic() + timeout_s
         while True:
+            self.storage_failure.check()
             with self._coordinator_lock:
                 unsettled, total = self.coordinator.settled_counts().get()
             if progress is not None:
@@ -261,8 +273,12 @@ class Engine:
         self.storage.flush().get()
 
     def records(self) -> list[OrderRecord]:
+        """Every order as the coordinator has it; after a storage failure, that failure
+        (the coordinator may hold transitions that never became durable)."""
         with self._coordinator_lock:
-            return list(self.coordinator.records().get())
+            records = list(self.coordinator.records().get())
+        self.storage_failure.check()
+        return records
 
     def _find(self, order_id: str) -> OrderRecord | None:
         return next((r for r in self.records() if r.order.id == order_id), None)
@@ -278,13 +294,15 @@ class Engine:
         coordinator hears of it, so a settled record never meets an older participant state."""
         records = sorted(self.records(), key=lambda r: _order_sort_key(r.order.id))
         futures = {service: proxy.report() for service, proxy in self.participants.items()}
-        return WorldSnapshot(
+        snapshot = WorldSnapshot(
             scenario=self.scenario,
             records=records,
             inventory=futures[Service.INVENTORY].get(),
             payment=futures[Service.PAYMENT].get(),
             shipping=futures[Service.SHIPPING].get(),
         )
+        self.storage_failure.check()  # the participants too may hold what never became durable
+        return snapshot
 
     def close(self) -> None:
         """Stop every actor (the storage actor last, so it flushes) and the timers."""

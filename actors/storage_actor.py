@@ -3,17 +3,23 @@
 Writes that arrive together share one fsync (group commit): the actor flushes
 when its mailbox runs dry or a batch grows large, and only then runs the
 callbacks that act on those writes. So nothing is acted on before it is durable.
+
+When a flush fails (a full or failing disk) the actor stops acting: the
+callbacks of that batch and of every later one never run, and the failure is
+recorded where every thread waiting on the engine hears of it at once.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import pykka
 
 from actors.domain import OrderRecord
+from storage.errors import StorageFailed
 from storage.store import SagaStore
 
 log = logging.getLogger(__name__)
@@ -21,6 +27,53 @@ log = logging.getLogger(__name__)
 Write = tuple[str, dict[str, Any]]
 AfterDurable = Callable[[], None]
 _MAX_BATCH = 500
+T = TypeVar("T")
+
+
+class StorageFailure:
+    """Why the storage stopped, if it did: set once, by the storage actor, and read by
+    every thread that waits on the engine, so none waits for what can no longer happen."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.error: StorageFailed | None = None
+        self._listeners: list[Callable[[StorageFailed], None]] = []
+
+    def set(self, error: StorageFailed) -> None:
+        with self._lock:
+            if self.error is not None:
+                return
+            self.error, listeners = error, self._listeners
+        for listener in listeners:
+            try:
+                listener(error)
+            except Exception:
+                log.exception("a storage-failure listener failed")
+
+    def listen(self, listener: Callable[[StorageFailed], None]) -> None:
+        """Call listener (quick and thread-safe, as EventHub's subscribers) when the storage
+        fails, or at once if it has."""
+        with self._lock:
+            error = self.error
+            if error is None:
+                self._listeners.append(listener)
+        if error is not None:
+            listener(error)
+
+    def check(self) -> None:
+        """Raise the failure, if the storage has failed."""
+        if self.error is not None:
+            raise self.error
+
+    def get(self, future: pykka.Future[T], poll_s: float = 0.01) -> T:
+        """The future's value, or the failure once the storage fails (which resolves nothing
+        more, so a future waiting on something durable would wait for ever)."""
+        while True:
+            self.check()
+            try:
+                return future.get(timeout=poll_s)
+            except pykka.Timeout:
+                pass
 
 
 class CommitBatch:
@@ -57,15 +110,18 @@ class CommitBatch:
 
 
 class StorageActor(pykka.ThreadingActor):
-    def __init__(self, store: SagaStore) -> None:
+    def __init__(self, store: SagaStore, failure: StorageFailure | None = None) -> None:
         super().__init__()
         self._store = store
+        self._failure = failure if failure is not None else StorageFailure()
         self._after: list[AfterDurable] = []
 
     def commit(self, writes: Sequence[Write],
                then: AfterDurable | Sequence[AfterDurable] | None = None) -> None:
         """Store writes (whose dicts the caller hands over) and run then (one callback or
-        several, in order) once durable."""
+        several, in order) once durable; after a failure, neither."""
+        if self._failure.error is not None:
+            return
         for name, doc in writes:
             self._store.put(name, doc)
         if callable(then):
@@ -76,15 +132,23 @@ class StorageActor(pykka.ThreadingActor):
             self._flush()
 
     def flush(self) -> None:
-        """Make everything durable; a caller's .get() on this waits for it."""
+        """Make everything durable; a caller's .get() on this waits for it (or gets StorageFailed)."""
         self._flush()
+        self._failure.check()
 
     def records(self) -> list[OrderRecord]:
-        self._flush()
+        self.flush()
         return self._store.records()
 
     def _flush(self) -> None:
-        self._store.flush()
+        if self._failure.error is not None:
+            return
+        try:
+            self._store.flush()
+        except StorageFailed as error:
+            self._after = []  # not durable, so never acted on
+            self._failure.set(error)
+            return
         after, self._after = self._after, []
         for callback in after:
             try:
@@ -96,4 +160,4 @@ class StorageActor(pykka.ThreadingActor):
 
     def on_stop(self) -> None:
         self._flush()
-        self._store.close()
+        self._store.close()  # after a failure, without writing

@@ -36,7 +36,7 @@ from typing import IO, Any
 
 from tinydb.storages import Storage
 
-from storage.errors import DatabaseError, DatabaseLocked
+from storage.errors import DatabaseError, DatabaseLocked, StorageFailed
 
 SCHEMA_VERSION = 1
 FORMAT = "ordersaga-journal"
@@ -126,20 +126,25 @@ def write_snapshot(path: Path, tables: dict[str, Any]) -> tuple[int, dict[str, i
     The new file is written beside it, fsynced, renamed over it and the folder
     fsynced: after a crash at any point the old file or the new one is there,
     whole. Returns the new file's size and each table's line size. The caller
-    holds the database's lock.
+    holds the database's lock. When it fails (OSError: a full disk), the file
+    at path is the old one and the new one is removed, giving its space back.
     """
     temp = path.with_name(path.name + ".compact")
     sizes = {}
-    with open(temp, "wb") as out:
-        out.write(HEADER)
-        for name, table in tables.items():
-            line = _line(_dumps({"t": name, "d": table}))
-            sizes[name] = len(line)
-            out.write(line)
-        out.flush()
-        os.fsync(out.fileno())
-        size = out.tell()
-    os.replace(temp, path)
+    try:
+        with open(temp, "wb") as out:
+            out.write(HEADER)
+            for name, table in tables.items():
+                line = _line(_dumps({"t": name, "d": table}))
+                sizes[name] = len(line)
+                out.write(line)
+            out.flush()
+            os.fsync(out.fileno())
+            size = out.tell()
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
     _fsync_directory(path.parent)
     return size, sizes
 
@@ -320,6 +325,8 @@ class JournalStorage(Storage):
     def __init__(self, path: str | os.PathLike[str], create: bool = True) -> None:
         self.path = Path(path)  # as the user named it, for messages
         self._real = real_path(self.path)  # the file itself, for reading and writing
+        # Set when a write or fsync failed: from then on nothing is written (see flush).
+        self.failure: StorageFailed | None = None
         if not self._real.exists() and not create:
             raise DatabaseError(f"{self.path}: no such database.")
         self._lock_file = lock_database(self.path)
@@ -339,9 +346,11 @@ class JournalStorage(Storage):
                 self._file.truncate(replay.end)
                 self._file_bytes = replay.end
             if self._file_bytes == 0:
-                self._file.write(HEADER)
-                self._sync()
-                self._file_bytes = self._file.tell()
+                try:
+                    self._append(HEADER)
+                except OSError as error:
+                    raise self._stop_writing(error) from None
+                self._file_bytes = len(HEADER)
         except BaseException:
             self._lock_file.close()
             raise
@@ -363,14 +372,22 @@ class JournalStorage(Storage):
         if self._file.closed:
             return
         try:
-            self.flush()
+            if self.failure is None:
+                self.flush()
         finally:
             self._file.close()
             self._lock_file.close()
 
     # -- durability -----------------------------------------------------
     def flush(self) -> None:
-        """Make every write so far durable: one line, one write, one fsync."""
+        """Make every write so far durable: one line, one write, one fsync.
+
+        If the write or the fsync fails, StorageFailed says why, and so does
+        every later flush: the failed line may be partly on disk, and a line
+        written after it would run into it, so nothing more is written.
+        """
+        if self.failure is not None:
+            raise self.failure
         dirty = self._tables.dirty
         if not dirty:
             return
@@ -386,20 +403,43 @@ class JournalStorage(Storage):
                 dropped.append(name)
         dirty.clear()
         batch = _line('{"w":{%s},"x":%s}' % (",".join(written), _dumps(dropped)))
-        self._file.write(batch)
-        self._sync()
+        try:
+            self._append(batch)
+        except OSError as error:
+            raise self._stop_writing(error) from None
         self._file_bytes += len(batch)
         if self._file_bytes > _COMPACT_MIN_BYTES and self._file_bytes > 3 * self._live_bytes:
             self.compact()
 
-    def _sync(self) -> None:
-        self._file.flush()
-        os.fsync(self._file.fileno())
+    def _append(self, line: bytes) -> None:
+        """Write line straight to the file and fsync it. No buffer is involved: one that
+        kept the part a full disk refused would write it later, behind a failure."""
+        fd = self._file.fileno()
+        rest = memoryview(line)
+        while rest:
+            rest = rest[os.write(fd, rest):]
+        os.fsync(fd)
+
+    def _stop_writing(self, error: OSError) -> StorageFailed:
+        """Record why writing failed and cut off the part of a line it left, if it can."""
+        self.failure = StorageFailed(self.path, error)
+        try:
+            os.ftruncate(self._file.fileno(), self._file_bytes)
+        except OSError:
+            pass  # the next opening cuts a torn last line off all the same
+        return self.failure
 
     def compact(self) -> None:
-        """Rewrite the journal with one line per table, replacing it atomically."""
+        """Rewrite the journal with one line per table, replacing it atomically.
+
+        A compaction that fails (no room for the new file) stops the writing like a
+        failed flush: the journal stays as it was, and the disk is all but full.
+        """
         self.flush()
-        self.replace_all(self._tables)
+        try:
+            self.replace_all(self._tables)
+        except OSError as error:
+            raise self._stop_writing(error) from None
 
     def replace_all(self, tables: dict[str, Any]) -> None:
         """Make tables the whole content of the database, in one atomic step."""

@@ -17,7 +17,7 @@ from tinydb.storages import MemoryStorage
 from tinydb.table import Document
 
 from actors.domain import OrderRecord, Scenario
-from storage.errors import DatabaseError
+from storage.errors import DatabaseError, StorageFailed
 from storage.journal import JournalStorage, locked, write_snapshot
 
 META = "meta"
@@ -129,12 +129,20 @@ class SagaStore:
         so a crash while creating it leaves no half-seeded world to resume.
         """
         with locked(Path(path)) as real:
-            write_snapshot(real, self._storage.read() or {})
+            try:
+                write_snapshot(real, self._storage.read() or {})
+            except OSError as error:
+                raise StorageFailed(path, error, kept="no database was created",
+                                    then="run the command again") from None
 
     def replace_with(self, other: SagaStore) -> None:
         """Make other's documents the whole content of this open database, in one atomic step."""
         assert isinstance(self._storage, JournalStorage)
-        self._storage.replace_all(copy_document(other._storage.read() or {}))
+        try:
+            self._storage.replace_all(copy_document(other._storage.read() or {}))
+        except OSError as error:
+            raise StorageFailed(self._storage.path, error, kept="the database was left as it was",
+                                then="run the command again") from None
 
     def flush(self) -> None:
         self._storage.flush()
