@@ -9,6 +9,7 @@ from textual.message_pump import MessagePump
 
 from actors.domain import OrderRecord, Scenario
 from actors.events import OrderUpdate
+from storage.errors import StorageFailed
 
 
 class LiveUpdates:
@@ -39,11 +40,20 @@ class LiveUpdates:
             self.records = records
             self.fresh = fresh
 
+    class Stopped(Message):
+        """The storage failed: no order moves any more, and what is shown is what was stored."""
+
+        def __init__(self, error: StorageFailed) -> None:
+            super().__init__()
+            self.error = error
+
     def __init__(self, target: MessagePump) -> None:
         self._target = target
         self._lock = threading.Lock()
         self._pending: dict[str, OrderRecord] = {}
         self._woken = False
+        # Why the storage of the engine this bridge follows failed, once it has.
+        self.failure: StorageFailed | None = None
 
     def __call__(self, update: OrderUpdate) -> None:
         """Called on an engine thread once a transition is durable."""
@@ -52,6 +62,11 @@ class LiveUpdates:
             wake, self._woken = not self._woken, True
         if wake:
             self._target.post_message(self.Arrived(self))
+
+    def stopped(self, error: StorageFailed) -> None:
+        """Called on an engine thread when its storage fails."""
+        self.failure = error
+        self._target.post_message(self.Stopped(error))
 
     def take(self) -> list[OrderRecord]:
         """Everything that arrived since the last take; the next update wakes the UI again."""

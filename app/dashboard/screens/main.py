@@ -15,7 +15,7 @@ from textual.containers import Container, Vertical
 from textual.events import Resize
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import DataTable, Footer, Input, Static
 
 from actors.domain import NotificationKind, OrderRecord, Scenario
 from actors.engine import Engine
@@ -38,7 +38,7 @@ from app.dashboard.widgets.orders_table import OrdersTable
 from app.dashboard.widgets.step_strip import StepStrip
 from app.dashboard.widgets.timeline import Timeline
 from app.dashboard.widgets.top_bar import TopBar
-from storage.errors import DatabaseError
+from storage.errors import DatabaseError, StorageFailed
 
 REFRESH_INTERVAL_S = 0.1  # at most ten redraws a second, however many orders move
 AUDIT_INTERVAL_S = 1.0  # the badge re-audits at most once a second while orders move
@@ -69,6 +69,7 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield TopBar()
+        yield Static(id="storage-failure", markup=False)
         with Container(id="body"):
             yield OrdersTable(self.board, id="orders")
             with Vertical(id="detail"):
@@ -103,6 +104,7 @@ class MainScreen(Screen[None]):
 
         def follow(engine: Engine) -> tuple[Scenario | None, list[OrderRecord]]:
             engine.subscribe(bridge)
+            engine.on_storage_failure(bridge.stopped)
             return engine.scenario, engine.records()
 
         try:
@@ -110,12 +112,15 @@ class MainScreen(Screen[None]):
         except Refused as refusal:
             self.app.notify(str(refusal), severity="error", markup=False)
             return
+        except StorageFailed:
+            return  # the bridge has posted it: the banner says so, what is on screen stays
         self.post_message(LiveUpdates.Opened(bridge, current, records, self.session.fresh))
 
     @on(LiveUpdates.Opened)
     def show_world(self, message: LiveUpdates.Opened) -> None:
         self._bridge = message.bridge
         self._scenario = message.scenario
+        self._show_storage_failure(message.bridge.failure)
         news = self.board.reset(message.records, announce_existing=message.fresh)
         self.orders.rebuild()
         self.orders.move_cursor(row=0)
@@ -133,6 +138,19 @@ class MainScreen(Screen[None]):
             self._refresh()
         else:
             self._refresh_timer = self.set_timer(wait, self._refresh)
+
+    @on(LiveUpdates.Stopped)
+    def _storage_stopped(self, message: LiveUpdates.Stopped) -> None:
+        self._show_storage_failure(message.error)
+
+    def _show_storage_failure(self, error: StorageFailed | None) -> None:
+        """A banner that stays while the open world's storage has failed (a new world clears it)."""
+        banner = self.query_one("#storage-failure", Static)
+        banner.set_class(error is not None, "-shown")
+        if error is not None:
+            banner.update(f"⚠ Storage stopped: {error.cause}. Orders stay as last stored, and "
+                          f"nothing acknowledged was lost. To resume them: {error.remedy}, "
+                          "quit (q) and open the dashboard again.")
 
     def _refresh(self) -> None:
         """Show everything that arrived since the last refresh, in one pass."""
@@ -168,8 +186,8 @@ class MainScreen(Screen[None]):
             result = self.session.call(audit_now)
         except AuditError as error:
             result = AuditBadge.Audited(0, None, str(error))
-        except Refused:
-            return  # no database open: nothing to audit
+        except (Refused, StorageFailed):
+            return  # no database open, or its storage failed (the banner says so): nothing to audit
         self.post_message(result)
 
     @on(AuditBadge.Audited)
@@ -221,6 +239,8 @@ class MainScreen(Screen[None]):
             message = self.session.call(call)
         except Refused as refusal:
             self.app.notify(str(refusal), title="Refused", severity="warning", markup=False)
+        except StorageFailed as error:
+            self.app.notify(str(error), title="Not done", severity="error", markup=False)
         except pykka.ActorDeadError:
             # The scenario's crash fault restarts the coordinator on its own thread.
             self.app.notify("The coordinator is restarting after a crash; try again in a moment.",
