@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from app.signals import Interrupted, leave_quietly_on_closed_pipe, stop_on_signals
+
+# First, before the slow imports: Ctrl-C while they load prints one line, not a traceback.
+stop_on_signals()
+
 import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+import pykka
 
 from actors.engine import Engine, create_database
 from actors.saga_logic import Refused
@@ -234,18 +241,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv or argv[0] not in known:
         argv.insert(0, "dashboard")  # `ordersaga [--db PATH] [SCENARIO]` is the dashboard
     args = parser.parse_args(argv)
+    running = set(pykka.ActorRegistry.get_all())
     try:
-        return int(args.handler(args))
+        status = int(args.handler(args))
+        sys.stdout.flush()  # now, not at exit, so that a reader gone away is handled below
+        return status
     except ScenarioError as error:
         for problem in error.problems:
             print(f"ordersaga: {problem}", file=sys.stderr)
     except (DatabaseError, Refused) as error:
         print(f"ordersaga: {error}", file=sys.stderr)
-    except KeyboardInterrupt:
-        print("ordersaga: interrupted; everything acknowledged is stored, "
-              "and `ordersaga report` resumes the rest.", file=sys.stderr)
-        return 130
+    except Interrupted as interrupted:  # SIGINT or SIGTERM
+        print(interrupted.line(), file=sys.stderr)
+        return interrupted.status
+    except BrokenPipeError:  # `ordersaga list | head -1`: stop quietly, as other tools do
+        return leave_quietly_on_closed_pipe()
+    finally:
+        _stop_actors_started_since(running)
     return USAGE_ERROR
+
+
+def _stop_actors_started_since(running: set[pykka.ActorRef[object]]) -> None:
+    """Stop the actors started since `running` was taken, newest first (the storage actor
+    last, so it flushes). An engine interrupted while it opened or closed leaves some, whose
+    threads would keep the process from exiting."""
+    for ref in reversed(pykka.ActorRegistry.get_all()):
+        if ref not in running:
+            ref.stop()
 
 
 if __name__ == "__main__":
