@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from storage.errors import DatabaseError
+from storage.errors import DatabaseError, StorageFailed
 from storage.journal import Replay, locked, read_journal, real_path, write_snapshot
 
 
@@ -27,7 +27,11 @@ def salvage(source: Path, target: Path) -> Replay:
     replay = read_journal(source, real)
     with locked(target) as real_target:
         _refuse_existing(target)  # created since the first look, by another process
-        write_snapshot(real_target, replay.tables)
+        try:
+            write_snapshot(real_target, replay.tables)
+        except OSError as error:
+            raise StorageFailed(target, error, kept="no database was created",
+                                then="run the command again") from None
     return replay
 
 

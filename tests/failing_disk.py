@@ -77,6 +77,8 @@ def failing(path: Path, call: str, code: int, after: int = 0) -> Iterator[None]:
     """Make os.<call> ("write" or "fsync") on path fail with code after `after` calls succeed.
 
     A failing write first writes half of what it was given, as a disk that fills up does.
+    Only the journal's appends use os.write; a file written whole (a compaction, a new
+    database) goes through a Python file object, so fail its fsync instead.
     """
     real: Callable[..., Any] = getattr(os, call)
     target = str(path.resolve())

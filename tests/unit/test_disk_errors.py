@@ -12,6 +12,7 @@ from actors.domain import Scenario
 from actors.engine import create_database
 from actors.storage_actor import StorageActor, StorageFailure
 from storage.errors import StorageFailed
+from storage.salvage import salvage
 from storage.store import SagaStore
 from tests.failing_disk import SmallDisk, failing, small_disk  # noqa: F401  (small_disk is a fixture)
 
@@ -102,6 +103,17 @@ def test_a_database_that_cannot_be_written_is_not_created(tmp_path: Path) -> Non
     assert str(failed.value) == (f"no space left on the device holding {db}; no database was created; "
                                  "free space and run the command again.")
     assert not db.exists() and not db.with_name("s.db.compact").exists()
+
+
+def test_a_salvage_that_cannot_write_its_copy_leaves_none(tmp_path: Path) -> None:
+    db, copy = tmp_path / "s.db", tmp_path / "copy.db"
+    _write(db, {"order/o-1": {"step": 1}})
+    with failing(copy.with_name("copy.db.compact"), "fsync", errno.EDQUOT), \
+            pytest.raises(StorageFailed) as failed:
+        salvage(db, copy)
+    assert str(failed.value) == (f"the disk quota is used up for {copy}; no database was created; "
+                                 "free space or raise the quota and run the command again.")
+    assert not copy.exists() and not copy.with_name("copy.db.compact").exists()
 
 
 def test_the_storage_actor_never_acts_on_a_batch_that_did_not_become_durable(tmp_path: Path) -> None:
