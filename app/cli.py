@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from app.signals import Interrupted, leave_quietly_on_closed_pipe, stop_on_signals
-
-# First, before the slow imports: Ctrl-C while they load prints one line, not a traceback.
-stop_on_signals()
-
 import argparse
 import json
 import sys
@@ -22,6 +17,7 @@ from app.audit import AuditError, audit, summary
 from app.paths import default_database
 from app.report import build_report, order_line, render_history, render_status, render_summary
 from app.salvage import render_salvage
+from app.signals import Interrupted, leave_quietly_on_closed_pipe
 from app.scenario import ScenarioError, load_scenario
 from storage.errors import DatabaseError
 from storage.salvage import salvage
@@ -268,7 +264,3 @@ def _stop_actors_started_since(running: set[pykka.ActorRef[object]]) -> None:
     for ref in reversed(pykka.ActorRegistry.get_all()):
         if ref not in running:
             ref.stop()
-
-
-if __name__ == "__main__":
-    sys.exit(main())

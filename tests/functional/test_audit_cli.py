@@ -60,7 +60,7 @@ def test_a_run_killed_mid_payment_audits_clean_once_reported(cli: Cli, tmp_path:
     db = tmp_path / "crash.db"
 
     def ordersaga(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "app.cli", *args, "--db", str(db)],
+        return subprocess.run([sys.executable, "-m", "app", *args, "--db", str(db)],
                               cwd=ROOT, capture_output=True, text=True, timeout=60)
 
     assert ordersaga("run", "crash_recovery").returncode == -9  # killed on purpose
@@ -71,7 +71,7 @@ def test_a_run_killed_mid_payment_audits_clean_once_reported(cli: Cli, tmp_path:
 def test_a_left_running_order_is_reported_not_waited_for(settled: Callable[[str], Path],
                                                          tmp_path: Path) -> None:
     db = tamper(settled("happy_path"), tmp_path, ("order/o-2", lambda d: d.update(status="running")))
-    result = subprocess.run([sys.executable, "-m", "app.cli", "audit", "--db", str(db)],
+    result = subprocess.run([sys.executable, "-m", "app", "audit", "--db", str(db)],
                             cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert (result.returncode, result.stdout.splitlines()) == (1, [
         "unsettled: Order o-2 is still running after recovery settled.", "3 orders audited, 1 finding"])

@@ -188,7 +188,7 @@ def test_commands_on_a_missing_database_or_scenario_say_so(cli: Cli, tmp_path: P
 def test_a_crash_kills_the_run_and_report_resumes_it(tmp_path: Path) -> None:
     """The real process dies mid-payment; the next command finishes the order, charging once."""
     db = tmp_path / "s.db"
-    command = [sys.executable, "-m", "app.cli"]
+    command = [sys.executable, "-m", "app"]
     run = subprocess.run([*command, "run", "crash_recovery", "--db", str(db)], capture_output=True,
                          text=True, timeout=60)
     assert run.returncode == -9 and "injected crash at payment execute of o-1" in run.stderr

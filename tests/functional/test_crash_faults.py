@@ -13,7 +13,7 @@ import pytest
 
 from tests.invariants import assert_invariants
 
-COMMAND = [sys.executable, "-m", "app.cli"]
+COMMAND = [sys.executable, "-m", "app"]
 
 WORLD = """
 name = "crash at {service} {action}"

@@ -24,7 +24,7 @@ from tests.invariants import assert_invariants
 
 # Generous: a bound that turns a hang into a failure, not a timing requirement.
 PATIENCE_S = 60
-ORDERSAGA = [sys.executable, "-m", "app.cli"]
+ORDERSAGA = [sys.executable, "-m", "app"]
 ON_A_FAILING_DISK = [sys.executable, "-m", "tests.failing_disk"]
 NO_SPACE = ("ordersaga: no space left on the device holding {db}; nothing acknowledged was lost; "
             "free space and run `ordersaga report`.\n")

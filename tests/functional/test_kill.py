@@ -22,7 +22,7 @@ Cli = Callable[..., tuple[int, str, str]]
 ORDERS = 500
 KILLS = 22
 SEED = 20261126
-COMMAND = [sys.executable, "-m", "app.cli"]
+COMMAND = [sys.executable, "-m", "app"]
 
 
 def _kill_when(process: subprocess.Popen[bytes], db: Path, rng: random.Random) -> bool:

@@ -18,7 +18,7 @@ import pytest
 from tests.invariants import assert_invariants
 
 Cli = Callable[..., tuple[int, str, str]]
-COMMAND = [sys.executable, "-m", "app.cli"]
+COMMAND = [sys.executable, "-m", "app"]
 DECLINED = "Card declined by issuer"
 
 # Slow replies: each answer is on its way for hundreds of milliseconds after it is recorded.

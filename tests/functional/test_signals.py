@@ -15,7 +15,7 @@ from pathlib import Path
 from bench.mixed_scenario import mixed_world, to_toml
 from tests.invariants import assert_invariants
 
-ORDERSAGA = [sys.executable, "-m", "app.cli"]
+ORDERSAGA = [sys.executable, "-m", "app"]
 # Generous: a bound that turns a hang into a failure, not a timing requirement.
 PATIENCE_S = 60
 TERMINATED = ("ordersaga: terminated; everything acknowledged is stored, "
@@ -75,7 +75,7 @@ def test_sigterm_mid_run_and_ctrl_c_while_opening_each_end_with_one_line_and_los
 
 
 def test_ctrl_c_while_the_program_loads_prints_one_line_not_a_traceback() -> None:
-    """The interrupt is delivered exactly while app.cli imports the engine, the slow part."""
+    """The interrupt is delivered exactly while the command imports the engine, the slow part."""
     code = ("import builtins, os, signal\n"
             "load = builtins.__import__\n"
             "def importing(name, *args, **kwargs):\n"
@@ -83,8 +83,8 @@ def test_ctrl_c_while_the_program_loads_prints_one_line_not_a_traceback() -> Non
             "        os.kill(os.getpid(), signal.SIGINT)\n"
             "    return load(name, *args, **kwargs)\n"
             "builtins.__import__ = importing\n"
-            "import app.cli\n"
-            "print('not interrupted')\n")
+            "from app.__main__ import run\n"
+            "run()\n")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=PATIENCE_S)
     assert (loaded.returncode, loaded.stdout, loaded.stderr) == (130, "", INTERRUPTED)
