@@ -7,3 +7,7 @@ class DatabaseError(Exception):
 
 class DatabaseLocked(DatabaseError):
     """Another process has the database open."""
+
+
+class DatabaseReadOnly(DatabaseError):
+    """The database's file or folder cannot be written by this process."""

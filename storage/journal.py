@@ -26,7 +26,7 @@ from typing import IO, Any
 
 from tinydb.storages import Storage
 
-from storage.errors import DatabaseError, DatabaseLocked
+from storage.errors import DatabaseError, DatabaseLocked, DatabaseReadOnly
 
 SCHEMA_VERSION = 1
 FORMAT = "ordersaga-journal"
@@ -80,6 +80,20 @@ def lock_database(path: Path) -> IO[str]:
         lock_file.close()
         raise DatabaseLocked(f"{path}: the database is in use by another ordersaga process.") from None
     return lock_file
+
+
+def refuse_read_only(path: Path) -> None:
+    """Raise DatabaseReadOnly unless this process may write the file and its folder.
+
+    The folder counts because the lock file and a compaction's new file are made
+    there. access(2) answers for this process: permission bits (which root
+    bypasses), a read-only mount (which binds root too), ACLs, immutable files.
+    """
+    for what, target in (("folder", path.parent), ("file", path)):
+        if not os.access(target, os.W_OK):
+            raise DatabaseReadOnly(f"{path}: the database is read-only (this process cannot write "
+                                   f"its {what}); `ordersaga report --no-resume` and the other "
+                                   "commands that only read it still work.")
 
 
 def write_snapshot(path: Path, tables: dict[str, Any]) -> tuple[int, dict[str, int]]:
@@ -148,6 +162,8 @@ class JournalStorage(Storage):
         self.path = Path(path)
         if not self.path.exists() and not create:
             raise DatabaseError(f"{self.path}: no such database.")
+        if self.path.exists():
+            refuse_read_only(self.path)
         self._lock_file = lock_database(self.path)
         try:
             self._tables, self._line_sizes, self._file_bytes, valid_end = self._replay(create)
@@ -300,6 +316,29 @@ class JournalStorage(Storage):
             self._tables = TrackedTables(tables)
         self._file.close()
         self._file = open(self.path, "ab")
+
+
+class ReadOnlyJournal(JournalStorage):
+    """The journal as stored, read without the lock and without writing a byte.
+
+    The file is opened for reading only; a torn tail is ignored, not cut off. A
+    writer in another process only ever appends whole lines (a compaction
+    replaces the file by a rename, and the file already open stays whole), so
+    the lines read are a state that writer acknowledged; its line still being
+    written has no newline yet and is ignored like a torn one.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        if not self.path.exists():
+            raise DatabaseError(f"{self.path}: no such database.")
+        self._tables = self._replay(create=False)[0]
+
+    def write(self, data: dict[str, Any]) -> None:
+        raise DatabaseReadOnly(f"{self.path}: the database was opened only to read it.")
+
+    def close(self) -> None:
+        """Nothing to release: the replay closed the file, and no lock was taken."""
 
 
 def _fsync_directory(directory: Path) -> None:
