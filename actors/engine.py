@@ -68,6 +68,12 @@ def seed(store: SagaStore, scenario: Scenario) -> None:
     store.flush()
 
 
+def owned_docs(store: SagaStore) -> dict[Service, dict[str, dict[str, Any]]]:
+    """Copies of each participant's stored documents, by their full names."""
+    return {service: {prefix + key: doc for prefix in prefixes for key, doc in store.docs(prefix).items()}
+            for service, prefixes in OWNED_PREFIXES.items()}
+
+
 @dataclass(frozen=True)
 class WorldSnapshot:
     """Every order and every participant's state at one moment, as read by a report."""
@@ -98,9 +104,7 @@ class Engine:
         self._then_begun = store.then_begun()
         with collector.loading():
             records = store.records()
-            owned = {service: {prefix + key: doc for prefix in prefixes
-                               for key, doc in store.docs(prefix).items()}
-                     for service, prefixes in OWNED_PREFIXES.items()}
+            owned = owned_docs(store)
         scenario = self.scenario or Scenario(name="empty")
         self._latency_s = {service: ms / 1000 for service, ms in scenario.latency_ms.items()}
         crash = kill_process if on_crash == "kill" else self._restart_in_background
@@ -284,10 +288,7 @@ class Engine:
         return next((r for r in self.records() if r.order.id == order_id), None)
 
     def record(self, order_id: str) -> OrderRecord:
-        record = self._find(order_id)
-        if record is None:
-            raise Refused(f"There is no order {order_id!r} in this database.")
-        return record
+        return record_of(self.records(), order_id)
 
     def snapshot(self) -> WorldSnapshot:
         """The records first, then the participants: a participant acts before the
@@ -324,6 +325,35 @@ def _order_sort_key(order_id: str) -> tuple[str, int, str]:
     head = order_id.rstrip("0123456789")
     tail = order_id[len(head):]
     return (head, int(tail) if tail else -1, order_id)
+
+
+def record_of(records: list[OrderRecord], order_id: str) -> OrderRecord:
+    """The order's record; Refused names an order the database does not have."""
+    record = next((r for r in records if r.order.id == order_id), None)
+    if record is None:
+        raise Refused(f"There is no order {order_id!r} in this database.")
+    return record
+
+
+def read_snapshot(path: str | Path) -> WorldSnapshot:
+    """The world as last stored at path, read without its lock, without starting actors
+    and without writing a byte: what `Engine.snapshot()` shows before anything resumes,
+    orders in flight where they stopped."""
+    with collector.loading():
+        store = SagaStore(path, read_only=True)
+        try:
+            owned = owned_docs(store)
+            reports = {service: actor_class.report_of(owned[service])
+                       for service, actor_class in PARTICIPANTS.items()}
+            return WorldSnapshot(
+                scenario=store.scenario(),
+                records=sorted(store.records(), key=lambda r: _order_sort_key(r.order.id)),
+                inventory=reports[Service.INVENTORY],
+                payment=reports[Service.PAYMENT],
+                shipping=reports[Service.SHIPPING],
+            )
+        finally:
+            store.close()
 
 
 def create_database(path: str | Path, scenario: Scenario, replace: bool = False) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pykka
 
-from actors.engine import Engine, create_database
+from actors.engine import Engine, WorldSnapshot, create_database, read_snapshot, record_of
 from actors.saga_logic import Refused
 from app.amounts import parse_dollars, parse_units
 from app.audit import AuditError, audit, summary
@@ -19,11 +19,12 @@ from app.report import build_report, order_line, render_history, render_status, 
 from app.salvage import render_salvage
 from app.signals import Interrupted, leave_quietly_on_closed_pipe
 from app.scenario import ScenarioError, load_scenario
-from storage.errors import DatabaseError
+from storage.errors import DatabaseError, DatabaseLocked, DatabaseReadOnly
 from storage.salvage import salvage
 
 USAGE_ERROR = 2
 AUDIT_FINDINGS = 1
+_NAMED = 5  # orders in flight named in the notice of a read without resuming
 
 
 class Progress:
@@ -49,8 +50,8 @@ def _settle(engine: Engine) -> None:
         progress.done()
 
 
-def _print_report(engine: Engine, as_json: bool, follow_ups: list[str]) -> None:
-    report = build_report(engine.snapshot(), follow_ups)
+def _print_report(snapshot: WorldSnapshot, as_json: bool, follow_ups: list[str]) -> None:
+    report = build_report(snapshot, follow_ups)
     print(json.dumps(report, indent=2) if as_json else render_summary(report))
 
 
@@ -68,8 +69,42 @@ def _run_to_end(engine: Engine, args: argparse.Namespace) -> int:
     follow_ups: list[str] = []
     _settle(engine)
     engine.run_follow_ups(follow_ups.append)
-    _print_report(engine, args.json, follow_ups)
+    _print_report(engine.snapshot(), args.json, follow_ups)
     return 0
+
+
+def _read(args: argparse.Namespace) -> tuple[WorldSnapshot, bool]:
+    """The world a reading command shows, and whether it was resumed.
+
+    Resumed and settled first, as every command does, when this process can open
+    the database for writing. Otherwise (--no-resume, another process has it open,
+    or it is read-only) it is read as last stored, without the lock and without
+    writing a byte, and one line on stderr says which orders in flight were left.
+    """
+    why = "read with --no-resume"
+    if not args.no_resume:
+        try:
+            with _open(args.db) as engine:
+                _settle(engine)
+                return engine.snapshot(), True
+        except DatabaseLocked:
+            why = "another ordersaga process has the database open"
+        except DatabaseReadOnly:
+            why = "the database is read-only"
+    snapshot = read_snapshot(args.db)
+    in_flight = _in_flight(snapshot)
+    if in_flight:
+        some = f"{len(in_flight)} orders in flight are" if len(in_flight) > 1 else "1 order in flight is"
+        named = ", ".join(in_flight[:_NAMED]) + (f" and {len(in_flight) - _NAMED} more"
+                                                 if len(in_flight) > _NAMED else "")
+        print(f"ordersaga: {args.db}: {why}, so {some} shown as last stored, not resumed: "
+              f"{named}.", file=sys.stderr)
+    return snapshot, False
+
+
+def _in_flight(snapshot: WorldSnapshot) -> list[str]:
+    """The orders not settled (pending, running or compensating), by id."""
+    return [record.order.id for record in snapshot.records if not record.status.settled]
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -80,14 +115,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    if args.no_resume:
+        _print_report(_read(args)[0], args.json, [])
+        return 0
     with _open(args.db) as engine:
         return _run_to_end(engine, args)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    with _open(args.db) as engine:
-        _settle(engine)
-        orders = build_report(engine.snapshot())["orders"]
+    orders = build_report(_read(args)[0])["orders"]
     if args.json:
         print(json.dumps(orders, indent=2))
     else:
@@ -96,16 +132,12 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    with _open(args.db) as engine:
-        _settle(engine)
-        print(render_status(engine.record(args.order)))
+    print(render_status(record_of(_read(args)[0].records, args.order)))
     return 0
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    with _open(args.db) as engine:
-        _settle(engine)
-        print(render_history(engine.record(args.order)))
+    print(render_history(record_of(_read(args)[0].records, args.order)))
     return 0
 
 
@@ -151,20 +183,21 @@ def _argument(parse: Callable[[str], int]) -> Callable[[str], int]:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    with _open(args.db) as engine:
-        _settle(engine)
-        snapshot = engine.snapshot()
+    snapshot, resumed = _read(args)
+    # Orders left in flight by a read without resuming are checked for saga order only:
+    # whatever they hold is still to be completed or compensated, not a violation.
+    in_flight = [] if resumed else _in_flight(snapshot)
     try:
-        findings = audit(snapshot)
+        findings = audit(snapshot, allow_in_flight=not resumed)
     except AuditError as error:
         raise DatabaseError(f"{args.db}: {error}") from None
     if args.json:
-        print(json.dumps({"orders_audited": len(snapshot.records),
+        print(json.dumps({"orders_audited": len(snapshot.records), "in_flight": in_flight,
                           "findings": [finding.as_json() for finding in findings]}, indent=2))
     else:
         for finding in findings:
             print(finding.line())
-        print(summary(len(snapshot.records), len(findings)))
+        print(summary(len(snapshot.records), len(findings), len(in_flight)))
     return AUDIT_FINDINGS if findings else 0
 
 
@@ -187,12 +220,16 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(name: str, handler: Callable[[argparse.Namespace], int], help_text: str,
-                order: bool = False) -> argparse.ArgumentParser:
+                order: bool = False, reads: bool = False) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         if order:
             sub.add_argument("order", metavar="ORDER", help="the order id, as in the scenario")
         sub.add_argument("--db", type=Path, default=default_database(), metavar="PATH",
                          help="the database file (default: %(default)s)")
+        if reads:
+            sub.add_argument("--no-resume", action="store_true",
+                             help="read the database as last stored: resume nothing, take no lock, "
+                                  "write nothing")
         sub.set_defaults(handler=handler)
         return sub
 
@@ -203,12 +240,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", metavar="SCENARIO", help="a scenario file, or a name in scenarios/")
     run.add_argument("--replace", action="store_true", help="overwrite an existing database")
     run.add_argument("--json", action="store_true", help="print the report as JSON")
-    report = command("report", cmd_report, "resume anything in flight, wait until it settles, report")
+    report = command("report", cmd_report, "resume anything in flight, wait until it settles, report",
+                     reads=True)
     report.add_argument("--json", action="store_true", help="print the report as JSON")
-    listing = command("list", cmd_list, "list every order with its status")
+    listing = command("list", cmd_list, "list every order with its status", reads=True)
     listing.add_argument("--json", action="store_true", help="print the orders as JSON")
-    command("status", cmd_status, "show one order's status and steps", order=True)
-    command("history", cmd_history, "show one order's timeline and notifications", order=True)
+    command("status", cmd_status, "show one order's status and steps", order=True, reads=True)
+    command("history", cmd_history, "show one order's timeline and notifications", order=True,
+            reads=True)
     command("retry", cmd_retry, "retry a failed order (recoverable) or resume a held one", order=True)
     command("cancel", cmd_cancel, "cancel an order on hold: compensate its completed steps", order=True)
     top_up = command("top-up", cmd_top_up, "add money to a customer's account (to resolve a failure)")
@@ -219,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     restock.add_argument("sku", metavar="SKU")
     restock.add_argument("quantity", metavar="QUANTITY", type=_argument(parse_units))
     audit_ = command("audit", cmd_audit, "check that no order left orphaned state: saga order, "
-                     "holdings, conservation, notices (exit 1 on findings)")
+                     "holdings, conservation, notices (exit 1 on findings)", reads=True)
     audit_.add_argument("--json", action="store_true", help="print the findings as JSON")
     salvage_ = command("salvage", cmd_salvage, "copy a damaged database's records from before the "
                        "damage into a new database, and say what was dropped (the damaged one is "

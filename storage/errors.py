@@ -38,3 +38,7 @@ class StorageFailed(DatabaseError):
                                          ("cannot write {path} ({reason})", "resolve that"))
         self.cause = cause.format(path=path, reason=error.strerror)
         super().__init__(f"{self.cause}; {kept}; {self.remedy} and {then}.")
+
+
+class DatabaseReadOnly(DatabaseError):
+    """The database's file or folder cannot be written by this process."""

@@ -36,7 +36,7 @@ from typing import IO, Any
 
 from tinydb.storages import Storage
 
-from storage.errors import DatabaseError, DatabaseLocked, StorageFailed
+from storage.errors import DatabaseError, DatabaseLocked, DatabaseReadOnly, StorageFailed
 
 SCHEMA_VERSION = 1
 FORMAT = "ordersaga-journal"
@@ -117,6 +117,20 @@ def lock_database(path: Path) -> IO[str]:
         lock_file.close()
         raise DatabaseLocked(f"{path}: the database is in use by another ordersaga process.") from None
     return lock_file
+
+
+def refuse_read_only(path: Path, real: Path) -> None:
+    """Raise DatabaseReadOnly unless this process may write the file and its folder.
+
+    The folder counts because the lock file and a compaction's new file are made
+    there. access(2) answers for this process: permission bits (which root
+    bypasses), a read-only mount (which binds root too), ACLs, immutable files.
+    """
+    for what, target in (("folder", real.parent), ("file", real)):
+        if not os.access(target, os.W_OK):
+            raise DatabaseReadOnly(f"{path}: the database is read-only (this process cannot write "
+                                   f"its {what}); `ordersaga report --no-resume` and the other "
+                                   "commands that only read it still work.")
 
 
 def write_snapshot(path: Path, tables: dict[str, Any]) -> tuple[int, dict[str, int]]:
@@ -329,6 +343,8 @@ class JournalStorage(Storage):
         self.failure: StorageFailed | None = None
         if not self._real.exists() and not create:
             raise DatabaseError(f"{self.path}: no such database.")
+        if self._real.exists():
+            refuse_read_only(self.path, self._real)
         self._lock_file = lock_database(self.path)
         try:
             replay = read_journal(self.path, self._real, create)
@@ -450,6 +466,33 @@ class JournalStorage(Storage):
             self._tables = TrackedTables(tables)
         self._file.close()
         self._file = open(self._real, "ab")
+
+
+class ReadOnlyJournal(JournalStorage):
+    """The journal as stored, read without the lock and without writing a byte.
+
+    The file is opened for reading only; a torn tail is ignored, not cut off. A
+    writer in another process only ever appends whole lines (a compaction
+    replaces the file by a rename, and the file already open stays whole), so
+    the lines read are a state that writer acknowledged; its line still being
+    written has no newline yet and is ignored like a torn one.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        real = real_path(self.path)
+        if not real.exists():
+            raise DatabaseError(f"{self.path}: no such database.")
+        replay = read_journal(self.path, real)
+        if replay.dropped:
+            raise DatabaseError(damage_message(self.path, replay))
+        self._tables = replay.tables
+
+    def write(self, data: dict[str, Any]) -> None:
+        raise DatabaseReadOnly(f"{self.path}: the database was opened only to read it.")
+
+    def close(self) -> None:
+        """Nothing to release: the replay closed the file, and no lock was taken."""
 
 
 def _fsync_directory(directory: Path) -> None:

@@ -18,7 +18,7 @@ from tinydb.table import Document
 
 from actors.domain import OrderRecord, Scenario
 from storage.errors import DatabaseError, StorageFailed
-from storage.journal import JournalStorage, locked, write_snapshot
+from storage.journal import JournalStorage, ReadOnlyJournal, locked, write_snapshot
 
 META = "meta"
 ORDER_PREFIX = "order/"
@@ -42,10 +42,13 @@ class MemoryJournal(MemoryStorage):
 
 
 class SagaStore:
-    def __init__(self, path: str | Path | None, create: bool = True) -> None:
+    def __init__(self, path: str | Path | None, create: bool = True, read_only: bool = False) -> None:
+        """read_only reads the database as stored, without its lock: nothing may be written."""
         self.path = Path(path) if path is not None else None
         if path is None:
             self._db = TinyDB(storage=MemoryJournal)
+        elif read_only:
+            self._db = TinyDB(path, storage=ReadOnlyJournal)
         else:
             self._db = TinyDB(path, storage=JournalStorage, create=create)
         self._storage: JournalStorage | MemoryJournal = self._db.storage  # type: ignore[assignment]

@@ -44,6 +44,23 @@ def effect_name(key: IdempotencyKey) -> str:
     return f"{key.order}/{key.step}/{key.attempt}"
 
 
+def docs_under(docs: dict[str, dict[str, Any]], prefix: str) -> Iterable[tuple[str, dict[str, Any]]]:
+    """Copies of the documents under prefix: reports leave the owner's thread, state must not."""
+    for name, doc in sorted(docs.items()):
+        if name.startswith(prefix):
+            yield name[len(prefix):], copy.deepcopy(doc)
+
+
+def ledger_of(service: Service, docs: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """What became of every effect the service was asked about, for the audit; a failed
+    one with the reason and recoverable flag it was answered with."""
+    prefix = f"{service.value}/"
+    return [{"order": name[len(prefix):], "effect": effect, "state": state,
+             **doc.get("failures", {}).get(effect, {})}
+            for name, doc in sorted(docs.items()) if name.startswith(prefix)
+            for effect, state in doc.get("ledger", {}).items()]
+
+
 class Participant(pykka.ThreadingActor):
     service: ClassVar[Service]
 
@@ -132,9 +149,15 @@ class Participant(pykka.ThreadingActor):
     def undo(self, order: Order, effect: str) -> Outcome:
         raise NotImplementedError
 
+    @classmethod
+    def report_of(cls, docs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        """The state these documents of the service hold, for the run report, as plain data:
+        a function of the stored documents, so a database can be reported without actors."""
+        raise NotImplementedError
+
     def report(self) -> dict[str, Any]:
         """This service's state for the run report, as plain data."""
-        raise NotImplementedError
+        return self.report_of(self._docs)
 
     # -- plumbing -------------------------------------------------------------
     def _doc(self, name: str) -> dict[str, Any]:
@@ -143,21 +166,6 @@ class Participant(pykka.ThreadingActor):
     def _order_doc(self, order: Order) -> dict[str, Any]:
         """This service's own record of an order: its ledger and effects."""
         return self._docs[f"{self.service.value}/{order.id}"]
-
-    def _docs_under(self, prefix: str) -> Iterable[tuple[str, dict[str, Any]]]:
-        """Copies of the documents under prefix: reports leave this thread, state must not."""
-        for name, doc in sorted(self._docs.items()):
-            if name.startswith(prefix):
-                yield name[len(prefix):], copy.deepcopy(doc)
-
-    def _ledger(self) -> list[dict[str, Any]]:
-        """What became of every effect this service was asked about, for the audit; a failed
-        one with the reason and recoverable flag it was answered with."""
-        prefix = f"{self.service.value}/"
-        return [{"order": name[len(prefix):], "effect": effect, "state": state,
-                 **doc.get("failures", {}).get(effect, {})}
-                for name, doc in sorted(self._docs.items()) if name.startswith(prefix)
-                for effect, state in doc.get("ledger", {}).items()]
 
     @staticmethod
     def _reply(key: IdempotencyKey, ok: bool, reason: str = "", recoverable: bool = True) -> ParticipantReply:

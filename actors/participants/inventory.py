@@ -8,7 +8,7 @@ from typing import Any
 import pykka
 
 from actors.domain import Order, Service
-from actors.participants.base import Outcome, Participant
+from actors.participants.base import Outcome, Participant, docs_under, ledger_of
 
 STOCK = "stock/"
 
@@ -58,11 +58,12 @@ class InventoryService(Participant):
         return self._acknowledge([STOCK + sku], f"Restocked {sku} by {quantity}; "
                                                 f"{level['available']} available.")
 
-    def report(self) -> dict[str, Any]:
-        stock = {sku: dict(level) for sku, level in self._docs_under(STOCK)}
+    @classmethod
+    def report_of(cls, docs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        stock = {sku: dict(level) for sku, level in docs_under(docs, STOCK)}
         reservations = [
             {"order": order, "effect": effect, "items": dict(r["items"]), "status": r["status"]}
-            for order, doc in self._docs_under("inventory/")
+            for order, doc in docs_under(docs, "inventory/")
             for effect, r in doc.get("reservations", {}).items()
         ]
-        return {"stock": stock, "reservations": reservations, "ledger": self._ledger()}
+        return {"stock": stock, "reservations": reservations, "ledger": ledger_of(cls.service, docs)}

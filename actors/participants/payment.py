@@ -7,7 +7,7 @@ from typing import Any
 import pykka
 
 from actors.domain import Order, Service, format_cents
-from actors.participants.base import Outcome, Participant
+from actors.participants.base import Outcome, Participant, docs_under, ledger_of
 
 ACCOUNT = "account/"
 
@@ -50,11 +50,12 @@ class PaymentService(Participant):
                                  f"{format_cents(amount_cents)}; balance "
                                  f"{format_cents(account['balance_cents'])}.")
 
-    def report(self) -> dict[str, Any]:
-        accounts = {customer: dict(account) for customer, account in self._docs_under(ACCOUNT)}
+    @classmethod
+    def report_of(cls, docs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        accounts = {customer: dict(account) for customer, account in docs_under(docs, ACCOUNT)}
         charges = [
             {"order": order, "effect": effect, **charge}
-            for order, doc in self._docs_under("payment/")
+            for order, doc in docs_under(docs, "payment/")
             for effect, charge in doc.get("charges", {}).items()
         ]
-        return {"accounts": accounts, "charges": charges, "ledger": self._ledger()}
+        return {"accounts": accounts, "charges": charges, "ledger": ledger_of(cls.service, docs)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from actors.domain import Order, Service
-from actors.participants.base import Outcome, Participant
+from actors.participants.base import Outcome, Participant, docs_under, ledger_of
 
 
 class ShippingService(Participant):
@@ -20,10 +20,11 @@ class ShippingService(Participant):
         self._order_doc(order)["shipments"][effect]["status"] = "cancelled"
         return Outcome(ok=True)
 
-    def report(self) -> dict[str, Any]:
+    @classmethod
+    def report_of(cls, docs: dict[str, dict[str, Any]]) -> dict[str, Any]:
         shipments = [
             {"order": order, "effect": effect, **shipment}
-            for order, doc in self._docs_under("shipping/")
+            for order, doc in docs_under(docs, "shipping/")
             for effect, shipment in doc.get("shipments", {}).items()
         ]
-        return {"shipments": shipments, "ledger": self._ledger()}
+        return {"shipments": shipments, "ledger": ledger_of(cls.service, docs)}

@@ -36,7 +36,9 @@ class Finding:
         return {"kind": self.kind.value, "subject": self.subject, "message": self.message}
 
 
-def summary(orders: int, findings: int) -> str:
-    """The audit's last line, e.g. '200 orders audited, 0 findings'."""
-    return (f"{orders} order{'' if orders == 1 else 's'} audited, "
+def summary(orders: int, findings: int, in_flight: int = 0) -> str:
+    """The audit's last line, e.g. '200 orders audited, 0 findings', saying how many
+    orders were in flight (read without resuming) and so checked for saga order only."""
+    left = f" ({in_flight} in flight, checked for saga order only)" if in_flight else ""
+    return (f"{orders} order{'' if orders == 1 else 's'} audited{left}, "
             f"{findings} finding{'' if findings == 1 else 's'}")

@@ -302,7 +302,7 @@ def test_json_lists_the_findings(cli: Cli, settled: Callable[[str], Path], tmp_p
     db = tamper(settled("card_declined"), tmp_path, ("order/o-1", lambda d: d.update(notifications=[])))
     status, out, _ = cli("audit", "--db", db, "--json")
     assert status == 1
-    assert json.loads(out) == {"orders_audited": 1, "findings": [{
+    assert json.loads(out) == {"orders_audited": 1, "in_flight": [], "findings": [{
         "kind": "failure_notice", "subject": "o-1",
         "message": "Order o-1 has 0 failure notices for attempt 1, which failed at payment, instead of 1."}]}
 
