@@ -1,13 +1,16 @@
 # Two commands do all set-up on a fresh machine with python3 and make:
-#   make run   - the dashboard on the demo scenario
+#   make run   - the dashboard on the demo database: the demo the first time,
+#                afterwards the database as it was left
+#   make demo  - the dashboard on the demo scenario loaded afresh (replaces the demo database)
 #   make test  - the whole suite
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO ?= demo
+DEMO_DB := $(VENV)/demo.db
 
-.PHONY: run test bench clean
+.PHONY: run demo test bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +18,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# Loads the demo only when there is no database yet, so a second `make run` keeps your work.
 run: $(STAMP)
-	$(BIN)/ordersaga dashboard --db $(VENV)/demo.db $(DEMO)
+	$(BIN)/ordersaga dashboard --db $(DEMO_DB) $(if $(wildcard $(DEMO_DB)),,$(DEMO))
+
+demo: $(STAMP)
+	$(BIN)/ordersaga dashboard --db $(DEMO_DB) $(DEMO)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

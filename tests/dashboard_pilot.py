@@ -15,9 +15,10 @@ from actors.coordinator import EngineSettings
 from actors.domain import Scenario
 from app.dashboard.app import SagaDashboard, make_dashboard
 from app.dashboard.screens.main import MainScreen
-from app.dashboard.widgets.orders_table import COLUMNS, OrdersTable
+from app.dashboard.widgets.event_line import EventLine
+from app.dashboard.widgets.orders_table import OrdersTable
 from app.dashboard.widgets.step_strip import StepStrip
-from app.dashboard.widgets.timeline import Timeline
+from app.dashboard.widgets.timeline import HEADING, Timeline
 from tests.conftest import FAST
 
 DashboardFactory = Callable[..., SagaDashboard]
@@ -59,7 +60,7 @@ def row(app: SagaDashboard, order_id: str) -> dict[str, str]:
     """An order's row in the orders table, by column, as displayed."""
     table = main_screen(app).query_one(OrdersTable)
     cells = table.get_row(order_id)
-    return {key: cell.plain for (key, _, _), cell in zip(COLUMNS, cells)}
+    return {str(column.key.value): cell.plain for column, cell in zip(table.ordered_columns, cells)}
 
 
 def listed_ids(app: SagaDashboard) -> list[str]:
@@ -74,14 +75,23 @@ def strip_text(app: SagaDashboard) -> str:
 
 
 def timeline_rows(app: SagaDashboard) -> list[tuple[str, ...]]:
-    """(attempt, step, action, outcome, reason) of each row of the timeline."""
+    """(attempt, step, action, outcome, reason) of each event in the timeline."""
     table = main_screen(app).query_one(Timeline)
-    return [tuple(cell.plain for cell in table.get_row_at(index)[1:])
-            for index in range(table.row_count)]
+    return [tuple(cell.plain for cell in table.get_row(row.key)[1:]) for row in table.ordered_rows
+            if not str(row.key.value).startswith(HEADING)]
 
 
-def toasts(app: SagaDashboard) -> list[str]:
-    return [str(toast.render()) for toast in app.screen.query("Toast")]
+def timeline_headings(app: SagaDashboard) -> list[str]:
+    """The heading row of each attempt in the timeline, as its first cell reads."""
+    table = main_screen(app).query_one(Timeline)
+    return [table.get_row(row.key)[0].plain for row in table.ordered_rows
+            if str(row.key.value).startswith(HEADING)]
+
+
+def event_line(app: SagaDashboard) -> str:
+    """What the line above the footer says now."""
+    line = main_screen(app).query_one(EventLine)
+    return " ".join(str(part.visual) for part in line.query("Static") if part.display)
 
 
 async def select(pilot: Pilot[None], order_id: str) -> None:

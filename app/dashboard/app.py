@@ -27,8 +27,10 @@ class SagaDashboard(App[None]):
         return MainScreen(self.session)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        """The main screen's keys, by name, in the command palette."""
-        yield from super().get_system_commands(screen)
+        """The main screen's keys, by name, in the command palette (whose own "Quit" would
+        repeat ours)."""
+        yield from (command for command in super().get_system_commands(screen)
+                    if command.title != "Quit")
         if isinstance(screen, MainScreen):
             for key in KEYS:
                 action = getattr(screen, f"action_{key.action}")

@@ -13,10 +13,10 @@ from app.scenario import load_scenario
 from tests.dashboard_pilot import (  # noqa: F401  (dashboard is a fixture)
     DashboardFactory,
     dashboard,
+    event_line,
     listed_ids,
     main_screen,
     row,
-    toasts,
     until,
 )
 from tests.failing_disk import failing
@@ -42,11 +42,13 @@ async def test_a_full_disk_shows_a_lasting_banner_and_keeps_the_orders_on_screen
             await until(pilot, lambda: banner.display, "the storage failure")
         assert str(banner.visual).startswith(
             f"⚠ Storage stopped: no space left on the device holding {db}. ")
-        await until(pilot, lambda: any("Not done" in toast for toast in toasts(app)),
+        await until(pilot, lambda: event_line(app).startswith("Not done: no space left"),
                     "the top-up refused")
 
-        await pilot.press("r")  # the engine is still asked, and still answers with the failure
-        await until(pilot, lambda: sum("Not done" in toast for toast in toasts(app)) == 2,
+        await pilot.press("c")  # refused by the saga's rules: the line changes ...
+        await until(pilot, lambda: event_line(app).startswith("Refused:"), "the cancel refused")
+        await pilot.press("r")  # ... and the engine, still asked, answers with the failure
+        await until(pilot, lambda: event_line(app).startswith("Not done: no space left"),
                     "the retry refused")
         await pilot.press("n", "escape")  # a dialog and back: the banner stays
         await pilot.pause()

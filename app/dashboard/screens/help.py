@@ -16,11 +16,16 @@ from app.dashboard.keys import KEYS
 
 PANES = (
     ("Orders", "Every order: its total, status (a word as well as a colour), the step it is at "
-               "or stopped at, its attempts and last update. Click a heading to sort by it."),
+               "or stopped at, its attempts and last update (a narrow terminal drops these two). Click a "
+               "heading to sort by it, again to reverse."),
     ("Order", "The selected order's steps in plan order, and what it needs now: a failed order "
               "says why, and which key resolves it."),
-    ("Timeline", "Every event of the selected order: time, attempt, step, action, outcome and "
-                 "the reason of a failure. Compensations run in reverse order."),
+    ("Timeline", "Every event of the selected order under a heading per attempt: time, step, "
+                 "action, outcome and the reason of a failure. Compensations run in reverse order."),
+    ("Events", "The line above the keys: the answer to your last action for a few seconds, "
+               "otherwise the notifications since n last listed them, by kind."),
+    ("Keys", "The footer shows the keys that can help the selected order; the others still "
+             "answer, and every key is listed here and in the palette."),
 )
 
 
@@ -30,7 +35,8 @@ def help_text(db: Path) -> Table:
     table.add_column()
     for key in KEYS:
         table.add_row(key.shown_as, key.description)
-    table.add_row("↑ ↓", "Select an order")
+    table.add_row("↑ ↓  j k", "Select the order above or below (in the timeline: scroll)")
+    table.add_row("g G", "Select the first or the last order")
     table.add_row("ctrl+p", "Command palette: every action above, by name")
     table.add_row("", "")
     for name, what in PANES:

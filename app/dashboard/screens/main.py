@@ -4,7 +4,6 @@ operator action, each run on a worker thread so the UI never waits on the engine
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -12,19 +11,21 @@ import pykka
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical
-from textual.events import Resize
+from textual.events import Key, Resize
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
-from actors.domain import NotificationKind, OrderRecord, Scenario
+from actors.domain import SAGA_PLAN, OrderRecord, SagaStatus, Scenario, StepStatus
 from actors.engine import Engine
 from actors.saga_logic import Refused
 from app.audit import AuditError, audit
 from app.amounts import as_dollars, parse_dollars, parse_units
 from app.dashboard.board import Announcement, OrderBoard, units_by_sku
-from app.dashboard.keys import KEYS
+from app.dashboard.keys import KEY_BY_NAME, KEYS, PINNED
 from app.dashboard.live import LiveUpdates
+from app.dashboard.news import News
+from app.dashboard.remedies import ORDER_ACTIONS, needs_attention, remedies
 from app.dashboard.screens.amount_prompt import AmountPrompt, Field
 from app.dashboard.screens.audit_findings import AuditFindingsScreen
 from app.dashboard.screens.confirm import ConfirmScreen
@@ -33,7 +34,9 @@ from app.dashboard.screens.notifications import NotificationsScreen
 from app.dashboard.screens.scenario_picker import ScenarioPicker
 from app.dashboard.session import DashboardSession
 from app.dashboard.widgets.audit_badge import AuditBadge
+from app.dashboard.widgets.event_line import EventLine, Severity
 from app.dashboard.widgets.filter_bar import FilterBar
+from app.dashboard.widgets.key_footer import KeyFooter
 from app.dashboard.widgets.orders_table import OrdersTable
 from app.dashboard.widgets.step_strip import StepStrip
 from app.dashboard.widgets.timeline import Timeline
@@ -42,15 +45,29 @@ from storage.errors import DatabaseError, StorageFailed
 
 REFRESH_INTERVAL_S = 0.1  # at most ten redraws a second, however many orders move
 AUDIT_INTERVAL_S = 1.0  # the badge re-audits at most once a second while orders move
-MAX_TOASTS = 3  # more news at once becomes one summary toast
 WIDE_LAYOUT_COLUMNS = 140  # from here the orders and the selected order sit side by side
-SEVERITY = {NotificationKind.CONFIRMATION: "information", NotificationKind.FAILURE: "error",
-            NotificationKind.ON_HOLD: "warning"}
 
 
 def crash_and_restart(engine: Engine) -> str:
     engine.restart_coordinator()
     return "The coordinator was killed and restarted; it recovered every order from storage."
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def cancel_question(record: OrderRecord) -> str:
+    """What cancelling a held order undoes, step by step, before the operator says yes."""
+    attempt = record.current_attempt
+    done = [step.name for step in attempt.steps if step.status == StepStatus.SUCCEEDED] if attempt else []
+    question = f"{record.order.id} is on hold with no step done. Cancelling"
+    if done:
+        undo = ", then ".join(step.compensate_label for step in reversed(SAGA_PLAN) if step.name in done)
+        steps = f"{' and '.join(done)} step{'s' if len(done) > 1 else ''}"
+        question = (f"{record.order.id} is on hold with its {steps} done. Cancelling undoes "
+                    f"{'them' if len(done) > 1 else 'it'} ({undo})")
+    return question + " and the order ends failed: it cannot be retried afterwards."
 
 
 class MainScreen(Screen[None]):
@@ -66,6 +83,8 @@ class MainScreen(Screen[None]):
         self._last_refresh = 0.0
         self._audit_timer: Timer | None = None
         self._audit: AuditBadge.Audited | None = None
+        self._news = News()
+        self._keys_state: tuple[object, ...] = ()
 
     def compose(self) -> ComposeResult:
         yield TopBar()
@@ -76,7 +95,8 @@ class MainScreen(Screen[None]):
                 yield StepStrip(id="steps")
                 yield Timeline(id="timeline")
         yield FilterBar(id="filter")
-        yield Footer(compact=True, show_command_palette=False)
+        yield EventLine(id="events")
+        yield KeyFooter(PINNED)
 
     def on_mount(self) -> None:
         self.query_one(FilterBar).display = False
@@ -98,8 +118,7 @@ class MainScreen(Screen[None]):
             try:
                 self.session.replace(scenario)
             except DatabaseError as error:
-                self.app.notify(f"“{scenario.name}” was not loaded. {error}", severity="error",
-                                markup=False)
+                self.post_message(EventLine.Said(f"“{scenario.name}” was not loaded. {error}", "error"))
         bridge = LiveUpdates(self)
 
         def follow(engine: Engine) -> tuple[Scenario | None, list[OrderRecord]]:
@@ -110,7 +129,7 @@ class MainScreen(Screen[None]):
         try:
             current, records = self.session.call(follow)
         except Refused as refusal:
-            self.app.notify(str(refusal), severity="error", markup=False)
+            self.post_message(EventLine.Said(str(refusal), "error"))
             return
         except StorageFailed:
             return  # the bridge has posted it: the banner says so, what is on screen stays
@@ -122,11 +141,13 @@ class MainScreen(Screen[None]):
         self._scenario = message.scenario
         self._show_storage_failure(message.bridge.failure)
         news = self.board.reset(message.records, announce_existing=message.fresh)
+        self._news.clear()
         self.orders.rebuild()
         self.orders.move_cursor(row=0)
         self._show_detail()
         self._refresh()
-        self._announce(news)
+        self._news.add(news)
+        self._show_news()
         self._run_audit()
 
     @on(LiveUpdates.Arrived)
@@ -165,6 +186,7 @@ class MainScreen(Screen[None]):
                                     self.board.tally())
         if self.orders.selected_id in changed:
             self._show_detail()
+        self._update_keys()
         self._announce(news)
         if changed and self._audit_timer is None:
             self._audit_timer = self.set_timer(AUDIT_INTERVAL_S, self._audit_due)
@@ -198,55 +220,102 @@ class MainScreen(Screen[None]):
     def action_audit(self) -> None:
         self._dialog(AuditFindingsScreen(self._audit))
 
+    # -- what just happened: the event line ------------------------------------------------
     def _announce(self, news: list[Announcement]) -> None:
-        if len(news) > MAX_TOASTS:
-            kinds = Counter(notice.notification.kind for notice in news)
-            told = ", ".join(f"{count} {kind.value.replace('_', ' ')}" for kind, count in kinds.items())
-            self.app.notify(f"{len(news)} notifications ({told}). Press n to read them all.")
-            return
-        for notice in news:
-            kind = notice.notification.kind
-            self.app.notify(notice.notification.message, severity=SEVERITY[kind],  # type: ignore[arg-type]
-                            timeout=3 if kind == NotificationKind.CONFIRMATION else 6, markup=False)
+        """Add news to the event line's summary (only ever one line, whatever arrives)."""
+        if news:
+            self._news.add(news)
+            self._show_news()
+
+    def _show_news(self) -> None:
+        total = sum(len(record.notifications) for record in self.board.records.values())
+        self.query_one(EventLine).show_news(self._news.line(), total)
+
+    def _say(self, text: str, severity: Severity = "information") -> None:
+        self.query_one(EventLine).say(text, severity)
+
+    @on(EventLine.Said)
+    def _said(self, message: EventLine.Said) -> None:
+        self._say(message.text, message.severity)
 
     # -- the selected order -----------------------------------------------------------
+    @property
+    def _current(self) -> OrderRecord | None:
+        """The selected order's record, if an order is selected."""
+        return self.board.records.get(self.orders.selected_id or "")
+
     @on(DataTable.RowHighlighted, "#orders")
     def _show_detail(self) -> None:
-        record = self.board.records.get(self.orders.selected_id or "")
+        record = self._current
         if self.board.records:
             hint = "No order matches the filter."
         else:
             hint = "No orders in this database. Press l to load a scenario."
         self.query_one(StepStrip).show(record, hint)
         self.query_one(Timeline).show(record)
+        self._update_keys()
 
     def _selected(self) -> OrderRecord | None:
-        record = self.board.records.get(self.orders.selected_id or "")
+        record = self._current
         if record is None:
-            self.app.notify("Select an order first.", severity="warning")
+            self._say("Select an order first.", "warning")
         return record
+
+    # -- which keys the footer shows ----------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Show in the footer only the keys that can help now (remedies() of the selected
+        order); a hidden key pressed anyway still answers, see on_key."""
+        if action in ORDER_ACTIONS:
+            return action in remedies(self._current)
+        if action == "next_failed":
+            return self._anything_to_fix()
+        return True
+
+    def _anything_to_fix(self) -> bool:
+        return any(needs_attention(record) for record in self.board.records.values())
+
+    def _update_keys(self) -> None:
+        """Redraw the footer when what it would show has changed, and only then."""
+        state = (remedies(self._current), self._anything_to_fix())
+        if state != self._keys_state:
+            self._keys_state = state
+            self.refresh_bindings()
+
+    def on_key(self, event: Key) -> None:
+        """Keys reach the screen before its bindings run: a key the footer hides (it
+        cannot help the selected order) runs anyway, so its refusal says why."""
+        key = KEY_BY_NAME.get(event.key)
+        if key is not None and self.check_action(key.action, ()) is False:
+            event.stop()
+            getattr(self, f"action_{key.action}")()
 
     # -- operator actions ---------------------------------------------------------------
     def _dialog(self, screen: Screen[Any], callback: Callable[[Any], None] | None = None) -> None:
-        """Open a dialog; toasts would cover it, and the notifications screen keeps them."""
-        self.app.clear_notifications()
         self.app.push_screen(screen, callback)
+
+    def _confirm(self, screen: ConfirmScreen, then: Callable[[], object]) -> None:
+        """Run then only if the operator answers yes."""
+        def answered(yes: bool | None) -> None:
+            if yes:
+                then()
+
+        self._dialog(screen, answered)
 
     @work(thread=True, group="engine")
     def _on_engine(self, call: Callable[[Engine], str]) -> None:
-        """Run one operator action; the engine's answer or refusal becomes a toast."""
+        """Run one operator action; the engine's answer or refusal goes to the event line."""
         try:
             message = self.session.call(call)
         except Refused as refusal:
-            self.app.notify(str(refusal), title="Refused", severity="warning", markup=False)
+            self.post_message(EventLine.Said(f"Refused: {refusal}", "warning"))
         except StorageFailed as error:
-            self.app.notify(str(error), title="Not done", severity="error", markup=False)
+            self.post_message(EventLine.Said(f"Not done: {error}", "error"))
         except pykka.ActorDeadError:
             # The scenario's crash fault restarts the coordinator on its own thread.
-            self.app.notify("The coordinator is restarting after a crash; try again in a moment.",
-                            severity="warning")
+            self.post_message(EventLine.Said(
+                "The coordinator is restarting after a crash; try again in a moment.", "warning"))
         else:
-            self.app.notify(message, markup=False)
+            self.post_message(EventLine.Said(message))
 
     def action_retry(self) -> None:
         if record := self._selected():
@@ -254,9 +323,19 @@ class MainScreen(Screen[None]):
             self._on_engine(lambda engine: engine.retry(order_id))
 
     def action_cancel(self) -> None:
-        if record := self._selected():
-            order_id = record.order.id
+        record = self._selected()
+        if record is None:
+            return
+        order_id = record.order.id
+
+        def cancel() -> None:
             self._on_engine(lambda engine: engine.cancel(order_id))
+
+        if record.status != SagaStatus.ON_HOLD:
+            cancel()  # nothing to lose: the engine refuses and says why
+            return
+        self._confirm(ConfirmScreen(f"Cancel {order_id}?", cancel_question(record), f"Cancel {order_id}",
+                                    "Keep it on hold"), cancel)
 
     def action_top_up(self) -> None:
         record = self._selected()
@@ -295,26 +374,30 @@ class MainScreen(Screen[None]):
     def _confirm_load(self, scenario: Scenario | None) -> None:
         if scenario is None:
             return
-        in_flight = self.board.unsettled()
-        if not in_flight:
-            self._load(scenario)
+        orders, in_flight = len(self.board.records), self.board.unsettled()
+        if self._scenario is None and not orders:
+            self._load(scenario)  # an empty database: nothing to lose
             return
-        question = (f"{in_flight} order{'s are' if in_flight != 1 else ' is'} still in flight. "
-                    f"Loading “{scenario.name}” replaces everything in {self.session.db}, "
-                    "and they are dropped without finishing or compensating.")
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._load(scenario)
-
-        self._dialog(ConfirmScreen("Replace the database?", question, "Load"), answered)
+        question = (f"Loading “{scenario.name}” replaces everything in {self.session.db}: "
+                    f"{plural(orders, 'order')} with their history, the stock and the accounts.")
+        if in_flight:
+            verb = "is" if in_flight == 1 else "are"
+            question += (f" {plural(in_flight, 'order')} {verb} still in flight and {verb} dropped "
+                         "without finishing or compensating.")
+        self._confirm(ConfirmScreen("Replace the database?", question, "Load"),
+                      lambda: self._load(scenario))
 
     def _load(self, scenario: Scenario) -> None:
-        self.app.notify(f"Loading “{scenario.name}”…", markup=False, timeout=2)
+        self._say(f"Loading “{scenario.name}”…")
         self._open_world(scenario)
 
     def action_crash(self) -> None:
-        self._on_engine(crash_and_restart)
+        in_flight = self.board.unsettled()
+        question = ("The coordinator is killed at once and restarted: it recovers every order "
+                    "from storage and asks again where an answer was pending"
+                    f" ({plural(in_flight, 'order')} in flight now).")
+        self._confirm(ConfirmScreen("Crash the coordinator?", question, "Crash it", "Leave it running"),
+                      lambda: self._on_engine(crash_and_restart))
 
     def action_filter(self) -> None:
         self.query_one(FilterBar).open()
@@ -333,8 +416,25 @@ class MainScreen(Screen[None]):
     def action_sort(self) -> None:
         self.orders.next_sort()
 
+    def action_reverse_sort(self) -> None:
+        self.orders.reverse_sort()
+
+    def action_next_failed(self) -> None:
+        """Select the next order below the cursor (round to the top) that is failed or on hold."""
+        shown = self.orders.visible_ids
+        start = shown.index(self.orders.selected_id) + 1 if self.orders.selected_id else 0
+        for order_id in shown[start:] + shown[:start]:
+            if needs_attention(self.board.records[order_id]):
+                self.orders.select(order_id)
+                return
+        among = "among the orders shown" if self.orders.filter_text else "now"
+        self._say(f"No order is failed or on hold {among}.")
+
     def action_notifications(self) -> None:
+        """List every notification; the event line's summary starts again from here."""
         self._dialog(NotificationsScreen(self.board.notifications()))
+        self._news.clear()
+        self._show_news()
 
     def action_help(self) -> None:
         self._dialog(HelpScreen(self.session.db))

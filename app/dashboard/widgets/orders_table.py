@@ -1,46 +1,65 @@
 """The list of orders: one row each, updated in place as their sagas move.
 
 Column widths are fixed: measuring content on each update costs a full pass
-over the rows, which is what keeps a big table from answering keys.
+over the rows, which is what keeps a big table from answering keys. A narrow
+terminal drops the columns it can spare rather than cutting the others short.
 """
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.content import Content
 from textual.widgets import DataTable
 
 from actors.domain import OrderRecord, format_cents
 from app.dashboard import display
 from app.dashboard.board import SORT_KEYS, OrderBoard, shown_step
+from app.dashboard.keys import MOVE_BINDINGS
 
-# (key, title, width): 77 cells with padding, so the table fits 80 columns.
+# (key, title, width): 74 cells with padding, so the table fits 80 columns,
+# and 59 without the spared columns, so it fits 60.
 COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("id", "Order", 8),
+    ("id", "Order", 6),
     ("customer", "Customer", 11),
-    ("total", "Total", 10),
+    ("total", "Total", 9),
     ("status", "Status", 14),
     ("step", "Step", 9),
     ("attempts", "Try", 3),
     ("updated", "Updated", 8),
 )
+# Dropped in this order when the table is narrower than its columns; the
+# order pane shows the selected order's attempt and its timeline the times.
+SPARED = ("updated", "attempts")
 SORT_ORDER = tuple(key for key, _, _ in COLUMNS)
 assert set(SORT_ORDER) == set(SORT_KEYS)
 
 
-def row_cells(record: OrderRecord) -> tuple[Text, ...]:
-    return (
-        Text(record.order.id, no_wrap=True, overflow="ellipsis"),
-        Text(record.order.customer, no_wrap=True, overflow="ellipsis"),
-        Text(format_cents(record.order.total_cents), justify="right"),
-        display.saga_status(record.status),
-        Text(shown_step(record)),
-        Text(str(len(record.attempts)), justify="right"),
-        Text(display.clock(record.updated_at)),
-    )
+def row_cells(record: OrderRecord) -> dict[str, Text]:
+    return {
+        "id": Text(record.order.id, no_wrap=True, overflow="ellipsis"),
+        "customer": Text(record.order.customer, no_wrap=True, overflow="ellipsis"),
+        "total": Text(format_cents(record.order.total_cents), justify="right"),
+        "status": display.saga_status(record.status),
+        "step": Text(shown_step(record)),
+        "attempts": Text(str(len(record.attempts)), justify="right"),
+        "updated": Text(display.clock(record.updated_at)),
+    }
+
+
+def fitting_columns(width: int, cell_padding: int = 1) -> tuple[tuple[str, str, int], ...]:
+    """Every column that fits width (the scrollbar's included), dropping the spared ones first."""
+    columns = COLUMNS
+    for spared in SPARED:
+        if sum(w + 2 * cell_padding for _, _, w in columns) <= width:
+            break
+        columns = tuple(column for column in columns if column[0] != spared)
+    return columns
 
 
 class OrdersTable(DataTable[Text]):
+    BINDINGS = MOVE_BINDINGS
+
     def __init__(self, board: OrderBoard, id: str | None = None) -> None:
         super().__init__(cursor_type="row", id=id)
         self._board = board
@@ -49,10 +68,30 @@ class OrdersTable(DataTable[Text]):
         self.sort_reverse = False
         self._shown: list[str] = []
         self._cells: dict[str, tuple[str, ...]] = {}
+        self._columns = COLUMNS
 
     def on_mount(self) -> None:
-        for key, title, width in COLUMNS:
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        for key, title, width in self._columns:
             self.add_column(title, width=width, key=key)
+
+    def on_resize(self, event: events.Resize) -> None:
+        columns = fitting_columns(event.size.width - self.styles.scrollbar_size_vertical,
+                                  self.cell_padding)
+        if columns != self._columns:
+            selected = self.selected_id
+            self._columns = columns
+            self.clear(columns=True)
+            self._add_columns()
+            self.rebuild()
+            if selected is not None:
+                self.select(selected)
+
+    def _shown_cells(self, record: OrderRecord) -> list[tuple[str, Text]]:
+        cells = row_cells(record)
+        return [(key, cells[key]) for key, _, _ in self._columns]
 
     @property
     def selected_id(self) -> str | None:
@@ -64,6 +103,11 @@ class OrdersTable(DataTable[Text]):
     def shown_count(self) -> int:
         return len(self._shown)
 
+    @property
+    def visible_ids(self) -> list[str]:
+        """The ids listed, top to bottom."""
+        return list(self._shown)
+
     def rebuild(self) -> None:
         """List the board again from scratch, keeping the selected order selected."""
         selected = self.selected_id
@@ -71,9 +115,9 @@ class OrdersTable(DataTable[Text]):
         self.clear()
         self._cells = {}
         for order_id in self._shown:
-            cells = row_cells(self._board.records[order_id])
-            self.add_row(*cells, key=order_id)
-            self._cells[order_id] = tuple(cell.plain for cell in cells)
+            cells = self._shown_cells(self._board.records[order_id])
+            self.add_row(*(cell for _, cell in cells), key=order_id)
+            self._cells[order_id] = tuple(cell.plain for _, cell in cells)
         if selected in self._shown:
             self.move_cursor(row=self._shown.index(selected))
         self._retitle()
@@ -85,9 +129,9 @@ class OrdersTable(DataTable[Text]):
             self.rebuild()
             return
         for order_id in changed.intersection(self._cells):
-            cells = row_cells(self._board.records[order_id])
-            plain = tuple(cell.plain for cell in cells)
-            for (key, _, _), cell, old, new in zip(COLUMNS, cells, self._cells[order_id], plain):
+            cells = self._shown_cells(self._board.records[order_id])
+            plain = tuple(cell.plain for _, cell in cells)
+            for (key, cell), old, new in zip(cells, self._cells[order_id], plain):
                 if old != new:
                     self.update_cell(order_id, key, cell)
             self._cells[order_id] = plain
@@ -117,6 +161,12 @@ class OrdersTable(DataTable[Text]):
     def next_sort(self) -> None:
         """The next column, ascending: a key press cycles through them all."""
         self.sort_by(SORT_ORDER[(SORT_ORDER.index(self.sort_column) + 1) % len(SORT_ORDER)])
+
+    def reverse_sort(self) -> None:
+        self.sort_by(self.sort_column, reverse=not self.sort_reverse)
+
+    def select(self, order_id: str) -> None:
+        self.move_cursor(row=self._shown.index(order_id))
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         column = str(event.column_key.value)

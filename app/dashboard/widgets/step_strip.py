@@ -9,11 +9,8 @@ from textual.widgets import Static
 from actors.domain import SAGA_PLAN, OrderRecord, SagaStatus, StepState, format_cents
 from app.dashboard import display
 from app.dashboard.board import units_by_sku
-
-NEXT_MOVE = {
-    "inventory": "s restock, then r retry",
-    "payment": "t top up, then r retry",
-}
+from app.dashboard.keys import KEY_FOR
+from app.dashboard.remedies import remedies
 
 
 def summary(record: OrderRecord) -> str:
@@ -53,12 +50,16 @@ def situation_line(record: OrderRecord) -> Text:
     notice = record.notifications[-1] if record.notifications else None
     text = Text(notice.message if notice and attempt and notice.attempt == attempt.number else "")
     text.stylize(display.SAGA_LOOKS[record.status][1])
-    if failure and failure.recoverable and not record.cancelled:
-        move = NEXT_MOVE.get(failure.step, "r retry")
-        if record.status == SagaStatus.ON_HOLD:
-            move += ", or c cancel"
-        text.append(f" Keys: {move}.", style="bold")
+    if actions := remedies(record):
+        text.append(f" Keys: {keys_hint(actions)}.", style="bold")
     return text
+
+
+def keys_hint(actions: tuple[str, ...]) -> str:
+    """remedies() in words: "t top up, then r retry, or c cancel"."""
+    said = [f"{KEY_FOR[action].shown_as} {KEY_FOR[action].label.lower()}" for action in actions]
+    hint = ", then ".join(said[:actions.index("retry") + 1])
+    return hint + "".join(f", or {rest}" for rest in said[actions.index("retry") + 1:])
 
 
 class StepStrip(Static):

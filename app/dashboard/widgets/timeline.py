@@ -1,4 +1,5 @@
-"""Every event of the selected order's saga, oldest first, growing while it runs."""
+"""Every event of the selected order's saga, oldest first, growing while it runs;
+each attempt opens with a heading row, so a retry reads as a new start."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from textual.widgets import DataTable
 
 from actors.domain import OrderRecord, TimelineEvent
 from app.dashboard import display
+from app.dashboard.keys import MOVE_BINDINGS
 
 # (key, title, width); the reason takes what is left and wraps.
 COLUMNS: tuple[tuple[str, str, int], ...] = (
@@ -19,6 +21,7 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("outcome", "Outcome", 13),
 )
 MIN_REASON_WIDTH = 16
+HEADING = "attempt-"  # the row key of an attempt's heading, then its number
 
 
 def event_cells(event: TimelineEvent) -> tuple[Text, ...]:
@@ -32,11 +35,21 @@ def event_cells(event: TimelineEvent) -> tuple[Text, ...]:
     )
 
 
+def heading_cells(attempt: int, widths: list[int]) -> tuple[Text, ...]:
+    """A rule across the row, titled with the attempt that starts under it."""
+    title = f"Attempt {attempt} "
+    first = Text(title, style="bold").append("─" * (widths[0] - len(title)), style="dim")
+    return (first, *(Text("─" * width, style="dim") for width in widths[1:]))
+
+
 class Timeline(DataTable[Text]):
+    BINDINGS = MOVE_BINDINGS
+
     def __init__(self, id: str | None = None) -> None:
         super().__init__(cursor_type="none", id=id)
         self._record: OrderRecord | None = None
         self._built_width = 0
+        self._last_attempt = 0
 
     def show(self, record: OrderRecord | None) -> None:
         """Show record's events; those of the same order already shown stay put."""
@@ -57,6 +70,7 @@ class Timeline(DataTable[Text]):
 
     def _rebuild(self) -> None:
         self.clear(columns=True)
+        self._last_attempt = 0
         self._built_width = self.size.width
         fixed = sum(width + 2 * self.cell_padding for _, _, width in COLUMNS)
         # The scrollbar's gutter is kept (CSS), so this width does not jump as rows arrive.
@@ -72,6 +86,10 @@ class Timeline(DataTable[Text]):
 
     def _add_events(self, timeline: tuple[TimelineEvent, ...]) -> None:
         for event in timeline:
+            if event.attempt != self._last_attempt:
+                self._last_attempt = event.attempt
+                widths = [column.width for column in self.ordered_columns]
+                self.add_row(*heading_cells(event.attempt, widths), key=f"{HEADING}{event.attempt}")
             # A long reason wraps onto more lines rather than being cut.
             self.add_row(*event_cells(event), height=None)
 
