@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,8 @@ from pydantic import ValidationError
 from actors.domain import Scenario
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+# Well above the largest scenario anyone runs: 100,000 orders take about 15 MB.
+MAX_SCENARIO_BYTES = 64 * 1024 * 1024
 
 
 class ScenarioError(Exception):
@@ -95,14 +98,31 @@ def resolve_scenario_path(name: str | Path) -> Path:
     return path
 
 
-def load_scenario(name: str | Path) -> Scenario:
-    path = resolve_scenario_path(name)
+def _read_text(path: Path) -> str:
+    """The text of a scenario file. What is not a regular file (a FIFO, /dev/zero) is
+    refused without being opened, and a file too large to be a scenario without being read."""
+    too_large = ScenarioError([f"{path}: larger than {MAX_SCENARIO_BYTES // 2**20} MB, "
+                               "far more than any scenario needs"])
     try:
-        text = path.read_text(encoding="utf-8")
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):
+            raise ScenarioError([f"{path}: not a regular file, so not a scenario file"])
+        if status.st_size > MAX_SCENARIO_BYTES:
+            raise too_large
+        with path.open("rb") as file:
+            data = file.read(MAX_SCENARIO_BYTES + 1)  # a file that grew since, or that stat calls empty
+        if len(data) > MAX_SCENARIO_BYTES:
+            raise too_large
+        return data.decode("utf-8-sig")  # a byte order mark, as some editors write, is not TOML
     except FileNotFoundError:
         raise ScenarioError([f"{path}: no such scenario file"]) from None
     except (OSError, UnicodeDecodeError) as error:
         raise ScenarioError([f"{path}: cannot be read ({error})"]) from None
+
+
+def load_scenario(name: str | Path) -> Scenario:
+    path = resolve_scenario_path(name)
+    text = _read_text(path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -163,6 +164,34 @@ def test_a_bad_scenario_names_file_and_field_per_problem_and_writes_nothing(
     assert len(lines) == len(problems)
     for line, problem in zip(lines, problems):
         assert line.startswith(f"ordersaga: {scenario}: ") and problem in line
+    assert not (tmp_path / "s.db").exists()
+
+
+def test_a_scenario_saved_with_a_byte_order_mark_runs(cli: Cli, tmp_path: Path) -> None:
+    scenario = tmp_path / "bom.toml"
+    scenario.write_text((SCENARIOS / "happy_path.toml").read_text(), encoding="utf-8-sig")
+    status, out, err = cli("run", scenario, "--db", tmp_path / "s.db")
+    assert (status, err) == (0, "") and "Orders: 3 (3 completed)" in out
+
+
+def test_a_scenario_path_that_is_no_regular_file_is_refused_unread(tmp_path: Path) -> None:
+    """A FIFO nobody writes to would block a reader forever: the process must end at once."""
+    fifo = tmp_path / "scenario.toml"
+    os.mkfifo(fifo)
+    run = subprocess.run([sys.executable, "-m", "app.cli", "run", str(fifo), "--db", str(tmp_path / "s.db")],
+                         capture_output=True, text=True, timeout=60)
+    assert (run.returncode, run.stdout) == (2, "")
+    assert run.stderr == f"ordersaga: {fifo}: not a regular file, so not a scenario file\n"
+    assert not (tmp_path / "s.db").exists()
+
+
+def test_a_scenario_file_larger_than_any_scenario_is_refused(cli: Cli, tmp_path: Path) -> None:
+    huge = tmp_path / "huge.toml"
+    with huge.open("wb") as file:
+        file.truncate(64 * 2**20 + 1)  # sparse: no disk used
+    status, out, err = cli("run", huge, "--db", tmp_path / "s.db")
+    assert (status, out) == (2, "")
+    assert err == f"ordersaga: {huge}: larger than 64 MB, far more than any scenario needs\n"
     assert not (tmp_path / "s.db").exists()
 
 
