@@ -8,8 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from enum import Enum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, model_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr,
+                      field_validator, model_validator)
+
+from actors.limits import (MAX_BALANCE_CENTS, MAX_CENTS, MAX_FAULT_TIMES, MAX_LATENCY_MS, MAX_STOCK_UNITS,
+                           MAX_UNITS)
 
 
 class Frozen(BaseModel):
@@ -93,17 +98,56 @@ SAGA_PLAN: tuple[StepDefinition, ...] = (
 )
 
 
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError(f"must not be empty or only whitespace (got {text!r})")
+    return text
+
+
+def _typeable(name: str) -> str:
+    """An order id, customer or sku is typed on a command line and shown as it is written."""
+    _not_blank(name)
+    if name != name.strip():
+        raise ValueError(f"must not start or end with whitespace (got {name!r})")
+    if not name.isprintable():
+        raise ValueError(f"must be printable, without control characters (got {name!r})")
+    return name
+
+
+# Scenario data is checked strictly: "2" or true is not a number, 2 is not a name.
+Name = Annotated[StrictStr, AfterValidator(_typeable)]
+
+
 class Item(Frozen):
-    sku: str
-    quantity: int = Field(gt=0)
-    price_cents: int = Field(ge=0)
+    sku: Name
+    quantity: StrictInt = Field(ge=1, le=MAX_UNITS)
+    price_cents: StrictInt = Field(ge=0, le=MAX_CENTS)
 
 
 class Order(Frozen):
-    id: str
-    customer: str
-    ship_to: str
+    id: Name
+    customer: Name
+    ship_to: Annotated[StrictStr, AfterValidator(_not_blank)]
     items: tuple[Item, ...]
+
+    @field_validator("items")
+    @classmethod
+    def _within_one_restock_and_one_top_up(cls, items: tuple[Item, ...]) -> tuple[Item, ...]:
+        """Whatever stock or money the order lacks, one restock of each sku and one top-up can add."""
+        if not items:
+            raise ValueError("an order needs at least one item")
+        units: dict[str, int] = {}
+        for item in items:
+            units[item.sku] = units.get(item.sku, 0) + item.quantity
+        problems = [f"the order's units of {sku} must be at most {MAX_UNITS:,} (got {count:,})"
+                    for sku, count in units.items() if count > MAX_UNITS]
+        total = sum(item.quantity * item.price_cents for item in items)
+        if total > MAX_CENTS:
+            problems.append(f"the order's total must be at most {format_cents(MAX_CENTS)} "
+                            f"(got {format_cents(total)})")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return items
 
     @property
     def total_cents(self) -> int:
@@ -221,11 +265,11 @@ class Fault(Frozen):
 
     service: Service
     action: Action = Action.EXECUTE
-    order: str | None = None
+    order: Name | None = None
     kind: FaultKind = FaultKind.ERROR
     reason: str = "Injected fault"
-    recoverable: bool = True
-    times: int = Field(default=1, gt=0)
+    recoverable: StrictBool = True
+    times: StrictInt = Field(default=1, ge=1, le=MAX_FAULT_TIMES)
 
     def matches(self, service: Service, key: IdempotencyKey) -> bool:
         return (self.service == service and self.action == key.action
@@ -242,13 +286,13 @@ def format_cents(cents: int) -> str:
 
 
 class TopUp(Frozen):
-    customer: str
-    amount_cents: int = Field(gt=0)
+    customer: Name
+    amount_cents: StrictInt = Field(ge=1, le=MAX_CENTS)
 
 
 class Restock(Frozen):
-    sku: str
-    quantity: int = Field(gt=0)
+    sku: Name
+    quantity: StrictInt = Field(ge=1, le=MAX_UNITS)
 
 
 class ThenAction(Frozen):
@@ -256,8 +300,8 @@ class ThenAction(Frozen):
 
     top_up: TopUp | None = None
     restock: Restock | None = None
-    retry: str | None = None
-    cancel: str | None = None
+    retry: Name | None = None
+    cancel: Name | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> ThenAction:
@@ -282,9 +326,9 @@ class Scenario(Frozen):
     name: str
     description: str = ""
     recoverable_failures: RecoverablePolicy = RecoverablePolicy.COMPENSATE
-    latency_ms: dict[Service, NonNegativeInt] = {}
-    stock: dict[str, NonNegativeInt] = {}
-    accounts: dict[str, NonNegativeInt] = {}
+    latency_ms: dict[Service, Annotated[StrictInt, Field(ge=0, le=MAX_LATENCY_MS)]] = {}
+    stock: dict[Name, Annotated[StrictInt, Field(ge=0, le=MAX_STOCK_UNITS)]] = {}
+    accounts: dict[Name, Annotated[StrictInt, Field(ge=0, le=MAX_BALANCE_CENTS)]] = {}
     orders: tuple[Order, ...] = ()
     faults: tuple[Fault, ...] = ()
     then: tuple[ThenAction, ...] = ()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-MAX_CENTS = 100_000_000  # $1,000,000.00: more is a slip of the finger
-MAX_UNITS = 100_000
+from actors.domain import format_cents
+from actors.limits import MAX_CENTS, MAX_UNITS
+
 _DOLLARS = re.compile(r"\$?([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]{1,2}))?")
 
 
@@ -20,7 +21,7 @@ def parse_dollars(text: str) -> int:
     if cents == 0:
         raise ValueError("The amount must be more than $0.00.")
     if cents > MAX_CENTS:
-        raise ValueError("The amount must be at most $1,000,000.00.")
+        raise ValueError(f"The amount must be at most {format_cents(MAX_CENTS)}.")
     return cents
 
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import stat
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from actors.domain import Scenario
+from actors.domain import Scenario, format_cents
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+# Well above the largest scenario anyone runs: 100,000 orders take about 15 MB.
+MAX_SCENARIO_BYTES = 64 * 1024 * 1024
+
+Location = tuple[int | str, ...]
 
 
 class ScenarioError(Exception):
@@ -21,11 +26,20 @@ class ScenarioError(Exception):
         self.problems = problems
 
 
-def _field_path(location: tuple[int | str, ...]) -> str:
+def _field_path(location: Location) -> str:
+    if location[-1:] == ("[key]",):  # the name of a [stock] or [accounts] entry: the table is the place
+        location = location[:-2]
     path = ""
     for part in location:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        if isinstance(part, int) or not part or part != part.strip() or not part.isprintable():
+            path += f"[{part!r}]"  # an index, or a key that would not read as one on one line
+        else:
+            path += f".{part}" if path else part
     return path or "(top level)"
+
+
+def _is_money(location: Location) -> bool:
+    return location[:1] == ("accounts",) or str(location[-1]).endswith("_cents")
 
 
 def _describe(error: Any) -> str:
@@ -34,53 +48,84 @@ def _describe(error: Any) -> str:
         return "unknown field"
     if error["type"] == "missing":
         return "is required"
+    if error["type"] == "greater_than_equal":
+        message = f"must be at least {error['ctx']['ge']:,}"
+    elif error["type"] == "less_than_equal":
+        limit = error["ctx"]["le"]
+        message = f"must be at most {limit:,}"
+        if _is_money(error["loc"]):
+            message += f" cents, {format_cents(limit)}"
     message = message[0].lower() + message[1:]
     if error["type"] not in ("value_error",) and "input" in error:
         message += f" (got {error['input']!r})"
-    return message.removeprefix("value error, ")
+    message = message.removeprefix("value error, ")
+    return f"a name {message}" if error["loc"][-1:] == ("[key]",) else message
 
 
-def _reference_problems(scenario: Scenario) -> list[str]:
-    """Problems no single field shows: names that point at nothing, duplicates."""
-    problems = []
-    order_ids = set()
-    for index, order in enumerate(scenario.orders):
-        where = f"orders[{index}]"
-        if order.id in order_ids:
-            problems.append(f"{where}.id: duplicate order id {order.id!r}")
-        order_ids.add(order.id)
-        if order.customer not in scenario.accounts:
-            problems.append(f"{where}.customer: {order.customer!r} has no entry in [accounts]")
-        for item_index, item in enumerate(order.items):
-            if item.sku not in scenario.stock:
-                problems.append(f"{where}.items[{item_index}].sku: {item.sku!r} has no entry in [stock]")
-        if not order.items:
-            problems.append(f"{where}.items: an order needs at least one item")
-    for index, fault in enumerate(scenario.faults):
-        if fault.order is not None and fault.order not in order_ids:
-            problems.append(f"faults[{index}].order: no order {fault.order!r} in [[orders]]")
-    for index, action in enumerate(scenario.then):
-        where = f"then[{index}]"
-        if action.top_up and action.top_up.customer not in scenario.accounts:
-            problems.append(f"{where}.top_up.customer: {action.top_up.customer!r} has no entry in [accounts]")
-        if action.restock and action.restock.sku not in scenario.stock:
-            problems.append(f"{where}.restock.sku: {action.restock.sku!r} has no entry in [stock]")
-        for field in ("retry", "cancel"):
-            target = getattr(action, field)
-            if target is not None and target not in order_ids:
-                problems.append(f"{where}.{field}: no order {target!r} in [[orders]]")
+def _entries(data: dict[str, Any], section: str) -> list[tuple[int, Any]]:
+    """The entries of an array section as written, with their indexes (not an array: a field problem)."""
+    entries = data.get(section, [])
+    return list(enumerate(entries)) if isinstance(entries, list) else []
+
+
+def _reference_problems(data: dict[str, Any], reported: set[Location]) -> list[str]:
+    """Problems no single field shows: names that point at nothing, duplicates.
+
+    They are read from the data as written, so they are found alongside any field's
+    problems; a name that is itself a field problem (in `reported`) is not checked again.
+    """
+    problems: list[str] = []
+    stock, accounts = data.get("stock", {}), data.get("accounts", {})
+    order_ids: set[str] = set()
+
+    def name(container: Any, location: Location) -> str | None:
+        value = container.get(location[-1]) if isinstance(container, dict) else None
+        return value if isinstance(value, str) and location not in reported else None
+
+    def must_be_in(names: Any, section: str, container: Any, location: Location) -> None:
+        value = name(container, location)
+        if value is not None and isinstance(names, dict) and value not in names:
+            problems.append(f"{_field_path(location)}: {value!r} has no entry in [{section}]")
+
+    def must_be_an_order(container: Any, location: Location) -> None:
+        value = name(container, location)
+        if value is not None and value not in order_ids:
+            problems.append(f"{_field_path(location)}: no order {value!r} in [[orders]]")
+
+    for index, order in _entries(data, "orders"):
+        order_id = name(order, ("orders", index, "id"))
+        if order_id in order_ids:
+            problems.append(f"orders[{index}].id: duplicate order id {order_id!r}")
+        if order_id is not None:
+            order_ids.add(order_id)
+        must_be_in(accounts, "accounts", order, ("orders", index, "customer"))
+        items = order.get("items") if isinstance(order, dict) else None
+        for item_index, item in enumerate(items if isinstance(items, list) else []):
+            must_be_in(stock, "stock", item, ("orders", index, "items", item_index, "sku"))
+    for index, fault in _entries(data, "faults"):
+        must_be_an_order(fault, ("faults", index, "order"))
+    for index, action in _entries(data, "then"):
+        if isinstance(action, dict):
+            must_be_in(accounts, "accounts", action.get("top_up"), ("then", index, "top_up", "customer"))
+            must_be_in(stock, "stock", action.get("restock"), ("then", index, "restock", "sku"))
+        must_be_an_order(action, ("then", index, "retry"))
+        must_be_an_order(action, ("then", index, "cancel"))
     return problems
 
 
 def parse_scenario(data: dict[str, Any], source: str) -> Scenario:
+    """The scenario in data; ScenarioError lists every problem, of fields and of references, at once."""
+    scenario: Scenario | None = None
+    errors: list[Any] = []
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as error:
-        raise ScenarioError([f"{source}: {_field_path(e['loc'])}: {_describe(e)}"
-                             for e in error.errors()]) from None
-    problems = _reference_problems(scenario)
+        errors = error.errors()
+    problems = [f"{_field_path(e['loc'])}: {_describe(e)}" for e in errors]
+    problems += _reference_problems(data, {tuple(e["loc"]) for e in errors})
     if problems:
         raise ScenarioError([f"{source}: {problem}" for problem in problems])
+    assert scenario is not None
     return scenario
 
 
@@ -95,14 +140,31 @@ def resolve_scenario_path(name: str | Path) -> Path:
     return path
 
 
-def load_scenario(name: str | Path) -> Scenario:
-    path = resolve_scenario_path(name)
+def _read_text(path: Path) -> str:
+    """The text of a scenario file. What is not a regular file (a FIFO, /dev/zero) is
+    refused without being opened, and a file too large to be a scenario without being read."""
+    too_large = ScenarioError([f"{path}: larger than {MAX_SCENARIO_BYTES // 2**20} MB, "
+                               "far more than any scenario needs"])
     try:
-        text = path.read_text(encoding="utf-8")
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):
+            raise ScenarioError([f"{path}: not a regular file, so not a scenario file"])
+        if status.st_size > MAX_SCENARIO_BYTES:
+            raise too_large
+        with path.open("rb") as file:
+            data = file.read(MAX_SCENARIO_BYTES + 1)  # a file that grew since, or that stat calls empty
+        if len(data) > MAX_SCENARIO_BYTES:
+            raise too_large
+        return data.decode("utf-8-sig")  # a byte order mark, as some editors write, is not TOML
     except FileNotFoundError:
         raise ScenarioError([f"{path}: no such scenario file"]) from None
     except (OSError, UnicodeDecodeError) as error:
         raise ScenarioError([f"{path}: cannot be read ({error})"]) from None
+
+
+def load_scenario(name: str | Path) -> Scenario:
+    path = resolve_scenario_path(name)
+    text = _read_text(path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

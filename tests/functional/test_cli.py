@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -138,6 +139,92 @@ ship_to = "x"
 items = [{ sku = "KB", quantity = 1, price_cents = 5 }]
 """
 
+# Past the caps of one top-up ($1,000,000.00) or one restock (100,000 units): never resolvable.
+BEYOND_THE_CAPS = """
+name = "huge"
+[stock]
+KB = 10000000000
+[accounts]
+bob = 1000000000000
+[[orders]]
+id = "o-1"
+customer = "bob"
+ship_to = "x"
+items = [{ sku = "KB", quantity = 1000000000000000000000000000000, price_cents = 9223372036854775808 }]
+[[orders]]
+id = "o-2"
+customer = "bob"
+ship_to = "x"
+items = [{ sku = "KB", quantity = 60000, price_cents = 1 }, { sku = "KB", quantity = 50000, price_cents = 1 }]
+[[orders]]
+id = "o-3"
+customer = "bob"
+ship_to = "x"
+items = [{ sku = "KB", quantity = 2, price_cents = 60000000 }]
+[[faults]]
+service = "payment"
+times = 1000000
+[[then]]
+top_up = { customer = "bob", amount_cents = 100000001 }
+[[then]]
+restock = { sku = "KB", quantity = 100001 }
+"""
+
+NUMBERS_AS_TEXT = """
+name = "text"
+[stock]
+KB = "3"
+[accounts]
+bob = 100
+[[orders]]
+id = "o-1"
+customer = "bob"
+ship_to = "x"
+items = [{ sku = "KB", quantity = "2", price_cents = 4999.0 }]
+[[faults]]
+service = "payment"
+recoverable = "yes"
+times = true
+"""
+
+# Names that cannot be typed on a command line, or look like another name.
+UNTYPEABLE_NAMES = """
+name = "names"
+[stock]
+" KB" = 3
+[accounts]
+bob = 100
+[[orders]]
+id = ""
+customer = "bob "
+ship_to = "  "
+items = [{ sku = "K\\u0000B", quantity = 1, price_cents = 5 }]
+[[faults]]
+service = "payment"
+order = "o-1\\t"
+[[then]]
+top_up = { customer = "b\\nob", amount_cents = 5 }
+"""
+
+# A bad [[then]] does not hide the unknown names elsewhere.
+BAD_THEN_AND_UNKNOWN_NAMES = """
+name = "then"
+[stock]
+KB = 3
+[accounts]
+bob = 100
+[[orders]]
+id = "o-1"
+customer = "carol"
+ship_to = "x"
+items = [{ sku = "KB", quantity = 1, price_cents = 5 }]
+[[then]]
+retry = "o-1"
+cancel = "o-1"
+[[then]]
+restock = { sku = "MOUSE", quantity = 0 }
+"""
+
 
 @pytest.mark.parametrize("text, problems", [
     (BAD_SCENARIO, ["orders[0].customer: 'carol' has no entry in [accounts]",
@@ -145,14 +232,49 @@ items = [{ sku = "KB", quantity = 1, price_cents = 5 }]
                     "orders[1].id: duplicate order id 'o-1'"]),
     ('name = "q"\n[[orders]]\nid = "o-1"\ncustomer = "b"\nship_to = "x"\n'
      'items = [{ sku = "KB", quantity = 0, price_cents = -1 }]\n',
-     ["orders[0].items[0].quantity: input should be greater than 0 (got 0)",
-      "orders[0].items[0].price_cents: input should be greater than or equal to 0 (got -1)"]),
-    ('name = "a"\n[accounts]\nbob = -5\n', ["accounts.bob: input should be greater than or equal to 0 (got -5)"]),
+     ["orders[0].items[0].quantity: must be at least 1 (got 0)",
+      "orders[0].items[0].price_cents: must be at least 0 (got -1)",
+      "orders[0].customer: 'b' has no entry in [accounts]",
+      "orders[0].items[0].sku: 'KB' has no entry in [stock]"]),
+    ('name = "a"\n[accounts]\nbob = -5\n', ["accounts.bob: must be at least 0 (got -5)"]),
+    (BEYOND_THE_CAPS, [
+        "stock.KB: must be at most 1,000,000,000 (got 10000000000)",
+        "accounts.bob: must be at most 100,000,000,000 cents, $1,000,000,000.00 (got 1000000000000)",
+        "orders[0].items[0].quantity: must be at most 100,000 (got 1000000000000000000000000000000)",
+        "orders[0].items[0].price_cents: must be at most 100,000,000 cents, $1,000,000.00 "
+        "(got 9223372036854775808)",
+        "orders[1].items: the order's units of KB must be at most 100,000 (got 110,000)",
+        "orders[2].items: the order's total must be at most $1,000,000.00 (got $1,200,000.00)",
+        "faults[0].times: must be at most 100,000 (got 1000000)",
+        "then[0].top_up.amount_cents: must be at most 100,000,000 cents, $1,000,000.00 (got 100000001)",
+        "then[1].restock.quantity: must be at most 100,000 (got 100001)"]),
+    ('name = "slow"\n[latency_ms]\npayment = 86400000\n',
+     ["latency_ms.payment: must be at most 3,600,000 (got 86400000)"]),
+    (NUMBERS_AS_TEXT, ["stock.KB: input should be a valid integer (got '3')",
+                       "orders[0].items[0].quantity: input should be a valid integer (got '2')",
+                       "orders[0].items[0].price_cents: input should be a valid integer (got 4999.0)",
+                       "faults[0].recoverable: input should be a valid boolean (got 'yes')",
+                       "faults[0].times: input should be a valid integer (got True)"]),
+    (UNTYPEABLE_NAMES, [
+        "stock: a name must not start or end with whitespace (got ' KB')",
+        "orders[0].id: must not be empty or only whitespace (got '')",
+        "orders[0].customer: must not start or end with whitespace (got 'bob ')",
+        "orders[0].ship_to: must not be empty or only whitespace (got '  ')",
+        "orders[0].items[0].sku: must be printable, without control characters (got 'K\\x00B')",
+        "faults[0].order: must not start or end with whitespace (got 'o-1\\t')",
+        "then[0].top_up.customer: must be printable, without control characters (got 'b\\nob')"]),
+    (BAD_THEN_AND_UNKNOWN_NAMES, [
+        "then[0]: each [[then]] entry needs exactly one of top_up, restock, retry, cancel",
+        "then[1].restock.quantity: must be at least 1 (got 0)",
+        "orders[0].customer: 'carol' has no entry in [accounts]",
+        "then[1].restock.sku: 'MOUSE' has no entry in [stock]"]),
     ('name = "p"\nrecoverable_failures = "later"\n', ["recoverable_failures: input should be 'compensate' or 'hold'"]),
     ('name = "t"\n[[then]]\nretry = "o-7"\n', ["then[0].retry: no order 'o-7' in [[orders]]"]),
     ('name = "u"\ncolour = "red"\n', ["colour: unknown field"]),
     ('name = "x\n', ["not valid TOML"]),
-])
+], ids=["unknown names", "below the bounds", "negative balance", "beyond the caps", "slow", "numbers as text",
+        "untypeable names", "bad then and unknown names", "unknown policy", "unknown order", "unknown field",
+        "not TOML"])
 def test_a_bad_scenario_names_file_and_field_per_problem_and_writes_nothing(
         cli: Cli, tmp_path: Path, text: str, problems: list[str]) -> None:
     scenario = tmp_path / "bad.toml"
@@ -163,6 +285,34 @@ def test_a_bad_scenario_names_file_and_field_per_problem_and_writes_nothing(
     assert len(lines) == len(problems)
     for line, problem in zip(lines, problems):
         assert line.startswith(f"ordersaga: {scenario}: ") and problem in line
+    assert not (tmp_path / "s.db").exists()
+
+
+def test_a_scenario_saved_with_a_byte_order_mark_runs(cli: Cli, tmp_path: Path) -> None:
+    scenario = tmp_path / "bom.toml"
+    scenario.write_text((SCENARIOS / "happy_path.toml").read_text(), encoding="utf-8-sig")
+    status, out, err = cli("run", scenario, "--db", tmp_path / "s.db")
+    assert (status, err) == (0, "") and "Orders: 3 (3 completed)" in out
+
+
+def test_a_scenario_path_that_is_no_regular_file_is_refused_unread(tmp_path: Path) -> None:
+    """A FIFO nobody writes to would block a reader forever: the process must end at once."""
+    fifo = tmp_path / "scenario.toml"
+    os.mkfifo(fifo)
+    run = subprocess.run([sys.executable, "-m", "app.cli", "run", str(fifo), "--db", str(tmp_path / "s.db")],
+                         capture_output=True, text=True, timeout=60)
+    assert (run.returncode, run.stdout) == (2, "")
+    assert run.stderr == f"ordersaga: {fifo}: not a regular file, so not a scenario file\n"
+    assert not (tmp_path / "s.db").exists()
+
+
+def test_a_scenario_file_larger_than_any_scenario_is_refused(cli: Cli, tmp_path: Path) -> None:
+    huge = tmp_path / "huge.toml"
+    with huge.open("wb") as file:
+        file.truncate(64 * 2**20 + 1)  # sparse: no disk used
+    status, out, err = cli("run", huge, "--db", tmp_path / "s.db")
+    assert (status, out) == (2, "")
+    assert err == f"ordersaga: {huge}: larger than 64 MB, far more than any scenario needs\n"
     assert not (tmp_path / "s.db").exists()
 
 

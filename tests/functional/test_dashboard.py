@@ -203,7 +203,7 @@ async def test_a_bad_scenario_file_shows_its_problems_and_changes_nothing(
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ScenarioPicker)
-        assert "stock.KB: input should be greater than or equal to 0" in str(
+        assert "stock.KB: must be at least 0 (got -1)" in str(
             app.screen.query_one("#problems").visual)
         await pilot.press("escape")
         await pilot.pause()

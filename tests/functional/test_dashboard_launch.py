@@ -41,7 +41,7 @@ def test_a_bad_scenario_is_reported_and_no_database_is_created(cli: Cli, tmp_pat
     db = tmp_path / "new.db"
     status, out, err = cli("dashboard", "--db", db, bad)
     assert (status, out) == (2, "")
-    assert err == f"ordersaga: {bad}: stock.KB: input should be greater than or equal to 0 (got -1)\n"
+    assert err == f"ordersaga: {bad}: stock.KB: must be at least 0 (got -1)\n"
     assert not db.exists()
 
 
