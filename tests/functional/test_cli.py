@@ -299,7 +299,7 @@ def test_a_scenario_path_that_is_no_regular_file_is_refused_unread(tmp_path: Pat
     """A FIFO nobody writes to would block a reader forever: the process must end at once."""
     fifo = tmp_path / "scenario.toml"
     os.mkfifo(fifo)
-    run = subprocess.run([sys.executable, "-m", "app.cli", "run", str(fifo), "--db", str(tmp_path / "s.db")],
+    run = subprocess.run([sys.executable, "-m", "app", "run", str(fifo), "--db", str(tmp_path / "s.db")],
                          capture_output=True, text=True, timeout=60)
     assert (run.returncode, run.stdout) == (2, "")
     assert run.stderr == f"ordersaga: {fifo}: not a regular file, so not a scenario file\n"
