@@ -1,0 +1,66 @@
+"""The engine's public face: everything a front end (the CLI, the dashboard, the audit,
+a script) may use. The rest of `actors/` and all of `storage/` are implementation.
+
+The layers: app -> actors (this module only) -> storage; storage imports nothing of
+ours, and Textual is imported only under app/dashboard. tests/unit/test_layers.py
+holds the code to that.
+"""
+
+from actors.coordinator import EngineSettings
+from actors.database import create_database, create_empty_database
+from actors.domain import (
+    Action,
+    Attempt,
+    Failure,
+    Fault,
+    FaultKind,
+    Item,
+    Notification,
+    NotificationKind,
+    Order,
+    OrderRecord,
+    Outcome,
+    RecoverablePolicy,
+    Restock,
+    SagaStatus,
+    Scenario,
+    Service,
+    StepState,
+    StepStatus,
+    ThenAction,
+    TimelineEvent,
+    TopUp,
+    format_cents,
+)
+from actors.engine import Engine
+from actors.events import OrderUpdate, Subscriber
+from actors.limits import (
+    MAX_BALANCE_CENTS,
+    MAX_CENTS,
+    MAX_FAULT_TIMES,
+    MAX_LATENCY_MS,
+    MAX_STOCK_UNITS,
+    MAX_UNITS,
+)
+from actors.mapper import order_of_document, order_record_document
+from actors.participants.base import EffectWords
+from actors.plan import SAGA_PLAN, STEP_NAMES, Remedy, StepDefinition, definition
+from actors.read_model import WorldSnapshot, order_sort_key, read_snapshot, record_of
+from actors.saga_logic import Refused
+from storage.errors import DatabaseError, DatabaseLocked, DatabaseReadOnly, StorageFailed
+from storage.journal import DroppedLine
+from storage.journal import Replay as SalvageReport
+from storage.salvage import salvage
+
+__all__ = [
+    "MAX_BALANCE_CENTS", "MAX_CENTS", "MAX_FAULT_TIMES", "MAX_LATENCY_MS", "MAX_STOCK_UNITS",
+    "MAX_UNITS", "SAGA_PLAN", "STEP_NAMES",
+    "Action", "Attempt", "DatabaseError", "DatabaseLocked", "DatabaseReadOnly", "DroppedLine",
+    "EffectWords", "Engine", "EngineSettings", "Failure", "Fault", "FaultKind", "Item",
+    "Notification", "NotificationKind", "Order", "OrderRecord", "OrderUpdate", "Outcome",
+    "RecoverablePolicy", "Refused", "Remedy", "Restock", "SagaStatus", "SalvageReport", "Scenario",
+    "Service", "StepDefinition", "StepState", "StepStatus", "StorageFailed", "Subscriber",
+    "ThenAction", "TimelineEvent", "TopUp", "WorldSnapshot",
+    "create_database", "create_empty_database", "definition", "format_cents", "order_of_document",
+    "order_record_document", "order_sort_key", "read_snapshot", "record_of", "salvage",
+]

@@ -24,10 +24,10 @@ import pykka
 from actors import saga_logic
 from actors.domain import IdempotencyKey, OrderRecord, ParticipantReply, SagaStatus, Service, now
 from actors.events import EventHub, OrderUpdate
+from actors.mapper import order_document
 from actors.saga_logic import Command, Refused, Transition
 from actors.scheduler import Scheduler, Timer
 from actors.storage_actor import CommitBatch
-from storage.store import ORDER_PREFIX
 
 
 @dataclass(frozen=True)
@@ -175,7 +175,7 @@ class SagaCoordinator(pykka.ThreadingActor):
                 send()
 
         assert self._batch is not None  # one commit for every transition of this burst
-        self._batch.add([(ORDER_PREFIX + record.order.id, record.model_dump(mode="json"))],
+        self._batch.add([order_document(record)],
                         after_durable)
 
     def send_to_storage(self) -> None:

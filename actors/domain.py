@@ -78,26 +78,6 @@ class NotificationKind(str, Enum):
     ON_HOLD = "on_hold"
 
 
-class StepDefinition(Frozen):
-    """One entry of the saga plan: which service does it and what undoes it."""
-
-    name: str
-    service: Service
-    execute_label: str
-    compensate_label: str
-
-
-# The saga plan. A fourth step is one more entry here (and its participant).
-SAGA_PLAN: tuple[StepDefinition, ...] = (
-    StepDefinition(name="inventory", service=Service.INVENTORY,
-                   execute_label="reserve items", compensate_label="release items"),
-    StepDefinition(name="payment", service=Service.PAYMENT,
-                   execute_label="charge total", compensate_label="refund"),
-    StepDefinition(name="shipping", service=Service.SHIPPING,
-                   execute_label="create shipment", compensate_label="cancel shipment"),
-)
-
-
 def _not_blank(text: str) -> str:
     if not text.strip():
         raise ValueError(f"must not be empty or only whitespace (got {text!r})")

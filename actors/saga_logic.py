@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from actors.domain import (
-    SAGA_PLAN,
     Action,
     Attempt,
     Failure,
@@ -24,12 +23,12 @@ from actors.domain import (
     RecoverablePolicy,
     SagaStatus,
     Service,
-    StepDefinition,
     StepState,
     StepStatus,
     TimelineEvent,
     format_cents,
 )
+from actors.plan import SAGA_PLAN, definition
 
 
 @dataclass(frozen=True)
@@ -49,13 +48,6 @@ class Transition:
 class Refused(Exception):
     """An operator asked for something the order's state does not allow; the
     message is one sentence for the operator."""
-
-
-_PLAN_BY_NAME = {step.name: step for step in SAGA_PLAN}
-
-
-def definition(step: str) -> StepDefinition:
-    return _PLAN_BY_NAME[step]
 
 
 

@@ -19,8 +19,9 @@ from typing import Any, TypeVar
 import pykka
 
 from actors.domain import OrderRecord
+from actors.mapper import read_records
 from storage.errors import StorageFailed
-from storage.store import SagaStore
+from storage.store import DocumentStore
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ class CommitBatch:
 
 
 class StorageActor(pykka.ThreadingActor):
-    def __init__(self, store: SagaStore, failure: StorageFailure | None = None) -> None:
+    def __init__(self, store: DocumentStore, failure: StorageFailure | None = None) -> None:
         super().__init__()
         self._store = store
         self._failure = failure if failure is not None else StorageFailure()
@@ -138,7 +139,7 @@ class StorageActor(pykka.ThreadingActor):
 
     def records(self) -> list[OrderRecord]:
         self.flush()
-        return self._store.records()
+        return read_records(self._store)
 
     def _flush(self) -> None:
         if self._failure.error is not None:

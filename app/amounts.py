@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 
-from actors.domain import format_cents
-from actors.limits import MAX_CENTS, MAX_UNITS
+from actors import MAX_CENTS, MAX_UNITS, format_cents
 
 _DOLLARS = re.compile(r"\$?([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]{1,2}))?")
 

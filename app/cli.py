@@ -10,8 +10,18 @@ from pathlib import Path
 
 import pykka
 
-from actors.engine import Engine, WorldSnapshot, create_database, read_snapshot, record_of
-from actors.saga_logic import Refused
+from actors import (
+    DatabaseError,
+    DatabaseLocked,
+    DatabaseReadOnly,
+    Engine,
+    Refused,
+    WorldSnapshot,
+    create_database,
+    read_snapshot,
+    record_of,
+    salvage,
+)
 from app.amounts import parse_dollars, parse_units
 from app.audit import AuditError, audit, summary
 from app.paths import default_database
@@ -19,8 +29,6 @@ from app.report import build_report, order_line, render_history, render_status, 
 from app.salvage import render_salvage
 from app.signals import Interrupted, leave_quietly_on_closed_pipe
 from app.scenario import ScenarioError, load_scenario
-from storage.errors import DatabaseError, DatabaseLocked, DatabaseReadOnly
-from storage.salvage import salvage
 
 USAGE_ERROR = 2
 AUDIT_FINDINGS = 1

@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from actors.domain import OrderRecord, SagaStatus, format_cents
-from actors.engine import WorldSnapshot
+from actors import OrderRecord, SagaStatus, WorldSnapshot, format_cents
 
 
 def order_report(record: OrderRecord) -> dict[str, Any]:

@@ -5,15 +5,10 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from actors.domain import Service
-from storage.journal import DroppedLine, Replay
-from storage.store import ORDER_PREFIX
-
-# Documents named after the order they belong to: its record and each participant's view of it.
-ORDER_KEYED = (ORDER_PREFIX, *(f"{service.value}/" for service in Service))
+from actors import DroppedLine, SalvageReport, order_of_document, order_record_document
 
 
-def render_salvage(source: Path, target: Path, replay: Replay) -> str:
+def render_salvage(source: Path, target: Path, replay: SalvageReport) -> str:
     kept = f"lines 1-{replay.lines} ({replay.end} bytes)"
     if not replay.dropped:
         lines = [f"{source} is undamaged: all its {kept} were copied to {target}."]
@@ -28,10 +23,11 @@ def render_salvage(source: Path, target: Path, replay: Replay) -> str:
              f"({sum(line.size for line in replay.dropped)} bytes):"]
     lines.extend(f"  {_describe(line)}" for line in replay.dropped)
     touched = {name for line in replay.dropped for name in line.documents or ()}
-    orders = {name.split("/", 1)[1] for name in touched if name.startswith(ORDER_KEYED)}
-    set_back = sorted(order for order in orders if ORDER_PREFIX + order in replay.tables)
+    order_of = {name: order_of_document(name) for name in touched}
+    orders = {order for order in order_of.values() if order is not None}
+    set_back = sorted(order for order in orders if order_record_document(order) in replay.tables)
     absent = sorted(orders - set(set_back))
-    others = sorted(name for name in touched - set(replay.tables) if not name.startswith(ORDER_KEYED))
+    others = sorted(name for name in touched - set(replay.tables) if order_of[name] is None)
     if set_back:
         lines.append(f"Orders set back to where they were after line {replay.lines}: "
                      f"{', '.join(set_back)}.")

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from actors.domain import Scenario, format_cents
+from actors import Scenario, format_cents
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 # Well above the largest scenario anyone runs: 100,000 orders take about 15 MB.

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from actors.domain import OrderRecord, SagaStatus
-from actors.engine import Engine, create_database
+from actors import Engine, create_database
 from bench.common import saga_world, scratch_dir
-from storage.store import SagaStore
+from actors.mapper import order_document
+from storage.store import DocumentStore
 
 
 def _store_history(path: Path, stored: int) -> None:
@@ -29,10 +30,10 @@ def _store_history(path: Path, stored: int) -> None:
 
 def _add_pending(path: Path, first: int, count: int) -> None:
     """New orders, pending, as a front end would place them."""
-    store = SagaStore(path, create=False)
+    store = DocumentStore(path, create=False)
     try:
         for order in saga_world(count, first=first).orders:
-            store.put_record(OrderRecord(order=order))
+            store.put(*order_document(OrderRecord(order=order)))
         store.flush()
     finally:
         store.close()

@@ -21,7 +21,7 @@ from typing import Any
 
 from actors.coordinator import EngineSettings
 from actors.domain import Fault, FaultKind, SagaStatus, Service
-from actors.engine import Engine, create_database
+from actors import Engine, create_database
 from bench.common import saga_world, scratch_dir
 
 ROOT = Path(__file__).resolve().parent.parent

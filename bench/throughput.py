@@ -17,14 +17,14 @@ from contextlib import contextmanager
 from typing import Any
 
 from actors.domain import SagaStatus
-from actors.engine import Engine, create_database
+from actors import Engine, create_database
 from bench.common import latencies_ms, saga_world, scratch_dir, summary_ms
-from storage.store import SagaStore
+from storage.store import DocumentStore
 
 
 @contextmanager
 def counted(owner: Any, name: str) -> Iterator[list[int]]:
-    """Count the calls of owner.name made inside the block (os.fsync, SagaStore.put)."""
+    """Count the calls of owner.name made inside the block (os.fsync, DocumentStore.put)."""
     count = [0]
     real = getattr(owner, name)
 
@@ -43,7 +43,7 @@ def measure(orders: int = 5000) -> dict[str, Any]:
     with scratch_dir() as folder:
         path = folder / "throughput.db"
         create_database(path, saga_world(orders))
-        with counted(os, "fsync") as fsyncs, counted(SagaStore, "put") as writes:
+        with counted(os, "fsync") as fsyncs, counted(DocumentStore, "put") as writes:
             started = time.perf_counter()
             with Engine.open(path) as engine:
                 opened = time.perf_counter()

@@ -1,7 +1,8 @@
-"""The one home of the TinyDB instance: typed reads and writes of documents.
+"""The one home of the TinyDB instance: reads and writes of named JSON documents.
 
-Every key (an order, a sku, a customer, a participant's view of an order) is
-its own TinyDB table holding one document, so a transition rewrites and
+Storage knows documents, not sagas (actors/mapper.py turns one into the
+other). Every name (an order, a sku, a customer, a participant's view of an
+order) is its own TinyDB table holding one document, so a transition rewrites and
 journals only that document, whatever the number of orders stored. Only one
 thread may use a store at a time: the opener, then the storage actor.
 """
@@ -16,13 +17,8 @@ from tinydb import TinyDB
 from tinydb.storages import MemoryStorage
 from tinydb.table import Document
 
-from actors.domain import OrderRecord, Scenario
-from storage.errors import DatabaseError, StorageFailed
+from storage.errors import StorageFailed
 from storage.journal import JournalStorage, ReadOnlyJournal, locked, write_snapshot
-
-META = "meta"
-ORDER_PREFIX = "order/"
-
 
 def copy_document(value: Any) -> Any:
     """A deep copy of JSON-shaped data (dicts, lists, scalars), several times faster
@@ -41,7 +37,7 @@ class MemoryJournal(MemoryStorage):
         """Nothing to make durable in memory."""
 
 
-class SagaStore:
+class DocumentStore:
     def __init__(self, path: str | Path | None, create: bool = True, read_only: bool = False) -> None:
         """read_only reads the database as stored, without its lock: nothing may be written."""
         self.path = Path(path) if path is not None else None
@@ -72,52 +68,24 @@ class SagaStore:
         doc = self._db.table(name, cache_size=0).get(doc_id=1)
         return copy_document(doc) if doc is not None else None
 
+    def peek(self, name: str) -> dict[str, Any] | None:
+        """The named document itself, not a copy: only to read at once, never to keep or change."""
+        doc = self._db.table(name, cache_size=0).get(doc_id=1)
+        return doc
+
     def names(self, prefix: str) -> list[str]:
         return sorted(name for name in self._db.tables() if name.startswith(prefix))
 
     def docs(self, prefix: str) -> dict[str, dict[str, Any]]:
         """Copies of every document whose table name starts with prefix, keyed by the rest of the name."""
-        return {key: copy_document(doc) for key, doc in self._stored(prefix)}
+        return {key: copy_document(doc) for key, doc in self.stored(prefix)}
 
-    def _stored(self, prefix: str) -> Iterator[tuple[str, Document]]:
+    def stored(self, prefix: str) -> Iterator[tuple[str, Document]]:
         """The stored documents under prefix themselves: only to read at once, never to keep."""
         for name in self.names(prefix):
             doc = self._db.table(name, cache_size=0).get(doc_id=1)
             if doc is not None:
                 yield name[len(prefix):], doc
-
-    # -- typed records -----------------------------------------------------
-    def put_record(self, record: OrderRecord) -> None:
-        self.put(ORDER_PREFIX + record.order.id, record.model_dump(mode="json"))
-
-    def records(self) -> list[OrderRecord]:
-        try:
-            return [OrderRecord.model_validate(doc) for _, doc in self._stored(ORDER_PREFIX)]
-        except ValueError as error:
-            raise DatabaseError(f"{self.path}: an order record does not match the schema "
-                                f"({str(error).splitlines()[0]}).") from None
-
-    def scenario(self) -> Scenario | None:
-        doc = self._db.table(META, cache_size=0).get(doc_id=1)  # read, not kept: no copy needed
-        if doc is None:
-            return None
-        try:
-            return Scenario.model_validate(doc["scenario"])
-        except (KeyError, ValueError):
-            raise DatabaseError(f"{self.path}: its scenario record does not match the schema.") from None
-
-    def then_applied(self) -> int:
-        doc = self._db.table(META, cache_size=0).get(doc_id=1) or {}
-        return int(doc.get("then_applied", 0))
-
-    def then_begun(self) -> dict[str, Any] | None:
-        """The follow-up begun but not recorded as applied, with the order as it was before it."""
-        doc = self._db.table(META, cache_size=0).get(doc_id=1) or {}
-        begun = doc.get("then_begun")
-        return dict(begun) if isinstance(begun, dict) else None
-
-    def put_meta(self, scenario: Scenario, then_applied: int) -> None:
-        self.put(META, {"scenario": scenario.model_dump(mode="json"), "then_applied": then_applied})
 
     @property
     def torn_bytes(self) -> int:
@@ -138,7 +106,7 @@ class SagaStore:
                 raise StorageFailed(path, error, kept="no database was created",
                                     then="run the command again") from None
 
-    def replace_with(self, other: SagaStore) -> None:
+    def replace_with(self, other: DocumentStore) -> None:
         """Make other's documents the whole content of this open database, in one atomic step."""
         assert isinstance(self._storage, JournalStorage)
         try:

@@ -12,11 +12,12 @@ import pytest
 
 from actors.coordinator import EngineSettings
 from actors.domain import Scenario
-from actors.engine import Engine, seed
+from actors import Engine
+from actors.database import seed
 from app.cli import main
 from app.report import build_report
 from app.scenario import load_scenario, parse_scenario
-from storage.store import SagaStore
+from storage.store import DocumentStore
 
 # Short timeouts and backoff so retries happen in milliseconds, not seconds.
 FAST = EngineSettings(answer_timeout_s=0.05, max_execute_tries=3, backoff_base_s=0.002,
@@ -35,7 +36,7 @@ def start_engine() -> Iterator[EngineFactory]:
             scenario = load_scenario(scenario)
         elif isinstance(scenario, dict):
             scenario = parse_scenario(scenario, "test scenario")
-        store = SagaStore(None)
+        store = DocumentStore(None)
         seed(store, scenario)
         engine = Engine(store, on_crash="restart", settings=settings)
         engines.append(engine)

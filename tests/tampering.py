@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from storage.store import SagaStore
+from storage.store import DocumentStore
 
 Doc = dict[str, Any]
 
@@ -16,7 +16,7 @@ def tamper(base: Path, tmp_path: Path, *changes: tuple[str, Callable[[Doc], obje
     """A copy of base with each (document, change) applied, as someone with file access could."""
     copy = tmp_path / "tampered.db"
     shutil.copy(base, copy)
-    store = SagaStore(copy, create=False)
+    store = DocumentStore(copy, create=False)
     try:
         for name, change in changes:
             doc = store.get(name) or {}

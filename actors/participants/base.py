@@ -40,6 +40,15 @@ class Outcome:
     recoverable: bool = True
 
 
+@dataclass(frozen=True)
+class EffectWords:
+    """How a participant names its effect, while it holds and once undone (the audit's words too)."""
+
+    noun: str
+    live: str
+    undone: str
+
+
 def effect_name(key: IdempotencyKey) -> str:
     return f"{key.order}/{key.step}/{key.attempt}"
 
@@ -63,6 +72,14 @@ def ledger_of(service: Service, docs: dict[str, dict[str, Any]]) -> list[dict[st
 
 class Participant(pykka.ThreadingActor):
     service: ClassVar[Service]
+    effect_words: ClassVar[EffectWords]
+    # Stored documents this participant owns besides its per-order ones, by name prefix.
+    shared_prefixes: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def owned_prefixes(cls) -> tuple[str, ...]:
+        """Every stored document this participant owns, by name prefix: only it writes them."""
+        return (*cls.shared_prefixes, f"{cls.service.value}/")
 
     def __init__(self, storage: Any, scheduler: Scheduler, faults: FaultBook,
                  docs: dict[str, dict[str, Any]], latency_s: float,

@@ -7,13 +7,18 @@ from typing import Any
 from actors.domain import Fault, FaultKind, IdempotencyKey, Service
 
 
+def fault_document(service: Service) -> str:
+    """The stored document counting the firings of a service's faults."""
+    return f"faults/{service.value}"
+
+
 class FaultBook:
     """The faults aimed at one service; each firing is persisted so a restart
     does not fire it again (a crash fault would otherwise crash forever)."""
 
     def __init__(self, service: Service, faults: tuple[Fault, ...], remaining: list[int] | None) -> None:
         self.service = service
-        self.doc_name = f"faults/{service.value}"
+        self.doc_name = fault_document(service)
         self._faults = tuple(f for f in faults if f.service == service)
         self._remaining = list(remaining) if remaining is not None else [f.times for f in self._faults]
 

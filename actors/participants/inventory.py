@@ -8,7 +8,7 @@ from typing import Any
 import pykka
 
 from actors.domain import Order, Service
-from actors.participants.base import Outcome, Participant, docs_under, ledger_of
+from actors.participants.base import EffectWords, Outcome, Participant, docs_under, ledger_of
 
 STOCK = "stock/"
 
@@ -19,6 +19,8 @@ def stock_doc(initial: int) -> dict[str, Any]:
 
 class InventoryService(Participant):
     service = Service.INVENTORY
+    effect_words = EffectWords(noun="reservation", live="held", undone="released")
+    shared_prefixes = (STOCK,)
 
     def apply(self, order: Order, effect: str) -> Outcome:
         """Reserve every item of the order, or none of them."""
@@ -35,7 +37,7 @@ class InventoryService(Participant):
             level["available"] -= quantity
             level["reserved"] += quantity
         reservations = self._order_doc(order).setdefault("reservations", {})
-        reservations[effect] = {"items": dict(wanted), "status": "held"}
+        reservations[effect] = {"items": dict(wanted), "status": self.effect_words.live}
         return Outcome(ok=True, changed=[STOCK + sku for sku in wanted])
 
     def undo(self, order: Order, effect: str) -> Outcome:
@@ -44,7 +46,7 @@ class InventoryService(Participant):
             level = self._doc(STOCK + sku)
             level["available"] += quantity
             level["reserved"] -= quantity
-        reservation["status"] = "released"
+        reservation["status"] = self.effect_words.undone
         return Outcome(ok=True, changed=[STOCK + sku for sku in reservation["items"]])
 
     def restock(self, sku: str, quantity: int, key: str) -> pykka.ThreadingFuture[str]:

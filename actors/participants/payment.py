@@ -7,7 +7,7 @@ from typing import Any
 import pykka
 
 from actors.domain import Order, Service, format_cents
-from actors.participants.base import Outcome, Participant, docs_under, ledger_of
+from actors.participants.base import EffectWords, Outcome, Participant, docs_under, ledger_of
 
 ACCOUNT = "account/"
 
@@ -18,6 +18,8 @@ def account_doc(initial_cents: int) -> dict[str, Any]:
 
 class PaymentService(Participant):
     service = Service.PAYMENT
+    effect_words = EffectWords(noun="charge", live="captured", undone="refunded")
+    shared_prefixes = (ACCOUNT,)
 
     def apply(self, order: Order, effect: str) -> Outcome:
         """Charge the order's total, if the balance covers it."""
@@ -29,13 +31,13 @@ class PaymentService(Participant):
                                             f"order total {format_cents(total)}")
         account["balance_cents"] -= total
         charges = self._order_doc(order).setdefault("charges", {})
-        charges[effect] = {"amount_cents": total, "status": "captured"}
+        charges[effect] = {"amount_cents": total, "status": self.effect_words.live}
         return Outcome(ok=True, changed=[ACCOUNT + order.customer])
 
     def undo(self, order: Order, effect: str) -> Outcome:
         charge = self._order_doc(order)["charges"][effect]
         self._doc(ACCOUNT + order.customer)["balance_cents"] += charge["amount_cents"]
-        charge["status"] = "refunded"
+        charge["status"] = self.effect_words.undone
         return Outcome(ok=True, changed=[ACCOUNT + order.customer])
 
     def top_up(self, customer: str, amount_cents: int, key: str) -> pykka.ThreadingFuture[str]:

@@ -5,19 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from actors.domain import Order, Service
-from actors.participants.base import Outcome, Participant, docs_under, ledger_of
+from actors.participants.base import EffectWords, Outcome, Participant, docs_under, ledger_of
 
 
 class ShippingService(Participant):
     service = Service.SHIPPING
+    effect_words = EffectWords(noun="shipment", live="created", undone="cancelled")
 
     def apply(self, order: Order, effect: str) -> Outcome:
         shipments = self._order_doc(order).setdefault("shipments", {})
-        shipments[effect] = {"address": order.ship_to, "status": "created"}
+        shipments[effect] = {"address": order.ship_to, "status": self.effect_words.live}
         return Outcome(ok=True)
 
     def undo(self, order: Order, effect: str) -> Outcome:
-        self._order_doc(order)["shipments"][effect]["status"] = "cancelled"
+        self._order_doc(order)["shipments"][effect]["status"] = self.effect_words.undone
         return Outcome(ok=True)
 
     @classmethod

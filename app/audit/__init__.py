@@ -8,7 +8,7 @@ function of a snapshot, cheap enough for a dashboard to run as orders settle.
 
 from __future__ import annotations
 
-from actors.engine import WorldSnapshot
+from actors import WorldSnapshot
 from app.audit.conservation import money_findings, stock_findings
 from app.audit.findings import Finding, Kind, summary
 from app.audit.orders import check_order

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from actors.domain import OrderRecord, format_cents
+from actors import OrderRecord, format_cents
 from app.audit.findings import Finding, Kind
 from app.audit.records import InventoryRecords, PaymentRecords
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from actors.domain import NotificationKind, OrderRecord, SagaStatus, format_cents
+from actors import EffectWords, NotificationKind, OrderRecord, SagaStatus, format_cents
 from app.audit.findings import Finding, Kind
-from app.audit.records import EFFECT_KINDS, Effect, EffectKind, OrderEffects
+from app.audit.records import EFFECT_KINDS, Effect, OrderEffects
 from app.audit.timeline import PLAN, AttemptSummary, Fate, Replay
 
 
@@ -235,7 +235,7 @@ _ALLOWED_FATES: dict[str | None, tuple[Fate, ...]] = {
     "fenced": (Fate.FENCED,), None: (Fate.FAILED, Fate.STARTED)}
 
 
-def _told(fate: Fate, kind: EffectKind) -> str:
+def _told(fate: Fate, kind: EffectWords) -> str:
     return {Fate.STARTED: "records no outcome of it", Fate.HELD: "says it holds",
             Fate.UNDONE: f"says it was {kind.undone}", Fate.FAILED: "records it as failed",
             Fate.FENCED: "says it failed and was compensated"}[fate]

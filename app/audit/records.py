@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from actors.engine import WorldSnapshot
+from actors import SAGA_PLAN, EffectWords, WorldSnapshot
 
 
 class AuditError(Exception):
@@ -81,21 +81,8 @@ class ShippingRecords(_Record):
     ledger: list[LedgerEntry]
 
 
-@dataclass(frozen=True)
-class EffectKind:
-    """How one step's participant names its effect, live and undone."""
-
-    noun: str
-    live: str
-    undone: str
-
-
-# Per saga step: its participant's effect. A new step adds its entry here.
-EFFECT_KINDS: dict[str, EffectKind] = {
-    "inventory": EffectKind(noun="reservation", live="held", undone="released"),
-    "payment": EffectKind(noun="charge", live="captured", undone="refunded"),
-    "shipping": EffectKind(noun="shipment", live="created", undone="cancelled"),
-}
+# Per saga step: how its participant names its effect, live and undone (from the plan).
+EFFECT_KINDS: dict[str, EffectWords] = {step.name: step.effect for step in SAGA_PLAN}
 
 
 @dataclass(frozen=True)

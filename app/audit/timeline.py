@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from actors.domain import SAGA_PLAN, Action, OrderRecord, Outcome, TimelineEvent
+from actors import SAGA_PLAN, Action, OrderRecord, Outcome, TimelineEvent
 
 PLAN = tuple(step.name for step in SAGA_PLAN)
 _INDEX = {name: index for index, name in enumerate(PLAN)}

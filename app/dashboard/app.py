@@ -8,8 +8,7 @@ from pathlib import Path
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
-from actors.coordinator import EngineSettings
-from actors.domain import Scenario
+from actors import EngineSettings, Scenario
 from app.dashboard.keys import KEYS
 from app.dashboard.screens.main import MainScreen
 from app.dashboard.session import DashboardSession

@@ -12,20 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from actors.domain import Notification, Order, OrderRecord, SagaStatus
+from actors import Notification, Order, OrderRecord, SagaStatus, order_sort_key
 from app.dashboard.display import word
 
 # Sorting by status puts what needs a person first.
 ATTENTION = (SagaStatus.FAILED, SagaStatus.ON_HOLD, SagaStatus.COMPENSATING,
              SagaStatus.RUNNING, SagaStatus.PENDING, SagaStatus.COMPLETED)
 _EPOCH = datetime.min.replace(tzinfo=timezone.utc)
-
-
-def natural_id(order_id: str) -> tuple[str, int, str]:
-    """o-2 before o-10: split off a trailing number."""
-    head = order_id.rstrip("0123456789")
-    tail = order_id[len(head):]
-    return (head, int(tail) if tail else -1, order_id)
 
 
 def units_by_sku(order: Order) -> Counter[str]:
@@ -51,7 +44,7 @@ def shown_step(record: OrderRecord) -> str:
 
 # Each column's sort value; orders that tie keep the id order.
 SORT_KEYS: dict[str, Callable[[OrderRecord], Any]] = {
-    "id": lambda r: natural_id(r.order.id),
+    "id": lambda r: order_sort_key(r.order.id),
     "customer": lambda r: r.order.customer,
     "total": lambda r: r.order.total_cents,
     "status": lambda r: ATTENTION.index(r.status),
@@ -103,7 +96,7 @@ class OrderBoard:
         needle = filter_text.strip().lower()
         chosen = [r for r in self.records.values() if not needle or needle in searchable(r)]
         column = SORT_KEYS[sort]
-        chosen.sort(key=lambda r: (column(r), natural_id(r.order.id)), reverse=reverse)
+        chosen.sort(key=lambda r: (column(r), order_sort_key(r.order.id)), reverse=reverse)
         return [r.order.id for r in chosen]
 
     def tally(self) -> Counter[SagaStatus]:
@@ -115,7 +108,7 @@ class OrderBoard:
     def notifications(self) -> list[Announcement]:
         """Every notification of every order, oldest first."""
         every = [Announcement(r.order.id, n) for r in self.records.values() for n in r.notifications]
-        return sorted(every, key=lambda a: (a.notification.at, natural_id(a.order)))
+        return sorted(every, key=lambda a: (a.notification.at, order_sort_key(a.order)))
 
 
 def searchable(record: OrderRecord) -> str:

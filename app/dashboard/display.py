@@ -6,7 +6,7 @@ from datetime import datetime
 
 from rich.text import Text
 
-from actors.domain import Action, NotificationKind, Outcome, SagaStatus, StepStatus
+from actors import Action, NotificationKind, Outcome, SagaStatus, StepStatus
 
 SAGA_LOOKS: dict[SagaStatus, tuple[str, str]] = {
     SagaStatus.PENDING: ("○", "dim"),

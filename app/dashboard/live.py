@@ -7,9 +7,7 @@ import threading
 from textual.message import Message
 from textual.message_pump import MessagePump
 
-from actors.domain import OrderRecord, Scenario
-from actors.events import OrderUpdate
-from storage.errors import StorageFailed
+from actors import OrderRecord, OrderUpdate, Scenario, StorageFailed
 
 
 class LiveUpdates:

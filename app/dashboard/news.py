@@ -12,7 +12,7 @@ from itertools import islice
 
 from rich.text import Text
 
-from actors.domain import NotificationKind
+from actors import NotificationKind
 from app.dashboard.board import Announcement
 from app.dashboard.display import NOTICE_LOOKS
 

@@ -3,11 +3,9 @@ and the order pane names them, so the two never disagree."""
 
 from __future__ import annotations
 
-from actors.domain import OrderRecord, SagaStatus
+from actors import OrderRecord, Remedy, SagaStatus, definition
 
-ORDER_ACTIONS = ("restock", "top_up", "retry", "cancel")
-# What resolves a recoverable failure at each step before a retry.
-CAUSE_FIX = {"inventory": "restock", "payment": "top_up"}
+ORDER_ACTIONS = (Remedy.RESTOCK.value, Remedy.TOP_UP.value, "retry", "cancel")
 
 
 def remedies(record: OrderRecord | None) -> tuple[str, ...]:
@@ -17,7 +15,8 @@ def remedies(record: OrderRecord | None) -> tuple[str, ...]:
     failure = record.failure
     if failure is None or not failure.recoverable or record.cancelled:
         return ()
-    fix = CAUSE_FIX.get(failure.step)
+    remedy = definition(failure.step).remedy  # what resolves it before a retry, if anything
+    fix = remedy.value if remedy else None
     held = record.status == SagaStatus.ON_HOLD
     return ((fix,) if fix else ()) + ("retry",) + (("cancel",) if held else ())
 

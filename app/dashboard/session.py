@@ -7,11 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from actors.coordinator import EngineSettings
-from actors.domain import Scenario
-from actors.engine import Engine, create_database
-from actors.saga_logic import Refused
-from storage.store import SagaStore
+from actors import Engine, EngineSettings, Refused, Scenario, create_database, create_empty_database
 
 T = TypeVar("T")
 
@@ -39,7 +35,7 @@ class DashboardSession:
             create_database(db, scenario, replace=True)
             session.fresh = True
         elif not db.exists():
-            SagaStore(db).close()
+            create_empty_database(db)
         session._engine = session._start()
         return session
 

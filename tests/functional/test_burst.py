@@ -6,7 +6,7 @@ from pathlib import Path
 
 from actors.coordinator import EngineSettings
 from actors.domain import Item, Order, Scenario
-from actors.engine import Engine, create_database
+from actors import Engine, create_database
 from app.report import build_report
 from tests.invariants import assert_invariants
 

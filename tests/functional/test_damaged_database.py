@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from storage.journal import HEADER
-from storage.store import SagaStore
+from actors.mapper import read_records
+from storage.store import DocumentStore
 from tests.invariants import assert_invariants
 
 Cli = Callable[..., tuple[int, str, str]]
@@ -69,7 +70,7 @@ def test_a_damaged_database_is_named_refused_and_left_untouched(cli: Cli, db: Pa
 def test_a_database_in_use_is_refused_and_left_untouched(cli: Cli, db: Path,
                                                          command: tuple[str, ...]) -> None:
     before = db.read_bytes()
-    holder = SagaStore(db, create=False)  # another ordersaga process, as far as the lock can tell
+    holder = DocumentStore(db, create=False)  # another ordersaga process, as far as the lock can tell
     try:
         status, out, err = cli(*command, "--db", db)
     finally:
@@ -142,9 +143,9 @@ def test_salvage_keeps_what_came_before_the_damage_and_the_orders_resume(cli: Cl
     damaged_line = out.split(f"  line {number} (")[1].splitlines()[0]
     assert "a record that fails its checksum; it touched " in damaged_line and "order/o-1" in damaged_line
     assert "Orders set back to where they were after line" in out
-    in_flight = SagaStore(salvaged, create=False)
+    in_flight = DocumentStore(salvaged, create=False)
     try:
-        assert "completed" not in {record.status for record in in_flight.records()}
+        assert "completed" not in {record.status for record in read_records(in_flight)}
     finally:
         in_flight.close()
     status, out, err = cli("report", "--db", salvaged, "--json")
@@ -179,8 +180,8 @@ def test_salvage_refuses_to_write_over_an_existing_file(cli: Cli, db: Path, tmp_
 def held(db: Path) -> Iterator[Path]:
     """The database open in another ordersaga process, until the test ends."""
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from storage.store import SagaStore; "
-         "store = SagaStore(sys.argv[1], create=False); print('open', flush=True); sys.stdin.read()",
+        [sys.executable, "-c", "import sys; from storage.store import DocumentStore; "
+         "store = DocumentStore(sys.argv[1], create=False); print('open', flush=True); sys.stdin.read()",
          str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "open\n"

@@ -13,7 +13,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from actors.coordinator import EngineSettings
-from actors.engine import Engine
+from actors import Engine
 from app.dashboard.screens.amount_prompt import AmountPrompt
 from app.dashboard.screens.confirm import ConfirmScreen
 from app.dashboard.screens.help import HelpScreen

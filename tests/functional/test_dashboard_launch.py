@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from storage.store import SagaStore
+from storage.store import DocumentStore
 
 Cli = Callable[..., tuple[int, str, str]]
 
 
 def test_a_database_open_elsewhere_is_refused_and_left_alone(cli: Cli, tmp_path: Path) -> None:
     db = tmp_path / "busy.db"
-    holder = SagaStore(db)  # another ordersaga process, as far as the lock can tell
+    holder = DocumentStore(db)  # another ordersaga process, as far as the lock can tell
     try:
         before = db.read_bytes()
         status, out, err = cli("dashboard", "--db", db, "demo")

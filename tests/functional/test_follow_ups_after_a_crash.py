@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from actors.engine import Engine, create_database
+from actors import Engine, create_database
+from actors.follow_ups import FollowUps
 from app.scenario import parse_scenario
 from tests.conftest import FAST
 
@@ -30,16 +31,16 @@ def test_a_retry_done_just_before_a_crash_is_not_done_again(tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "s.db"
     create_database(db, parse_scenario(WORLD, "test"))
-    real_write = Engine._write_follow_ups
+    real_write = FollowUps._store
 
-    def die_once_the_retry_is_stored(engine: Engine, begun: dict | None) -> None:
-        if begun is None and engine._then_applied == 2:  # the retry is done, not yet counted
-            engine.wait_until_settled(timeout_s=30)  # ... and its attempt durable
+    def die_once_the_retry_is_stored(follow_ups: FollowUps, begun: dict | None) -> None:
+        if begun is None and follow_ups._applied == 2:  # the retry is done, not yet counted
+            follow_ups._engine.wait_until_settled(timeout_s=30)  # ... and its attempt durable
             raise Died
-        real_write(engine, begun)
+        real_write(follow_ups, begun)
 
     with monkeypatch.context() as patched:
-        patched.setattr(Engine, "_write_follow_ups", die_once_the_retry_is_stored)
+        patched.setattr(FollowUps, "_store", die_once_the_retry_is_stored)
         engine = Engine.open(db, settings=FAST)
         try:
             with pytest.raises(Died):

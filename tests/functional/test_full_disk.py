@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from actors.engine import Engine, create_database
+from actors import Engine, create_database
 from app.scenario import load_scenario
 from storage.errors import StorageFailed
 from tests.conftest import FAST

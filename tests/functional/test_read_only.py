@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.store import SagaStore
+from storage.store import DocumentStore
 
 Cli = Callable[..., tuple[int, str, str]]
 Results = list[tuple[int, str, str]]
@@ -43,7 +43,7 @@ print(json.dumps(results))
 # keeps it open (its lock held) until its stdin closes.
 HOLD = """
 import json, sys
-from actors.engine import Engine
+from actors import Engine
 from app.report import build_report
 with Engine.open(sys.argv[1]) as engine:
     engine.wait_until_settled(timeout_s=60)
@@ -192,7 +192,7 @@ def test_a_database_another_process_holds_is_read_as_it_shows_it(cli: Cli, db: P
 
 
 def test_a_database_held_with_orders_in_flight_says_they_were_not_resumed(cli: Cli, db: Path) -> None:
-    holder = SagaStore(db, create=False)  # another process, as far as the lock can tell
+    holder = DocumentStore(db, create=False)  # another process, as far as the lock can tell
     try:
         before = _state(db)
         results = [cli(*command, "--db", db) for command in READING[:-1]]

@@ -9,7 +9,7 @@ import pytest
 
 from actors.coordinator import EngineSettings
 from actors.domain import Service
-from actors.engine import Engine
+from actors import Engine
 from actors.events import OrderUpdate
 from actors.saga_logic import Refused
 from app.audit import audit

@@ -19,7 +19,7 @@ import pytest
 from textual.pilot import Pilot
 
 from actors.coordinator import EngineSettings
-from actors.engine import Engine, create_database
+from actors import Engine, create_database
 from app.dashboard.app import SagaDashboard
 from app.dashboard.widgets.audit_badge import AuditBadge
 from app.dashboard.widgets.timeline import Timeline

@@ -17,7 +17,7 @@ from actors.domain import (
     SagaStatus,
     TimelineEvent,
 )
-from actors.engine import WorldSnapshot
+from actors import WorldSnapshot
 from app.audit import Kind, audit
 from app.audit.timeline import Fate, replay
 

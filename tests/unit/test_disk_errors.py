@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 
 from actors.domain import Scenario
-from actors.engine import create_database
+from actors import create_database
 from actors.storage_actor import StorageActor, StorageFailure
 from storage.errors import StorageFailed
 from storage.salvage import salvage
-from storage.store import SagaStore
+from storage.store import DocumentStore
 from tests.failing_disk import SmallDisk, failing, small_disk  # noqa: F401  (small_disk is a fixture)
 
 
 def _write(path: Path, docs: dict[str, dict]) -> None:
-    store = SagaStore(path)
+    store = DocumentStore(path)
     try:
         for name, doc in docs.items():
             store.put(name, doc)
@@ -28,7 +28,7 @@ def _write(path: Path, docs: dict[str, dict]) -> None:
 
 
 def _stored(path: Path, name: str) -> dict | None:
-    store = SagaStore(path, create=False)
+    store = DocumentStore(path, create=False)
     try:
         return store.get(name)
     finally:
@@ -50,7 +50,7 @@ def test_a_failed_flush_keeps_what_was_acknowledged_and_writes_nothing_more(
     db = tmp_path / "s.db"
     _write(db, {"order/o-1": {"step": 1}})
     acknowledged = db.read_bytes()
-    store = SagaStore(db, create=False)
+    store = DocumentStore(db, create=False)
     store.put("order/o-1", {"step": 2, "padding": "x" * 1000})
     with failing(db, call, code), pytest.raises(StorageFailed) as failed:
         store.flush()
@@ -69,7 +69,7 @@ def test_a_compaction_that_cannot_write_its_new_file_leaves_the_journal_and_no_t
     _write(db, {"order/o-1": {"step": 1}})
     _write(db, {"order/o-1": {"step": 2}})
     before = db.read_bytes()
-    store = SagaStore(db, create=False)
+    store = DocumentStore(db, create=False)
     with failing(db.with_name("s.db.compact"), "fsync", errno.ENOSPC), \
             pytest.raises(StorageFailed, match="no space left on the device holding"):
         store._storage.compact()  # on its own it would wait for 4 MB of journal
@@ -84,7 +84,7 @@ def test_a_compaction_on_a_full_disk_leaves_the_journal_and_gives_the_space_back
     db = small_disk.path / "s.db"
     _write(db, {"order/o-1": {"step": 1, "padding": "x" * 60_000}})
     before = db.read_bytes()
-    store = SagaStore(db, create=False)
+    store = DocumentStore(db, create=False)
     small_disk.fill()
     with pytest.raises(StorageFailed, match="no space left on the device holding"):
         store._storage.compact()  # needs 60 kB the disk no longer has
@@ -121,7 +121,7 @@ def test_the_storage_actor_never_acts_on_a_batch_that_did_not_become_durable(tmp
     failure = StorageFailure()
     heard: list[StorageFailed] = []
     failure.listen(heard.append)
-    storage = StorageActor.start(SagaStore(db), failure).proxy()
+    storage = StorageActor.start(DocumentStore(db), failure).proxy()
     acted: list[int] = []
     try:
         storage.commit([("order/o-1", {"step": 1})], lambda: acted.append(1)).get()
@@ -144,6 +144,6 @@ def test_a_new_database_whose_header_cannot_be_written_says_why_and_stays_usable
     db = tmp_path / "s.db"
     with failing(db, "write", errno.ENOSPC), \
             pytest.raises(StorageFailed, match="no space left on the device holding"):
-        SagaStore(db)
+        DocumentStore(db)
     _write(db, {"order/o-1": {"step": 1}})  # unlocked, and nothing half-written in the way
     assert _stored(db, "order/o-1") == {"step": 1}

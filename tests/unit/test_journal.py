@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from actors.domain import Scenario
-from actors.engine import create_database
+from actors import create_database
 from storage.errors import DatabaseError, DatabaseLocked
 from storage.journal import HEADER, locked
-from storage.store import SagaStore
+from storage.store import DocumentStore
 
 
 def _stored(path: Path) -> dict[str, dict | None]:
-    store = SagaStore(path, create=False)
+    store = DocumentStore(path, create=False)
     try:
         return {name: store.get(name) for name in ("stock/KB", "inventory/o-1", "order/o-1")}
     finally:
@@ -25,7 +25,7 @@ def _stored(path: Path) -> dict[str, dict | None]:
 
 
 def _write(path: Path, docs: dict[str, dict]) -> None:
-    store = SagaStore(path)
+    store = DocumentStore(path)
     try:
         for name, doc in docs.items():
             store.put(name, doc)
@@ -49,7 +49,7 @@ def test_a_crash_inside_a_flush_keeps_all_of_its_documents_or_none(tmp_path: Pat
     for cut in range(len(acknowledged), len(whole)):
         torn = tmp_path / f"torn-{cut}.db"
         torn.write_bytes(whole[:cut])
-        store = SagaStore(torn, create=False)
+        store = DocumentStore(torn, create=False)
         # What was cut, for the opener to tell; a cut at a line boundary leaves nothing to tell.
         assert store.torn_bytes == cut - len(acknowledged), f"cut at byte {cut}"
         store.close()
@@ -76,7 +76,7 @@ def test_a_document_written_again_is_replaced_whole(tmp_path: Path) -> None:
 def test_writes_between_flushes_share_one_line_and_one_fsync(tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "s.db"
-    store = SagaStore(db)
+    store = DocumentStore(db)
     fsyncs: list[int] = []
     real_fsync = os.fsync
     monkeypatch.setattr(os, "fsync", lambda fd: (fsyncs.append(fd), real_fsync(fd)))
@@ -95,7 +95,7 @@ def test_writes_between_flushes_share_one_line_and_one_fsync(tmp_path: Path,
 def test_a_journal_of_mostly_superseded_lines_is_compacted_on_its_own(tmp_path: Path) -> None:
     """Rewriting one document over and over must not grow the file (and its replay) for ever."""
     db = tmp_path / "s.db"
-    store = SagaStore(db)
+    store = DocumentStore(db)
     try:
         for n in range(300):  # 300 flushes of a 20 kB document: 6 MB appended
             store.put("order/o-1", {"step": n, "padding": "x" * 20_000})
@@ -114,7 +114,7 @@ def test_a_crash_during_compaction_leaves_the_journal_as_it_was(tmp_path: Path,
     db = tmp_path / "s.db"
     _write(db, {"order/o-1": {"step": 1}, "stock/KB": {"available": 2}})
     before = db.read_bytes()
-    store = SagaStore(db, create=False)
+    store = DocumentStore(db, create=False)
 
     def crash(*args: object) -> None:
         raise KeyboardInterrupt("killed before the rename")
@@ -139,7 +139,7 @@ def test_a_file_that_is_not_a_journal_is_refused_untouched(tmp_path: Path, conte
     db = tmp_path / "s.db"
     db.write_bytes(content)
     with pytest.raises(DatabaseError) as refused:
-        SagaStore(db, create=False)
+        DocumentStore(db, create=False)
     assert str(refused.value).startswith(f"{db}: ") and problem in str(refused.value)
     assert db.read_bytes() == content
 
@@ -153,7 +153,7 @@ def test_a_bad_checksum_before_the_end_is_damage_not_a_torn_tail(tmp_path: Path)
     content[second_line + 20] ^= 0x01  # one flipped bit in the first batch
     db.write_bytes(bytes(content))
     with pytest.raises(DatabaseError) as refused:
-        SagaStore(db, create=False)
+        DocumentStore(db, create=False)
     after = len(content) - content.index(b"\n", second_line) - 1
     assert str(refused.value) == (
         f"{db}: the database is damaged at line 2, byte {second_line} (a record that fails its "
@@ -170,20 +170,20 @@ def test_another_schema_version_is_refused_untouched(tmp_path: Path) -> None:
     content = b"%08x %s\n" % (zlib.crc32(body), body) + db.read_bytes()[len(HEADER):]
     db.write_bytes(content)
     with pytest.raises(DatabaseError) as refused:
-        SagaStore(db, create=False)
+        DocumentStore(db, create=False)
     assert "schema version 9 is not supported (this ordersaga reads version 1)" in str(refused.value)
     assert db.read_bytes() == content
 
 
 def test_a_second_opener_is_refused_while_the_first_holds_it(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
-    first = SagaStore(db)
+    first = DocumentStore(db)
     try:
         with pytest.raises(DatabaseLocked, match="in use by another ordersaga process"):
-            SagaStore(db)
+            DocumentStore(db)
     finally:
         first.close()
-    SagaStore(db).close()  # released on close
+    DocumentStore(db).close()  # released on close
 
 
 def test_a_symlink_reaches_the_same_lock_as_the_file_it_leads_to(tmp_path: Path) -> None:
@@ -191,17 +191,17 @@ def test_a_symlink_reaches_the_same_lock_as_the_file_it_leads_to(tmp_path: Path)
     link.symlink_to(db)
     with locked(link):  # the lock holds before the file exists, as when a database is created
         with pytest.raises(DatabaseLocked):
-            SagaStore(db)
-    first = SagaStore(link)  # creates the file the link leads to
+            DocumentStore(db)
+    first = DocumentStore(link)  # creates the file the link leads to
     try:
         assert link.is_symlink() and db.is_file()
         with pytest.raises(DatabaseLocked, match=f"^{re.escape(str(link))}: the database is in use"):
-            SagaStore(link)
+            DocumentStore(link)
         with pytest.raises(DatabaseLocked, match=f"^{re.escape(str(db))}: the database is in use"):
-            SagaStore(db)
+            DocumentStore(db)
         first._storage.compact()  # a new file renamed over the old one: the lock must still hold
         with pytest.raises(DatabaseLocked):
-            SagaStore(db)
+            DocumentStore(db)
     finally:
         first.close()
 
@@ -211,7 +211,7 @@ def test_a_compaction_through_a_symlink_rewrites_the_file_and_keeps_the_link(tmp
     _write(db, {"order/o-1": {"step": 1}})
     link.symlink_to(db)
     _write(link, {"order/o-1": {"step": 2}})
-    store = SagaStore(link, create=False)
+    store = DocumentStore(link, create=False)
     try:
         store._storage.compact()
     finally:
@@ -225,14 +225,14 @@ def test_a_database_file_with_hard_links_is_refused_untouched(tmp_path: Path) ->
     another process could open, unlocked, and write to."""
     db, other = tmp_path / "s.db", tmp_path / "other.db"
     _write(db, {"order/o-1": {"step": 1}})
-    first = SagaStore(db, create=False)
+    first = DocumentStore(db, create=False)
     try:
         os.link(db, other)
         before = db.read_bytes()
         for name in (other, db):
             refusal = f"^{re.escape(str(name))}: the database file has 2 hard links"
             with pytest.raises(DatabaseError, match=refusal):
-                SagaStore(name, create=False)
+                DocumentStore(name, create=False)
         assert db.read_bytes() == before and not other.with_name("other.db.lock").exists()
     finally:
         first.close()

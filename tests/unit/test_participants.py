@@ -20,14 +20,13 @@ from actors.domain import (
     ParticipantReply,
     Service,
 )
-from actors.engine import OWNED_PREFIXES
 from actors.participants.base import Participant
 from actors.participants.faults import FaultBook
 from actors.participants.inventory import InventoryService, stock_doc
 from actors.participants.payment import PaymentService, account_doc
 from actors.scheduler import Scheduler
 from actors.storage_actor import StorageActor
-from storage.store import SagaStore
+from storage.store import DocumentStore
 
 ORDER = Order(id="o-1", customer="bob", ship_to="1 Main St",
               items=(Item(sku="KB", quantity=2, price_cents=1500),))
@@ -47,7 +46,7 @@ class Replies(pykka.ThreadingActor):
 class Harness:
     """One participant on its own storage, with a stand-in coordinator."""
 
-    def __init__(self, actor_class: type[Participant], store: SagaStore, faults: tuple[Fault, ...],
+    def __init__(self, actor_class: type[Participant], store: DocumentStore, faults: tuple[Fault, ...],
                  scheduler: Scheduler) -> None:
         self.actor_class, self.faults, self.scheduler = actor_class, faults, scheduler
         self.step = actor_class.service.value
@@ -55,10 +54,10 @@ class Harness:
         self.replies = Replies.start(self.inbox).proxy()
         self._open(store)
 
-    def _open(self, store: SagaStore) -> None:
+    def _open(self, store: DocumentStore) -> None:
         """Start the participant on the documents and fault firings the store holds, as an engine does."""
         service = self.actor_class.service
-        docs = {prefix + key: doc for prefix in OWNED_PREFIXES[service]
+        docs = {prefix + key: doc for prefix in self.actor_class.owned_prefixes()
                 for key, doc in store.docs(prefix).items()}
         remaining = (store.get(f"faults/{service.value}") or {}).get("remaining")
         self._storage = StorageActor.start(store)
@@ -72,7 +71,7 @@ class Harness:
         from what the file holds: everything of the first life not made durable is gone."""
         self._participant.stop()
         self._storage.stop()
-        self._open(SagaStore(path, create=False))
+        self._open(DocumentStore(path, create=False))
 
     def send(self, action: Action, attempt: int = 1, order: Order = ORDER) -> None:
         key = IdempotencyKey(order=order.id, step=self.step, attempt=attempt, action=action)
@@ -103,7 +102,7 @@ def start() -> Iterator[HarnessFactory]:
 
     def start(actor_class: type[Participant], docs: dict[str, Any], faults: tuple[Fault, ...] = (),
               path: Path | None = None) -> Harness:
-        store = SagaStore(path)
+        store = DocumentStore(path)
         for name, doc in docs.items():
             store.put(name, doc)
         store.flush()

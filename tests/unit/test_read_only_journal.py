@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from storage.errors import DatabaseError, DatabaseReadOnly
-from storage.store import SagaStore
+from storage.store import DocumentStore
 
 
 def _read(path: Path) -> dict[str, dict | None]:
-    reader = SagaStore(path, create=False, read_only=True)
+    reader = DocumentStore(path, create=False, read_only=True)
     try:
         return {name: reader.get(name) for name in ("stock/KB", "order/o-1")}
     finally:
@@ -21,7 +21,7 @@ def _read(path: Path) -> dict[str, dict | None]:
 
 def test_a_reader_sees_the_last_whole_line_while_the_writer_holds_and_appends(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
-    writer = SagaStore(db)
+    writer = DocumentStore(db)
     try:
         writer.put("order/o-1", {"step": 1})
         writer.flush()
@@ -43,10 +43,10 @@ def test_a_reader_sees_the_last_whole_line_while_the_writer_holds_and_appends(tm
 
 def test_a_reader_writes_nothing_and_still_refuses_damage(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
-    writer = SagaStore(db)
+    writer = DocumentStore(db)
     writer.put("order/o-1", {"step": 1})
     writer.close()
-    reader = SagaStore(db, create=False, read_only=True)
+    reader = DocumentStore(db, create=False, read_only=True)
     with pytest.raises(DatabaseReadOnly):
         reader.put("order/o-1", {"step": 2})
     reader.close()

@@ -16,9 +16,17 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
-from actors.domain import SAGA_PLAN, OrderRecord, SagaStatus, Scenario, StepStatus
-from actors.engine import Engine
-from actors.saga_logic import Refused
+from actors import (
+    SAGA_PLAN,
+    DatabaseError,
+    Engine,
+    OrderRecord,
+    Refused,
+    SagaStatus,
+    Scenario,
+    StepStatus,
+    StorageFailed,
+)
 from app.audit import AuditError, audit
 from app.amounts import as_dollars, parse_dollars, parse_units
 from app.dashboard.board import Announcement, OrderBoard, units_by_sku
@@ -41,7 +49,6 @@ from app.dashboard.widgets.orders_table import OrdersTable
 from app.dashboard.widgets.step_strip import StepStrip
 from app.dashboard.widgets.timeline import Timeline
 from app.dashboard.widgets.top_bar import TopBar
-from storage.errors import DatabaseError, StorageFailed
 
 REFRESH_INTERVAL_S = 0.1  # at most ten redraws a second, however many orders move
 AUDIT_INTERVAL_S = 1.0  # the badge re-audits at most once a second while orders move

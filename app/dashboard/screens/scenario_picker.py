@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from actors.domain import Scenario
+from actors import Scenario
 from app.scenario import ScenarioError, library, load_scenario
 
 

@@ -12,7 +12,7 @@ from textual import events
 from textual.content import Content
 from textual.widgets import DataTable
 
-from actors.domain import OrderRecord, format_cents
+from actors import OrderRecord, format_cents
 from app.dashboard import display
 from app.dashboard.board import SORT_KEYS, OrderBoard, shown_step
 from app.dashboard.keys import MOVE_BINDINGS

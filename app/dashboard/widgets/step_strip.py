@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.content import Content
 from textual.widgets import Static
 
-from actors.domain import SAGA_PLAN, OrderRecord, SagaStatus, StepState, format_cents
+from actors import SAGA_PLAN, OrderRecord, SagaStatus, StepState, definition, format_cents
 from app.dashboard import display
 from app.dashboard.board import units_by_sku
 from app.dashboard.keys import KEY_FOR
@@ -39,11 +39,11 @@ def situation_line(record: OrderRecord) -> Text:
     if record.status == SagaStatus.PENDING:
         return Text("Waiting to start.", style="dim")
     if record.status == SagaStatus.RUNNING and step:
-        label = next(s.execute_label for s in SAGA_PLAN if s.name == step)
+        label = definition(step).execute_label
         return Text(f"Now: {step} ({label}).")
     failure = record.failure
     if record.status == SagaStatus.COMPENSATING and step and failure:
-        label = next(s.compensate_label for s in SAGA_PLAN if s.name == step)
+        label = definition(step).compensate_label
         return Text(f"Failed at {failure.step}: {failure.reason}. Undoing {step} ({label}).",
                     style="yellow")
     attempt = record.current_attempt

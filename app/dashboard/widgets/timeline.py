@@ -8,7 +8,7 @@ from textual import events
 from textual.content import Content
 from textual.widgets import DataTable
 
-from actors.domain import OrderRecord, TimelineEvent
+from actors import OrderRecord, TimelineEvent
 from app.dashboard import display
 from app.dashboard.keys import MOVE_BINDINGS
 

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
-from actors.domain import SagaStatus
+from actors import SagaStatus
 from app.dashboard.board import ATTENTION
 from app.dashboard.display import SAGA_LOOKS, word
 from app.dashboard.widgets.audit_badge import AuditBadge

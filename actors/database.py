@@ -1,0 +1,52 @@
+"""Creating a database: a scenario's world written in one atomic step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from actors.domain import OrderRecord, Scenario
+from actors.mapper import meta_document, order_document
+from actors.participants.inventory import STOCK, stock_doc
+from actors.participants.payment import ACCOUNT, account_doc
+from storage.errors import DatabaseError
+from storage.store import DocumentStore
+
+
+def seed(store: DocumentStore, scenario: Scenario) -> None:
+    """Write a scenario's world into an empty store, every order pending."""
+    store.put(*meta_document(scenario))
+    for sku, quantity in scenario.stock.items():
+        store.put(STOCK + sku, stock_doc(quantity))
+    for customer, cents in scenario.accounts.items():
+        store.put(ACCOUNT + customer, account_doc(cents))
+    for order in scenario.orders:
+        store.put(*order_document(OrderRecord(order=order, policy=scenario.recoverable_failures)))
+    store.flush()
+
+
+def create_empty_database(path: str | Path) -> None:
+    """An empty database at path (none may be there yet), to load a scenario into later."""
+    DocumentStore(path).close()
+
+
+def create_database(path: str | Path, scenario: Scenario, replace: bool = False) -> None:
+    """Write a scenario into a new database file; refuse to overwrite one unless asked.
+
+    The world is built in memory and saved in one atomic step, so a crash
+    part-way leaves the old file (or none), never a half-seeded database.
+    """
+    path = Path(path)
+    world = DocumentStore(None)
+    seed(world, scenario)
+    if not path.exists() or path.stat().st_size == 0:
+        world.save_as(path)
+        return
+    if not replace:
+        raise DatabaseError(f"{path}: a database already exists there; "
+                            "pass --replace to start over.")
+    # Opening it first refuses a file that is no ordersaga database, or one in use.
+    existing = DocumentStore(path, create=False)
+    try:
+        existing.replace_with(world)
+    finally:
+        existing.close()

@@ -1,0 +1,70 @@
+"""A scenario's `then` actions, applied once each across restarts of the process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from actors.domain import Scenario, ThenAction
+from actors.mapper import FollowUpProgress, meta_document
+from actors.saga_logic import Refused
+
+if TYPE_CHECKING:
+    from actors.engine import Engine
+
+
+class FollowUps:
+    """Applies the scenario's `then` actions not yet applied, each after the orders settle.
+
+    The count applied is stored, so a run killed half-way continues on the next
+    open instead of repeating or losing actions. Top-ups and restocks carry their
+    own idempotency key; before a retry or cancel, the order as it was is stored,
+    so a restart can tell whether it took effect.
+    """
+
+    def __init__(self, engine: Engine, scenario: Scenario, progress: FollowUpProgress) -> None:
+        self._engine = engine
+        self._scenario = scenario
+        self._applied = progress.applied
+        self._begun = progress.begun
+
+    def run(self, report: Callable[[str], None], timeout_s: float) -> None:
+        engine, actions = self._engine, self._scenario.then
+        while self._applied < len(actions):
+            engine.wait_until_settled(timeout_s)
+            index = self._applied
+            action = actions[index]
+            if self._took_effect_before_restart(action, index):
+                report(f"then {action.describe()}: applied before the process stopped.")
+            else:
+                self._begin(action, index)
+                try:
+                    report(f"then {action.describe()}: {engine.apply(action, key=f'then/{index}')}")
+                except Refused as refusal:
+                    report(f"then {action.describe()}: not applied. {refusal}")
+            self._applied = index + 1
+            self._store(begun=None)
+        engine.wait_until_settled(timeout_s)
+
+    def _begin(self, action: ThenAction, index: int) -> None:
+        target = action.retry or action.cancel
+        record = self._engine.find(target or "")
+        if record is not None:
+            self._store(begun={"index": index, "order": record.order.id,
+                               "attempts": len(record.attempts), "cancelled": record.cancelled})
+
+    def _took_effect_before_restart(self, action: ThenAction, index: int) -> bool:
+        """Whether the retry or cancel begun at index, before the process stopped, took effect."""
+        begun, self._begun = self._begun, None
+        if begun is None or begun.get("index") != index:
+            return False
+        record = self._engine.find(str(begun.get("order")))
+        if record is None:
+            return False
+        if action.retry:
+            return len(record.attempts) > int(begun.get("attempts", 0))
+        return bool(action.cancel) and record.cancelled and not begun.get("cancelled")
+
+    def _store(self, begun: dict[str, Any] | None) -> None:
+        """Store how far the follow-ups went (and the one begun, if any); return once durable."""
+        self._engine.store_durably([meta_document(self._scenario, FollowUpProgress(self._applied, begun))])

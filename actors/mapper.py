@@ -1,0 +1,79 @@
+"""The one place where the saga's types meet stored documents.
+
+Storage knows named JSON documents and nothing of orders; this module turns
+order records, the scenario and the follow-up progress into documents and
+back (as eventsourcing's Mapper does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from actors.domain import OrderRecord, Scenario, Service
+from storage.errors import DatabaseError
+from storage.store import DocumentStore
+
+META = "meta"
+ORDER_PREFIX = "order/"
+
+Document = tuple[str, dict[str, Any]]
+
+
+def order_of_document(name: str) -> str | None:
+    """The order a document belongs to (its record, or a participant's view of it), if any."""
+    prefix, _, rest = name.partition("/")
+    if rest and (prefix + "/" == ORDER_PREFIX or prefix in {service.value for service in Service}):
+        return rest
+    return None
+
+
+def order_record_document(order_id: str) -> str:
+    """The name of the document holding an order's record."""
+    return ORDER_PREFIX + order_id
+
+
+def order_document(record: OrderRecord) -> Document:
+    return order_record_document(record.order.id), record.model_dump(mode="json")
+
+
+def read_records(store: DocumentStore) -> list[OrderRecord]:
+    try:
+        return [OrderRecord.model_validate(doc) for _, doc in store.stored(ORDER_PREFIX)]
+    except ValueError as error:
+        raise DatabaseError(f"{store.path}: an order record does not match the schema "
+                            f"({str(error).splitlines()[0]}).") from None
+
+
+@dataclass(frozen=True)
+class FollowUpProgress:
+    """How far a scenario's `then` actions went, and the retry or cancel begun, if any,
+    with the order as it was before it (so a restart can tell whether it took effect)."""
+
+    applied: int = 0
+    begun: Mapping[str, Any] | None = None
+
+
+def meta_document(scenario: Scenario, progress: FollowUpProgress = FollowUpProgress()) -> Document:
+    """The database's one META document: its scenario and how far its follow-ups went."""
+    meta: dict[str, Any] = {"scenario": scenario.model_dump(mode="json"), "then_applied": progress.applied}
+    if progress.begun is not None:
+        meta["then_begun"] = dict(progress.begun)
+    return META, meta
+
+
+def read_scenario(store: DocumentStore) -> Scenario | None:
+    doc = store.peek(META)
+    if doc is None:
+        return None
+    try:
+        return Scenario.model_validate(doc["scenario"])
+    except (KeyError, ValueError):
+        raise DatabaseError(f"{store.path}: its scenario record does not match the schema.") from None
+
+
+def read_follow_ups(store: DocumentStore) -> FollowUpProgress:
+    doc = store.peek(META) or {}
+    begun = doc.get("then_begun")
+    return FollowUpProgress(int(doc.get("then_applied", 0)), dict(begun) if isinstance(begun, dict) else None)

@@ -1,0 +1,60 @@
+"""The saga's plan: its steps in order, each with its service, its participant and its words.
+
+Everything that differs from one step to the next is here, so a new step is
+one more entry (with its `Service` member and its participant class): the
+saga rules, the engine's wiring, the dashboard and the audit all read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from actors.domain import Service
+from actors.participants.base import EffectWords, Participant
+from actors.participants.inventory import InventoryService
+from actors.participants.payment import PaymentService
+from actors.participants.shipping import ShippingService
+
+
+class Remedy(str, Enum):
+    """What an operator does to resolve a recoverable failure of a step."""
+
+    RESTOCK = "restock"
+    TOP_UP = "top_up"
+
+
+@dataclass(frozen=True)
+class StepDefinition:
+    """One step: which service does it, which actor that is, and the words shown for it."""
+
+    name: str
+    service: Service
+    participant: type[Participant]
+    execute_label: str
+    compensate_label: str
+    # How a recoverable failure of this step is resolved, if an operator action can.
+    remedy: Remedy | None = None
+
+    @property
+    def effect(self) -> EffectWords:
+        return self.participant.effect_words
+
+
+SAGA_PLAN: tuple[StepDefinition, ...] = (
+    StepDefinition(name="inventory", service=Service.INVENTORY, participant=InventoryService,
+                   execute_label="reserve items", compensate_label="release items",
+                   remedy=Remedy.RESTOCK),
+    StepDefinition(name="payment", service=Service.PAYMENT, participant=PaymentService,
+                   execute_label="charge total", compensate_label="refund",
+                   remedy=Remedy.TOP_UP),
+    StepDefinition(name="shipping", service=Service.SHIPPING, participant=ShippingService,
+                   execute_label="create shipment", compensate_label="cancel shipment"),
+)
+STEP_NAMES: tuple[str, ...] = tuple(step.name for step in SAGA_PLAN)
+_BY_NAME = {step.name: step for step in SAGA_PLAN}
+
+
+def definition(step: str) -> StepDefinition:
+    """The plan's entry for a step name."""
+    return _BY_NAME[step]
