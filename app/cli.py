@@ -15,7 +15,7 @@ from actors.saga_logic import Refused
 from app.amounts import parse_dollars, parse_units
 from app.audit import AuditError, audit, summary
 from app.paths import default_database
-from app.report import build_report, order_line, render_history, render_status, render_summary
+from app.report import build_report, order_lines, render_history, render_status, render_summary
 from app.salvage import render_salvage
 from app.signals import Interrupted, leave_quietly_on_closed_pipe
 from app.scenario import ScenarioError, load_scenario
@@ -127,7 +127,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(orders, indent=2))
     else:
-        print("\n".join(order_line(order) for order in orders) or "No orders in this database.")
+        print("\n".join(order_lines(orders)) or "No orders in this database.")
     return 0
 
 

@@ -8,14 +8,17 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from actors.domain import format_cents
 from tests.conftest import events, order_of
 from tests.invariants import assert_invariants
 
 Cli = Callable[..., tuple[int, str, str]]
-SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = ROOT / "scenarios"
 
 
 def without_follow_ups(name: str, tmp_path: Path) -> Path:
@@ -85,7 +88,9 @@ def test_us005_list_and_report_show_every_order(cli: Cli, tmp_path: Path) -> Non
     assert "then restock MONITOR by 5: Restocked MONITOR by 5; 7 available." in summary
     assert "Orders: 2 (2 completed)" in summary
     status, listing, _ = cli("list", "--db", db)
-    assert status == 0 and [line.split()[0] for line in listing.splitlines()] == ["o-1", "o-2"]
+    header, *lines = listing.splitlines()
+    assert status == 0 and header.split()[0] == "ORDER"
+    assert sorted(line.split()[0] for line in lines) == ["o-1", "o-2"]
 
 
 def test_a_follow_up_that_cannot_apply_is_reported_and_the_run_goes_on(cli: Cli, tmp_path: Path) -> None:
@@ -351,3 +356,52 @@ def test_a_crash_kills_the_run_and_report_resumes_it(tmp_path: Path) -> None:
     assert ("payment", "execute", "retrying") in events(o)
     assert len(data["charges"]) == 1
     assert_invariants(data)
+
+
+def assert_aligned(header: str, line: str, order: dict[str, Any]) -> None:
+    """Each column's value starts where its heading does (the total ends where TOTAL does)."""
+    total = format_cents(order["total_cents"])
+    assert line.index(order["id"]) == header.index("ORDER")
+    assert line.index(order["customer"], len(order["id"]) + 2) == header.index("CUSTOMER")
+    assert line.index(total) + len(total) == header.index("TOTAL") + len("TOTAL")
+    assert line.index(order["status"].replace("_", " "), line.index(total)) == header.index("STATUS")
+    assert line.index("attempts ") == header.index("ATTEMPTS")
+
+
+LONG_NAMES = """
+name = "long names"
+[stock]
+KB = 5
+[accounts]
+bartholomew-the-third = 100000000
+bob = 100
+[[orders]]
+id = "o-1"
+customer = "bob"
+ship_to = "x"
+items = [{ sku = "KB", quantity = 1, price_cents = 999 }]
+[[orders]]
+id = "an-order-with-a-long-id"
+customer = "bartholomew-the-third"
+ship_to = "x"
+items = [{ sku = "KB", quantity = 2, price_cents = 30000000 }]
+"""
+
+
+def test_the_summary_and_the_list_name_their_columns_above_aligned_lines(cli: Cli, tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    _, summary, _ = cli("run", "shipping_failure", "--db", db)
+    report = json.loads(cli("report", "--db", db, "--json")[1])
+    lines = summary.splitlines()
+    header = lines.index("  ORDER      CUSTOMER        TOTAL  STATUS       ATTEMPTS, STEP, FAILURE")
+    assert lines[header - 1].startswith("Orders: ")
+    assert_aligned(lines[header], lines[header + 1], order_of(report, "o-1"))
+
+    scenario = tmp_path / "long.toml"
+    scenario.write_text(LONG_NAMES)  # an id, a name and a total wider than the usual columns
+    cli("run", scenario, "--db", db, "--replace")
+    header, *lines = cli("list", "--db", db)[1].splitlines()
+    orders = json.loads(cli("list", "--db", db, "--json")[1])
+    assert len(lines) == len(orders) == 2
+    for line, order in zip(lines, orders):
+        assert_aligned(header, line, order)
