@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tomllib
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pykka
 
@@ -25,6 +27,7 @@ from storage.salvage import salvage
 USAGE_ERROR = 2
 AUDIT_FINDINGS = 1
 _NAMED = 5  # orders in flight named in the notice of a read without resuming
+_PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 
 
 class Progress:
@@ -212,11 +215,40 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     return run_dashboard(args.db, args.scenario)
 
 
+def package_version() -> str:
+    """The version installed; from a source tree never installed, the one its pyproject.toml declares."""
+    from importlib import metadata  # only here: importing it takes longer than most commands' own work
+
+    try:
+        return metadata.version("ordersaga")
+    except metadata.PackageNotFoundError:
+        pass
+    try:
+        with _PYPROJECT.open("rb") as file:
+            return str(tomllib.load(file)["project"]["version"])
+    except (OSError, tomllib.TOMLDecodeError, KeyError):
+        return "(version unknown: not installed, and no pyproject.toml beside the source)"
+
+
+class _PrintVersion(argparse.Action):
+    """--version, looked up only when asked: reading the package metadata takes a moment."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        print(f"ordersaga {package_version()}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ordersaga",
         description="Run orders as sagas (reserve, charge, ship; compensate on failure) "
                     "and watch or operate them.")
+    parser.add_argument("--version", action=_PrintVersion)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(name: str, handler: Callable[[argparse.Namespace], int], help_text: str,
@@ -272,7 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    known = (*parser.get_default("command_names"), "-h", "--help")
+    known = (*parser.get_default("command_names"), "-h", "--help", "--version")
     if not argv or argv[0] not in known:
         argv.insert(0, "dashboard")  # `ordersaga [--db PATH] [SCENARIO]` is the dashboard
     args = parser.parse_args(argv)

@@ -6,7 +6,9 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -405,3 +407,18 @@ def test_the_summary_and_the_list_name_their_columns_above_aligned_lines(cli: Cl
     assert len(lines) == len(orders) == 2
     for line, order in zip(lines, orders):
         assert_aligned(header, line, order)
+
+
+def test_version_is_the_installed_one_and_not_taken_for_the_dashboard(cli: Cli, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert cli("--version") == (0, f"ordersaga {declared}\n", "")
+    process = subprocess.run([sys.executable, "-m", "app", "--version"], capture_output=True, text=True,
+                             timeout=60, cwd=tmp_path)
+    assert (process.returncode, process.stdout, process.stderr) == (0, f"ordersaga {declared}\n", "")
+
+    def not_installed(name: str) -> str:
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "version", not_installed)  # a source tree run without installing
+    assert cli("--version") == (0, f"ordersaga {declared}\n", "")
