@@ -12,12 +12,14 @@ from typing import Any
 
 import pykka
 
+from actors.domain import OrderRecord
 from actors.engine import Engine, WorldSnapshot, create_database, read_snapshot, record_of
 from actors.saga_logic import Refused
 from app.amounts import parse_dollars, parse_units
 from app.audit import AuditError, audit, summary
 from app.paths import default_database
-from app.report import build_report, order_lines, render_history, render_status, render_summary
+from app.report import (build_report, order_lines, order_report, render_history, render_status,
+                        render_summary)
 from app.salvage import render_salvage
 from app.signals import Interrupted, leave_quietly_on_closed_pipe
 from app.scenario import ScenarioError, load_scenario
@@ -134,14 +136,19 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_status(args: argparse.Namespace) -> int:
-    print(render_status(record_of(_read(args)[0].records, args.order)))
+def _show_order(args: argparse.Namespace, render: Callable[[OrderRecord], str]) -> int:
+    """One order, rendered for a person or, with --json, as its entry in `report --json`."""
+    record = record_of(_read(args)[0].records, args.order)
+    print(json.dumps(order_report(record), indent=2) if args.json else render(record))
     return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    return _show_order(args, render_status)
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    print(render_history(record_of(_read(args)[0].records, args.order)))
-    return 0
+    return _show_order(args, render_history)
 
 
 def _operate(args: argparse.Namespace, action: Callable[[Engine], str]) -> int:
@@ -277,9 +284,13 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--json", action="store_true", help="print the report as JSON")
     listing = command("list", cmd_list, "list every order with its status", reads=True)
     listing.add_argument("--json", action="store_true", help="print the orders as JSON")
-    command("status", cmd_status, "show one order's status and steps", order=True, reads=True)
-    command("history", cmd_history, "show one order's timeline and notifications", order=True,
-            reads=True)
+    status = command("status", cmd_status, "show one order's status and steps", order=True, reads=True)
+    status.add_argument("--json", action="store_true",
+                        help="print the order as its entry in `report --json`")
+    history = command("history", cmd_history, "show one order's timeline and notifications", order=True,
+                      reads=True)
+    history.add_argument("--json", action="store_true",
+                         help="print the order as its entry in `report --json`")
     command("retry", cmd_retry, "retry a failed order (recoverable) or resume a held one", order=True)
     command("cancel", cmd_cancel, "cancel an order on hold: compensate its completed steps", order=True)
     top_up = command("top-up", cmd_top_up, "add money to a customer's account (to resolve a failure)")

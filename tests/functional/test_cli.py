@@ -422,3 +422,15 @@ def test_version_is_the_installed_one_and_not_taken_for_the_dashboard(cli: Cli, 
 
     monkeypatch.setattr(metadata, "version", not_installed)  # a source tree run without installing
     assert cli("--version") == (0, f"ordersaga {declared}\n", "")
+
+
+@pytest.mark.parametrize("command", ["status", "history"])
+def test_status_and_history_as_json_are_the_orders_entry_in_the_report(cli: Cli, tmp_path: Path,
+                                                                       command: str) -> None:
+    db = tmp_path / "s.db"
+    cli("run", "shipping_failure", "--db", db)
+    report = json.loads(cli("report", "--db", db, "--json")[1])
+    status, out, err = cli(command, "o-1", "--db", db, "--json")
+    assert (status, err) == (0, "")
+    assert json.loads(out) == order_of(report, "o-1")
+    assert json.loads(out)["failure"]["reason"] == "Carrier unavailable"
