@@ -12,14 +12,14 @@ from typing import Any
 
 import pykka
 
-from actors.domain import OrderRecord
+from actors.domain import OrderRecord, SagaStatus
 from actors.engine import Engine, WorldSnapshot, create_database, read_snapshot, record_of
 from actors.saga_logic import Refused
 from app.amounts import parse_dollars, parse_units
 from app.audit import AuditError, audit, summary
 from app.paths import default_database
 from app.report import (build_report, order_lines, order_report, render_history, render_status,
-                        render_summary)
+                        render_summary, select_orders)
 from app.salvage import render_salvage
 from app.signals import Interrupted, leave_quietly_on_closed_pipe
 from app.scenario import ScenarioError, load_scenario
@@ -30,6 +30,11 @@ USAGE_ERROR = 2
 AUDIT_FINDINGS = 1
 _NAMED = 5  # orders in flight named in the notice of a read without resuming
 _PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
+_STATUS_NAMES = ", ".join(status.value for status in SagaStatus)
+
+
+class BadArgument(Exception):
+    """A command-line value found wrong after parsing; the message is one sentence."""
 
 
 class Progress:
@@ -127,12 +132,55 @@ def cmd_report(args: argparse.Namespace) -> int:
         return _run_to_end(engine, args)
 
 
+def _statuses(values: list[str] | None) -> set[SagaStatus] | None:
+    """--status, repeated or comma-separated (`on hold`, `on-hold`: on_hold); None for every status."""
+    if values is None:
+        return None
+    chosen = set()
+    for value in (part.strip() for text in values for part in text.split(",")):
+        try:
+            chosen.add(SagaStatus(value.lower().replace("-", "_").replace(" ", "_")))
+        except ValueError:
+            raise BadArgument(f"--status {value!r} is not a status of an order; the statuses are "
+                              f"{_STATUS_NAMES}.") from None
+    return chosen
+
+
+def _limit(text: str | None) -> int | None:
+    """--limit as a count of orders; None for all of them."""
+    if text is None:
+        return None
+    cleaned = text.strip()
+    try:
+        count = int(cleaned) if cleaned.isascii() and cleaned.isdigit() else 0
+    except ValueError:  # more digits than int() converts: more orders than any database holds
+        return None
+    if count < 1:
+        raise BadArgument(f"--limit must be a whole number of orders, at least 1 (got {text!r}).")
+    return count
+
+
 def cmd_list(args: argparse.Namespace) -> int:
-    orders = build_report(_read(args)[0])["orders"]
+    statuses, limit = _statuses(args.status), _limit(args.limit)  # checked before anything resumes
+    snapshot = _read(args)[0]
+    if args.customer is not None and args.customer not in snapshot.payment["accounts"]:
+        raise Refused(f"There is no customer {args.customer!r} in this database.")
+    matching = select_orders(snapshot.records, statuses, args.customer, args.oldest_first)
+    shown = [order_report(record) for record in matching[:limit]]
     if args.json:
-        print(json.dumps(orders, indent=2))
+        print(json.dumps(shown, indent=2))
+    elif shown:
+        filtered = statuses is not None or args.customer is not None
+        print("\n".join(order_lines(shown)))
+        if len(shown) < len(matching):
+            print(f"showing {len(shown):,} of {len(matching):,} {'matching ' if filtered else ''}orders; "
+                  "--limit to see more")
+    elif snapshot.records:
+        total = len(snapshot.records)
+        print(f"No order matches these filters ({total:,} order{'s' if total != 1 else ''} in this "
+              "database).")
     else:
-        print("\n".join(order_lines(orders)) or "No orders in this database.")
+        print("No orders in this database.")
     return 0
 
 
@@ -282,8 +330,16 @@ def build_parser() -> argparse.ArgumentParser:
     report = command("report", cmd_report, "resume anything in flight, wait until it settles, report",
                      reads=True)
     report.add_argument("--json", action="store_true", help="print the report as JSON")
-    listing = command("list", cmd_list, "list every order with its status", reads=True)
+    listing = command("list", cmd_list, "list the orders with their status, the last changed first",
+                      reads=True)
     listing.add_argument("--json", action="store_true", help="print the orders as JSON")
+    listing.add_argument("--status", action="append", metavar="STATUS",
+                         help="only orders in this status; repeat it or separate statuses with commas "
+                              f"({_STATUS_NAMES})")
+    listing.add_argument("--customer", metavar="NAME", help="only this customer's orders")
+    listing.add_argument("--limit", metavar="N", help="show at most N orders (default: all)")
+    listing.add_argument("--oldest-first", action="store_true",
+                         help="the order changed longest ago first (never-started orders count as oldest)")
     status = command("status", cmd_status, "show one order's status and steps", order=True, reads=True)
     status.add_argument("--json", action="store_true",
                         help="print the order as its entry in `report --json`")
@@ -327,7 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ScenarioError as error:
         for problem in error.problems:
             print(f"ordersaga: {problem}", file=sys.stderr)
-    except (DatabaseError, Refused) as error:
+    except (DatabaseError, Refused, BadArgument) as error:
         print(f"ordersaga: {error}", file=sys.stderr)
     except Interrupted as interrupted:  # SIGINT or SIGTERM
         print(interrupted.line(), file=sys.stderr)

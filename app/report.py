@@ -4,7 +4,8 @@ readable rendering. The JSON form is a stable interface for scripts."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from datetime import datetime, timezone
 from typing import Any
 
 from actors.domain import OrderRecord, SagaStatus, format_cents
@@ -12,6 +13,7 @@ from actors.engine import WorldSnapshot
 
 _NARROWEST = 10  # the id, customer and total columns of an order line
 _STATUS_WIDTH = len("compensating")
+_NEVER_CHANGED = datetime.min.replace(tzinfo=timezone.utc)
 
 
 def order_report(record: OrderRecord) -> dict[str, Any]:
@@ -96,6 +98,19 @@ def order_lines(orders: list[dict[str, Any]]) -> list[str]:
               _widest(format_cents(order["total_cents"]) for order in orders))
     header = _columns(widths, "ORDER", "CUSTOMER", "TOTAL", "STATUS", "ATTEMPTS, STEP, FAILURE")
     return [header, *(order_line(order, widths) for order in orders)]
+
+
+def select_orders(records: Iterable[OrderRecord], statuses: Collection[SagaStatus] | None,
+                  customer: str | None, oldest_first: bool) -> list[OrderRecord]:
+    """The orders a listing shows, newest change first (or oldest first).
+
+    An order never started has no change yet, so it counts as the oldest; orders
+    that tie keep the order they came in (by id).
+    """
+    chosen = [record for record in records
+              if (statuses is None or record.status in statuses)
+              and (customer is None or record.order.customer == customer)]
+    return sorted(chosen, key=lambda record: record.updated_at or _NEVER_CHANGED, reverse=not oldest_first)
 
 
 def render_summary(report: dict[str, Any]) -> str:
