@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tomllib
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pykka
 
@@ -15,7 +17,9 @@ from actors import (
     DatabaseLocked,
     DatabaseReadOnly,
     Engine,
+    OrderRecord,
     Refused,
+    SagaStatus,
     WorldSnapshot,
     create_database,
     read_snapshot,
@@ -25,7 +29,8 @@ from actors import (
 from app.amounts import parse_dollars, parse_units
 from app.audit import AuditError, audit, summary
 from app.paths import default_database
-from app.report import build_report, order_line, render_history, render_status, render_summary
+from app.report import (build_report, order_lines, order_report, render_history, render_status,
+                        render_summary, select_orders)
 from app.salvage import render_salvage
 from app.signals import Interrupted, leave_quietly_on_closed_pipe
 from app.scenario import ScenarioError, load_scenario
@@ -33,6 +38,12 @@ from app.scenario import ScenarioError, load_scenario
 USAGE_ERROR = 2
 AUDIT_FINDINGS = 1
 _NAMED = 5  # orders in flight named in the notice of a read without resuming
+_PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
+_STATUS_NAMES = ", ".join(status.value for status in SagaStatus)
+
+
+class BadArgument(Exception):
+    """A command-line value found wrong after parsing; the message is one sentence."""
 
 
 class Progress:
@@ -130,23 +141,71 @@ def cmd_report(args: argparse.Namespace) -> int:
         return _run_to_end(engine, args)
 
 
+def _statuses(values: list[str] | None) -> set[SagaStatus] | None:
+    """--status, repeated or comma-separated (`on hold`, `on-hold`: on_hold); None for every status."""
+    if values is None:
+        return None
+    chosen = set()
+    for value in (part.strip() for text in values for part in text.split(",")):
+        try:
+            chosen.add(SagaStatus(value.lower().replace("-", "_").replace(" ", "_")))
+        except ValueError:
+            raise BadArgument(f"--status {value!r} is not a status of an order; the statuses are "
+                              f"{_STATUS_NAMES}.") from None
+    return chosen
+
+
+def _limit(text: str | None) -> int | None:
+    """--limit as a count of orders; None for all of them."""
+    if text is None:
+        return None
+    cleaned = text.strip()
+    try:
+        count = int(cleaned) if cleaned.isascii() and cleaned.isdigit() else 0
+    except ValueError:  # more digits than int() converts: more orders than any database holds
+        return None
+    if count < 1:
+        raise BadArgument(f"--limit must be a whole number of orders, at least 1 (got {text!r}).")
+    return count
+
+
 def cmd_list(args: argparse.Namespace) -> int:
-    orders = build_report(_read(args)[0])["orders"]
+    statuses, limit = _statuses(args.status), _limit(args.limit)  # checked before anything resumes
+    snapshot = _read(args)[0]
+    if args.customer is not None and args.customer not in snapshot.payment["accounts"]:
+        raise Refused(f"There is no customer {args.customer!r} in this database.")
+    matching = select_orders(snapshot.records, statuses, args.customer, args.oldest_first)
+    shown = [order_report(record) for record in matching[:limit]]
     if args.json:
-        print(json.dumps(orders, indent=2))
+        print(json.dumps(shown, indent=2))
+    elif shown:
+        filtered = statuses is not None or args.customer is not None
+        print("\n".join(order_lines(shown)))
+        if len(shown) < len(matching):
+            print(f"showing {len(shown):,} of {len(matching):,} {'matching ' if filtered else ''}orders; "
+                  "--limit to see more")
+    elif snapshot.records:
+        total = len(snapshot.records)
+        print(f"No order matches these filters ({total:,} order{'s' if total != 1 else ''} in this "
+              "database).")
     else:
-        print("\n".join(order_line(order) for order in orders) or "No orders in this database.")
+        print("No orders in this database.")
+    return 0
+
+
+def _show_order(args: argparse.Namespace, render: Callable[[OrderRecord], str]) -> int:
+    """One order, rendered for a person or, with --json, as its entry in `report --json`."""
+    record = record_of(_read(args)[0].records, args.order)
+    print(json.dumps(order_report(record), indent=2) if args.json else render(record))
     return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    print(render_status(record_of(_read(args)[0].records, args.order)))
-    return 0
+    return _show_order(args, render_status)
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    print(render_history(record_of(_read(args)[0].records, args.order)))
-    return 0
+    return _show_order(args, render_history)
 
 
 def _operate(args: argparse.Namespace, action: Callable[[Engine], str]) -> int:
@@ -220,11 +279,40 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     return run_dashboard(args.db, args.scenario)
 
 
+def package_version() -> str:
+    """The version installed; from a source tree never installed, the one its pyproject.toml declares."""
+    from importlib import metadata  # only here: importing it takes longer than most commands' own work
+
+    try:
+        return metadata.version("ordersaga")
+    except metadata.PackageNotFoundError:
+        pass
+    try:
+        with _PYPROJECT.open("rb") as file:
+            return str(tomllib.load(file)["project"]["version"])
+    except (OSError, tomllib.TOMLDecodeError, KeyError):
+        return "(version unknown: not installed, and no pyproject.toml beside the source)"
+
+
+class _PrintVersion(argparse.Action):
+    """--version, looked up only when asked: reading the package metadata takes a moment."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        print(f"ordersaga {package_version()}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ordersaga",
         description="Run orders as sagas (reserve, charge, ship; compensate on failure) "
                     "and watch or operate them.")
+    parser.add_argument("--version", action=_PrintVersion)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(name: str, handler: Callable[[argparse.Namespace], int], help_text: str,
@@ -251,11 +339,23 @@ def build_parser() -> argparse.ArgumentParser:
     report = command("report", cmd_report, "resume anything in flight, wait until it settles, report",
                      reads=True)
     report.add_argument("--json", action="store_true", help="print the report as JSON")
-    listing = command("list", cmd_list, "list every order with its status", reads=True)
+    listing = command("list", cmd_list, "list the orders with their status, the last changed first",
+                      reads=True)
     listing.add_argument("--json", action="store_true", help="print the orders as JSON")
-    command("status", cmd_status, "show one order's status and steps", order=True, reads=True)
-    command("history", cmd_history, "show one order's timeline and notifications", order=True,
-            reads=True)
+    listing.add_argument("--status", action="append", metavar="STATUS",
+                         help="only orders in this status; repeat it or separate statuses with commas "
+                              f"({_STATUS_NAMES})")
+    listing.add_argument("--customer", metavar="NAME", help="only this customer's orders")
+    listing.add_argument("--limit", metavar="N", help="show at most N orders (default: all)")
+    listing.add_argument("--oldest-first", action="store_true",
+                         help="the order changed longest ago first (never-started orders count as oldest)")
+    status = command("status", cmd_status, "show one order's status and steps", order=True, reads=True)
+    status.add_argument("--json", action="store_true",
+                        help="print the order as its entry in `report --json`")
+    history = command("history", cmd_history, "show one order's timeline and notifications", order=True,
+                      reads=True)
+    history.add_argument("--json", action="store_true",
+                         help="print the order as its entry in `report --json`")
     command("retry", cmd_retry, "retry a failed order (recoverable) or resume a held one", order=True)
     command("cancel", cmd_cancel, "cancel an order on hold: compensate its completed steps", order=True)
     top_up = command("top-up", cmd_top_up, "add money to a customer's account (to resolve a failure)")
@@ -280,7 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    known = (*parser.get_default("command_names"), "-h", "--help")
+    known = (*parser.get_default("command_names"), "-h", "--help", "--version")
     if not argv or argv[0] not in known:
         argv.insert(0, "dashboard")  # `ordersaga [--db PATH] [SCENARIO]` is the dashboard
     args = parser.parse_args(argv)
@@ -292,7 +392,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ScenarioError as error:
         for problem in error.problems:
             print(f"ordersaga: {problem}", file=sys.stderr)
-    except (DatabaseError, Refused) as error:
+    except (DatabaseError, Refused, BadArgument) as error:
         print(f"ordersaga: {error}", file=sys.stderr)
     except Interrupted as interrupted:  # SIGINT or SIGTERM
         print(interrupted.line(), file=sys.stderr)

@@ -4,9 +4,15 @@ readable rendering. The JSON form is a stable interface for scripts."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection, Iterable
+from datetime import datetime, timezone
 from typing import Any
 
 from actors import OrderRecord, SagaStatus, WorldSnapshot, format_cents
+
+_NARROWEST = 10  # the id, customer and total columns of an order line
+_STATUS_WIDTH = len("compensating")
+_NEVER_CHANGED = datetime.min.replace(tzinfo=timezone.utc)
 
 
 def order_report(record: OrderRecord) -> dict[str, Any]:
@@ -56,16 +62,54 @@ def _status_word(record: dict[str, Any]) -> str:
     return record["status"].replace("_", " ")
 
 
-def order_line(order: dict[str, Any]) -> str:
-    line = (f"  {order['id']:<10} {order['customer']:<10} {format_cents(order['total_cents']):>10}  "
-            f"{_status_word(order):<12} attempts {order['attempts']}")
+def _columns(widths: tuple[int, int, int], id_: str, customer: str, total: str, status: str,
+             rest: str) -> str:
+    id_width, customer_width, total_width = widths
+    return (f"  {id_:<{id_width}} {customer:<{customer_width}} {total:>{total_width}}  "
+            f"{status:<{_STATUS_WIDTH}} {rest}")
+
+
+def order_line(order: dict[str, Any], widths: tuple[int, int, int]) -> str:
+    rest = f"attempts {order['attempts']}"
     if order["current_step"]:
-        line += f"  at {order['current_step']}"
+        rest += f"  at {order['current_step']}"
     failure = order["failure"]
     if failure and order["status"] != SagaStatus.RUNNING.value:
         kind = "recoverable" if failure["recoverable"] else "not recoverable"
-        line += f"  {failure['step']}: {failure['reason']} ({kind})"
-    return line
+        rest += f"  {failure['step']}: {failure['reason']} ({kind})"
+    return _columns(widths, order["id"], order["customer"], format_cents(order["total_cents"]),
+                    _status_word(order), rest)
+
+
+def _widest(entries: Iterable[str]) -> int:
+    return max([_NARROWEST, *map(len, entries)])
+
+
+def order_lines(orders: list[dict[str, Any]]) -> list[str]:
+    """A header naming the columns, then one line per order under it (none for no orders).
+
+    A column is as wide as its widest entry, so one long id or name does not push
+    the rest of its line out of line with the header.
+    """
+    if not orders:
+        return []
+    widths = (_widest(order["id"] for order in orders), _widest(order["customer"] for order in orders),
+              _widest(format_cents(order["total_cents"]) for order in orders))
+    header = _columns(widths, "ORDER", "CUSTOMER", "TOTAL", "STATUS", "ATTEMPTS, STEP, FAILURE")
+    return [header, *(order_line(order, widths) for order in orders)]
+
+
+def select_orders(records: Iterable[OrderRecord], statuses: Collection[SagaStatus] | None,
+                  customer: str | None, oldest_first: bool) -> list[OrderRecord]:
+    """The orders a listing shows, newest change first (or oldest first).
+
+    An order never started has no change yet, so it counts as the oldest; orders
+    that tie keep the order they came in (by id).
+    """
+    chosen = [record for record in records
+              if (statuses is None or record.status in statuses)
+              and (customer is None or record.order.customer == customer)]
+    return sorted(chosen, key=lambda record: record.updated_at or _NEVER_CHANGED, reverse=not oldest_first)
 
 
 def render_summary(report: dict[str, Any]) -> str:
@@ -77,7 +121,7 @@ def render_summary(report: dict[str, Any]) -> str:
     counts = Counter(order["status"] for order in orders)
     tally = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in sorted(counts.items()))
     lines.append(f"Orders: {len(orders)}" + (f" ({tally})" if tally else ""))
-    lines += [order_line(order) for order in orders]
+    lines += order_lines(orders)
     if report["stock"]:
         lines.append("Stock: " + "; ".join(f"{sku} {s['available']} available, {s['reserved']} reserved"
                                            for sku, s in report["stock"].items()))

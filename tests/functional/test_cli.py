@@ -6,16 +6,23 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from actors.domain import format_cents
+from actors import create_database
+from app.scenario import parse_scenario
 from tests.conftest import events, order_of
 from tests.invariants import assert_invariants
 
 Cli = Callable[..., tuple[int, str, str]]
-SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = ROOT / "scenarios"
 
 
 def without_follow_ups(name: str, tmp_path: Path) -> Path:
@@ -85,7 +92,9 @@ def test_us005_list_and_report_show_every_order(cli: Cli, tmp_path: Path) -> Non
     assert "then restock MONITOR by 5: Restocked MONITOR by 5; 7 available." in summary
     assert "Orders: 2 (2 completed)" in summary
     status, listing, _ = cli("list", "--db", db)
-    assert status == 0 and [line.split()[0] for line in listing.splitlines()] == ["o-1", "o-2"]
+    header, *lines = listing.splitlines()
+    assert status == 0 and header.split()[0] == "ORDER"
+    assert sorted(line.split()[0] for line in lines) == ["o-1", "o-2"]
 
 
 def test_a_follow_up_that_cannot_apply_is_reported_and_the_run_goes_on(cli: Cli, tmp_path: Path) -> None:
@@ -351,3 +360,173 @@ def test_a_crash_kills_the_run_and_report_resumes_it(tmp_path: Path) -> None:
     assert ("payment", "execute", "retrying") in events(o)
     assert len(data["charges"]) == 1
     assert_invariants(data)
+
+
+def assert_aligned(header: str, line: str, order: dict[str, Any]) -> None:
+    """Each column's value starts where its heading does (the total ends where TOTAL does)."""
+    total = format_cents(order["total_cents"])
+    assert line.index(order["id"]) == header.index("ORDER")
+    assert line.index(order["customer"], len(order["id"]) + 2) == header.index("CUSTOMER")
+    assert line.index(total) + len(total) == header.index("TOTAL") + len("TOTAL")
+    assert line.index(order["status"].replace("_", " "), line.index(total)) == header.index("STATUS")
+    assert line.index("attempts ") == header.index("ATTEMPTS")
+
+
+LONG_NAMES = """
+name = "long names"
+[stock]
+KB = 5
+[accounts]
+bartholomew-the-third = 100000000
+bob = 100
+[[orders]]
+id = "o-1"
+customer = "bob"
+ship_to = "x"
+items = [{ sku = "KB", quantity = 1, price_cents = 999 }]
+[[orders]]
+id = "an-order-with-a-long-id"
+customer = "bartholomew-the-third"
+ship_to = "x"
+items = [{ sku = "KB", quantity = 2, price_cents = 30000000 }]
+"""
+
+
+def test_the_summary_and_the_list_name_their_columns_above_aligned_lines(cli: Cli, tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    _, summary, _ = cli("run", "shipping_failure", "--db", db)
+    report = json.loads(cli("report", "--db", db, "--json")[1])
+    lines = summary.splitlines()
+    header = lines.index("  ORDER      CUSTOMER        TOTAL  STATUS       ATTEMPTS, STEP, FAILURE")
+    assert lines[header - 1].startswith("Orders: ")
+    assert_aligned(lines[header], lines[header + 1], order_of(report, "o-1"))
+
+    scenario = tmp_path / "long.toml"
+    scenario.write_text(LONG_NAMES)  # an id, a name and a total wider than the usual columns
+    cli("run", scenario, "--db", db, "--replace")
+    header, *lines = cli("list", "--db", db)[1].splitlines()
+    orders = json.loads(cli("list", "--db", db, "--json")[1])
+    assert len(lines) == len(orders) == 2
+    for line, order in zip(lines, orders):
+        assert_aligned(header, line, order)
+
+
+def test_version_is_the_installed_one_and_not_taken_for_the_dashboard(cli: Cli, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert cli("--version") == (0, f"ordersaga {declared}\n", "")
+    process = subprocess.run([sys.executable, "-m", "app", "--version"], capture_output=True, text=True,
+                             timeout=60, cwd=tmp_path)
+    assert (process.returncode, process.stdout, process.stderr) == (0, f"ordersaga {declared}\n", "")
+
+    def not_installed(name: str) -> str:
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "version", not_installed)  # a source tree run without installing
+    assert cli("--version") == (0, f"ordersaga {declared}\n", "")
+
+
+@pytest.mark.parametrize("command", ["status", "history"])
+def test_status_and_history_as_json_are_the_orders_entry_in_the_report(cli: Cli, tmp_path: Path,
+                                                                       command: str) -> None:
+    db = tmp_path / "s.db"
+    cli("run", "shipping_failure", "--db", db)
+    report = json.loads(cli("report", "--db", db, "--json")[1])
+    status, out, err = cli(command, "o-1", "--db", db, "--json")
+    assert (status, err) == (0, "")
+    assert json.loads(out) == order_of(report, "o-1")
+    assert json.loads(out)["failure"]["reason"] == "Carrier unavailable"
+
+
+# ann's two orders complete, and bob's o-4; bob cannot pay for o-2 or o-5, which fail.
+FIVE_ORDERS = {
+    "name": "five orders",
+    "stock": {"KB": 10},
+    "accounts": {"ann": 100000, "bob": 1500},
+    "orders": [{"id": f"o-{n}", "customer": customer, "ship_to": "x",
+                "items": [{"sku": "KB", "quantity": 1, "price_cents": cents}]}
+               for n, customer, cents in [(1, "ann", 1000), (2, "bob", 2000), (3, "ann", 1000),
+                                          (4, "bob", 1000), (5, "bob", 5000)]],
+}
+EVERY_ORDER = [f"o-{n}" for n in range(1, 6)]
+
+
+@pytest.fixture
+def never_started(tmp_path: Path) -> Path:
+    """A database of FIVE_ORDERS that no command has opened yet: every order pending."""
+    db = tmp_path / "five.db"
+    create_database(db, parse_scenario(FIVE_ORDERS, "five orders"))
+    return db
+
+
+@pytest.fixture
+def five_orders(cli: Cli, never_started: Path) -> Path:
+    """FIVE_ORDERS run, then o-5 and o-2 retried in that order (failing again): the last changes."""
+    assert cli("report", "--db", never_started)[0] == 0
+    for order in ("o-5", "o-2"):
+        assert "failed, attempt 2" in cli("retry", order, "--db", never_started)[1]
+    return never_started
+
+
+def listed(cli: Cli, db: Path, *args: str) -> list[str]:
+    """The ids `ordersaga list` shows, in its order; its JSON form shows the same."""
+    status, out, err = cli("list", "--db", db, *args)
+    assert (status, err) == (0, "")
+    header, *lines = out.splitlines()
+    assert header.startswith("  ORDER ")
+    ids = [line.split()[0] for line in lines if line.startswith("  ")]
+    assert [order["id"] for order in json.loads(cli("list", "--db", db, "--json", *args)[1])] == ids
+    return ids
+
+
+def test_list_shows_the_last_changed_first_and_filters_by_status_and_customer(cli: Cli,
+                                                                              five_orders: Path) -> None:
+    newest_first = listed(cli, five_orders)
+    assert newest_first[:2] == ["o-2", "o-5"] and sorted(newest_first) == EVERY_ORDER
+    oldest_first = listed(cli, five_orders, "--oldest-first")
+    assert oldest_first[-2:] == ["o-5", "o-2"] and sorted(oldest_first) == EVERY_ORDER
+    assert listed(cli, five_orders, "--customer", "bob") == ["o-2", "o-5", "o-4"]
+    assert listed(cli, five_orders, "--status", "failed") == ["o-2", "o-5"]
+    assert sorted(listed(cli, five_orders, "--status", "completed", "--customer", "ann")) == ["o-1", "o-3"]
+    assert listed(cli, five_orders, "--status", "failed,completed") == newest_first
+    assert listed(cli, five_orders, "--status", "completed", "--status", "failed") == newest_first
+    assert cli("list", "--db", five_orders, "--status", "on hold", "--customer", "ann") == (
+        0, "No order matches these filters (5 orders in this database).\n", "")
+
+
+def test_list_shows_orders_never_started_in_id_order(cli: Cli, never_started: Path) -> None:
+    for order in ([], ["--oldest-first"]):
+        status, out, _ = cli("list", "--db", never_started, "--no-resume", *order)
+        assert status == 0 and [line.split()[0] for line in out.splitlines()[1:]] == EVERY_ORDER
+
+
+def test_list_limit_says_how_many_it_left_out(cli: Cli, five_orders: Path) -> None:
+    status, out, _ = cli("list", "--db", five_orders, "--limit", "2")
+    assert status == 0 and out.splitlines()[-1] == "showing 2 of 5 orders; --limit to see more"
+    assert listed(cli, five_orders, "--limit", "2") == ["o-2", "o-5"]
+    assert listed(cli, five_orders, "--limit", "3", "--oldest-first") == listed(
+        cli, five_orders, "--oldest-first")[:3]
+    assert cli("list", "--db", five_orders, "--customer", "bob", "--limit", "1")[1].splitlines()[-1] == (
+        "showing 1 of 3 matching orders; --limit to see more")
+    assert "showing" not in cli("list", "--db", five_orders, "--limit", "5")[1]
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--status", "shipped"), "--status 'shipped' is not a status of an order; the statuses are pending, "
+                              "running, completed, compensating, failed, on_hold."),
+    (("--status", "failed,"), "--status '' is not a status of an order;"),
+    (("--limit", "0"), "--limit must be a whole number of orders, at least 1 (got '0')."),
+    (("--limit", "-3"), "--limit must be a whole number of orders, at least 1 (got '-3')."),
+    (("--limit", "ten"), "--limit must be a whole number of orders, at least 1 (got 'ten')."),
+])
+def test_a_bad_list_filter_is_one_line_before_anything_resumes(cli: Cli, never_started: Path,
+                                                                args: tuple[str, ...], message: str) -> None:
+    before = never_started.read_bytes(), sorted(os.listdir(never_started.parent))
+    status, out, err = cli("list", "--db", never_started, *args)
+    assert (status, out) == (2, "") and err.startswith(f"ordersaga: {message}") and err.count("\n") == 1
+    assert (never_started.read_bytes(), sorted(os.listdir(never_started.parent))) == before
+
+
+def test_list_of_a_customer_the_database_does_not_have_says_so(cli: Cli, five_orders: Path) -> None:
+    assert cli("list", "--db", five_orders, "--customer", "carol") == (
+        2, "", "ordersaga: There is no customer 'carol' in this database.\n")

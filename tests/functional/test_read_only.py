@@ -224,4 +224,5 @@ def test_a_reader_racing_a_writer_sees_whole_states_only(cli: Cli, tmp_path: Pat
         written.seek(0)
         assert writer.returncode == 0, written.read()
         assert reads > 0, "the writer finished before the first read"
-        assert json.loads(cli("list", "--no-resume", "--json", "--db", db)[1]) == json.load(written)["orders"]
+        by_id = {order["id"]: order for order in json.loads(cli("list", "--no-resume", "--json", "--db", db)[1])}
+        assert by_id == {order["id"]: order for order in json.load(written)["orders"]}
