@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,7 @@ import pykka
 from actors import saga_logic
 from actors.domain import IdempotencyKey, OrderRecord, ParticipantReply, SagaStatus, Service, now
 from actors.events import EventHub, OrderUpdate
-from actors.mapper import order_document
+from actors.mapper import ARCHIVED_STATUSES, order_document, order_summary
 from actors.saga_logic import Command, Refused, Transition
 from actors.scheduler import Scheduler, Timer
 from actors.storage_actor import CommitBatch
@@ -55,10 +55,15 @@ class Outstanding:
     timeout: Timer
 
 
+class NotLive(Refused):
+    """The coordinator does not hold the order: it may be archived (the engine looks there)."""
+
+
 class SagaCoordinator(pykka.ThreadingActor):
     def __init__(self, storage: Any, participants: Mapping[Service, Any], hub: EventHub,
                  scheduler: Scheduler, settings: EngineSettings, latency_s: Mapping[Service, float],
-                 records: list[OrderRecord], killed: threading.Event) -> None:
+                 records: list[OrderRecord], killed: threading.Event,
+                 archive_settled: bool = False) -> None:
         super().__init__()
         self._storage = storage
         self._participants = participants
@@ -75,6 +80,8 @@ class SagaCoordinator(pykka.ThreadingActor):
         self._batch: CommitBatch | None = None
         # Set when the engine "kills" this coordinator: it then acts on nothing more.
         self._killed = killed
+        # Settled orders leave memory for the archive, where the store has one.
+        self._archive_settled = archive_settled
         self._self: Any = None
 
     def on_start(self) -> None:
@@ -148,7 +155,7 @@ class SagaCoordinator(pykka.ThreadingActor):
     def _record(self, order_id: str) -> OrderRecord:
         record = self._records.get(order_id)
         if record is None:
-            raise Refused(f"There is no order {order_id!r} in this database.")
+            raise NotLive(f"There is no order {order_id!r} in this database.")
         return record
 
     def _timeout_s(self, key: IdempotencyKey) -> float:
@@ -174,9 +181,38 @@ class SagaCoordinator(pykka.ThreadingActor):
             if send is not None:
                 send()
 
+        document = order_document(record)
+        if self._archive_settled and record.status in ARCHIVED_STATUSES:
+            after_durable = self._then_archive(after_durable, record, document[1]["updated_at"])
         assert self._batch is not None  # one commit for every transition of this burst
-        self._batch.add([order_document(record)],
-                        after_durable)
+        self._batch.add([document], after_durable)
+
+    def _then_archive(self, after_durable: Callable[[], None], record: OrderRecord,
+                      settled_at: str) -> Callable[[], None]:
+        """After the settling transition is durable and acted on, archive the order; once that
+        is durable, forget it here and in the participants."""
+        storage, me, order_id = self._storage, self._self, record.order.id
+        summary = order_summary(record)
+
+        def and_archive() -> None:
+            after_durable()
+            storage.archive.defer(order_id, settled_at, summary,
+                                  lambda: me.forget.defer(record))
+
+        return and_archive
+
+    def forget(self, settled: OrderRecord) -> None:
+        """Drop an archived order from memory, unless a retry has moved it on since it settled."""
+        order_id = settled.order.id
+        if self._records.get(order_id) is not settled:
+            return
+        del self._records[order_id]
+        for participant in self._participants.values():
+            participant.forget.defer(order_id)
+
+    def adopt(self, record: OrderRecord) -> None:
+        """Take an order back from the archive (before an operator's retry of it)."""
+        self._records.setdefault(record.order.id, record)
 
     def send_to_storage(self) -> None:
         """Hand the transitions made since the last call to the storage actor in one message."""

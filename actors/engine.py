@@ -22,14 +22,15 @@ from typing import Any
 import pykka
 
 from actors import collector
-from actors.coordinator import EngineSettings, SagaCoordinator
-from actors.domain import OrderRecord, Scenario, Service, ThenAction
+from actors import saga_logic
+from actors.coordinator import EngineSettings, NotLive, SagaCoordinator
+from actors.domain import OrderRecord, Scenario, Service, ThenAction, now
 from actors.events import EventHub, Subscriber
 from actors.follow_ups import FollowUps
-from actors.mapper import Document, read_follow_ups, read_records, read_scenario
+from actors.mapper import Document, archived_record, read_follow_ups, read_records, read_scenario
 from actors.participants.faults import FaultBook, fault_document
 from actors.plan import SAGA_PLAN
-from actors.read_model import WorldSnapshot, order_sort_key, owned_documents, record_of
+from actors.read_model import WorldSnapshot, combine, owned_documents, record_of
 from actors.saga_logic import Refused
 from actors.scheduler import Scheduler
 from actors.storage_actor import StorageActor, StorageFailure
@@ -55,6 +56,7 @@ class Engine:
         self.path = store.path
         self.torn_bytes = store.torn_bytes  # for the front end to tell: storage does not print
         self.scenario = read_scenario(store)
+        self._archives = store.archives
         self.settings = settings
         self.hub = EventHub()
         self._scheduler = Scheduler()
@@ -95,7 +97,7 @@ class Engine:
         self._killed = threading.Event()
         self._coordinator_ref = SagaCoordinator.start(
             self.storage, self.participants, self.hub, self._scheduler, self.settings,
-            self._latency_s, records, self._killed)
+            self._latency_s, records, self._killed, self._archives)
         self.coordinator = self._coordinator_ref.proxy()
 
     def restart_coordinator(self) -> None:
@@ -118,10 +120,31 @@ class Engine:
         self.storage_failure.listen(listener)
 
     def retry(self, order_id: str) -> str:
+        try:
+            return self._answer(self.coordinator.retry(order_id))
+        except NotLive:
+            pass
+        # Archived: the rules refuse or allow it on the archived record, then it comes back.
+        saga_logic.retry(self._archived(order_id), now())
+        documents = self.storage.unarchive(order_id).get()
+        for participant in self.participants.values():
+            participant.adopt(documents, order_id).get()
+        with self._coordinator_lock:
+            self.coordinator.adopt(archived_record(documents, order_id)).get()
         return self._answer(self.coordinator.retry(order_id))
 
     def cancel(self, order_id: str) -> str:
-        return self._answer(self.coordinator.cancel(order_id))
+        try:
+            return self._answer(self.coordinator.cancel(order_id))
+        except NotLive:
+            saga_logic.cancel(self._archived(order_id), now())  # refuses: an archived order is settled
+            raise
+
+    def _archived(self, order_id: str) -> OrderRecord:
+        record = self.storage.archived_record(order_id).get()
+        if record is None:
+            raise Refused(f"There is no order {order_id!r} in this database.")
+        return record
 
     def _answer(self, future: Any) -> str:
         """The coordinator's answer, unless the storage failed before it could be acted on."""
@@ -185,32 +208,34 @@ class Engine:
             time.sleep(poll_s)
         self.storage.flush().get()
 
-    def records(self) -> list[OrderRecord]:
-        """Every order as the coordinator has it; after a storage failure, that failure
-        (the coordinator may hold transitions that never became durable)."""
+    def live_records(self) -> list[OrderRecord]:
+        """The orders in memory: in flight, on hold, or settled and not archived yet; after a
+        storage failure, that failure (they may hold transitions that never became durable)."""
         with self._coordinator_lock:
             records = list(self.coordinator.records().get())
         self.storage_failure.check()
         return records
 
+    def records(self) -> list[OrderRecord]:
+        """Every order, the archived ones included (read from the archive: a full pass)."""
+        return self.snapshot().records
+
     def find(self, order_id: str) -> OrderRecord | None:
-        return next((r for r in self.records() if r.order.id == order_id), None)
+        live = next((r for r in self.live_records() if r.order.id == order_id), None)
+        return live if live is not None else self.storage.archived_record(order_id).get()
 
     def record(self, order_id: str) -> OrderRecord:
-        return record_of(self.records(), order_id)
+        return record_of([record] if (record := self.find(order_id)) else [], order_id)
 
     def snapshot(self) -> WorldSnapshot:
         """The records first, then the participants: a participant acts before the
-        coordinator hears of it, so a settled record never meets an older participant state."""
-        records = sorted(self.records(), key=lambda r: order_sort_key(r.order.id))
+        coordinator hears of it, so a settled record never meets an older participant state.
+        Archived orders come from the archive, with each participant's record of them."""
+        live = self.live_records()
         futures = {service: proxy.report() for service, proxy in self.participants.items()}
-        snapshot = WorldSnapshot(
-            scenario=self.scenario,
-            records=records,
-            inventory=futures[Service.INVENTORY].get(),
-            payment=futures[Service.PAYMENT].get(),
-            shipping=futures[Service.SHIPPING].get(),
-        )
+        reports = {service: future.get() for service, future in futures.items()}
+        archived = self.storage.archived_groups().get() if self._archives else []
+        snapshot = combine(self.scenario, live, reports, archived)
         self.storage_failure.check()  # the participants too may hold what never became durable
         return snapshot
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from actors.domain import OrderRecord, Scenario, Service
+from actors.domain import OrderRecord, SagaStatus, Scenario, Service
 from storage.errors import DatabaseError
 from storage.store import DocumentStore
 
@@ -77,3 +77,27 @@ def read_follow_ups(store: DocumentStore) -> FollowUpProgress:
     doc = store.peek(META) or {}
     begun = doc.get("then_begun")
     return FollowUpProgress(int(doc.get("then_applied", 0)), dict(begun) if isinstance(begun, dict) else None)
+
+
+# Settled for good unless an operator retries: such an order leaves the live journal for
+# the archive. An order on hold stays live: a retry or cancel resumes its kept steps.
+ARCHIVED_STATUSES = frozenset({SagaStatus.COMPLETED, SagaStatus.FAILED})
+
+
+def order_group(order_id: str) -> list[str]:
+    """The documents one order owns: its record and each participant's view of it."""
+    return [order_record_document(order_id), *(f"{service.value}/{order_id}" for service in Service)]
+
+
+def order_summary(record: OrderRecord) -> dict[str, Any]:
+    """The compact row an archived order is listed by, without reading its documents."""
+    failure = record.failure
+    return {"id": record.order.id, "customer": record.order.customer,
+            "total_cents": record.order.total_cents, "status": record.status.value,
+            "attempts": len(record.attempts),
+            "updated_at": record.updated_at.isoformat() if record.updated_at else None,
+            "failure": failure.model_dump(mode="json") if failure else None}
+
+
+def archived_record(documents: Mapping[str, dict[str, Any]], order_id: str) -> OrderRecord:
+    return OrderRecord.model_validate(documents[order_record_document(order_id)])

@@ -8,7 +8,13 @@ from typing import Any
 
 from actors import collector
 from actors.domain import OrderRecord, Scenario, Service
-from actors.mapper import read_records, read_scenario
+from actors.mapper import (
+    archived_record,
+    order_of_document,
+    order_record_document,
+    read_records,
+    read_scenario,
+)
 from actors.plan import SAGA_PLAN
 from actors.saga_logic import Refused
 from storage.store import DocumentStore
@@ -47,6 +53,40 @@ def record_of(records: list[OrderRecord], order_id: str) -> OrderRecord:
     return record
 
 
+def combine(scenario: Scenario | None, live: list[OrderRecord], reports: dict[Service, dict[str, Any]],
+            archived: list[dict[str, dict[str, Any]]]) -> WorldSnapshot:
+    """One snapshot from the live orders and participants' reports, and the archived orders'
+    documents (each group: its record and every participant's view of it). A live copy wins."""
+    records = {record.order.id: record for record in live}
+    by_service: dict[Service, dict[str, dict[str, Any]]] = {step.service: {} for step in SAGA_PLAN}
+    for documents in archived:
+        order_id = next(order_of_document(name) for name in documents)
+        if order_id is None or order_id in records:
+            continue
+        records[order_id] = archived_record(documents, order_id)
+        for name, doc in documents.items():
+            service = name.split("/", 1)[0]
+            if service in _SERVICES:
+                by_service[Service(service)][name] = doc
+    merged = {}
+    for step in SAGA_PLAN:
+        merged[step.service] = dict(reports[step.service])
+        if by_service[step.service]:
+            for key, rows in step.participant.report_of(by_service[step.service]).items():
+                if isinstance(rows, list):
+                    merged[step.service][key] = [*merged[step.service].get(key, []), *rows]
+    return WorldSnapshot(
+        scenario=scenario,
+        records=sorted(records.values(), key=lambda r: order_sort_key(r.order.id)),
+        inventory=merged[Service.INVENTORY],
+        payment=merged[Service.PAYMENT],
+        shipping=merged[Service.SHIPPING],
+    )
+
+
+_SERVICES = {service.value for service in Service}
+
+
 def read_snapshot(path: str | Path) -> WorldSnapshot:
     """The world as last stored at path, read without its lock, without starting actors
     and without writing a byte: what `Engine.snapshot()` shows before anything resumes,
@@ -56,12 +96,10 @@ def read_snapshot(path: str | Path) -> WorldSnapshot:
         try:
             owned = owned_documents(store)
             reports = {step.service: step.participant.report_of(owned[step.service]) for step in SAGA_PLAN}
-            return WorldSnapshot(
-                scenario=read_scenario(store),
-                records=sorted(read_records(store), key=lambda r: order_sort_key(r.order.id)),
-                inventory=reports[Service.INVENTORY],
-                payment=reports[Service.PAYMENT],
-                shipping=reports[Service.SHIPPING],
-            )
+            live = read_records(store)
+            live_orders = {order_record_document(record.order.id) for record in live}
+            archived = [documents for found, documents in store.every_archived()
+                        if order_record_document(found.group) not in live_orders]
+            return combine(read_scenario(store), live, reports, archived)
         finally:
             store.close()

@@ -19,9 +19,16 @@ from typing import Any, TypeVar
 import pykka
 
 from actors.domain import OrderRecord
-from actors.mapper import read_records
+from actors.mapper import (
+    ARCHIVED_STATUSES,
+    ORDER_PREFIX,
+    archived_record,
+    order_group,
+    order_record_document,
+    read_records,
+)
 from storage.errors import StorageFailed
-from storage.store import DocumentStore
+from storage.store import DocumentStore, copy_document
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +147,42 @@ class StorageActor(pykka.ThreadingActor):
     def records(self) -> list[OrderRecord]:
         self.flush()
         return read_records(self._store)
+
+    # -- the archive ---------------------------------------------------------------
+    def archive(self, order_id: str, settled_at: str, summary: dict[str, Any],
+                then: AfterDurable) -> None:
+        """Move a settled order's documents to the archive, if it is still as it settled
+        (an operator's retry may have moved it on since); then runs once that is durable."""
+        if self._failure.error is not None or not self._store.archives:
+            return
+        doc = self._store.peek(order_record_document(order_id))
+        if (doc is None or doc.get("updated_at") != settled_at
+                or doc.get("status") not in {status.value for status in ARCHIVED_STATUSES}):
+            return
+        self._store.archive(order_id, order_group(order_id), summary)
+        self._after.append(then)
+        if self.actor_inbox.empty() or len(self._after) >= _MAX_BATCH:
+            self._flush()
+
+    def archived_record(self, order_id: str) -> OrderRecord | None:
+        """An archived order's record (its latest archived version), or None."""
+        documents = self._store.archived(order_id)
+        return archived_record(documents, order_id) if documents is not None else None
+
+    def unarchive(self, order_id: str) -> dict[str, dict[str, Any]]:
+        """Make an archived order's documents live again, durably, and return copies of them."""
+        documents = self._store.archived(order_id) or {}
+        for name, doc in documents.items():
+            self._store.put(name, copy_document(doc))
+        self.flush()
+        return documents
+
+    def archived_groups(self) -> list[dict[str, dict[str, Any]]]:
+        """The documents of every archived order that is not live again (a live copy wins)."""
+        self.flush()
+        live = set(self._store.names(ORDER_PREFIX))
+        return [documents for found, documents in self._store.every_archived()
+                if order_record_document(found.group) not in live]
 
     def _flush(self) -> None:
         if self._failure.error is not None:

@@ -5,12 +5,20 @@ in (each line is one atomic batch), so replaying exactly those and saving
 the result gives a database that opens and resumes its orders from that
 moment. Lines after the damage are left out even when intact: applied over
 the missing line, they would mix documents from different moments.
+
+The archive of settled orders is copied as it is: every group in it was
+dropped from the journal after it was archived, so a group the kept lines
+still hold live is one whose live copy wins, and the rest settled before the
+kept lines end.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
+from storage.archive import archive_paths
 from storage.errors import DatabaseError, StorageFailed
 from storage.journal import Replay, locked, read_journal, real_path, write_snapshot
 
@@ -28,11 +36,21 @@ def salvage(source: Path, target: Path) -> Replay:
     with locked(target) as real_target:
         _refuse_existing(target)  # created since the first look, by another process
         try:
+            for kept, copy in zip(archive_paths(real), archive_paths(real_target)):
+                if kept.exists():
+                    _copy_synced(kept, copy)
             write_snapshot(real_target, replay.tables)
         except OSError as error:
             raise StorageFailed(target, error, kept="no database was created",
                                 then="run the command again") from None
     return replay
+
+
+def _copy_synced(source: Path, target: Path) -> None:
+    with open(source, "rb") as original, open(target, "wb") as copy:
+        shutil.copyfileobj(original, copy, 1024 * 1024)
+        copy.flush()
+        os.fsync(copy.fileno())
 
 
 def _refuse_existing(target: Path) -> None:

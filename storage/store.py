@@ -9,6 +9,7 @@ thread may use a store at a time: the opener, then the storage actor.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,11 @@ from tinydb.storages import MemoryStorage
 from tinydb.table import Document
 
 from storage.errors import StorageFailed
-from storage.journal import JournalStorage, ReadOnlyJournal, locked, write_snapshot
+from storage.archive import Archive, ArchivedGroup
+from storage.journal import JournalStorage, ReadOnlyJournal, locked, real_path, write_snapshot
+
+# The journal's own document naming this database's archive generation (see storage/archive.py).
+ARCHIVE_GENERATION = "_archive"
 
 def copy_document(value: Any) -> Any:
     """A deep copy of JSON-shaped data (dicts, lists, scalars), several times faster
@@ -48,6 +53,13 @@ class DocumentStore:
         else:
             self._db = TinyDB(path, storage=JournalStorage, create=create)
         self._storage: JournalStorage | MemoryJournal = self._db.storage  # type: ignore[assignment]
+        # An in-memory store (tests) keeps everything live: it has nowhere to archive to.
+        self._archive = (Archive(real_path(self.path), self._generation(), writable=not read_only)
+                         if self.path is not None else None)
+
+    def _generation(self) -> str | None:
+        doc = self.peek(ARCHIVE_GENERATION)
+        return str(doc["generation"]) if doc else None
 
     # -- documents --------------------------------------------------------
     def put(self, name: str, doc: dict[str, Any]) -> None:
@@ -87,6 +99,44 @@ class DocumentStore:
             if doc is not None:
                 yield name[len(prefix):], doc
 
+    # -- the archive -------------------------------------------------------
+    @property
+    def archives(self) -> bool:
+        """Whether settled groups can leave the live journal (not in memory, where all is live)."""
+        return self._archive is not None
+
+    def archive(self, group: str, names: list[str], summary: dict[str, Any]) -> None:
+        """Move the named documents out of the live journal into the archive, as one group.
+
+        The archive is synced before the journal line that drops them (see flush), so
+        a crash leaves the group archived, live, or both, never lost.
+        """
+        assert self._archive is not None
+        if self._archive.generation is None:
+            self._archive.begin(uuid.uuid4().hex)
+            self.put(ARCHIVE_GENERATION, {"generation": self._archive.generation})
+            self._storage.flush()
+        tables = self._storage.read()
+        documents = {name: tables[name]["1"] for name in names if name in tables}
+        self._archive.add(group, documents, summary)
+        for name in documents:
+            del tables[name]
+
+    def archived(self, group: str) -> dict[str, dict[str, Any]] | None:
+        """Copies of an archived group's documents (its latest archived version), or None."""
+        if self._archive is None or (found := self._archive.find(group)) is None:
+            return None
+        return self._archive.documents(found)
+
+    def archived_groups(self) -> list[ArchivedGroup]:
+        """Every archived group's summary and place (whether or not it is live again)."""
+        return list(self._archive.groups()) if self._archive is not None else []
+
+    def every_archived(self) -> Iterator[tuple[ArchivedGroup, dict[str, dict[str, Any]]]]:
+        """Every archived group with its documents, in one pass over the archive."""
+        if self._archive is not None:
+            yield from self._archive.every()
+
     @property
     def torn_bytes(self) -> int:
         """The bytes of an unfinished last line cut off when the database was opened."""
@@ -116,7 +166,26 @@ class DocumentStore:
                                 then="run the command again") from None
 
     def flush(self) -> None:
+        """Make every write durable: the archive first, so the journal drops only what it holds."""
+        self._sync_archive()
         self._storage.flush()
 
+    def _sync_archive(self) -> None:
+        """Sync the archive; if that fails, the journal writes nothing more either (as after
+        its own failure), so it never drops documents the archive does not hold."""
+        if self._archive is None or not self._archive.pending:
+            return
+        try:
+            self._archive.sync()
+        except StorageFailed as failure:
+            if isinstance(self._storage, JournalStorage):
+                self._storage.failure = failure
+            raise
+
     def close(self) -> None:
-        self._db.close()
+        try:
+            self._sync_archive()
+        except StorageFailed:
+            pass  # the journal keeps the groups live, as last flushed
+        finally:
+            self._db.close()

@@ -92,6 +92,8 @@ class Participant(pykka.ThreadingActor):
         self._latency_s = latency_s
         self._crash = crash
         self._batch: CommitBatch | None = None
+        # Orders archived while this actor ran: their documents left memory with them.
+        self._archived: set[str] = set()
 
     def on_start(self) -> None:
         me = self.actor_ref.proxy()
@@ -100,6 +102,8 @@ class Participant(pykka.ThreadingActor):
     # -- commands from the coordinator --------------------------------------
     def handle(self, key: IdempotencyKey, order: Order, reply_to: Any) -> None:
         """Apply (execute) or undo (compensate) the effect key names, at most once."""
+        if order.id in self._archived:
+            return  # a late duplicate of a settled order's command: its ledger is archived, nobody waits
         order_doc_name = f"{self.service.value}/{order.id}"
         order_doc = self._docs.setdefault(order_doc_name, {"ledger": {}})
         ledger: dict[str, str] = order_doc["ledger"]
@@ -158,6 +162,19 @@ class Participant(pykka.ThreadingActor):
             failure = order_doc["failures"][effect_name(key)]
             return self._reply(key, False, failure["reason"], failure["recoverable"])
         return self._reply(key, False, "it was cancelled before it arrived")
+
+    # -- the archive -----------------------------------------------------------
+    def forget(self, order_id: str) -> None:
+        """The order settled and was archived: its document leaves memory."""
+        self._docs.pop(f"{self.service.value}/{order_id}", None)
+        self._archived.add(order_id)
+
+    def adopt(self, documents: dict[str, dict[str, Any]], order_id: str) -> None:
+        """Take an archived order's document back (an operator retries the order)."""
+        name = f"{self.service.value}/{order_id}"
+        if name in documents:
+            self._docs[name] = documents[name]
+        self._archived.discard(order_id)
 
     # -- what each service does ---------------------------------------------
     def apply(self, order: Order, effect: str) -> Outcome:

@@ -21,6 +21,7 @@ from textual.pilot import Pilot
 from actors.coordinator import EngineSettings
 from actors import Engine, create_database
 from app.dashboard.app import SagaDashboard
+from storage.archive import database_files
 from app.dashboard.widgets.audit_badge import AuditBadge
 from app.dashboard.widgets.timeline import Timeline
 from app.scenario import load_scenario
@@ -55,7 +56,8 @@ def settled_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def finished_demo(settled_demo: Path, dashboard: DashboardFactory, tmp_path: Path,
                   monkeypatch: pytest.MonkeyPatch) -> Iterator[SagaDashboard]:
-    shutil.copy(settled_demo, tmp_path / "demo.db")
+    for part in database_files(settled_demo):  # the journal, and the archive of settled orders
+        shutil.copy(part, tmp_path / part.name)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()

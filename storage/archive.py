@@ -1,0 +1,238 @@
+"""Where settled document groups go, so the live journal holds only what is live.
+
+A group (the documents one order owns) is appended to PATH.archive as one
+checksummed line, and a compact summary of it, with the line's place, to
+PATH.archive-index. Both files only grow, and are synced before the live
+journal drops the group's documents, so after a crash a group is in the
+archive, or still live, or both (the live copy wins), never neither.
+
+Opening costs nothing in proportion to the archive: nothing is read until a
+group is asked for (found by searching the index's bytes for its name) or the
+summaries are listed (one pass over the index). Each file starts with the
+archive's generation, which the journal also holds: a database replaced by a
+new world gets a new generation, so an archive left from the old one is
+ignored, then overwritten.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from storage.errors import DatabaseError, StorageFailed
+from storage.journal import _decode, _dumps, _fsync_directory, _line
+
+FORMAT = "ordersaga-archive"
+
+
+def archive_paths(real: Path) -> tuple[Path, Path]:
+    """The archive and its index, beside the database's real file."""
+    return real.with_name(real.name + ".archive"), real.with_name(real.name + ".archive-index")
+
+
+def database_files(path: Path) -> list[Path]:
+    """The files one database is: its journal, and its archive and index where it has them
+    (what to copy for a backup)."""
+    return [path, *(part for part in archive_paths(path) if part.exists())]
+
+
+@dataclass(frozen=True)
+class ArchivedGroup:
+    """One archived group as its index line tells it: its name, summary and place in the archive."""
+
+    group: str
+    summary: dict[str, Any]
+    offset: int
+    length: int
+
+
+class Archive:
+    """The archive of one database generation; read-only when `writable` is False.
+
+    Only the store's owner writes it. A reader of another process's database
+    sees the groups whose index lines were complete when it read them.
+    """
+
+    def __init__(self, real: Path, generation: str | None, writable: bool) -> None:
+        self.path, self.index_path = archive_paths(real)
+        self.generation = generation
+        self._writable = writable
+        self._pending: list[tuple[str, bytes, dict[str, Any]]] = []
+        if generation is not None and not self._current(self.path):
+            raise DatabaseError(
+                f"{real}: its archive of settled orders, {self.path.name}, is missing or belongs to "
+                f"another database; a database is its file with {self.path.name} and "
+                f"{self.index_path.name} beside it: copy them together.")
+        if writable and generation is not None:
+            self._repair()
+
+    # -- reading -----------------------------------------------------------
+    def _current(self, path: Path) -> bool:
+        """Whether path holds this generation's file (an older world's is ignored)."""
+        if self.generation is None or not path.exists():
+            return False
+        with open(path, "rb") as handle:
+            header = _decode(handle.readline())
+        return header is not None and header.get("generation") == self.generation
+
+    def _index_bytes(self) -> bytes:
+        return self.index_path.read_bytes() if self._current(self.index_path) else b""
+
+    def groups(self) -> Iterator[ArchivedGroup]:
+        """Every archived group's latest index entry (a group archived twice appears once)."""
+        latest: dict[str, ArchivedGroup] = {}
+        for line in self._index_bytes().splitlines(keepends=True)[1:]:
+            entry = _decode(line)
+            if entry is not None:  # a reader may meet the writer's unfinished last line
+                latest[entry["g"]] = ArchivedGroup(entry["g"], entry["s"], entry["o"], entry["n"])
+        return iter(latest.values())
+
+    def count(self) -> int:
+        return sum(1 for _ in self.groups())
+
+    def find(self, group: str) -> ArchivedGroup | None:
+        """The group's latest entry, found by searching the index for its name (no full parse)."""
+        data = self._index_bytes()
+        at = data.rfind(b' {"g":' + _dumps(group).encode() + b',"o":')
+        if at < 0:
+            return None
+        start = data.rfind(b"\n", 0, at) + 1
+        end = data.find(b"\n", at)
+        entry = _decode(data[start:end + 1]) if end >= 0 else None
+        if entry is None:
+            return None
+        return ArchivedGroup(entry["g"], entry["s"], entry["o"], entry["n"])
+
+    def documents(self, found: ArchivedGroup) -> dict[str, dict[str, Any]]:
+        """The documents of an archived group, read from its place in the archive."""
+        with open(self.path, "rb") as archive:
+            archive.seek(found.offset)
+            record = _decode(archive.read(found.length))
+        if record is None or record.get("g") != found.group:
+            raise DatabaseError(f"{self.path}: the archived documents of {found.group!r} are damaged "
+                                f"at byte {found.offset}.")
+        documents: dict[str, dict[str, Any]] = record["d"]
+        return documents
+
+    def every(self) -> Iterator[tuple[ArchivedGroup, dict[str, dict[str, Any]]]]:
+        """Every archived group with its documents, in archive order (one pass over the file)."""
+        places = {entry.offset: entry for entry in self.groups()}
+        if not places or not self._current(self.path):
+            return
+        with open(self.path, "rb") as archive:
+            offset = 0
+            for line in archive:
+                entry = places.get(offset)
+                if entry is not None:
+                    record = _decode(line)
+                    if record is None:
+                        raise DatabaseError(f"{self.path}: the archived documents of {entry.group!r} "
+                                            f"are damaged at byte {offset}.")
+                    yield entry, record["d"]
+                offset += len(line)
+
+    # -- writing -----------------------------------------------------------
+    def begin(self, generation: str) -> None:
+        """Start this database's archive files, before the journal names their generation
+        (so a journal never names an archive that is not there)."""
+        self.generation = generation
+        self._start(self.path)
+        self._start(self.index_path)
+
+    def add(self, group: str, documents: dict[str, dict[str, Any]], summary: dict[str, Any]) -> None:
+        """Queue a group for the next sync; until then it is still live."""
+        assert self._writable and self.generation is not None
+        line = _line(_dumps({"g": group, "s": summary, "d": documents}))
+        self._pending.append((group, line, summary))
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._pending)
+
+    def sync(self) -> None:
+        """Append the queued groups to the archive, then their entries to the index, each synced."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        try:
+            self._start(self.path)
+            self._start(self.index_path)
+            offset = self.path.stat().st_size
+            index = []
+            with open(self.path, "ab") as archive:
+                for group, line, summary in pending:
+                    archive.write(line)
+                    index.append(_line(_dumps({"g": group, "o": offset, "n": len(line), "s": summary})))
+                    offset += len(line)
+                archive.flush()
+                os.fsync(archive.fileno())
+            with open(self.index_path, "ab") as out:
+                out.write(b"".join(index))
+                out.flush()
+                os.fsync(out.fileno())
+        except OSError as error:
+            raise StorageFailed(self.path, error) from None
+
+    def _start(self, path: Path) -> None:
+        """Begin path afresh with this generation's header, unless it already holds it."""
+        if self._current(path):
+            return
+        with open(path, "wb") as out:
+            out.write(_line(_dumps({"format": FORMAT, "generation": self.generation})))
+            out.flush()
+            os.fsync(out.fileno())
+        _fsync_directory(path.parent)
+
+    def _repair(self) -> None:
+        """After a crash: cut unfinished last lines, and index what the archive holds beyond the index."""
+        if not self._current(self.path):
+            return
+        archive_end = _cut_torn_tail(self.path)
+        if not self._current(self.index_path):
+            self._start(self.index_path)
+        _cut_torn_tail(self.index_path)
+        indexed_end = max((entry.offset + entry.length for entry in self.groups()), default=0)
+        missing = []
+        with open(self.path, "rb") as archive:
+            header = len(archive.readline())
+            offset = max(indexed_end, header)
+            archive.seek(offset)
+            for line in archive:
+                record = _decode(line)
+                if record is None:
+                    break
+                missing.append(_line(_dumps({"g": record["g"], "o": offset, "n": len(line),
+                                             "s": record.get("s", {})})))
+                offset += len(line)
+        if offset < archive_end:
+            with open(self.path, "r+b") as archive:
+                archive.truncate(offset)  # a damaged line after a crash: never acknowledged
+        if missing:
+            with open(self.index_path, "ab") as out:
+                out.write(b"".join(missing))
+                out.flush()
+                os.fsync(out.fileno())
+
+
+def _cut_torn_tail(path: Path) -> int:
+    """Cut an unfinished last line (one with no newline) off path; its new size."""
+    size = path.stat().st_size
+    window = 65536
+    with open(path, "r+b") as handle:
+        while True:
+            start = max(0, size - window)
+            handle.seek(start)
+            tail = handle.read()
+            if not tail or tail.endswith(b"\n"):
+                return size
+            cut = tail.rfind(b"\n")
+            if cut >= 0 or start == 0:
+                end = start + cut + 1
+                handle.truncate(end)
+                handle.flush()
+                os.fsync(handle.fileno())
+                return end
+            window *= 2
