@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pykka
 import pytest
+from textual.message import Message
+from textual.message_pump import MessagePump
 from textual.pilot import Pilot
 
 from actors.coordinator import EngineSettings
@@ -50,6 +52,46 @@ async def until(pilot: Pilot[None], condition: Callable[[], bool], what: str) ->
         if time.monotonic() > deadline:
             raise AssertionError(f"the dashboard never showed {what}")
         await pilot.pause(0.02)
+
+
+def handled(pump: MessagePump, kind: type[Message]) -> Callable[[], bool]:
+    """A condition for until: pump has handled a message of this kind since this call.
+
+    Textual publishes each message on its pump's message_signal once the handlers (and the
+    callbacks they queued to run next) are done, so a key whose handler must change nothing
+    can be shown to have changed nothing, not merely not yet."""
+    seen: list[Message] = []
+    pump.message_signal.subscribe(pump, lambda message: seen.append(message)
+                                  if isinstance(message, kind) else None, immediate=True)
+    return lambda: bool(seen)
+
+
+class _Marker(Message, bubble=False):
+    """Queued to a pump behind everything queued to it so far."""
+
+
+async def nothing_pending(pilot: Pilot[None]) -> None:
+    """Wait until everything the keys so far set off is done and on screen: what the app and its
+    screens had queued (a dialog's answer is a callback queued to one of them), then every
+    worker started by then (the engine calls), then what those workers posted.
+
+    Call it once the dialogs the keys close are closed: then what the screen shows is what
+    those keys did, so it can show that they changed nothing."""
+    app = pilot.app
+    await _handled_so_far(pilot, [app, *app.screen_stack])
+    workers = list(app.workers)
+    await until(pilot, lambda: all(worker.is_finished for worker in workers),
+                "every engine call answered")
+    await _handled_so_far(pilot, [app, *app.screen_stack])
+
+
+async def _handled_so_far(pilot: Pilot[None], pumps: list[MessagePump]) -> None:
+    conditions = []
+    for pump in pumps:
+        conditions.append(handled(pump, _Marker))
+        pump.post_message(_Marker())
+    await until(pilot, lambda: all(condition() for condition in conditions),
+                "every message queued so far handled")
 
 
 def main_screen(app: SagaDashboard) -> MainScreen:

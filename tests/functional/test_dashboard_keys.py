@@ -21,6 +21,7 @@ from tests.dashboard_pilot import (  # noqa: F401  (dashboard is a fixture)
     event_line,
     listed_ids,
     main_screen,
+    nothing_pending,
     row,
     select,
     timeline_headings,
@@ -47,12 +48,6 @@ async def settled(pilot: Pilot[None], app: SagaDashboard, orders: int) -> None:
                 f"all {orders} orders settled")
 
 
-async def nothing_pending(pilot: Pilot[None], app: SagaDashboard) -> None:
-    """Every engine call the keys started has answered, and its answer is on screen."""
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 async def test_j_k_g_G_move_and_k_crashes_nothing_while_X_asks_first(dashboard: DashboardFactory) -> None:
     app = dashboard(parse_scenario(stalled("inventory"), "test"), settings=PATIENT)
     async with app.run_test(size=SIZE) as pilot:
@@ -63,7 +58,8 @@ async def test_j_k_g_G_move_and_k_crashes_nothing_while_X_asks_first(dashboard: 
         await pilot.press("n", "X")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the crash question again")
         await pilot.press("escape")
-        await nothing_pending(pilot, app)
+        await until(pilot, lambda: app.screen is main_screen(app), "the question closed")
+        await nothing_pending(pilot)
         assert "restarted" not in event_line(app)
         assert row(app, "o-1")["step"] == "inventory"
 
@@ -95,7 +91,8 @@ async def test_cancel_asks_first_and_no_or_escape_keep_the_order_on_hold(dashboa
             await pilot.press("c")
             await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the cancel question")
             await pilot.press(answer)
-            await nothing_pending(pilot, app)
+            await until(pilot, lambda: app.screen is main_screen(app), "the question closed")
+            await nothing_pending(pilot)
             assert row(app, "o-2")["status"] == "‖ on hold"
         reservations = await asyncio.to_thread(app.session.call,
                                                lambda e: e.snapshot().inventory["reservations"])
@@ -116,7 +113,8 @@ async def test_loading_asks_first_even_when_nothing_is_in_flight(dashboard: Dash
         question = str(app.screen.query_one("Static").visual)
         assert "replaces everything" in question and "3 orders with their history" in question
         await pilot.press("escape")
-        await nothing_pending(pilot, app)
+        await until(pilot, lambda: app.screen is main_screen(app), "the question closed")
+        await nothing_pending(pilot)
         assert listed_ids(app) == ["o-1", "o-2", "o-3"]
         assert await asyncio.to_thread(app.session.call, lambda e: e.scenario.name) == "Happy path"
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from textual.widgets import Input, Static
 
 from app.dashboard.screens.amount_prompt import AmountPrompt
+from app.dashboard.screens.notifications import NotificationsScreen
 from app.scenario import load_scenario
 from tests.dashboard_pilot import (  # noqa: F401  (dashboard is a fixture)
     DashboardFactory,
@@ -16,6 +17,7 @@ from tests.dashboard_pilot import (  # noqa: F401  (dashboard is a fixture)
     event_line,
     listed_ids,
     main_screen,
+    nothing_pending,
     row,
     until,
 )
@@ -50,7 +52,10 @@ async def test_a_full_disk_shows_a_lasting_banner_and_keeps_the_orders_on_screen
         await pilot.press("r")  # ... and the engine, still asked, answers with the failure
         await until(pilot, lambda: event_line(app).startswith("Not done: no space left"),
                     "the retry refused")
-        await pilot.press("n", "escape")  # a dialog and back: the banner stays
-        await pilot.pause()
+        await pilot.press("n")  # a dialog and back: the banner stays
+        await until(pilot, lambda: isinstance(app.screen, NotificationsScreen), "the notifications")
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is main_screen(app), "the notifications closed")
+        await nothing_pending(pilot)
         assert banner.display
         assert listed_ids(app) == ["o-1"] and row(app, "o-1")["status"] == "✗ failed"

@@ -30,6 +30,7 @@ from storage.store import DocumentStore
 
 ORDER = Order(id="o-1", customer="bob", ship_to="1 Main St",
               items=(Item(sku="KB", quantity=2, price_cents=1500),))
+PROBE = ORDER.model_copy(update={"id": "o-probe"})
 
 
 class Replies(pykka.ThreadingActor):
@@ -81,12 +82,14 @@ class Harness:
         return self.inbox.get(timeout=5)
 
     def no_reply(self) -> bool:
-        self.service.report().get()  # the mailbox has drained
-        try:
-            self.inbox.get(timeout=0.1)
-        except queue.Empty:
-            return True
-        return False
+        """Whether the commands sent so far went unanswered, proven without waiting for time
+        to pass: replies travel in the order their commands were handled (the participant has
+        no latency here), so a probe sent now whose reply is the next to arrive shows that no
+        earlier reply is on its way. The probe fences a compensation of another order, which
+        changes no stock, balance or charge, and no fault of these tests aims at it."""
+        probe = IdempotencyKey(order=PROBE.id, step=self.step, attempt=1, action=Action.COMPENSATE)
+        self.service.handle.defer(probe, PROBE, self.replies)
+        return self.reply().key == probe
 
     def state(self) -> dict[str, Any]:
         return self.service.report().get()
