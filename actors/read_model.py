@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from actors import collector
 from actors.domain import OrderRecord, Scenario, Service
 from actors.mapper import read_records, read_scenario
+from actors.participants.documents import InventoryReport, PaymentReport, ShippingReport, StoredDocuments
+from actors.participants.inventory import InventoryService
+from actors.participants.payment import PaymentService
+from actors.participants.shipping import ShippingService
 from actors.plan import SAGA_PLAN
 from actors.saga_logic import Refused
 from storage.store import DocumentStore
@@ -20,12 +23,12 @@ class WorldSnapshot:
 
     scenario: Scenario | None
     records: list[OrderRecord]
-    inventory: dict[str, Any]
-    payment: dict[str, Any]
-    shipping: dict[str, Any]
+    inventory: InventoryReport
+    payment: PaymentReport
+    shipping: ShippingReport
 
 
-def owned_documents(store: DocumentStore) -> dict[Service, dict[str, dict[str, Any]]]:
+def owned_documents(store: DocumentStore) -> dict[Service, StoredDocuments]:
     """Copies of each participant's stored documents, by their full names."""
     return {step.service: {prefix + key: doc for prefix in step.participant.owned_prefixes()
                            for key, doc in store.docs(prefix).items()}
@@ -55,13 +58,12 @@ def read_snapshot(path: str | Path) -> WorldSnapshot:
         store = DocumentStore(path, read_only=True)
         try:
             owned = owned_documents(store)
-            reports = {step.service: step.participant.report_of(owned[step.service]) for step in SAGA_PLAN}
             return WorldSnapshot(
                 scenario=read_scenario(store),
                 records=sorted(read_records(store), key=lambda r: order_sort_key(r.order.id)),
-                inventory=reports[Service.INVENTORY],
-                payment=reports[Service.PAYMENT],
-                shipping=reports[Service.SHIPPING],
+                inventory=InventoryService.report_of(owned[Service.INVENTORY]),
+                payment=PaymentService.report_of(owned[Service.PAYMENT]),
+                shipping=ShippingService.report_of(owned[Service.SHIPPING]),
             )
         finally:
             store.close()

@@ -53,7 +53,8 @@ def build_report(snapshot: WorldSnapshot, follow_ups: list[str] | None = None) -
 
 
 def _status_word(record: dict[str, Any]) -> str:
-    return record["status"].replace("_", " ")
+    status: str = record["status"]
+    return status.replace("_", " ")
 
 
 def order_line(order: dict[str, Any]) -> str:

@@ -9,7 +9,7 @@ thread may use a store at a time: the opener, then the storage actor.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -47,10 +47,12 @@ class DocumentStore:
             self._db = TinyDB(path, storage=ReadOnlyJournal)
         else:
             self._db = TinyDB(path, storage=JournalStorage, create=create)
-        self._storage: JournalStorage | MemoryJournal = self._db.storage  # type: ignore[assignment]
+        storage = self._db.storage  # TinyDB types it as any Storage: it is the one chosen above
+        assert isinstance(storage, (JournalStorage, MemoryJournal))
+        self._storage = storage
 
     # -- documents --------------------------------------------------------
-    def put(self, name: str, doc: dict[str, Any]) -> None:
+    def put(self, name: str, doc: Mapping[str, Any]) -> None:
         """Store doc (handed over, not copied) as the whole of the named document.
 
         It is written straight into TinyDB's table data, exactly as Table.upsert
