@@ -2,7 +2,8 @@
 #   make run   - the dashboard on the demo database: the demo the first time,
 #                afterwards the database as it was left
 #   make demo  - the dashboard on the demo scenario loaded afresh (replaces the demo database)
-#   make test  - the whole suite
+#   make check - mypy --strict over app, actors and storage
+#   make test  - check, then the whole suite
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,7 +11,7 @@ STAMP := $(VENV)/.installed
 DEMO ?= demo
 DEMO_DB := $(VENV)/demo.db
 
-.PHONY: run demo test bench clean
+.PHONY: run demo check test bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +26,11 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/ordersaga dashboard --db $(DEMO_DB) $(DEMO)
 
-test: $(STAMP)
+# Types are part of the contract between the layers (see [tool.mypy] in pyproject.toml).
+check: $(STAMP)
+	$(BIN)/mypy --strict app actors storage
+
+test: check
 	$(BIN)/python -m pytest -q
 
 # The engine's benchmarks (about two minutes); figures are only comparable on a quiet machine.
@@ -34,4 +39,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache

@@ -44,6 +44,18 @@ from actors.limits import (
 )
 from actors.mapper import order_of_document, order_record_document
 from actors.participants.base import EffectWords
+from actors.participants.documents import (
+    Account,
+    ChargeRow,
+    InventoryReport,
+    LedgerRow,
+    LedgerState,
+    PaymentReport,
+    ReservationRow,
+    ShipmentRow,
+    ShippingReport,
+    StockLevel,
+)
 from actors.plan import SAGA_PLAN, STEP_NAMES, Remedy, StepDefinition, definition
 from actors.read_model import WorldSnapshot, order_sort_key, read_snapshot, record_of
 from actors.saga_logic import Refused
@@ -55,12 +67,13 @@ from storage.salvage import salvage
 __all__ = [
     "MAX_BALANCE_CENTS", "MAX_CENTS", "MAX_FAULT_TIMES", "MAX_LATENCY_MS", "MAX_STOCK_UNITS",
     "MAX_UNITS", "SAGA_PLAN", "STEP_NAMES",
-    "Action", "Attempt", "DatabaseError", "DatabaseLocked", "DatabaseReadOnly", "DroppedLine",
-    "EffectWords", "Engine", "EngineSettings", "Failure", "Fault", "FaultKind", "Item",
-    "Notification", "NotificationKind", "Order", "OrderRecord", "OrderUpdate", "Outcome",
-    "RecoverablePolicy", "Refused", "Remedy", "Restock", "SagaStatus", "SalvageReport", "Scenario",
-    "Service", "StepDefinition", "StepState", "StepStatus", "StorageFailed", "Subscriber",
-    "ThenAction", "TimelineEvent", "TopUp", "WorldSnapshot",
+    "Account", "Action", "Attempt", "ChargeRow", "DatabaseError", "DatabaseLocked", "DatabaseReadOnly",
+    "DroppedLine", "EffectWords", "Engine", "EngineSettings", "Failure", "Fault", "FaultKind",
+    "InventoryReport", "Item", "LedgerRow", "LedgerState", "Notification", "NotificationKind", "Order",
+    "OrderRecord", "OrderUpdate", "Outcome", "PaymentReport", "RecoverablePolicy", "Refused", "Remedy",
+    "ReservationRow", "Restock", "SagaStatus", "SalvageReport", "Scenario", "Service", "ShipmentRow",
+    "ShippingReport", "StepDefinition", "StepState", "StepStatus", "StockLevel", "StorageFailed",
+    "Subscriber", "ThenAction", "TimelineEvent", "TopUp", "WorldSnapshot",
     "create_database", "create_empty_database", "definition", "format_cents", "order_of_document",
     "order_record_document", "order_sort_key", "read_snapshot", "record_of", "salvage",
 ]

@@ -17,17 +17,21 @@ import threading
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import NamedTuple, cast
 
 import pykka
+from pykka.typing import ActorMemberMixin
 
 from actors import saga_logic
 from actors.domain import IdempotencyKey, OrderRecord, ParticipantReply, SagaStatus, Service, now
 from actors.events import EventHub, OrderUpdate
 from actors.mapper import ARCHIVED_STATUSES, order_document, order_summary
+from actors.participants.base import ParticipantProxy
+from actors.plan import definition
+from actors.proxies import actor_method
 from actors.saga_logic import Command, Refused, Transition
 from actors.scheduler import Scheduler, Timer
-from actors.storage_actor import CommitBatch
+from actors.storage_actor import CommitBatch, StorageProxy
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,7 @@ class EngineSettings:
     max_in_flight: int = 32
 
     def backoff(self, tries: int) -> float:
-        return min(self.backoff_cap_s, self.backoff_base_s * 2 ** max(tries - 1, 0))
+        return min(self.backoff_cap_s, self.backoff_base_s * 2.0 ** max(tries - 1, 0))
 
 
 @dataclass(frozen=True)
@@ -59,8 +63,17 @@ class NotLive(Refused):
     """The coordinator does not hold the order: it may be archived (the engine looks there)."""
 
 
+class Progress(NamedTuple):
+    """How many orders are settled (or can never move), of how many."""
+
+    settled: int
+    total: int
+
+
 class SagaCoordinator(pykka.ThreadingActor):
-    def __init__(self, storage: Any, participants: Mapping[Service, Any], hub: EventHub,
+    _self: CoordinatorProxy  # set in on_start, before any message is handled
+
+    def __init__(self, storage: StorageProxy, participants: Mapping[Service, ParticipantProxy], hub: EventHub,
                  scheduler: Scheduler, settings: EngineSettings, latency_s: Mapping[Service, float],
                  records: list[OrderRecord], killed: threading.Event,
                  archive_settled: bool = False) -> None:
@@ -82,10 +95,9 @@ class SagaCoordinator(pykka.ThreadingActor):
         self._killed = killed
         # Settled orders leave memory for the archive, where the store has one.
         self._archive_settled = archive_settled
-        self._self: Any = None
 
     def on_start(self) -> None:
-        self._self = self.actor_ref.proxy()
+        self._self = cast(CoordinatorProxy, self.actor_ref.proxy())
         self._batch = CommitBatch(self._storage, self._self.send_to_storage.defer)
         unsettled = [record for record in self._records.values() if not record.status.settled]
         # Sagas caught mid-way go first: they hold stock and money until they finish.
@@ -99,7 +111,7 @@ class SagaCoordinator(pykka.ThreadingActor):
             record = self._records[self._waiting.popleft()]
             transition = saga_logic.resume(record, now())
             if transition is not None:
-                self._apply(record, transition)
+                self._apply(transition)
 
     # -- answers from participants and timers ---------------------------------
     def on_reply(self, reply: ParticipantReply) -> None:
@@ -108,7 +120,7 @@ class SagaCoordinator(pykka.ThreadingActor):
             return
         transition = saga_logic.apply_reply(record, reply, now())
         if transition is not None:
-            self._apply(record, transition)
+            self._apply(transition)
             self._admit()
 
     def on_no_answer(self, key: IdempotencyKey, tries: int) -> None:
@@ -121,13 +133,13 @@ class SagaCoordinator(pykka.ThreadingActor):
         transition = saga_logic.no_answer(record, key, tries, self._settings.max_execute_tries,
                                           waited_ms, now())
         if transition is not None:
-            self._apply(record, transition)
+            self._apply(transition)
             self._admit()
 
     # -- operator requests ------------------------------------------------------
     def retry(self, order_id: str) -> str:
         transition = saga_logic.retry(self._record(order_id), now())
-        self._apply(self._records[order_id], transition)  # an operator's request does not queue
+        self._apply(transition)  # an operator's request does not queue
         self.send_to_storage()  # before the answer: whatever the caller stores next comes after
         attempt = transition.record.current_attempt
         assert attempt is not None and transition.command is not None
@@ -135,7 +147,7 @@ class SagaCoordinator(pykka.ThreadingActor):
 
     def cancel(self, order_id: str) -> str:
         transition = saga_logic.cancel(self._record(order_id), now())
-        self._apply(self._records[order_id], transition)
+        self._apply(transition)
         self.send_to_storage()
         return f"Order {order_id}: cancelling, its completed steps are being compensated."
 
@@ -143,13 +155,14 @@ class SagaCoordinator(pykka.ThreadingActor):
     def records(self) -> list[OrderRecord]:
         return list(self._records.values())
 
-    def settled_counts(self) -> tuple[int, int]:
-        """(orders still in flight or waiting their turn, all orders).
+    def progress(self) -> Progress:
+        """How many orders are settled: all but those in flight or waiting their turn.
 
         An unsettled order waiting on no command (a damaged record) can never
-        move, so it is not counted: waiting for it would hang every command.
+        move, so it counts as settled: waiting for it would hang every command.
         """
-        return len(self._running) + len(self._waiting), len(self._records)
+        total = len(self._records)
+        return Progress(settled=total - len(self._running) - len(self._waiting), total=total)
 
     # -- plumbing -------------------------------------------------------------------
     def _record(self, order_id: str) -> OrderRecord:
@@ -159,10 +172,10 @@ class SagaCoordinator(pykka.ThreadingActor):
         return record
 
     def _timeout_s(self, key: IdempotencyKey) -> float:
-        service = saga_logic.definition(key.step).service
+        service = definition(key.step).service
         return self._settings.answer_timeout_s + 2 * self._latency_s.get(service, 0.0)
 
-    def _apply(self, before: OrderRecord, transition: Transition) -> None:
+    def _apply(self, transition: Transition) -> None:
         """Persist the transition; once durable, publish it and send its command."""
         record = transition.record
         self._records[record.order.id] = record
@@ -170,7 +183,7 @@ class SagaCoordinator(pykka.ThreadingActor):
             self._running.discard(record.order.id)
         else:
             self._running.add(record.order.id)
-        update = OrderUpdate(record=record, events=record.timeline[len(before.timeline):])
+        update = OrderUpdate(record=record)
         send = self._prepare_send(record.order.id, transition.command)
         hub, killed = self._hub, self._killed
 
@@ -219,7 +232,7 @@ class SagaCoordinator(pykka.ThreadingActor):
         assert self._batch is not None
         self._batch.send()
 
-    def _prepare_send(self, order_id: str, command: Command | None) -> Any:
+    def _prepare_send(self, order_id: str, command: Command | None) -> Callable[[], None] | None:
         """Count the try and build the send to run once the transition is durable."""
         previous = self._tries.pop(order_id, None)
         if previous is not None:
@@ -237,9 +250,23 @@ class SagaCoordinator(pykka.ThreadingActor):
 
         def send() -> None:
             if delay:
-                scheduler.call_later(delay, lambda: participant.handle.defer(key, order, me))
+                scheduler.call_later(delay, lambda: participant.execute_or_compensate.defer(key, order, me))
             else:
-                participant.handle.defer(key, order, me)
+                participant.execute_or_compensate.defer(key, order, me)
             scheduler.call_later(timeout, lambda: me.on_no_answer.defer(key, tries), timer)
 
         return send
+
+
+class CoordinatorProxy(ActorMemberMixin, pykka.ActorProxy[SagaCoordinator]):
+    """The coordinator as the engine, the participants (its replies) and its timers call it."""
+
+    on_reply = actor_method(SagaCoordinator.on_reply)
+    on_no_answer = actor_method(SagaCoordinator.on_no_answer)
+    retry = actor_method(SagaCoordinator.retry)
+    cancel = actor_method(SagaCoordinator.cancel)
+    records = actor_method(SagaCoordinator.records)
+    progress = actor_method(SagaCoordinator.progress)
+    send_to_storage = actor_method(SagaCoordinator.send_to_storage)
+    forget = actor_method(SagaCoordinator.forget)
+    adopt = actor_method(SagaCoordinator.adopt)

@@ -17,23 +17,28 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 import pykka
 
 from actors import collector
 from actors import saga_logic
-from actors.coordinator import EngineSettings, NotLive, SagaCoordinator
+from actors.coordinator import CoordinatorProxy, EngineSettings, NotLive, SagaCoordinator
 from actors.domain import OrderRecord, Scenario, Service, ThenAction, now
 from actors.events import EventHub, Subscriber
 from actors.follow_ups import FollowUps
 from actors.mapper import Document, archived_record, read_follow_ups, read_records, read_scenario
+from actors.participants.base import Participant, ParticipantProxy
 from actors.participants.faults import FaultBook, fault_document
+from actors.participants.inventory import InventoryProxy
+from actors.participants.payment import PaymentProxy
+from actors.participants.shipping import ShippingProxy
 from actors.plan import SAGA_PLAN
+from actors.proxies import ProxyMethod
 from actors.read_model import WorldSnapshot, combine, owned_documents, record_of
 from actors.saga_logic import Refused
 from actors.scheduler import Scheduler
-from actors.storage_actor import StorageActor, StorageFailure
+from actors.storage_actor import StorageActor, StorageFailure, StorageProxy
 from storage.errors import StorageFailed
 from storage.store import DocumentStore
 
@@ -69,25 +74,30 @@ class Engine:
         crash = kill_process if on_crash == "kill" else self._restart_in_background
         self.storage_failure = StorageFailure()
         self._storage_ref = StorageActor.start(store, self.storage_failure)
-        self.storage = self._storage_ref.proxy()
-        self._participant_refs = []
-        self.participants: dict[Service, Any] = {}
+        self.storage = cast(StorageProxy, self._storage_ref.proxy())
+        self._participant_refs: list[pykka.ActorRef[Participant]] = []
+        self.participants: dict[Service, ParticipantProxy] = {}
         for step in SAGA_PLAN:
             fired = store.get(fault_document(step.service)) or {}
             faults = FaultBook(step.service, scenario.faults, fired.get("remaining"))
             ref = step.participant.start(self.storage, self._scheduler, faults, owned[step.service],
                                          self._latency_s.get(step.service, 0.0), crash)
             self._participant_refs.append(ref)
-            self.participants[step.service] = ref.proxy()
+            self.participants[step.service] = cast(ParticipantProxy, ref.proxy())
+        # The same proxies, as the participant each one is (its own methods and report).
+        self._inventory = cast(InventoryProxy, self.participants[Service.INVENTORY])
+        self._payment = cast(PaymentProxy, self.participants[Service.PAYMENT])
+        self._shipping = cast(ShippingProxy, self.participants[Service.SHIPPING])
         self._coordinator_lock = threading.Lock()
         self._start_coordinator(records)
 
     @classmethod
-    def open(cls, path: str | Path, **kwargs: Any) -> Engine:
+    def open(cls, path: str | Path, *, on_crash: str = "kill",
+             settings: EngineSettings = EngineSettings()) -> Engine:
         with collector.loading():
             store = DocumentStore(path, create=False)
         try:
-            return cls(store, **kwargs)
+            return cls(store, on_crash=on_crash, settings=settings)
         except BaseException:
             store.close()
             raise
@@ -98,7 +108,7 @@ class Engine:
         self._coordinator_ref = SagaCoordinator.start(
             self.storage, self.participants, self.hub, self._scheduler, self.settings,
             self._latency_s, records, self._killed, self._archives)
-        self.coordinator = self._coordinator_ref.proxy()
+        self.coordinator = cast(CoordinatorProxy, self._coordinator_ref.proxy())
 
     def restart_coordinator(self) -> None:
         """Kill the coordinator (it acts on nothing more) and start a new one from storage."""
@@ -146,25 +156,26 @@ class Engine:
             raise Refused(f"There is no order {order_id!r} in this database.")
         return record
 
-    def _answer(self, future: Any) -> str:
+    def _answer(self, future: pykka.Future[str]) -> str:
         """The coordinator's answer, unless the storage failed before it could be acted on."""
-        answer = str(future.get())
+        answer = future.get()
         self.storage_failure.check()
         return answer
 
     def top_up(self, customer: str, amount_cents: int, key: str | None = None) -> str:
-        return self._credit(self.participants[Service.PAYMENT].top_up, customer, amount_cents, key)
+        return self._credit(self._payment.top_up, customer, amount_cents, key)
 
     def restock(self, sku: str, quantity: int, key: str | None = None) -> str:
-        return self._credit(self.participants[Service.INVENTORY].restock, sku, quantity, key)
+        return self._credit(self._inventory.restock, sku, quantity, key)
 
-    def _credit(self, method: Any, target: str, amount: int, key: str | None) -> str:
+    def _credit(self, method: ProxyMethod[[str, int, str], pykka.ThreadingFuture[str]], target: str,
+                amount: int, key: str | None) -> str:
         """Ask a participant to add money or stock once per key; wait until it is durable."""
         try:
             durable = method(target, amount, key or f"operator/{uuid.uuid4()}").get()
         except KeyError as error:  # the participant does not know the customer or sku
             raise Refused(error.args[0]) from None
-        return str(self.storage_failure.get(durable))
+        return self.storage_failure.get(durable)
 
     def apply(self, action: ThenAction, key: str | None = None) -> str:
         """Apply one scenario follow-up; Refused says why it cannot apply."""
@@ -198,13 +209,13 @@ class Engine:
         while True:
             self.storage_failure.check()
             with self._coordinator_lock:
-                unsettled, total = self.coordinator.settled_counts().get()
+                settled, total = self.coordinator.progress().get()
             if progress is not None:
-                progress(total - unsettled, total)
-            if unsettled == 0:
+                progress(settled, total)
+            if settled == total:
                 break
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{unsettled} orders still in flight after {timeout_s:.0f} s")
+                raise TimeoutError(f"{total - settled} orders still in flight after {timeout_s:.0f} s")
             time.sleep(poll_s)
         self.storage.flush().get()
 
@@ -232,8 +243,9 @@ class Engine:
         coordinator hears of it, so a settled record never meets an older participant state.
         Archived orders come from the archive, with each participant's record of them."""
         live = self.live_records()
-        futures = {service: proxy.report() for service, proxy in self.participants.items()}
-        reports = {service: future.get() for service, future in futures.items()}
+        inventory, payment, shipping = (self._inventory.report(), self._payment.report(),
+                                        self._shipping.report())
+        reports = (inventory.get(), payment.get(), shipping.get())
         archived = self.storage.archived_groups().get() if self._archives else []
         snapshot = combine(self.scenario, live, reports, archived)
         self.storage_failure.check()  # the participants too may hold what never became durable

@@ -6,16 +6,15 @@ import logging
 import threading
 from collections.abc import Callable
 
-from actors.domain import Frozen, OrderRecord, TimelineEvent
+from actors.domain import Frozen, OrderRecord
 
 log = logging.getLogger(__name__)
 
 
 class OrderUpdate(Frozen):
-    """An order's record once a transition is durable, with the events it added."""
+    """An order's record once a transition is durable."""
 
     record: OrderRecord
-    events: tuple[TimelineEvent, ...]
 
 
 Subscriber = Callable[[OrderUpdate], None]

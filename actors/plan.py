@@ -37,7 +37,7 @@ class StepDefinition:
     remedy: Remedy | None = None
 
     @property
-    def effect(self) -> EffectWords:
+    def effect(self) -> EffectWords[str]:
         return self.participant.effect_words
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 from pathlib import Path
-from typing import Any
 
 from actors import collector
 from actors.domain import OrderRecord, Scenario, Service
@@ -15,6 +16,10 @@ from actors.mapper import (
     read_records,
     read_scenario,
 )
+from actors.participants.documents import InventoryReport, PaymentReport, ShippingReport, StoredDocuments
+from actors.participants.inventory import InventoryService
+from actors.participants.payment import PaymentService
+from actors.participants.shipping import ShippingService
 from actors.plan import SAGA_PLAN
 from actors.saga_logic import Refused
 from storage.store import DocumentStore
@@ -26,12 +31,12 @@ class WorldSnapshot:
 
     scenario: Scenario | None
     records: list[OrderRecord]
-    inventory: dict[str, Any]
-    payment: dict[str, Any]
-    shipping: dict[str, Any]
+    inventory: InventoryReport
+    payment: PaymentReport
+    shipping: ShippingReport
 
 
-def owned_documents(store: DocumentStore) -> dict[Service, dict[str, dict[str, Any]]]:
+def owned_documents(store: DocumentStore) -> dict[Service, StoredDocuments]:
     """Copies of each participant's stored documents, by their full names."""
     return {step.service: {prefix + key: doc for prefix in step.participant.owned_prefixes()
                            for key, doc in store.docs(prefix).items()}
@@ -53,35 +58,45 @@ def record_of(records: list[OrderRecord], order_id: str) -> OrderRecord:
     return record
 
 
-def combine(scenario: Scenario | None, live: list[OrderRecord], reports: dict[Service, dict[str, Any]],
-            archived: list[dict[str, dict[str, Any]]]) -> WorldSnapshot:
+LiveReports = tuple[InventoryReport, PaymentReport, ShippingReport]
+
+
+def combine(scenario: Scenario | None, live: list[OrderRecord], reports: LiveReports,
+            archived: Sequence[StoredDocuments]) -> WorldSnapshot:
     """One snapshot from the live orders and participants' reports, and the archived orders'
     documents (each group: its record and every participant's view of it). A live copy wins."""
     records = {record.order.id: record for record in live}
-    by_service: dict[Service, dict[str, dict[str, Any]]] = {step.service: {} for step in SAGA_PLAN}
+    archived_docs: dict[Service, dict[str, dict[str, Any]]] = {service: {} for service in Service}
     for documents in archived:
-        order_id = next(order_of_document(name) for name in documents)
+        order_id = next((order_of_document(name) for name in documents), None)
         if order_id is None or order_id in records:
             continue
         records[order_id] = archived_record(documents, order_id)
         for name, doc in documents.items():
             service = name.split("/", 1)[0]
             if service in _SERVICES:
-                by_service[Service(service)][name] = doc
-    merged = {}
-    for step in SAGA_PLAN:
-        merged[step.service] = dict(reports[step.service])
-        if by_service[step.service]:
-            for key, rows in step.participant.report_of(by_service[step.service]).items():
-                if isinstance(rows, list):
-                    merged[step.service][key] = [*merged[step.service].get(key, []), *rows]
+                archived_docs[Service(service)][name] = doc
+    inventory, payment, shipping = reports
     return WorldSnapshot(
         scenario=scenario,
         records=sorted(records.values(), key=lambda r: order_sort_key(r.order.id)),
-        inventory=merged[Service.INVENTORY],
-        payment=merged[Service.PAYMENT],
-        shipping=merged[Service.SHIPPING],
+        inventory=cast(InventoryReport, _with_rows(
+            inventory, InventoryService.report_of(archived_docs[Service.INVENTORY]))),
+        payment=cast(PaymentReport, _with_rows(
+            payment, PaymentService.report_of(archived_docs[Service.PAYMENT]))),
+        shipping=cast(ShippingReport, _with_rows(
+            shipping, ShippingService.report_of(archived_docs[Service.SHIPPING]))),
     )
+
+
+def _with_rows(live: Mapping[str, object], archived: Mapping[str, object]) -> Any:
+    """A live report with the archived orders' rows (reservations, charges, ledger...) added:
+    the same kind of report as live, which the caller names."""
+    merged = dict(live)
+    for name, rows in archived.items():
+        if isinstance(rows, list):
+            merged[name] = [*cast(list[object], merged.get(name, [])), *rows]
+    return merged
 
 
 _SERVICES = {service.value for service in Service}
@@ -95,7 +110,9 @@ def read_snapshot(path: str | Path) -> WorldSnapshot:
         store = DocumentStore(path, read_only=True)
         try:
             owned = owned_documents(store)
-            reports = {step.service: step.participant.report_of(owned[step.service]) for step in SAGA_PLAN}
+            reports = (InventoryService.report_of(owned[Service.INVENTORY]),
+                       PaymentService.report_of(owned[Service.PAYMENT]),
+                       ShippingService.report_of(owned[Service.SHIPPING]))
             live = read_records(store)
             live_orders = {order_record_document(record.order.id) for record in live}
             archived = [documents for found, documents in store.every_archived()

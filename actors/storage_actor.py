@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import pykka
+from pykka.typing import ActorMemberMixin
 
 from actors.domain import OrderRecord
 from actors.mapper import (
@@ -27,6 +28,7 @@ from actors.mapper import (
     order_record_document,
     read_records,
 )
+from actors.proxies import actor_method
 from storage.errors import StorageFailed
 from storage.store import DocumentStore, copy_document
 
@@ -93,7 +95,7 @@ class CommitBatch:
     by then. Callbacks keep their order, so replies stay behind the writes before them.
     """
 
-    def __init__(self, storage: Any, wake: Callable[[], None]) -> None:
+    def __init__(self, storage: StorageProxy, wake: Callable[[], None]) -> None:
         self._storage = storage
         self._wake = wake
         self._writes: dict[str, dict[str, Any]] = {}
@@ -205,3 +207,15 @@ class StorageActor(pykka.ThreadingActor):
     def on_stop(self) -> None:
         self._flush()
         self._store.close()  # after a failure, without writing
+
+
+class StorageProxy(ActorMemberMixin, pykka.ActorProxy[StorageActor]):
+    """The storage actor as the other actors and the engine call it."""
+
+    commit = actor_method(StorageActor.commit)
+    flush = actor_method(StorageActor.flush)
+    records = actor_method(StorageActor.records)
+    archive = actor_method(StorageActor.archive)
+    archived_record = actor_method(StorageActor.archived_record)
+    unarchive = actor_method(StorageActor.unarchive)
+    archived_groups = actor_method(StorageActor.archived_groups)

@@ -404,7 +404,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return USAGE_ERROR
 
 
-def _stop_actors_started_since(running: set[pykka.ActorRef[object]]) -> None:
+def _stop_actors_started_since(running: set[pykka.ActorRef[pykka.Actor]]) -> None:
     """Stop the actors started since `running` was taken, newest first (the storage actor
     last, so it flushes). An engine interrupted while it opened or closed leaves some, whose
     threads would keep the process from exiting."""

@@ -59,7 +59,8 @@ def build_report(snapshot: WorldSnapshot, follow_ups: list[str] | None = None) -
 
 
 def _status_word(record: dict[str, Any]) -> str:
-    return record["status"].replace("_", " ")
+    status: str = record["status"]
+    return status.replace("_", " ")
 
 
 def _columns(widths: tuple[int, int, int], id_: str, customer: str, total: str, status: str,

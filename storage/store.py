@@ -10,7 +10,7 @@ thread may use a store at a time: the opener, then the storage actor.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,9 @@ class DocumentStore:
             self._db = TinyDB(path, storage=ReadOnlyJournal)
         else:
             self._db = TinyDB(path, storage=JournalStorage, create=create)
-        self._storage: JournalStorage | MemoryJournal = self._db.storage  # type: ignore[assignment]
+        storage = self._db.storage  # TinyDB types it as any Storage: it is the one chosen above
+        assert isinstance(storage, (JournalStorage, MemoryJournal))
+        self._storage = storage
         # An in-memory store (tests) keeps everything live: it has nowhere to archive to.
         self._archive = (Archive(real_path(self.path), self._generation(), writable=not read_only)
                          if self.path is not None else None)
@@ -62,7 +64,7 @@ class DocumentStore:
         return str(doc["generation"]) if doc else None
 
     # -- documents --------------------------------------------------------
-    def put(self, name: str, doc: dict[str, Any]) -> None:
+    def put(self, name: str, doc: Mapping[str, Any]) -> None:
         """Store doc (handed over, not copied) as the whole of the named document.
 
         It is written straight into TinyDB's table data, exactly as Table.upsert
@@ -117,6 +119,7 @@ class DocumentStore:
             self.put(ARCHIVE_GENERATION, {"generation": self._archive.generation})
             self._storage.flush()
         tables = self._storage.read()
+        assert tables is not None  # the generation was just put
         documents = {name: tables[name]["1"] for name in names if name in tables}
         self._archive.add(group, documents, summary)
         for name in documents:

@@ -11,109 +11,130 @@ late delivery is refused instead of applied).
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import ClassVar, Final, Generic, Protocol, TypeVar, cast
 
 import pykka
+from pykka.typing import ActorMemberMixin
 
 from actors.domain import Action, FaultKind, IdempotencyKey, Order, ParticipantReply, Service
+from actors.participants.documents import LedgerRow, OrderDocument, StoredDocuments, documents_under
 from actors.participants.faults import FaultBook
+from actors.proxies import ProxyMethod, actor_method
 from actors.scheduler import Scheduler
-from actors.storage_actor import CommitBatch
+from actors.storage_actor import CommitBatch, StorageProxy
 from storage.store import copy_document
 
-APPLIED = "applied"
-COMPENSATED = "compensated"
-FENCED = "fenced"
-FAILED = "failed"
+APPLIED: Final = "applied"
+COMPENSATED: Final = "compensated"
+FENCED: Final = "fenced"
+FAILED: Final = "failed"
+
+# A document this participant changed, by its full name: stored once the change is made.
+Changed = tuple[str, Mapping[str, object]]
+Status = TypeVar("Status", bound=str, covariant=True)
 
 
 @dataclass
-class Outcome:
+class EffectResult:
     """What applying or undoing an effect did, and which documents it changed."""
 
     ok: bool
-    changed: list[str] = field(default_factory=list)
+    changed: list[Changed] = field(default_factory=list)
     reason: str = ""
     recoverable: bool = True
 
 
 @dataclass(frozen=True)
-class EffectWords:
+class EffectWords(Generic[Status]):
     """How a participant names its effect, while it holds and once undone (the audit's words too)."""
 
     noun: str
-    live: str
-    undone: str
+    live: Status
+    undone: Status
+
+
+class ReplyTo(Protocol):
+    """Whoever sends a participant commands (the coordinator): the answer goes to its on_reply."""
+
+    @property
+    def on_reply(self) -> ProxyMethod[[ParticipantReply], None]: ...
 
 
 def effect_name(key: IdempotencyKey) -> str:
     return f"{key.order}/{key.step}/{key.attempt}"
 
 
-def docs_under(docs: dict[str, dict[str, Any]], prefix: str) -> Iterable[tuple[str, dict[str, Any]]]:
-    """Copies of the documents under prefix: reports leave the owner's thread, state must not."""
-    for name, doc in sorted(docs.items()):
-        if name.startswith(prefix):
-            yield name[len(prefix):], copy.deepcopy(doc)
-
-
-def ledger_of(service: Service, docs: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def ledger_of(orders: Mapping[str, OrderDocument]) -> list[LedgerRow]:
     """What became of every effect the service was asked about, for the audit; a failed
     one with the reason and recoverable flag it was answered with."""
-    prefix = f"{service.value}/"
-    return [{"order": name[len(prefix):], "effect": effect, "state": state,
-             **doc.get("failures", {}).get(effect, {})}
-            for name, doc in sorted(docs.items()) if name.startswith(prefix)
-            for effect, state in doc.get("ledger", {}).items()]
+    rows: list[LedgerRow] = []
+    for order, doc in sorted(orders.items()):
+        failures = doc.get("failures", {})
+        for effect, state in doc.get("ledger", {}).items():
+            failure = failures.get(effect)
+            rows.append({"order": order, "effect": effect, "state": state} if failure is None
+                        else {"order": order, "effect": effect, "state": state, **failure})
+    return rows
 
 
 class Participant(pykka.ThreadingActor):
     service: ClassVar[Service]
-    effect_words: ClassVar[EffectWords]
+    effect_words: ClassVar[EffectWords[str]]
     # Stored documents this participant owns besides its per-order ones, by name prefix.
     shared_prefixes: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
+    def order_prefix(cls) -> str:
+        """The name prefix of this participant's per-order documents."""
+        return f"{cls.service.value}/"
+
+    @classmethod
     def owned_prefixes(cls) -> tuple[str, ...]:
         """Every stored document this participant owns, by name prefix: only it writes them."""
-        return (*cls.shared_prefixes, f"{cls.service.value}/")
+        return (*cls.shared_prefixes, cls.order_prefix())
 
-    def __init__(self, storage: Any, scheduler: Scheduler, faults: FaultBook,
-                 docs: dict[str, dict[str, Any]], latency_s: float,
-                 crash: Callable[[str], None]) -> None:
+    @classmethod
+    def orders_in(cls, docs: StoredDocuments) -> dict[str, OrderDocument]:
+        """This participant's records of orders among stored documents, by order id."""
+        return documents_under(docs, cls.order_prefix(), OrderDocument)
+
+    def __init__(self, storage: StorageProxy, scheduler: Scheduler, faults: FaultBook,
+                 docs: StoredDocuments, latency_s: float, crash: Callable[[str], None]) -> None:
         super().__init__()
         self._storage = storage
         self._scheduler = scheduler
         self._faults = faults
-        self._docs = docs
+        self._orders = self.orders_in(docs)
+        self._keep_shared(docs)
         self._latency_s = latency_s
         self._crash = crash
         self._batch: CommitBatch | None = None
         # Orders archived while this actor ran: their documents left memory with them.
         self._archived: set[str] = set()
 
+    def _keep_shared(self, docs: StoredDocuments) -> None:
+        """Keep the documents this participant owns besides its per-order ones, if any."""
+
     def on_start(self) -> None:
-        me = self.actor_ref.proxy()
+        me = cast(ParticipantProxy, self.actor_ref.proxy())
         self._batch = CommitBatch(self._storage, me.send_to_storage.defer)
 
     # -- commands from the coordinator --------------------------------------
-    def handle(self, key: IdempotencyKey, order: Order, reply_to: Any) -> None:
+    def execute_or_compensate(self, key: IdempotencyKey, order: Order, reply_to: ReplyTo) -> None:
         """Apply (execute) or undo (compensate) the effect key names, at most once."""
         if order.id in self._archived:
             return  # a late duplicate of a settled order's command: its ledger is archived, nobody waits
-        order_doc_name = f"{self.service.value}/{order.id}"
-        order_doc = self._docs.setdefault(order_doc_name, {"ledger": {}})
-        ledger: dict[str, str] = order_doc["ledger"]
+        order_doc = self._orders.setdefault(order.id, {"ledger": {}})
+        ledger = order_doc["ledger"]
         effect = effect_name(key)
         state = ledger.get(effect)
         repeated = (state is not None if key.action == Action.EXECUTE
                     else state in (COMPENSATED, FENCED, FAILED))
         # A repeated call still travels and may be lost; only a fresh one can fail as an operation.
         fault = self._faults.take(key, transport_only=repeated)
-        writes = [self._faults.doc_name] if fault else []
+        writes: list[Changed] = [(self._faults.doc_name, self._faults.doc())] if fault else []
         if fault is not None and fault.kind == FaultKind.CRASH:
             where = f"{self.service.value} {key.action.value} of {key.order}"
             self._commit(writes, lambda: self._crash(where))
@@ -126,31 +147,31 @@ class Participant(pykka.ThreadingActor):
             self._answer(writes, reply_to, self._recorded_reply(key, order_doc, state), lost=lost)
             return
         if key.action == Action.EXECUTE:
-            outcome = (Outcome(ok=False, reason=fault.reason, recoverable=fault.recoverable)
-                       if fault is not None and fault.kind == FaultKind.ERROR
-                       else self.apply(order, effect))
+            result = (EffectResult(ok=False, reason=fault.reason, recoverable=fault.recoverable)
+                      if fault is not None and fault.kind == FaultKind.ERROR
+                      else self.apply(order, effect))
             # Failures are recorded too: a repeat is answered the same, never evaluated afresh.
-            ledger[effect] = APPLIED if outcome.ok else FAILED
-            if not outcome.ok:
+            ledger[effect] = APPLIED if result.ok else FAILED
+            if not result.ok:
                 order_doc.setdefault("failures", {})[effect] = {
-                    "reason": outcome.reason, "recoverable": outcome.recoverable}
+                    "reason": result.reason, "recoverable": result.recoverable}
         elif fault is not None and fault.kind == FaultKind.ERROR:
             # A failed compensation leaves the effect applied; it is asked again until it succeeds.
             self._answer(writes, reply_to, self._reply(key, False, fault.reason, fault.recoverable))
             return
         elif state == APPLIED:
-            outcome = self.undo(order, effect)
-            if outcome.ok:
+            result = self.undo(order, effect)
+            if result.ok:
                 ledger[effect] = COMPENSATED
         else:
             # Nothing of this effect arrived yet: fence it so a late delivery is refused.
             ledger[effect] = FENCED
-            outcome = Outcome(ok=True)
-        writes += [order_doc_name, *outcome.changed]
-        reply = self._reply(key, outcome.ok, outcome.reason, outcome.recoverable)
+            result = EffectResult(ok=True)
+        writes += [(self.order_prefix() + order.id, order_doc), *result.changed]
+        reply = self._reply(key, result.ok, result.reason, result.recoverable)
         self._answer(writes, reply_to, reply, lost=lost)
 
-    def _recorded_reply(self, key: IdempotencyKey, order_doc: dict[str, Any],
+    def _recorded_reply(self, key: IdempotencyKey, order_doc: OrderDocument,
                         state: str | None) -> ParticipantReply:
         """The answer the ledger gives a repeated command: the one it was given the first time.
 
@@ -166,66 +187,52 @@ class Participant(pykka.ThreadingActor):
     # -- the archive -----------------------------------------------------------
     def forget(self, order_id: str) -> None:
         """The order settled and was archived: its document leaves memory."""
-        self._docs.pop(f"{self.service.value}/{order_id}", None)
+        self._orders.pop(order_id, None)
         self._archived.add(order_id)
 
-    def adopt(self, documents: dict[str, dict[str, Any]], order_id: str) -> None:
+    def adopt(self, documents: StoredDocuments, order_id: str) -> None:
         """Take an archived order's document back (an operator retries the order)."""
-        name = f"{self.service.value}/{order_id}"
-        if name in documents:
-            self._docs[name] = documents[name]
+        self._orders.update(self.orders_in({name: doc for name, doc in documents.items()
+                                            if name == self.order_prefix() + order_id}))
         self._archived.discard(order_id)
 
     # -- what each service does ---------------------------------------------
-    def apply(self, order: Order, effect: str) -> Outcome:
+    def apply(self, order: Order, effect: str) -> EffectResult:
         raise NotImplementedError
 
-    def undo(self, order: Order, effect: str) -> Outcome:
+    def undo(self, order: Order, effect: str) -> EffectResult:
         raise NotImplementedError
-
-    @classmethod
-    def report_of(cls, docs: dict[str, dict[str, Any]]) -> dict[str, Any]:
-        """The state these documents of the service hold, for the run report, as plain data:
-        a function of the stored documents, so a database can be reported without actors."""
-        raise NotImplementedError
-
-    def report(self) -> dict[str, Any]:
-        """This service's state for the run report, as plain data."""
-        return self.report_of(self._docs)
 
     # -- plumbing -------------------------------------------------------------
-    def _doc(self, name: str) -> dict[str, Any]:
-        return self._docs[name]
-
-    def _order_doc(self, order: Order) -> dict[str, Any]:
+    def _order_doc(self, order: Order) -> OrderDocument:
         """This service's own record of an order: its ledger and effects."""
-        return self._docs[f"{self.service.value}/{order.id}"]
+        return self._orders[order.id]
 
     @staticmethod
     def _reply(key: IdempotencyKey, ok: bool, reason: str = "", recoverable: bool = True) -> ParticipantReply:
         return ParticipantReply(key=key, ok=ok, reason="" if ok else reason, recoverable=recoverable)
 
-    def _commit(self, names: list[str], then: Callable[[], None] | None) -> None:
-        """Snapshot the named documents for the storage actor; then runs once they are durable.
+    def _commit(self, writes: list[Changed], then: Callable[[], None] | None) -> None:
+        """Snapshot the changed documents for the storage actor; then runs once they are durable.
 
         Commands that arrive together are committed in one message to the storage actor.
         """
         assert self._batch is not None
-        self._batch.add([(name, self._faults.doc() if name == self._faults.doc_name
-                          else copy_document(self._docs[name])) for name in names], then)
+        self._batch.add([(name, copy_document(doc)) for name, doc in writes], then)
 
     def send_to_storage(self) -> None:
         """Hand the changes made since the last call to the storage actor in one message."""
         assert self._batch is not None
         self._batch.send()
 
-    def _answer(self, names: list[str], reply_to: Any, reply: ParticipantReply, lost: bool = False) -> None:
+    def _answer(self, writes: list[Changed], reply_to: ReplyTo, reply: ParticipantReply,
+                lost: bool = False) -> None:
         """Reply once the writes (and everything before them) are durable.
 
         A lost reply (an injected fault) is written all the same, and never sent.
         """
         if lost:
-            self._commit(names, None)
+            self._commit(writes, None)
             return
 
         def deliver() -> None:
@@ -237,10 +244,19 @@ class Participant(pykka.ThreadingActor):
             else:
                 deliver()
 
-        self._commit(names, after_durable)
+        self._commit(writes, after_durable)
 
-    def _acknowledge(self, names: list[str], message: str) -> pykka.ThreadingFuture[str]:
+    def _acknowledge(self, writes: list[Changed], message: str) -> pykka.ThreadingFuture[str]:
         """A future that resolves to message once the writes are durable (operator actions)."""
         done: pykka.ThreadingFuture[str] = pykka.ThreadingFuture()
-        self._commit(names, lambda: done.set(message))
+        self._commit(writes, lambda: done.set(message))
         return done
+
+
+class ParticipantProxy(ActorMemberMixin, pykka.ActorProxy[Participant]):
+    """Any participant, as the coordinator and the engine call it."""
+
+    execute_or_compensate = actor_method(Participant.execute_or_compensate)
+    send_to_storage = actor_method(Participant.send_to_storage)
+    forget = actor_method(Participant.forget)
+    adopt = actor_method(Participant.adopt)

@@ -2,30 +2,46 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 from actors.domain import Order, Service
-from actors.participants.base import EffectWords, Outcome, Participant, docs_under, ledger_of
+from actors.participants.base import EffectResult, EffectWords, Participant, ParticipantProxy, ledger_of
+from actors.participants.documents import OrderDocument, ShipmentStatus, ShippingReport, StoredDocuments
+from actors.proxies import actor_method
+
+
+def shipping_report(orders: Mapping[str, OrderDocument]) -> ShippingReport:
+    """Copies of every shipment and the ledger, as plain data."""
+    return {
+        "shipments": [{"order": order, "effect": effect, **shipment}
+                      for order, doc in sorted(orders.items())
+                      for effect, shipment in doc.get("shipments", {}).items()],
+        "ledger": ledger_of(orders),
+    }
 
 
 class ShippingService(Participant):
     service = Service.SHIPPING
-    effect_words = EffectWords(noun="shipment", live="created", undone="cancelled")
+    effect_words = EffectWords[ShipmentStatus](noun="shipment", live="created", undone="cancelled")
 
-    def apply(self, order: Order, effect: str) -> Outcome:
+    def apply(self, order: Order, effect: str) -> EffectResult:
         shipments = self._order_doc(order).setdefault("shipments", {})
         shipments[effect] = {"address": order.ship_to, "status": self.effect_words.live}
-        return Outcome(ok=True)
+        return EffectResult(ok=True)
 
-    def undo(self, order: Order, effect: str) -> Outcome:
+    def undo(self, order: Order, effect: str) -> EffectResult:
         self._order_doc(order)["shipments"][effect]["status"] = self.effect_words.undone
-        return Outcome(ok=True)
+        return EffectResult(ok=True)
 
     @classmethod
-    def report_of(cls, docs: dict[str, dict[str, Any]]) -> dict[str, Any]:
-        shipments = [
-            {"order": order, "effect": effect, **shipment}
-            for order, doc in docs_under(docs, "shipping/")
-            for effect, shipment in doc.get("shipments", {}).items()
-        ]
-        return {"shipments": shipments, "ledger": ledger_of(cls.service, docs)}
+    def report_of(cls, docs: StoredDocuments) -> ShippingReport:
+        """The report of stored documents, so a database can be reported without actors."""
+        return shipping_report(cls.orders_in(docs))
+
+    def report(self) -> ShippingReport:
+        """This service's state for the run report: copies, since reports leave this thread."""
+        return shipping_report(self._orders)
+
+
+class ShippingProxy(ParticipantProxy):
+    report = actor_method(ShippingService.report)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from actors import EffectWords, NotificationKind, OrderRecord, SagaStatus, format_cents
+from actors import EffectWords, LedgerState, NotificationKind, OrderRecord, SagaStatus, format_cents
 from app.audit.findings import Finding, Kind
 from app.audit.records import EFFECT_KINDS, Effect, OrderEffects
 from app.audit.timeline import PLAN, AttemptSummary, Fate, Replay
@@ -152,15 +152,15 @@ class _Order:
         order = self.record.order
         if effect is None:
             return None
-        if effect.charge is not None and effect.charge.amount_cents != order.total_cents:
-            return (f"Payment charged {format_cents(effect.charge.amount_cents)} for order {self.id} "
+        if effect.charge is not None and effect.charge["amount_cents"] != order.total_cents:
+            return (f"Payment charged {format_cents(effect.charge['amount_cents'])} for order {self.id} "
                     f"({key}), whose total is {format_cents(order.total_cents)}.")
         if effect.reservation is not None:
             wanted: dict[str, int] = {}
             for item in order.items:
                 wanted[item.sku] = wanted.get(item.sku, 0) + item.quantity
-            if wanted != effect.reservation.items:
-                return (f"Inventory reserved {effect.reservation.items} for order {self.id} ({key}), "
+            if wanted != effect.reservation["items"]:
+                return (f"Inventory reserved {effect.reservation['items']} for order {self.id} ({key}), "
                         f"but it asks for {wanted}.")
         return None
 
@@ -228,14 +228,14 @@ class _Order:
 
 
 # What each ledger state allows the timeline to say of the same execution.
-_ALLOWED_FATES: dict[str | None, tuple[Fate, ...]] = {
+_ALLOWED_FATES: dict[LedgerState | None, tuple[Fate, ...]] = {
     "applied": (Fate.HELD,), "compensated": (Fate.UNDONE, Fate.FENCED),
     # A failed execution may have had no answer in time: compensated then, with nothing to undo.
     "failed": (Fate.FAILED, Fate.FENCED),
     "fenced": (Fate.FENCED,), None: (Fate.FAILED, Fate.STARTED)}
 
 
-def _told(fate: Fate, kind: EffectWords) -> str:
+def _told(fate: Fate, kind: EffectWords[str]) -> str:
     return {Fate.STARTED: "records no outcome of it", Fate.HELD: "says it holds",
             Fate.UNDONE: f"says it was {kind.undone}", Fate.FAILED: "records it as failed",
             Fate.FENCED: "says it failed and was compensated"}[fate]

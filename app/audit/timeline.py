@@ -41,7 +41,6 @@ class AttemptSummary:
     number: int
     failed_step: str | None = None
     failure_reason: str = ""
-    compensated: bool = False
     kept: frozenset[str] = frozenset()  # steps still held when the attempt's events end
 
 
@@ -125,7 +124,6 @@ class _Replayer:
             self.attempt.failed_step, self.attempt.failure_reason = name, event.reason
             self.doubtful = name
         elif action == _COMPENSATE and outcome == _COMPENSATED:
-            self.attempt.compensated = True
             if name in self.out.held:
                 self.out.fates[name, self.out.held.pop(name)] = _UNDONE
             elif self.out.fates.get((name, n)) == _FATE_FAILED:

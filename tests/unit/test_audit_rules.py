@@ -18,7 +18,7 @@ from actors.domain import (
     TimelineEvent,
 )
 from actors import WorldSnapshot
-from app.audit import Kind, audit
+from app.audit import AuditError, Kind, audit
 from app.audit.timeline import Fate, replay
 
 AT = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -192,3 +192,12 @@ def test_effects_outside_every_stock_and_account_break_conservation() -> None:
         "Reservations hold 1 of LAMP, a sku with no stock record."]
     assert messages(Kind.MONEY_NOT_CONSERVED, snapshot) == [
         "Customer ann has no account, yet charges of $35.00 are captured from it."]
+
+
+def test_a_status_its_participant_never_writes_makes_the_audit_impossible_and_says_where() -> None:
+    snapshot = _snapshot(record(*COMPLETE), charges=[
+        {"order": "o-1", "effect": "o-1/payment/1", "amount_cents": 3500, "status": "held"}])
+    with pytest.raises(AuditError) as raised:
+        audit(snapshot)
+    assert str(raised.value) == ("The payment records cannot be audited: charges.0.status: "
+                                 "input should be 'captured' or 'refunded'.")

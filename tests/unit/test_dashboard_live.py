@@ -23,7 +23,7 @@ class Inbox:
 def update(order_id: str, status: SagaStatus) -> OrderUpdate:
     order = Order(id=order_id, customer="bob", ship_to="1 Main St",
                   items=(Item(sku="KB", quantity=1, price_cents=100),))
-    return OrderUpdate(record=OrderRecord(order=order, status=status), events=())
+    return OrderUpdate(record=OrderRecord(order=order, status=status))
 
 
 def test_a_flood_of_updates_from_many_threads_wakes_the_ui_once_with_the_newest_records() -> None:

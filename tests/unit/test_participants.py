@@ -76,7 +76,7 @@ class Harness:
 
     def send(self, action: Action, attempt: int = 1, order: Order = ORDER) -> None:
         key = IdempotencyKey(order=order.id, step=self.step, attempt=attempt, action=action)
-        self.service.handle.defer(key, order, self.replies)
+        self.service.execute_or_compensate.defer(key, order, self.replies)
 
     def reply(self) -> ParticipantReply:
         return self.inbox.get(timeout=5)
@@ -88,7 +88,7 @@ class Harness:
         earlier reply is on its way. The probe fences a compensation of another order, which
         changes no stock, balance or charge, and no fault of these tests aims at it."""
         probe = IdempotencyKey(order=PROBE.id, step=self.step, attempt=1, action=Action.COMPENSATE)
-        self.service.handle.defer(probe, PROBE, self.replies)
+        self.service.execute_or_compensate.defer(probe, PROBE, self.replies)
         return self.reply().key == probe
 
     def state(self) -> dict[str, Any]:
@@ -206,7 +206,7 @@ def test_insufficient_funds_names_balance_and_total(payment: Harness) -> None:
     payment.service.top_up("bob", 1, "k").get().get()
     big = ORDER.model_copy(update={"items": (Item(sku="KB", quantity=10, price_cents=1500),)})
     key = IdempotencyKey(order=big.id, step="payment", attempt=1, action=Action.EXECUTE)
-    payment.service.handle.defer(key, big, payment.replies)
+    payment.service.execute_or_compensate.defer(key, big, payment.replies)
     reply = payment.reply()
     assert reply.reason == "Insufficient funds: balance $100.01, order total $150.00"
     assert payment.state()["charges"] == []

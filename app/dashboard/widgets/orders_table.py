@@ -100,10 +100,6 @@ class OrdersTable(DataTable[Text]):
         return self._shown[min(self.cursor_row, len(self._shown) - 1)]
 
     @property
-    def shown_count(self) -> int:
-        return len(self._shown)
-
-    @property
     def visible_ids(self) -> list[str]:
         """The ids listed, top to bottom."""
         return list(self._shown)
