@@ -11,12 +11,14 @@ from actors.database import create_database, create_empty_database
 from actors.domain import (
     Action,
     Attempt,
+    Correction,
     Failure,
     Fault,
     FaultKind,
     Item,
     Notification,
     NotificationKind,
+    OperatorAction,
     Order,
     OrderRecord,
     Outcome,
@@ -46,7 +48,7 @@ from actors.mapper import order_of_document, order_record_document
 from actors.participants.base import EffectWords
 from actors.plan import SAGA_PLAN, STEP_NAMES, Remedy, StepDefinition, definition
 from actors.read_model import WorldSnapshot, order_sort_key, read_snapshot, record_of
-from actors.saga_logic import Refused
+from actors.saga_logic import Refused, correction, must_be_correctable, preview_edit
 from storage.errors import DatabaseError, DatabaseLocked, DatabaseReadOnly, StorageFailed
 from storage.journal import DroppedLine
 from storage.journal import Replay as SalvageReport
@@ -55,12 +57,15 @@ from storage.salvage import salvage
 __all__ = [
     "MAX_BALANCE_CENTS", "MAX_CENTS", "MAX_FAULT_TIMES", "MAX_LATENCY_MS", "MAX_STOCK_UNITS",
     "MAX_UNITS", "SAGA_PLAN", "STEP_NAMES",
-    "Action", "Attempt", "DatabaseError", "DatabaseLocked", "DatabaseReadOnly", "DroppedLine",
+    "Action", "Attempt", "Correction", "DatabaseError", "DatabaseLocked", "DatabaseReadOnly",
+    "DroppedLine",
     "EffectWords", "Engine", "EngineSettings", "Failure", "Fault", "FaultKind", "Item",
-    "Notification", "NotificationKind", "Order", "OrderRecord", "OrderUpdate", "Outcome",
+    "Notification", "NotificationKind", "OperatorAction", "Order", "OrderRecord", "OrderUpdate",
+    "Outcome",
     "RecoverablePolicy", "Refused", "Remedy", "Restock", "SagaStatus", "SalvageReport", "Scenario",
     "Service", "StepDefinition", "StepState", "StepStatus", "StorageFailed", "Subscriber",
     "ThenAction", "TimelineEvent", "TopUp", "WorldSnapshot",
-    "create_database", "create_empty_database", "definition", "format_cents", "order_of_document",
-    "order_record_document", "order_sort_key", "read_snapshot", "record_of", "salvage",
+    "correction", "create_database", "create_empty_database", "definition", "format_cents",
+    "must_be_correctable", "order_of_document", "order_record_document", "order_sort_key",
+    "preview_edit", "read_snapshot", "record_of", "salvage",
 ]

@@ -23,7 +23,7 @@ import pykka
 
 from actors import collector
 from actors.coordinator import EngineSettings, SagaCoordinator
-from actors.domain import OrderRecord, Scenario, Service, ThenAction
+from actors.domain import Correction, OrderRecord, Scenario, Service, ThenAction
 from actors.events import EventHub, Subscriber
 from actors.follow_ups import FollowUps
 from actors.mapper import Document, read_follow_ups, read_records, read_scenario
@@ -123,6 +123,10 @@ class Engine:
     def cancel(self, order_id: str) -> str:
         return self._answer(self.coordinator.cancel(order_id))
 
+    def edit(self, change: Correction) -> str:
+        """Correct a failed or held order (a new version of it); a retry then runs on it."""
+        return self._answer(self.coordinator.edit(change))
+
     def _answer(self, future: Any) -> str:
         """The coordinator's answer, unless the storage failed before it could be acted on."""
         answer = str(future.get())
@@ -151,6 +155,8 @@ class Engine:
             return self.restock(action.restock.sku, action.restock.quantity, key)
         if action.retry:
             return self.retry(action.retry)
+        if action.edit:
+            return self.edit(action.edit)
         assert action.cancel is not None
         return self.cancel(action.cancel)
 

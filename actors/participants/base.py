@@ -167,6 +167,18 @@ class Participant(pykka.ThreadingActor):
         raise NotImplementedError
 
     @classmethod
+    def terms(cls, order: Order) -> object:
+        """What of the order this service's effect is made of (what its own record of the
+        effect holds): a correction that changes it invalidates an effect kept from before."""
+        raise NotImplementedError
+
+    @classmethod
+    def words(cls, order: Order, action: Action) -> str:
+        """What executing (or compensating) this service's effect for order does, for an
+        operator: "reserves 1 KEYBOARD", "refunds $149.97"."""
+        raise NotImplementedError
+
+    @classmethod
     def report_of(cls, docs: dict[str, dict[str, Any]]) -> dict[str, Any]:
         """The state these documents of the service hold, for the run report, as plain data:
         a function of the stored documents, so a database can be reported without actors."""

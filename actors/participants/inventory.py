@@ -7,7 +7,7 @@ from typing import Any
 
 import pykka
 
-from actors.domain import Order, Service
+from actors.domain import Action, Order, Service
 from actors.participants.base import EffectWords, Outcome, Participant, docs_under, ledger_of
 
 STOCK = "stock/"
@@ -48,6 +48,19 @@ class InventoryService(Participant):
             level["reserved"] -= quantity
         reservation["status"] = self.effect_words.undone
         return Outcome(ok=True, changed=[STOCK + sku for sku in reservation["items"]])
+
+    @classmethod
+    def terms(cls, order: Order) -> dict[str, int]:
+        """The units of each sku: what a reservation holds."""
+        units: dict[str, int] = {}
+        for item in order.items:
+            units[item.sku] = units.get(item.sku, 0) + item.quantity
+        return units
+
+    @classmethod
+    def words(cls, order: Order, action: Action) -> str:
+        units = " and ".join(f"{count} {sku}" for sku, count in cls.terms(order).items())
+        return f"{'reserves' if action == Action.EXECUTE else 'releases'} {units}"
 
     def restock(self, sku: str, quantity: int, key: str) -> pykka.ThreadingFuture[str]:
         """Add stock once per key; the future resolves when it is durable."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from actors.domain import Order, Service
+from actors.domain import Action, Order, Service
 from actors.participants.base import EffectWords, Outcome, Participant, docs_under, ledger_of
 
 
@@ -20,6 +20,17 @@ class ShippingService(Participant):
     def undo(self, order: Order, effect: str) -> Outcome:
         self._order_doc(order)["shipments"][effect]["status"] = self.effect_words.undone
         return Outcome(ok=True)
+
+    @classmethod
+    def terms(cls, order: Order) -> str:
+        """Where to: what a shipment holds."""
+        return order.ship_to
+
+    @classmethod
+    def words(cls, order: Order, action: Action) -> str:
+        if action == Action.EXECUTE:
+            return f'ships to "{order.ship_to}"'
+        return f'cancels the shipment to "{order.ship_to}"'
 
     @classmethod
     def report_of(cls, docs: dict[str, dict[str, Any]]) -> dict[str, Any]:

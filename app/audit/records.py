@@ -92,6 +92,7 @@ class Effect:
     live: bool
     reservation: Reservation | None = None
     charge: Charge | None = None
+    shipment: Shipment | None = None
 
 
 @dataclass
@@ -133,7 +134,7 @@ def read_records(snapshot: WorldSnapshot) -> ParticipantRecords:
             "payment", c.effect, c.status == "captured", charge=c)
     for s in shipping.shipments:
         by_order[s.order].effects["shipping", s.effect] = Effect(
-            "shipping", s.effect, s.status == "created")
+            "shipping", s.effect, s.status == "created", shipment=s)
     for step, ledger in (("inventory", inventory.ledger), ("payment", payment.ledger),
                          ("shipping", shipping.ledger)):
         for entry in ledger:

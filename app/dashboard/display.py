@@ -35,6 +35,7 @@ NOTICE_LOOKS: dict[NotificationKind, tuple[str, str]] = {
     NotificationKind.CONFIRMATION: ("✓", "green"),
     NotificationKind.FAILURE: ("✗", "bold red"),
     NotificationKind.ON_HOLD: ("‖", "yellow"),
+    NotificationKind.CORRECTION: ("✎", "cyan"),
 }
 
 
