@@ -11,12 +11,14 @@ from actors.database import create_database, create_empty_database
 from actors.domain import (
     Action,
     Attempt,
+    Correction,
     Failure,
     Fault,
     FaultKind,
     Item,
     Notification,
     NotificationKind,
+    OperatorAction,
     Order,
     OrderRecord,
     Outcome,
@@ -58,7 +60,7 @@ from actors.participants.documents import (
 )
 from actors.plan import SAGA_PLAN, STEP_NAMES, Remedy, StepDefinition, definition
 from actors.read_model import WorldSnapshot, order_sort_key, read_snapshot, record_of
-from actors.saga_logic import Refused
+from actors.saga_logic import Refused, correction, must_be_correctable, preview_edit
 from storage.errors import DatabaseError, DatabaseLocked, DatabaseReadOnly, StorageFailed
 from storage.journal import DroppedLine
 from storage.journal import Replay as SalvageReport
@@ -67,13 +69,15 @@ from storage.salvage import salvage
 __all__ = [
     "MAX_BALANCE_CENTS", "MAX_CENTS", "MAX_FAULT_TIMES", "MAX_LATENCY_MS", "MAX_STOCK_UNITS",
     "MAX_UNITS", "SAGA_PLAN", "STEP_NAMES",
-    "Account", "Action", "Attempt", "ChargeRow", "DatabaseError", "DatabaseLocked", "DatabaseReadOnly",
-    "DroppedLine", "EffectWords", "Engine", "EngineSettings", "Failure", "Fault", "FaultKind",
-    "InventoryReport", "Item", "LedgerRow", "LedgerState", "Notification", "NotificationKind", "Order",
-    "OrderRecord", "OrderUpdate", "Outcome", "PaymentReport", "RecoverablePolicy", "Refused", "Remedy",
-    "ReservationRow", "Restock", "SagaStatus", "SalvageReport", "Scenario", "Service", "ShipmentRow",
-    "ShippingReport", "StepDefinition", "StepState", "StepStatus", "StockLevel", "StorageFailed",
-    "Subscriber", "ThenAction", "TimelineEvent", "TopUp", "WorldSnapshot",
-    "create_database", "create_empty_database", "definition", "format_cents", "order_of_document",
-    "order_record_document", "order_sort_key", "read_snapshot", "record_of", "salvage",
+    "Account", "Action", "Attempt", "ChargeRow", "Correction", "DatabaseError", "DatabaseLocked",
+    "DatabaseReadOnly", "DroppedLine", "EffectWords", "Engine", "EngineSettings", "Failure",
+    "Fault", "FaultKind", "InventoryReport", "Item", "LedgerRow", "LedgerState", "Notification",
+    "NotificationKind", "OperatorAction", "Order", "OrderRecord", "OrderUpdate", "Outcome",
+    "PaymentReport", "RecoverablePolicy", "Refused", "Remedy", "ReservationRow", "Restock",
+    "SagaStatus", "SalvageReport", "Scenario", "Service", "ShipmentRow", "ShippingReport",
+    "StepDefinition", "StepState", "StepStatus", "StockLevel", "StorageFailed", "Subscriber",
+    "ThenAction", "TimelineEvent", "TopUp", "WorldSnapshot",
+    "correction", "create_database", "create_empty_database", "definition", "format_cents",
+    "must_be_correctable", "order_of_document", "order_record_document", "order_sort_key",
+    "preview_edit", "read_snapshot", "record_of", "salvage",
 ]

@@ -23,7 +23,7 @@ import pykka
 from pykka.typing import ActorMemberMixin
 
 from actors import saga_logic
-from actors.domain import IdempotencyKey, OrderRecord, ParticipantReply, SagaStatus, Service, now
+from actors.domain import Correction, IdempotencyKey, OrderRecord, ParticipantReply, SagaStatus, Service, now
 from actors.events import EventHub, OrderUpdate
 from actors.mapper import ARCHIVED_STATUSES, order_document, order_summary
 from actors.participants.base import ParticipantProxy
@@ -138,12 +138,23 @@ class SagaCoordinator(pykka.ThreadingActor):
 
     # -- operator requests ------------------------------------------------------
     def retry(self, order_id: str) -> str:
-        transition = saga_logic.retry(self._record(order_id), now())
+        record = self._record(order_id)
+        transition = saga_logic.retry(record, now())
         self._apply(transition)  # an operator's request does not queue
         self.send_to_storage()  # before the answer: whatever the caller stores next comes after
         attempt = transition.record.current_attempt
         assert attempt is not None and transition.command is not None
+        if attempt.redo_from is not None:  # a correction invalidated kept steps: undone first
+            return (f"Order {order_id}: the retry first {saga_logic.plan_retry(record).undo_words}, "
+                    f"then attempt {attempt.number + 1} starts at {attempt.redo_from}.")
         return f"Order {order_id}: attempt {attempt.number} started at {transition.command.key.step}."
+
+    def edit(self, change: Correction) -> str:
+        record = self._record(change.order)
+        transition = saga_logic.edit(record, change, now())
+        self._apply(transition)
+        self.send_to_storage()
+        return saga_logic.edited(transition.record)
 
     def cancel(self, order_id: str) -> str:
         transition = saga_logic.cancel(self._record(order_id), now())
@@ -264,6 +275,7 @@ class CoordinatorProxy(ActorMemberMixin, pykka.ActorProxy[SagaCoordinator]):
     on_reply = actor_method(SagaCoordinator.on_reply)
     on_no_answer = actor_method(SagaCoordinator.on_no_answer)
     retry = actor_method(SagaCoordinator.retry)
+    edit = actor_method(SagaCoordinator.edit)
     cancel = actor_method(SagaCoordinator.cancel)
     records = actor_method(SagaCoordinator.records)
     progress = actor_method(SagaCoordinator.progress)

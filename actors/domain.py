@@ -34,6 +34,17 @@ class Action(str, Enum):
     COMPENSATE = "compensate"
 
 
+class OperatorAction(str, Enum):
+    """What an operator did to the order itself, as its timeline records it: no
+    participant is asked, so it is never an idempotency key's action."""
+
+    EDIT = "edit"
+
+
+# The timeline's step for what an operator does to the order itself, not to one of its steps.
+ORDER_STEP = "order"
+
+
 class SagaStatus(str, Enum):
     PENDING = "pending"
     RUNNING = "running"
@@ -76,6 +87,7 @@ class NotificationKind(str, Enum):
     CONFIRMATION = "confirmation"
     FAILURE = "failure"
     ON_HOLD = "on_hold"
+    CORRECTION = "correction"
 
 
 def _not_blank(text: str) -> str:
@@ -134,6 +146,33 @@ class Order(Frozen):
         return sum(item.quantity * item.price_cents for item in self.items)
 
 
+class Correction(Frozen):
+    """An operator's correction of a failed or held order's input, which makes a new version
+    of it: a new address, new quantities of its items, items removed; never a new sku.
+
+    Skus and the order are plain strings here: one that names nothing is refused by the
+    saga rules (or the scenario check) with a sentence naming it.
+    """
+
+    order: StrictStr
+    ship_to: Annotated[StrictStr, AfterValidator(_not_blank)] | None = None
+    quantity: dict[StrictStr, Annotated[StrictInt, Field(ge=1, le=MAX_UNITS)]] = {}
+    remove: tuple[StrictStr, ...] = ()
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> Correction:
+        if self.ship_to is None and not self.quantity and not self.remove:
+            raise ValueError("an edit needs at least one of ship_to, quantity, remove")
+        return self
+
+    def describe(self) -> str:
+        """What it asks for, e.g. 'ship to "2 Oak Ave", KEYBOARD quantity 1, remove MOUSE'."""
+        asked = [f'ship to "{self.ship_to}"'] if self.ship_to is not None else []
+        asked += [f"{sku} quantity {units}" for sku, units in self.quantity.items()]
+        asked += [f"remove {sku}" for sku in self.remove]
+        return ", ".join(asked)
+
+
 class IdempotencyKey(Frozen):
     """Names one effect: a participant applies each key at most once."""
 
@@ -163,10 +202,15 @@ class Failure(Frozen):
 class Attempt(Frozen):
     number: int
     steps: tuple[StepState, ...]
+    # The version of the order it ran on (records from before versions ran on the only one).
+    version: int = 1
     failure: Failure | None = None
     # The outcome of the failed step is unknown (no answer after every try),
     # so it is compensated too; its compensation is a no-op where nothing applied.
     uncertain_step: str | None = None
+    # Set on a held attempt when a retry after a correction undoes its kept steps from
+    # this one on (they no longer fit the order); the next attempt then starts here.
+    redo_from: str | None = None
 
     def step(self, name: str) -> StepState:
         return next(s for s in self.steps if s.name == name)
@@ -176,8 +220,9 @@ class TimelineEvent(Frozen):
     at: datetime
     order: str
     attempt: int
-    step: str
-    action: Action
+    step: str  # a step of the plan, or ORDER_STEP for what an operator did to the order
+    # Left to right: a step's action is tried first, so reading a long journal costs no more.
+    action: Annotated[Action | OperatorAction, Field(union_mode="left_to_right")]
     outcome: Outcome
     reason: str = ""
 
@@ -192,7 +237,10 @@ class Notification(Frozen):
 class OrderRecord(Frozen):
     """Everything the coordinator knows of one order's saga; persisted whole."""
 
-    order: Order
+    order: Order  # its current version: what the next attempt runs on
+    # The order as it was before each operator correction, oldest first (version 1 first);
+    # the current version's number is one more than their count.
+    earlier_versions: tuple[Order, ...] = ()
     policy: RecoverablePolicy = RecoverablePolicy.COMPENSATE
     status: SagaStatus = SagaStatus.PENDING
     attempts: tuple[Attempt, ...] = ()
@@ -200,6 +248,20 @@ class OrderRecord(Frozen):
     notifications: tuple[Notification, ...] = ()
     cancelled: bool = False
     updated_at: datetime | None = None
+
+    @property
+    def version(self) -> int:
+        """The current version's number: 1 until an operator corrects the order."""
+        return len(self.earlier_versions) + 1
+
+    @property
+    def versions(self) -> tuple[Order, ...]:
+        """Every version of the order, version 1 first."""
+        return (*self.earlier_versions, self.order)
+
+    def order_version(self, number: int) -> Order:
+        """The order as version `number` (1 for the first) says it."""
+        return self.versions[number - 1]
 
     @property
     def current_attempt(self) -> Attempt | None:
@@ -282,12 +344,13 @@ class ThenAction(Frozen):
     restock: Restock | None = None
     retry: Name | None = None
     cancel: Name | None = None
+    edit: Correction | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> ThenAction:
-        chosen = [name for name in ("top_up", "restock", "retry", "cancel") if getattr(self, name)]
+        chosen = [name for name in ("top_up", "restock", "retry", "cancel", "edit") if getattr(self, name)]
         if len(chosen) != 1:
-            raise ValueError("each [[then]] entry needs exactly one of top_up, restock, retry, cancel")
+            raise ValueError("each [[then]] entry needs exactly one of top_up, restock, retry, cancel, edit")
         return self
 
     def describe(self) -> str:
@@ -297,6 +360,8 @@ class ThenAction(Frozen):
             return f"restock {self.restock.sku} by {self.restock.quantity}"
         if self.retry:
             return f"retry {self.retry}"
+        if self.edit:
+            return f"edit {self.edit.order} ({self.edit.describe()})"
         return f"cancel {self.cancel}"
 
 

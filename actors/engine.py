@@ -24,7 +24,7 @@ import pykka
 from actors import collector
 from actors import saga_logic
 from actors.coordinator import CoordinatorProxy, EngineSettings, NotLive, SagaCoordinator
-from actors.domain import OrderRecord, Scenario, Service, ThenAction, now
+from actors.domain import Correction, OrderRecord, Scenario, Service, ThenAction, now
 from actors.events import EventHub, Subscriber
 from actors.follow_ups import FollowUps
 from actors.mapper import Document, archived_record, read_follow_ups, read_records, read_scenario
@@ -136,11 +136,7 @@ class Engine:
             pass
         # Archived: the rules refuse or allow it on the archived record, then it comes back.
         saga_logic.retry(self._archived(order_id), now())
-        documents = self.storage.unarchive(order_id).get()
-        for participant in self.participants.values():
-            participant.adopt(documents, order_id).get()
-        with self._coordinator_lock:
-            self.coordinator.adopt(archived_record(documents, order_id)).get()
+        self._bring_back(order_id)
         return self._answer(self.coordinator.retry(order_id))
 
     def cancel(self, order_id: str) -> str:
@@ -150,11 +146,29 @@ class Engine:
             saga_logic.cancel(self._archived(order_id), now())  # refuses: an archived order is settled
             raise
 
+    def edit(self, change: Correction) -> str:
+        """Correct a failed or held order (a new version of it); a retry then runs on it."""
+        try:
+            return self._answer(self.coordinator.edit(change))
+        except NotLive:
+            pass
+        saga_logic.edit(self._archived(change.order), change, now())  # refuses, or it may go on
+        self._bring_back(change.order)
+        return self._answer(self.coordinator.edit(change))
+
     def _archived(self, order_id: str) -> OrderRecord:
         record = self.storage.archived_record(order_id).get()
         if record is None:
             raise Refused(f"There is no order {order_id!r} in this database.")
         return record
+
+    def _bring_back(self, order_id: str) -> None:
+        """Make an archived order live again, in storage, the participants and the coordinator."""
+        documents = self.storage.unarchive(order_id).get()
+        for participant in self.participants.values():
+            participant.adopt(documents, order_id).get()
+        with self._coordinator_lock:
+            self.coordinator.adopt(archived_record(documents, order_id)).get()
 
     def _answer(self, future: pykka.Future[str]) -> str:
         """The coordinator's answer, unless the storage failed before it could be acted on."""
@@ -185,6 +199,8 @@ class Engine:
             return self.restock(action.restock.sku, action.restock.quantity, key)
         if action.retry:
             return self.retry(action.retry)
+        if action.edit:
+            return self.edit(action.edit)
         assert action.cancel is not None
         return self.cancel(action.cancel)
 

@@ -18,8 +18,8 @@ class FollowUps:
 
     The count applied is stored, so a run killed half-way continues on the next
     open instead of repeating or losing actions. Top-ups and restocks carry their
-    own idempotency key; before a retry or cancel, the order as it was is stored,
-    so a restart can tell whether it took effect.
+    own idempotency key; before a retry, cancel or edit, the order as it was is
+    stored, so a restart can tell whether it took effect.
     """
 
     def __init__(self, engine: Engine, scenario: Scenario, progress: FollowUpProgress) -> None:
@@ -47,14 +47,14 @@ class FollowUps:
         engine.wait_until_settled(timeout_s)
 
     def _begin(self, action: ThenAction, index: int) -> None:
-        target = action.retry or action.cancel
+        target = action.retry or action.cancel or (action.edit.order if action.edit else None)
         record = self._engine.find(target or "")
         if record is not None:
-            self._store(begun={"index": index, "order": record.order.id,
-                               "attempts": len(record.attempts), "cancelled": record.cancelled})
+            self._store(begun={"index": index, "order": record.order.id, "attempts": len(record.attempts),
+                               "cancelled": record.cancelled, "version": record.version})
 
     def _took_effect_before_restart(self, action: ThenAction, index: int) -> bool:
-        """Whether the retry or cancel begun at index, before the process stopped, took effect."""
+        """Whether the retry, cancel or edit begun at index, before the process stopped, took effect."""
         begun, self._begun = self._begun, None
         if begun is None or begun.get("index") != index:
             return False
@@ -63,6 +63,8 @@ class FollowUps:
             return False
         if action.retry:
             return len(record.attempts) > int(begun.get("attempts", 0))
+        if action.edit:
+            return record.version > int(begun.get("version", 1))
         return bool(action.cancel) and record.cancelled and not begun.get("cancelled")
 
     def _store(self, begun: dict[str, Any] | None) -> None:

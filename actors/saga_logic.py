@@ -7,16 +7,24 @@ here makes them testable without threads and lets recovery use the same code.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from pydantic import ValidationError
+
 from actors.domain import (
+    ORDER_STEP,
     Action,
     Attempt,
+    Correction,
     Failure,
     IdempotencyKey,
+    Item,
     Notification,
     NotificationKind,
+    OperatorAction,
+    Order,
     OrderRecord,
     Outcome,
     ParticipantReply,
@@ -27,8 +35,10 @@ from actors.domain import (
     StepStatus,
     TimelineEvent,
     format_cents,
+    now,
 )
-from actors.plan import SAGA_PLAN, definition
+from actors.limits import MAX_UNITS
+from actors.plan import SAGA_PLAN, STEP_NAMES, definition
 
 
 @dataclass(frozen=True)
@@ -103,7 +113,9 @@ def _start_step(record: OrderRecord, attempt: Attempt, index: int, at: datetime)
 def begin_attempt(record: OrderRecord, at: datetime) -> Transition:
     """Start the next attempt: from scratch, or (held order) at its failed step."""
     previous = record.current_attempt
-    keep_done = previous is not None and record.status == SagaStatus.ON_HOLD
+    # A held attempt keeps its done steps, also those a correction left valid (redo_from).
+    keep_done = previous is not None and (record.status == SagaStatus.ON_HOLD
+                                          or previous.redo_from is not None)
     steps = []
     for plan_step in SAGA_PLAN:
         kept = previous.step(plan_step.name) if keep_done and previous else None
@@ -111,7 +123,7 @@ def begin_attempt(record: OrderRecord, at: datetime) -> Transition:
             steps.append(kept)
         else:
             steps.append(StepState(name=plan_step.name))
-    attempt = Attempt(number=len(record.attempts) + 1, steps=tuple(steps))
+    attempt = Attempt(number=len(record.attempts) + 1, steps=tuple(steps), version=record.version)
     record = record.model_copy(update={"attempts": record.attempts + (attempt,)})
     first = next(i for i, s in enumerate(attempt.steps) if s.status == StepStatus.PENDING)
     return _start_step(record, attempt, first, at)
@@ -156,10 +168,15 @@ def _needs_compensation(attempt: Attempt, step: StepState) -> bool:
 
 
 def _next_compensation(record: OrderRecord, at: datetime) -> Transition:
-    """Compensate the latest step still holding an effect, or finish as failed."""
+    """Compensate the latest step still holding an effect, or finish as failed.
+
+    After a correction (redo_from), only the steps from redo_from on are compensated,
+    and then the next attempt starts there instead.
+    """
     attempt = record.current_attempt
     assert attempt is not None
-    for step in reversed(attempt.steps):
+    floor = STEP_NAMES.index(attempt.redo_from) if attempt.redo_from else 0
+    for step in reversed(attempt.steps[floor:]):
         if _needs_compensation(attempt, step):
             step = step.model_copy(update={"status": StepStatus.COMPENSATING})
             attempt = _replace_step(attempt, step)
@@ -167,6 +184,8 @@ def _next_compensation(record: OrderRecord, at: datetime) -> Transition:
                                    timeline=_event(record, at, attempt.number, step.name,
                                                    Action.COMPENSATE, Outcome.STARTED))
             return Transition(record, outstanding_command(record))
+    if attempt.redo_from is not None:
+        return begin_attempt(record, at)
     failure = attempt.failure
     assert failure is not None
     retry_hint = " You can retry once it is resolved." if failure.recoverable else ""
@@ -246,21 +265,36 @@ def resume(record: OrderRecord, at: datetime) -> Transition | None:
                            Outcome.RETRYING, "asked again after a restart")}), command)
 
 
-def retry(record: OrderRecord, at: datetime) -> Transition:
-    """Start a new attempt of a failed or held order, or say why not."""
+def _must_be_retryable(record: OrderRecord, done: str) -> None:
+    """Refused unless the order is on hold, or failed for a recoverable reason and not cancelled."""
     order_id = record.order.id
     failure = record.failure
     if record.status == SagaStatus.ON_HOLD:
-        return begin_attempt(record, at)
+        return
     if record.status != SagaStatus.FAILED or failure is None:
         status = record.status.value.replace("_", " ")
-        raise Refused(f"Order {order_id} is {status}; only a failed or held order can be retried.")
+        raise Refused(f"Order {order_id} is {status}; only a failed or held order can be {done}.")
     if record.cancelled:
-        raise Refused(f"Order {order_id} was cancelled by an operator and cannot be retried.")
+        raise Refused(f"Order {order_id} was cancelled by an operator and cannot be {done}.")
     if not failure.recoverable:
-        raise Refused(f"Order {order_id} cannot be retried: its {failure.step} step failed "
+        raise Refused(f"Order {order_id} cannot be {done}: its {failure.step} step failed "
                            f"for a reason that is not recoverable ({failure.reason}).")
-    return begin_attempt(record, at)
+
+
+def retry(record: OrderRecord, at: datetime) -> Transition:
+    """Start a new attempt of a failed or held order, or say why not.
+
+    A held order whose kept steps a correction invalidated first compensates them (see
+    plan_retry); its next attempt begins once they are undone.
+    """
+    _must_be_retryable(record, "retried")
+    plan = plan_retry(record)
+    if not plan.undo:
+        return begin_attempt(record, at)
+    attempt = record.current_attempt
+    assert attempt is not None
+    record = _with_attempt(record, attempt.model_copy(update={"redo_from": plan.start}), at)
+    return _next_compensation(record, at)
 
 
 def cancel(record: OrderRecord, at: datetime) -> Transition:
@@ -274,3 +308,151 @@ def cancel(record: OrderRecord, at: datetime) -> Transition:
     attempt = attempt.model_copy(update={"failure": failure})
     record = _with_attempt(record, attempt, at, cancelled=True)
     return _next_compensation(record, at)
+
+
+# -- corrections: a new version of a failed or held order's input --------------------------
+@dataclass(frozen=True)
+class RetryPlan:
+    """What retrying the order as it stands does: what it undoes first, and where it starts."""
+
+    undo: tuple[str, ...]  # kept steps a correction invalidated, in the order they are compensated
+    start: str             # the step the next attempt starts at
+    resumes: bool          # a held order: the steps before start are kept
+    undo_words: str        # "refunds $149.97 and releases 3 KEYBOARD"
+    run_words: str         # "reserves 1 KEYBOARD, charges $49.99 and ships to ..."
+
+    def describe(self) -> str:
+        if self.undo:
+            return f"{self.undo_words}, then {self.run_words}"
+        return f"{'resumes' if self.resumes else 'starts again'} at {self.start}: {self.run_words}"
+
+
+def _listed(parts: Iterable[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    said = list(parts)
+    return ", ".join(said[:-1]) + " and " + said[-1] if len(said) > 1 else "".join(said)
+
+
+def _applied_under(record: OrderRecord, step: StepState) -> Order:
+    """The version of the order a kept step's effect was applied under."""
+    attempt = record.attempts[(step.applied_in or len(record.attempts)) - 1]
+    return record.order_version(attempt.version)
+
+
+def plan_retry(record: OrderRecord) -> RetryPlan:
+    """The rule for a retry after corrections (README, Retry policies).
+
+    A held order keeps its done steps; the first whose effect no longer fits the current
+    version (its participant's terms differ from those of the version it was applied
+    under), and every kept step after it, are compensated in reverse order, and the next
+    attempt starts at that first one. With nothing invalidated it resumes at the failed
+    step. A failed order was compensated already: it starts again at the first step.
+    """
+    attempt = record.current_attempt
+    held = record.status == SagaStatus.ON_HOLD and attempt is not None
+    kept = [s for s in attempt.steps if s.status == StepStatus.SUCCEEDED] if held and attempt else []
+    invalid = next((i for i, step in enumerate(kept)
+                    if definition(step.name).participant.terms(_applied_under(record, step))
+                    != definition(step.name).participant.terms(record.order)), len(kept))
+    undo = tuple(reversed(kept[invalid:]))
+    start = kept[invalid].name if undo else next(n for n in STEP_NAMES if n not in {s.name for s in kept})
+    undo_words = _listed(definition(step.name).participant.words(_applied_under(record, step),
+                                                                 Action.COMPENSATE) for step in undo)
+    run_words = _listed(definition(name).participant.words(record.order, Action.EXECUTE)
+                        for name in STEP_NAMES[STEP_NAMES.index(start):])
+    return RetryPlan(tuple(step.name for step in undo), start, held, undo_words, run_words)
+
+
+def correction(order_id: str, ship_to: str | None = None, quantity: Mapping[str, int] | None = None,
+               remove: Iterable[str] = ()) -> Correction:
+    """A correction from the values an operator typed; Refused names the first that cannot be."""
+    quantity, remove = dict(quantity or {}), tuple(remove)
+    if ship_to is None and not quantity and not remove:
+        raise Refused(f"Say what to correct in order {order_id}: its address, the quantity of an "
+                      "item, or an item to remove.")
+    if ship_to is not None and not ship_to.strip():
+        raise Refused("The shipping address must not be empty.")
+    for sku, units in quantity.items():
+        if not 1 <= units <= MAX_UNITS:
+            raise Refused(f"The quantity of {sku} must be from 1 to {MAX_UNITS:,} (got {units:,}); "
+                          "to take an item off the order, remove it.")
+    return Correction(order=order_id, ship_to=ship_to, quantity=quantity, remove=remove)
+
+
+def _corrected(order: Order, change: Correction) -> tuple[Order, list[str]]:
+    """The order as the correction makes it, and each change in words; Refused says why not."""
+    skus = [item.sku for item in order.items]
+    for sku in (*change.quantity, *change.remove):
+        if sku not in skus:
+            raise Refused(f"Order {order.id} has no item {sku}; a correction can change the "
+                          "quantity of an item or remove one, not add one.")
+    for sku in change.quantity:
+        if sku in change.remove:
+            raise Refused(f"{sku} cannot both get a new quantity and be removed.")
+        if skus.count(sku) > 1:
+            raise Refused(f"Order {order.id} has {sku} on {skus.count(sku)} lines, so a quantity "
+                          "cannot say which one to change.")
+    items: list[Item] = []
+    changes: list[str] = []
+    if change.ship_to is not None and change.ship_to != order.ship_to:
+        changes.append(f'ship_to changed from "{order.ship_to}" to "{change.ship_to}"')
+    for item in order.items:
+        units = change.quantity.get(item.sku, item.quantity)
+        if item.sku in change.remove:
+            changes.append(f"{item.sku} removed (quantity {item.quantity})")
+            continue
+        if units != item.quantity:
+            changes.append(f"{item.sku} quantity {item.quantity} -> {units}")
+        items.append(Item(sku=item.sku, quantity=units, price_cents=item.price_cents))
+    if not items:
+        raise Refused(f"Order {order.id} must keep at least one item; this correction removes them all.")
+    try:
+        corrected = Order(id=order.id, customer=order.customer, ship_to=change.ship_to or order.ship_to,
+                          items=tuple(items))
+    except ValidationError as error:  # over a cap of one top-up or one restock
+        problem = str(error.errors()[0]["msg"]).removeprefix("Value error, ")
+        raise Refused(f"Order {order.id} cannot be corrected so: {problem}.") from None
+    if not changes:
+        raise Refused(f"Order {order.id} already is as this correction asks; it changes nothing.")
+    return corrected, changes
+
+
+def must_be_correctable(record: OrderRecord) -> None:
+    """Refused unless the order may be corrected: exactly when it may be retried."""
+    _must_be_retryable(record, "corrected")
+
+
+def edit(record: OrderRecord, change: Correction, at: datetime) -> Transition:
+    """Make a new version of a failed or held order's input; the next retry runs on it.
+
+    Nothing is sent: the participants hold what earlier versions applied until the retry
+    (plan_retry) undoes what no longer fits. The edit is an operator event in the timeline,
+    under the attempt it follows, and the customer is told.
+    """
+    must_be_correctable(record)
+    attempt = record.current_attempt
+    assert attempt is not None
+    corrected, changes = _corrected(record.order, change)
+    version = record.version + 1
+    event = TimelineEvent(at=at, order=record.order.id, attempt=attempt.number, step=ORDER_STEP,
+                          action=OperatorAction.EDIT, outcome=Outcome.SUCCEEDED,
+                          reason=f"version {version}: {'; '.join(changes)}")
+    message = (f"Order {record.order.id} was corrected: {'; '.join(changes)}. It now comes to "
+               f"{format_cents(corrected.total_cents)}, shipping to {corrected.ship_to}.")
+    return Transition(record.model_copy(update={
+        "order": corrected, "earlier_versions": record.earlier_versions + (record.order,),
+        "timeline": record.timeline + (event,), "updated_at": at,
+        "notifications": _notify(record, at, attempt.number, NotificationKind.CORRECTION, message)}))
+
+
+def edited(record: OrderRecord) -> str:
+    """What the last correction changed and what a retry will now do, for the operator."""
+    change = record.timeline[-1].reason
+    return f"Order {record.order.id} is now {change}. Retrying it {plan_retry(record).describe()}."
+
+
+def preview_edit(record: OrderRecord, change: Correction) -> str:
+    """What the correction would change and what the retry would then do, on two lines;
+    Refused says why it cannot be made."""
+    corrected = edit(record, change, now()).record
+    return f"Saving makes {corrected.timeline[-1].reason}.\nRetrying it {plan_retry(corrected).describe()}."

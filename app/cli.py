@@ -21,6 +21,7 @@ from actors import (
     Refused,
     SagaStatus,
     WorldSnapshot,
+    correction,
     create_database,
     read_snapshot,
     record_of,
@@ -225,6 +226,27 @@ def cmd_cancel(args: argparse.Namespace) -> int:
     return _operate(args, lambda engine: engine.cancel(args.order))
 
 
+def _quantity(text: str) -> tuple[str, int]:
+    """--quantity SKU=N as (sku, n); its bounds are the saga rules' to check."""
+    sku, equals, units = text.rpartition("=")
+    cleaned = units.strip()
+    if not equals or not sku or not (cleaned.isascii() and cleaned.isdigit()):
+        raise BadArgument(f"--quantity {text!r} is not a sku and a whole number of units; "
+                          "give one like KEYBOARD=2.")
+    return sku, int(cleaned)
+
+
+def cmd_edit(args: argparse.Namespace) -> int:
+    quantity: dict[str, int] = {}
+    for sku, units in map(_quantity, args.quantity or []):
+        if sku in quantity and quantity[sku] != units:
+            raise BadArgument(f"--quantity gives {sku} two quantities ({quantity[sku]} and {units}).")
+        quantity[sku] = units
+    # Checked before the database is opened: a bad value writes nothing.
+    change = correction(args.order, args.ship_to, quantity, dict.fromkeys(args.remove or []))
+    return _operate(args, lambda engine: engine.edit(change))
+
+
 def cmd_top_up(args: argparse.Namespace) -> int:
     with _open(args.db) as engine:
         _settle(engine)
@@ -358,6 +380,13 @@ def build_parser() -> argparse.ArgumentParser:
                          help="print the order as its entry in `report --json`")
     command("retry", cmd_retry, "retry a failed order (recoverable) or resume a held one", order=True)
     command("cancel", cmd_cancel, "cancel an order on hold: compensate its completed steps", order=True)
+    edit = command("edit", cmd_edit, "correct a failed or held order (its address, the quantity of an item, "
+                   "an item to remove) and say what its retry will do; then retry it", order=True)
+    edit.add_argument("--ship-to", metavar="TEXT", help="the address to ship to instead")
+    edit.add_argument("--quantity", action="append", metavar="SKU=N",
+                      help="the quantity of one of the order's items (repeatable)")
+    edit.add_argument("--remove", action="append", metavar="SKU",
+                      help="take an item off the order; at least one must remain (repeatable)")
     top_up = command("top-up", cmd_top_up, "add money to a customer's account (to resolve a failure)")
     top_up.add_argument("customer", metavar="CUSTOMER")
     top_up.add_argument("amount", metavar="AMOUNT", type=_argument(parse_dollars),

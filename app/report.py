@@ -8,11 +8,25 @@ from collections.abc import Collection, Iterable
 from datetime import datetime, timezone
 from typing import Any
 
-from actors import OrderRecord, SagaStatus, WorldSnapshot, format_cents
+from actors import OperatorAction, OrderRecord, SagaStatus, WorldSnapshot, format_cents
 
 _NARROWEST = 10  # the id, customer and total columns of an order line
 _STATUS_WIDTH = len("compensating")
 _NEVER_CHANGED = datetime.min.replace(tzinfo=timezone.utc)
+
+
+def versions_report(record: OrderRecord) -> list[dict[str, Any]]:
+    """Every version of the order, the first one first: what it asked, when an operator's edit
+    made it and what the edit changed (none for version 1), and the attempts that ran on it."""
+    edits = [event for event in record.timeline if event.action == OperatorAction.EDIT]
+    made: list[tuple[str | None, str]] = [(None, "")]
+    made += [(edit.at.isoformat(), edit.reason.partition(": ")[2]) for edit in edits]
+    made += [(None, "")] * (record.version - len(made))  # a record whose edits went missing
+    return [{"version": number, "at": made[number - 1][0], "changes": made[number - 1][1],
+             "ship_to": order.ship_to, "total_cents": order.total_cents,
+             "items": [item.model_dump(mode="json") for item in order.items],
+             "attempts": [a.number for a in record.attempts if a.version == number]}
+            for number, order in enumerate(record.versions, start=1)]
 
 
 def order_report(record: OrderRecord) -> dict[str, Any]:
@@ -25,6 +39,8 @@ def order_report(record: OrderRecord) -> dict[str, Any]:
         "current_step": record.current_step,
         "total_cents": record.order.total_cents,
         "attempts": len(record.attempts),
+        "version": record.version,
+        "versions": versions_report(record),
         "failure": failure.model_dump(mode="json") if failure else None,
         "steps": [{"name": s.name, "status": s.status.value} for s in attempt.steps] if attempt else [],
         "timeline": [
@@ -72,6 +88,8 @@ def _columns(widths: tuple[int, int, int], id_: str, customer: str, total: str, 
 
 def order_line(order: dict[str, Any], widths: tuple[int, int, int]) -> str:
     rest = f"attempts {order['attempts']}"
+    if order["version"] > 1:
+        rest += f", version {order['version']}"
     if order["current_step"]:
         rest += f"  at {order['current_step']}"
     failure = order["failure"]
@@ -147,7 +165,19 @@ def render_status(record: OrderRecord) -> str:
     if failure:
         kind = "recoverable" if failure["recoverable"] else "not recoverable"
         lines.append(f"  failed at {failure['step']}: {failure['reason']} ({kind})")
+    if order["version"] > 1:
+        lines += [_version_line(version) for version in order["versions"]]
     return "\n".join(lines)
+
+
+def _version_line(version: dict[str, Any]) -> str:
+    """'  version 2: 1 KEYBOARD, $49.99, to "1 Main St" (attempt 2); KEYBOARD quantity 3 -> 1'."""
+    items = ", ".join(f"{item['quantity']} {item['sku']}" for item in version["items"])
+    ran = version["attempts"]
+    attempts = f" (attempt{'s' if len(ran) > 1 else ''} {', '.join(map(str, ran))})" if ran else ""
+    changes = f"; {version['changes']}" if version["changes"] else ""
+    return (f"  version {version['version']}: {items}, {format_cents(version['total_cents'])}, "
+            f'to "{version["ship_to"]}"{attempts}{changes}')
 
 
 def render_history(record: OrderRecord) -> str:

@@ -77,6 +77,7 @@ def _reference_problems(data: dict[str, Any], reported: set[Location]) -> list[s
     problems: list[str] = []
     stock, accounts = data.get("stock", {}), data.get("accounts", {})
     order_ids: set[str] = set()
+    skus_of: dict[str, set[Any]] = {}  # each order's skus: what an edit may change or remove
 
     def name(container: Any, location: Location) -> str | None:
         value = container.get(location[-1]) if isinstance(container, dict) else None
@@ -102,6 +103,9 @@ def _reference_problems(data: dict[str, Any], reported: set[Location]) -> list[s
         items = order.get("items") if isinstance(order, dict) else None
         for item_index, item in enumerate(items if isinstance(items, list) else []):
             must_be_in(stock, "stock", item, ("orders", index, "items", item_index, "sku"))
+        if order_id is not None:
+            skus_of[order_id] = {item.get("sku") for item in items if isinstance(item, dict)} \
+                if isinstance(items, list) else set()
     for index, fault in _entries(data, "faults"):
         must_be_an_order(fault, ("faults", index, "order"))
     for index, action in _entries(data, "then"):
@@ -110,6 +114,15 @@ def _reference_problems(data: dict[str, Any], reported: set[Location]) -> list[s
             must_be_in(stock, "stock", action.get("restock"), ("then", index, "restock", "sku"))
         must_be_an_order(action, ("then", index, "retry"))
         must_be_an_order(action, ("then", index, "cancel"))
+        edit = action.get("edit") if isinstance(action, dict) else None
+        must_be_an_order(edit, ("then", index, "edit", "order"))
+        edited = name(edit, ("then", index, "edit", "order"))
+        for field in ("quantity", "remove"):
+            asked = edit.get(field) if isinstance(edit, dict) and edited is not None and edited in skus_of else None
+            for sku in asked if isinstance(asked, (dict, list)) else ():
+                if isinstance(sku, str) and edited is not None and sku not in skus_of[edited]:
+                    problems.append(f"then[{index}].edit.{field}: order {edited!r} has no item {sku!r}; "
+                                    "an edit can change or remove an item, not add one")
     return problems
 
 

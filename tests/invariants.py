@@ -7,7 +7,8 @@ from typing import Any
 
 
 def assert_invariants(report: dict[str, Any]) -> None:
-    """Conservation of stock and money, no orphaned effects, one confirmation per order."""
+    """Conservation of stock and money, no orphaned effects, one confirmation per order, and
+    no completed order charged other than its total."""
     orders = {order["id"]: order for order in report["orders"]}
     for sku, level in report["stock"].items():
         assert level["available"] >= 0 and level["reserved"] >= 0, sku
@@ -20,6 +21,8 @@ def assert_invariants(report: dict[str, Any]) -> None:
         if charge["status"] == "captured":
             captured[orders[charge["order"]]["customer"]] += charge["amount_cents"]
             captured_per_order[charge["order"]] += 1
+            if orders[charge["order"]]["status"] == "completed":  # what its current version says
+                assert charge["amount_cents"] == orders[charge["order"]]["total_cents"], charge
     for customer, account in report["accounts"].items():
         assert account["balance_cents"] >= 0, customer
         assert account["balance_cents"] + captured[customer] == (

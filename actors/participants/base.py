@@ -203,6 +203,18 @@ class Participant(pykka.ThreadingActor):
     def undo(self, order: Order, effect: str) -> EffectResult:
         raise NotImplementedError
 
+    @classmethod
+    def terms(cls, order: Order) -> object:
+        """What of the order this service's effect is made of (what its own record of the
+        effect holds): a correction that changes it invalidates an effect kept from before."""
+        raise NotImplementedError
+
+    @classmethod
+    def words(cls, order: Order, action: Action) -> str:
+        """What executing (or compensating) this service's effect for order does, for an
+        operator: "reserves 1 KEYBOARD", "refunds $149.97"."""
+        raise NotImplementedError
+
     # -- plumbing -------------------------------------------------------------
     def _order_doc(self, order: Order) -> OrderDocument:
         """This service's own record of an order: its ledger and effects."""

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 import pykka
 
-from actors.domain import Order, Service
+from actors.domain import Action, Order, Service
 from actors.participants.base import EffectResult, EffectWords, Participant, ParticipantProxy, ledger_of
 from actors.participants.documents import (InventoryReport, OrderDocument, ReservationStatus, StockLevel,
                                            StoredDocuments, documents_under)
@@ -69,6 +69,19 @@ class InventoryService(Participant):
         reservation["status"] = self.effect_words.undone
         return EffectResult(ok=True, changed=[(STOCK + sku, self._stock[sku])
                                               for sku in reservation["items"]])
+
+    @classmethod
+    def terms(cls, order: Order) -> dict[str, int]:
+        """The units of each sku: what a reservation holds."""
+        units: dict[str, int] = {}
+        for item in order.items:
+            units[item.sku] = units.get(item.sku, 0) + item.quantity
+        return units
+
+    @classmethod
+    def words(cls, order: Order, action: Action) -> str:
+        units = " and ".join(f"{count} {sku}" for sku, count in cls.terms(order).items())
+        return f"{'reserves' if action == Action.EXECUTE else 'releases'} {units}"
 
     def restock(self, sku: str, quantity: int, key: str) -> pykka.ThreadingFuture[str]:
         """Add stock once per key; the future resolves when it is durable."""

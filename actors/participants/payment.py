@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import pykka
 
-from actors.domain import Order, Service, format_cents
+from actors.domain import Action, Order, Service, format_cents
 from actors.participants.base import EffectResult, EffectWords, Participant, ParticipantProxy, ledger_of
 from actors.participants.documents import (Account, ChargeStatus, OrderDocument, PaymentReport,
                                            StoredDocuments, documents_under)
@@ -59,6 +59,15 @@ class PaymentService(Participant):
         account["balance_cents"] += charge["amount_cents"]
         charge["status"] = self.effect_words.undone
         return EffectResult(ok=True, changed=[(ACCOUNT + order.customer, account)])
+
+    @classmethod
+    def terms(cls, order: Order) -> tuple[str, int]:
+        """Whose money and how much: what a charge holds."""
+        return order.customer, order.total_cents
+
+    @classmethod
+    def words(cls, order: Order, action: Action) -> str:
+        return f"{'charges' if action == Action.EXECUTE else 'refunds'} {format_cents(order.total_cents)}"
 
     def top_up(self, customer: str, amount_cents: int, key: str) -> pykka.ThreadingFuture[str]:
         """Credit the account once per key; the future resolves when it is durable."""

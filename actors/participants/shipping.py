@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from actors.domain import Order, Service
+from actors.domain import Action, Order, Service
 from actors.participants.base import EffectResult, EffectWords, Participant, ParticipantProxy, ledger_of
 from actors.participants.documents import OrderDocument, ShipmentStatus, ShippingReport, StoredDocuments
 from actors.proxies import actor_method
@@ -41,6 +41,17 @@ class ShippingService(Participant):
     def report(self) -> ShippingReport:
         """This service's state for the run report: copies, since reports leave this thread."""
         return shipping_report(self._orders)
+
+    @classmethod
+    def terms(cls, order: Order) -> str:
+        """Where to: what a shipment holds."""
+        return order.ship_to
+
+    @classmethod
+    def words(cls, order: Order, action: Action) -> str:
+        if action == Action.EXECUTE:
+            return f'ships to "{order.ship_to}"'
+        return f'cancels the shipment to "{order.ship_to}"'
 
 
 class ShippingProxy(ParticipantProxy):

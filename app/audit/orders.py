@@ -8,6 +8,7 @@ from actors import EffectWords, LedgerState, NotificationKind, OrderRecord, Saga
 from app.audit.findings import Finding, Kind
 from app.audit.records import EFFECT_KINDS, Effect, OrderEffects
 from app.audit.timeline import PLAN, AttemptSummary, Fate, Replay
+from app.audit.versions import version_findings
 
 
 class _Order:
@@ -145,23 +146,39 @@ class _Order:
             if recorded != told:
                 return (f"{who} records {key} as failed with the reason {recorded!r}, but "
                         f"{timeline} gives {told!r}.")
-        # The effect against the order.
-        return self._effect_fits_order(key, effect)
+        # The effect against the version of the order it was applied under and, while a
+        # completed order holds it, against the current version.
+        ran_on = next((a.version for a in self.record.attempts if a.number == attempt), None)
+        if effect is None or ran_on is None or not 1 <= ran_on <= self.record.version:
+            return None  # an attempt or version the record lacks: the version checks say so
+        problem = self._effect_fits_version(key, effect, ran_on, attempt)
+        if problem is None and effect.live and self.record.status == SagaStatus.COMPLETED:
+            problem = self._effect_fits_version(key, effect, self.record.version, None)
+        return problem
 
-    def _effect_fits_order(self, key: str, effect: Effect | None) -> str | None:
-        order = self.record.order
-        if effect is None:
-            return None
+    def _effect_fits_version(self, key: str, effect: Effect, number: int, attempt: int | None) -> str | None:
+        """Whether effect is what version `number` asks (attempt: the one that ran on it; None:
+        the current version)."""
+        order = self.record.order_version(number)
+        if self.record.version == 1:
+            whose, asks, ships = "whose total is", "but it asks for", "but it ships to"
+        else:
+            which = (f"version {number}, which attempt {attempt} ran on," if attempt is not None
+                     else f"its current version {number}")
+            whose, asks, ships = f"but {which} totals", f"but {which} asks for", f"but {which} ships to"
         if effect.charge is not None and effect.charge["amount_cents"] != order.total_cents:
             return (f"Payment charged {format_cents(effect.charge['amount_cents'])} for order {self.id} "
-                    f"({key}), whose total is {format_cents(order.total_cents)}.")
+                    f"({key}), {whose} {format_cents(order.total_cents)}.")
         if effect.reservation is not None:
             wanted: dict[str, int] = {}
             for item in order.items:
                 wanted[item.sku] = wanted.get(item.sku, 0) + item.quantity
             if wanted != effect.reservation["items"]:
                 return (f"Inventory reserved {effect.reservation['items']} for order {self.id} ({key}), "
-                        f"but it asks for {wanted}.")
+                        f"{asks} {wanted}.")
+        if effect.shipment is not None and effect.shipment["address"] != order.ship_to:
+            return (f'Shipping created {key} for order {self.id} to "{effect.shipment["address"]}", '
+                    f'{ships} "{order.ship_to}".')
         return None
 
     # -- notices -----------------------------------------------------------------
@@ -220,7 +237,8 @@ class _Order:
                                           "a reason in its timeline.")
             return
         for note in self.record.notifications:
-            if note.attempt != number or note.kind == NotificationKind.CONFIRMATION:
+            if note.attempt != number or note.kind in (NotificationKind.CONFIRMATION,
+                                                       NotificationKind.CORRECTION):
                 continue
             if reason not in note.message:
                 self.add(_NOTICE_KIND[note.kind], f"Order {self.id}'s {note.kind.value} notice for "
@@ -243,7 +261,8 @@ def _told(fate: Fate, kind: EffectWords[str]) -> str:
 
 _NOTICE_KIND = {NotificationKind.FAILURE: Kind.FAILURE_NOTICE,
                 NotificationKind.ON_HOLD: Kind.HOLD_NOTICE,
-                NotificationKind.CONFIRMATION: Kind.CONFIRMATION}
+                NotificationKind.CONFIRMATION: Kind.CONFIRMATION,
+                NotificationKind.CORRECTION: Kind.VERSION_MISMATCH}
 
 
 def check_order(record: OrderRecord, replay: Replay, effects: OrderEffects,
@@ -261,4 +280,4 @@ def check_order(record: OrderRecord, replay: Replay, effects: OrderEffects,
     order.holdings_match_status()
     order.records_match_timeline()
     order.notices_match()
-    return order.findings
+    return order.findings + version_findings(record, replay)

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
-from actors import (SAGA_PLAN, ChargeRow, EffectWords, InventoryReport, LedgerState, PaymentReport,
+from actors import (SAGA_PLAN, ChargeRow, EffectWords, ShipmentRow, InventoryReport, LedgerState, PaymentReport,
                     ReservationRow, ShippingReport, WorldSnapshot)
 
 R = TypeVar("R")
@@ -39,6 +39,7 @@ class Effect:
     live: bool
     reservation: ReservationRow | None = None
     charge: ChargeRow | None = None
+    shipment: ShipmentRow | None = None
 
 
 @dataclass
@@ -81,7 +82,7 @@ def read_records(snapshot: WorldSnapshot) -> ParticipantRecords:
             "payment", c["effect"], c["status"] == captured, charge=c)
     for s in shipping["shipments"]:
         by_order[s["order"]].effects["shipping", s["effect"]] = Effect(
-            "shipping", s["effect"], s["status"] == created)
+            "shipping", s["effect"], s["status"] == created, shipment=s)
     for step, ledger in (("inventory", inventory["ledger"]), ("payment", payment["ledger"]),
                          ("shipping", shipping["ledger"])):
         for entry in ledger:

@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from actors import SAGA_PLAN, Action, OrderRecord, Outcome, TimelineEvent
+from actors import SAGA_PLAN, Action, OperatorAction, OrderRecord, Outcome, TimelineEvent
 
 PLAN = tuple(step.name for step in SAGA_PLAN)
 _INDEX = {name: index for index, name in enumerate(PLAN)}
 # Enum members looked up once: the replay runs per event on thousands of orders.
 _EXECUTE, _COMPENSATE = Action.EXECUTE, Action.COMPENSATE
+_EDIT = OperatorAction.EDIT
 _STARTED, _SUCCEEDED, _FAILED, _RETRYING, _COMPENSATED = (
     Outcome.STARTED, Outcome.SUCCEEDED, Outcome.FAILED, Outcome.RETRYING, Outcome.COMPENSATED)
 
@@ -42,6 +43,7 @@ class AttemptSummary:
     failed_step: str | None = None
     failure_reason: str = ""
     kept: frozenset[str] = frozenset()  # steps still held when the attempt's events end
+    edits_before: int = 0  # the order's edits before the attempt began: it ran on version this + 1
 
 
 @dataclass
@@ -51,6 +53,7 @@ class Replay:
     attempts: list[AttemptSummary] = field(default_factory=list)
     held: dict[str, int] = field(default_factory=dict)  # step -> attempt whose execution holds it
     unfinished: tuple[str, Action] | None = None
+    edits: list[TimelineEvent] = field(default_factory=list)  # an operator's corrections, in order
 
 
 def _doing(step: str, action: Action) -> str:
@@ -70,6 +73,9 @@ class _Replayer:
 
     def run(self, timeline: tuple[TimelineEvent, ...]) -> Replay:
         for event in timeline:
+            if event.action == _EDIT:
+                self.edit(event)
+                continue
             if event.step not in _INDEX:
                 self.problem(f"records a step {event.step!r} that is not in the saga plan")
                 continue
@@ -87,17 +93,31 @@ class _Replayer:
             self.problem(f"starts attempt {number} with {_doing(*self.out.unfinished)} unfinished")
             self.out.unfinished = None
         self.close_attempt()
-        self.attempt = AttemptSummary(number)
+        self.attempt = AttemptSummary(number, edits_before=len(self.out.edits))
         self.out.attempts.append(self.attempt)
         self.compensating = False
         self.doubtful = None
+
+    def edit(self, event: TimelineEvent) -> None:
+        """An operator's correction: only of an order whose attempt failed and is settled."""
+        attempt = self.attempt
+        if attempt is None:
+            self.problem("is edited before its first attempt")
+        elif event.attempt != attempt.number:
+            self.problem(f"records an edit under attempt {event.attempt} during attempt {attempt.number}")
+        elif self.out.unfinished is not None:
+            self.problem(f"is edited in attempt {attempt.number} while "
+                         f"{_doing(*self.out.unfinished)} is unfinished")
+        elif attempt.failed_step is None:
+            self.problem(f"is edited in attempt {attempt.number}, which did not fail")
+        self.out.edits.append(event)
 
     def close_attempt(self) -> None:
         if self.attempt is not None:
             self.attempt.kept = frozenset(self.out.held)
 
     def step(self, event: TimelineEvent) -> None:
-        assert self.attempt is not None
+        assert self.attempt is not None and isinstance(event.action, Action)  # edits are read before
         n, name, action, outcome = self.attempt.number, event.step, event.action, event.outcome
         underway = self.out.unfinished == (name, action)
         if outcome == _STARTED:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from rich.text import Text
 
-from actors import Action, NotificationKind, Outcome, SagaStatus, StepStatus
+from actors import Action, NotificationKind, OperatorAction, Outcome, SagaStatus, StepStatus
 
 SAGA_LOOKS: dict[SagaStatus, tuple[str, str]] = {
     SagaStatus.PENDING: ("○", "dim"),
@@ -35,6 +35,7 @@ NOTICE_LOOKS: dict[NotificationKind, tuple[str, str]] = {
     NotificationKind.CONFIRMATION: ("✓", "green"),
     NotificationKind.FAILURE: ("✗", "bold red"),
     NotificationKind.ON_HOLD: ("‖", "yellow"),
+    NotificationKind.CORRECTION: ("✎", "cyan"),
 }
 
 
@@ -64,7 +65,7 @@ def notice_kind(kind: NotificationKind) -> Text:
     return labelled(NOTICE_LOOKS[kind], kind.value)
 
 
-def action(value: Action) -> Text:
+def action(value: Action | OperatorAction) -> Text:
     return Text(value.value, style="yellow" if value == Action.COMPENSATE else "")
 
 

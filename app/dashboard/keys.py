@@ -27,6 +27,8 @@ class Key:
 KEYS: tuple[Key, ...] = (
     Key("r", "r", "retry", "Retry",
         "Retry the selected order: a failed one whose cause is resolved, or one on hold"),
+    Key("e", "e", "edit", "Edit",
+        "Correct the selected failed or held order (address, quantities, items), then r retries it"),
     Key("c", "c", "cancel", "Cancel",
         "Cancel the selected order on hold: its completed steps are compensated (asks first)"),
     Key("t", "t", "top_up", "Top up", "Top up the account of the selected order's customer"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from actors import OrderRecord, Remedy, SagaStatus, definition
 
-ORDER_ACTIONS = (Remedy.RESTOCK.value, Remedy.TOP_UP.value, "retry", "cancel")
+ORDER_ACTIONS = (Remedy.RESTOCK.value, Remedy.TOP_UP.value, "edit", "retry", "cancel")
 
 
 def remedies(record: OrderRecord | None) -> tuple[str, ...]:
@@ -18,7 +18,7 @@ def remedies(record: OrderRecord | None) -> tuple[str, ...]:
     remedy = definition(failure.step).remedy  # what resolves it before a retry, if anything
     fix = remedy.value if remedy else None
     held = record.status == SagaStatus.ON_HOLD
-    return ((fix,) if fix else ()) + ("retry",) + (("cancel",) if held else ())
+    return ((fix,) if fix else ()) + ("edit", "retry") + (("cancel",) if held else ())
 
 
 def needs_attention(record: OrderRecord) -> bool:

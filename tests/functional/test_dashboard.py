@@ -56,7 +56,7 @@ async def test_insufficient_funds_then_top_up_and_retry_completes_with_one_confi
         await until(pilot, lambda: listed_ids(app) == ["o-1"] and row(app, "o-1")["status"] == "✗ failed",
                     "o-1 failed")
         assert "Insufficient funds: balance $10.00, order total $49.99" in strip_text(app)
-        assert "t top up, then r retry" in strip_text(app)
+        assert "t top up or e edit, then r retry" in strip_text(app)
 
         await pilot.press("t")
         await until(pilot, lambda: isinstance(app.screen, AmountPrompt), "the top-up prompt")
@@ -92,7 +92,7 @@ async def test_out_of_stock_then_restock_and_retry_completes(dashboard: Dashboar
         await until(pilot, lambda: len(listed_ids(app)) == 2 and row(app, "o-2")["status"] == "✗ failed",
                     "o-2 failed")
         await select(pilot, "o-2")
-        assert "s restock, then r retry" in strip_text(app)
+        assert "s restock or e edit, then r retry" in strip_text(app)
         await pilot.press("s")
         await until(pilot, lambda: isinstance(app.screen, AmountPrompt), "the restock prompt")
         units = app.screen.query_one(Input)

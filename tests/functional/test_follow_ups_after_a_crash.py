@@ -42,20 +42,19 @@ WORLD = {
                 "items": [{"sku": "KEYBOARD", "quantity": 1, "price_cents": 4999}]}],
     "then": [{"top_up": {"customer": "bob", "amount_cents": 100}}, {"retry": "o-1"}],
 }
-RETRY_LINE = "then retry o-1: Order o-1: attempt 2 started at inventory."
-# The journal line that makes the retry's new attempt durable (documents are compact JSON).
+# The journal line that makes each follow-up durable (documents are compact JSON), and the count.
 RETRY_DURABLE = b'"attempt":2,"step":"inventory","action":"execute","outcome":"started"'
-FOLLOW_UPS_COUNTED = b'"then_applied":2'
+EDIT_DURABLE = b'"action":"edit"'
 
 
-def run_follow_ups_holding_after_the_retry(db: str) -> None:
+def run_follow_ups_holding_after(db: str, held: str) -> None:
     """In the process to be killed: apply the follow-ups as `ordersaga run` does, printing each
-    line as it is reported; after the retry's, wait for stdin to close (it never does before
-    the kill), so the process stops between the retry and the count of follow-ups applied."""
+    line as it is reported; after the one starting with `held`, wait for stdin to close (it
+    never does before the kill), so the process stops between it and the count applied."""
 
     def report(line: str) -> None:
         print(line, flush=True)
-        if line.startswith("then retry"):
+        if line.startswith(held):
             sys.stdin.read()
 
     with Engine.open(db) as engine:
@@ -69,18 +68,18 @@ def _wait_until_journal_holds(db: Path, marker: bytes) -> None:
         time.sleep(0.01)
 
 
-def test_a_retry_done_just_before_a_kill_is_not_done_again(tmp_path: Path, cli: Cli) -> None:
-    db = tmp_path / "s.db"
-    create_database(db, parse_scenario(WORLD, "test"))
+def _kill_after(db: Path, held: str, durable: bytes, counted: bytes) -> None:
+    """Run the follow-ups in a process of their own and SIGKILL it once the one starting with
+    `held` is durable (`durable` is in the journal) and before the count applied is stored."""
     code = ("import sys\nfrom tests.functional.test_follow_ups_after_a_crash import "
-            "run_follow_ups_holding_after_the_retry as run\nrun(sys.argv[1])\n")
-    run = subprocess.Popen([sys.executable, "-c", code, str(db)], cwd=ROOT, stdin=subprocess.PIPE,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            "run_follow_ups_holding_after as run\nrun(sys.argv[1], sys.argv[2])\n")
+    run = subprocess.Popen([sys.executable, "-c", code, str(db), held], cwd=ROOT,
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert run.stdout is not None
-        lines = [run.stdout.readline().rstrip("\n") for _ in range(2)]
-        assert lines[1] == RETRY_LINE, (lines, run.stderr.read() if run.poll() is not None else "")
-        _wait_until_journal_holds(db, RETRY_DURABLE)
+        while not (line := run.stdout.readline()).startswith(held):
+            assert line, run.stderr.read() if run.poll() is not None else "the output ended"
+        _wait_until_journal_holds(db, durable)
         run.send_signal(signal.SIGKILL)
         assert run.wait(timeout=PATIENCE_S) == -signal.SIGKILL
     finally:
@@ -88,7 +87,14 @@ def test_a_retry_done_just_before_a_kill_is_not_done_again(tmp_path: Path, cli: 
             run.kill()
             run.wait()
         run.communicate()
-    assert FOLLOW_UPS_COUNTED not in db.read_bytes(), "the kill came after the count was stored"
+    assert counted not in db.read_bytes(), "the kill came after the count was stored"
+
+
+def test_a_retry_done_just_before_a_kill_is_not_done_again(tmp_path: Path, cli: Cli) -> None:
+    db = tmp_path / "s.db"
+    create_database(db, parse_scenario(WORLD, "test"))
+    _kill_after(db, "then retry o-1: Order o-1: attempt 2 started at inventory.", RETRY_DURABLE,
+                b'"then_applied":2')
 
     status, out, err = cli("report", "--db", db, "--json")
     assert status == 0, err
@@ -96,3 +102,16 @@ def test_a_retry_done_just_before_a_kill_is_not_done_again(tmp_path: Path, cli: 
     assert report["follow_ups"] == ["then retry o-1: applied before the process stopped."]
     order = report["orders"][0]
     assert (order["status"], order["attempts"]) == ("failed", 2)
+
+
+def test_an_edit_done_just_before_a_kill_is_not_done_again(tmp_path: Path, cli: Cli) -> None:
+    db = tmp_path / "e.db"
+    world = {**WORLD, "then": [{"edit": {"order": "o-1", "ship_to": "2 Oak Ave"}}]}
+    create_database(db, parse_scenario(world, "test"))
+    _kill_after(db, "then edit o-1", EDIT_DURABLE, b'"then_applied":1')
+
+    status, out, err = cli("report", "--db", db, "--json")
+    assert status == 0, err
+    report = json.loads(out)
+    assert report["follow_ups"] == ['then edit o-1 (ship to "2 Oak Ave"): applied before the process stopped.']
+    assert report["orders"][0]["version"] == 2

@@ -11,6 +11,7 @@ from actors.domain import (
     Item,
     Notification,
     NotificationKind,
+    OperatorAction,
     Order,
     OrderRecord,
     Outcome,
@@ -40,7 +41,8 @@ def record(*events: str, status: SagaStatus = SagaStatus.COMPLETED,
     for text in events:
         attempt, step, action, outcome, *reason = text.split()
         timeline.append(TimelineEvent(at=AT, order="o-1", attempt=int(attempt), step=step,
-                                      action=Action(action), outcome=Outcome(outcome),
+                                      action=OperatorAction(action) if step == "order" else Action(action),
+                                      outcome=Outcome(outcome),
                                       reason=" ".join(reason)))
     notifications = tuple(Notification(at=AT, attempt=attempt, kind=NotificationKind(kind), message=text)
                           for attempt, kind, text in notices)
@@ -70,6 +72,10 @@ def problems(*events: str) -> list[str]:
     pytest.param(DECLINED + ["1 inventory compensate started", "1 inventory compensate compensated",
                              "2 inventory execute started", "2 inventory execute succeeded"],
                  id="compensated, then retried from the start"),
+    pytest.param(DECLINED + ["1 order edit succeeded version 2: LAMP quantity 1 -> 2",
+                             "1 inventory compensate started", "1 inventory compensate compensated",
+                             "2 inventory execute started", "2 inventory execute succeeded"],
+                 id="held, edited, kept step undone, run again"),
 ])
 def test_saga_order_is_accepted(events: list[str]) -> None:
     assert problems(*events) == []
@@ -102,6 +108,11 @@ def test_saga_order_is_accepted(events: list[str]) -> None:
      "Order o-1 records inventory execute compensated in attempt 1, which no saga step does."),
     (["1 gift-wrap execute started"],
      "Order o-1 records a step 'gift-wrap' that is not in the saga plan."),
+    (["1 order edit succeeded"], "Order o-1 is edited before its first attempt."),
+    (["1 inventory execute started", "1 order edit succeeded"],
+     "Order o-1 is edited in attempt 1 while inventory's execution is unfinished."),
+    (COMPLETE + ["1 order edit succeeded"], "Order o-1 is edited in attempt 1, which did not fail."),
+    (DECLINED + ["2 order edit succeeded"], "Order o-1 records an edit under attempt 2 during attempt 1."),
 ])
 def test_saga_order_is_broken(events: list[str], expected: str) -> None:
     assert problems(*events) == [expected]

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Input, Static
 
 from actors import (
     SAGA_PLAN,
+    Correction,
     DatabaseError,
     Engine,
     OrderRecord,
@@ -26,6 +27,7 @@ from actors import (
     Scenario,
     StepStatus,
     StorageFailed,
+    must_be_correctable,
 )
 from app.audit import AuditError, audit
 from app.amounts import as_dollars, parse_dollars, parse_units
@@ -37,6 +39,7 @@ from app.dashboard.remedies import ORDER_ACTIONS, needs_attention, remedies
 from app.dashboard.screens.amount_prompt import AmountPrompt, Field
 from app.dashboard.screens.audit_findings import AuditFindingsScreen
 from app.dashboard.screens.confirm import ConfirmScreen
+from app.dashboard.screens.edit_prompt import EditPrompt
 from app.dashboard.screens.help import HelpScreen
 from app.dashboard.screens.notifications import NotificationsScreen
 from app.dashboard.screens.scenario_picker import ScenarioPicker
@@ -328,6 +331,23 @@ class MainScreen(Screen[None]):
         if record := self._selected():
             order_id = record.order.id
             self._on_engine(lambda engine: engine.retry(order_id))
+
+    def action_edit(self) -> None:
+        """Correct the selected order in a form that checks as typed; saving sends it."""
+        record = self._selected()
+        if record is None:
+            return
+        try:
+            must_be_correctable(record)
+        except Refused as refusal:
+            self._say(f"Refused: {refusal}", "warning")
+            return
+
+        def save(change: Correction | None) -> None:
+            if change is not None:
+                self._on_engine(lambda engine: engine.edit(change))
+
+        self._dialog(EditPrompt(record), save)
 
     def action_cancel(self) -> None:
         record = self._selected()

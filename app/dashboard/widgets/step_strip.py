@@ -6,7 +6,8 @@ from rich.text import Text
 from textual.content import Content
 from textual.widgets import Static
 
-from actors import SAGA_PLAN, OrderRecord, SagaStatus, StepState, definition, format_cents
+from actors import (SAGA_PLAN, NotificationKind, OrderRecord, SagaStatus, StepState, definition,
+                    format_cents)
 from app.dashboard import display
 from app.dashboard.board import units_by_sku
 from app.dashboard.keys import KEY_FOR
@@ -18,7 +19,9 @@ def summary(record: OrderRecord) -> str:
     order = record.order
     listed = ", ".join(f"{units}× {sku}" for sku, units in units_by_sku(order).items())
     attempts = f" · attempt {len(record.attempts)}" if record.attempts else ""
-    return f"Order {order.id} · {order.customer} · {format_cents(order.total_cents)} · {listed}{attempts}"
+    version = f" · version {record.version}" if record.version > 1 else ""
+    return (f"Order {order.id} · {order.customer} · {format_cents(order.total_cents)} · "
+            f"{listed}{attempts}{version}")
 
 
 def steps_line(record: OrderRecord) -> Text:
@@ -47,7 +50,8 @@ def situation_line(record: OrderRecord) -> Text:
         return Text(f"Failed at {failure.step}: {failure.reason}. Undoing {step} ({label}).",
                     style="yellow")
     attempt = record.current_attempt
-    notice = record.notifications[-1] if record.notifications else None
+    # What the attempt came to; a correction since is in the title (its version) and the timeline.
+    notice = next((n for n in reversed(record.notifications) if n.kind != NotificationKind.CORRECTION), None)
     text = Text(notice.message if notice and attempt and notice.attempt == attempt.number else "")
     text.stylize(display.SAGA_LOOKS[record.status][1])
     if actions := remedies(record):
@@ -56,10 +60,11 @@ def situation_line(record: OrderRecord) -> Text:
 
 
 def keys_hint(actions: tuple[str, ...]) -> str:
-    """remedies() in words: "t top up, then r retry, or c cancel"."""
+    """remedies() in words: "t top up or e edit, then r retry, or c cancel"."""
     said = [f"{KEY_FOR[action].shown_as} {KEY_FOR[action].label.lower()}" for action in actions]
-    hint = ", then ".join(said[:actions.index("retry") + 1])
-    return hint + "".join(f", or {rest}" for rest in said[actions.index("retry") + 1:])
+    retry = actions.index("retry")
+    hint = (" or ".join(said[:retry]) + ", then " if retry else "") + said[retry]
+    return hint + "".join(f", or {rest}" for rest in said[retry + 1:])
 
 
 class StepStrip(Static):
