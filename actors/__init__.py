@@ -7,7 +7,7 @@ holds the code to that.
 """
 
 from actors.coordinator import EngineSettings
-from actors.database import create_database, create_empty_database
+from actors.database import create_empty_database
 from actors.domain import (
     Action,
     Attempt,
@@ -45,7 +45,9 @@ from actors.limits import (
 from actors.mapper import order_of_document, order_record_document
 from actors.participants.base import EffectWords
 from actors.plan import SAGA_PLAN, STEP_NAMES, Remedy, StepDefinition, definition
-from actors.read_model import WorldSnapshot, order_sort_key, read_snapshot, record_of
+from actors.read_model import WorldSnapshot, order_sort_key, record_of
+from actors.runtime import (create_database, database_location, is_database_url, open_engine,
+                            read_snapshot, recover, run_worker)
 from actors.saga_logic import Refused
 from storage.errors import DatabaseError, DatabaseLocked, DatabaseReadOnly, StorageFailed
 from storage.journal import DroppedLine
@@ -61,6 +63,7 @@ __all__ = [
     "RecoverablePolicy", "Refused", "Remedy", "Restock", "SagaStatus", "SalvageReport", "Scenario",
     "Service", "StepDefinition", "StepState", "StepStatus", "StorageFailed", "Subscriber",
     "ThenAction", "TimelineEvent", "TopUp", "WorldSnapshot",
-    "create_database", "create_empty_database", "definition", "format_cents", "order_of_document",
-    "order_record_document", "order_sort_key", "read_snapshot", "record_of", "salvage",
+    "create_database", "create_empty_database", "database_location", "definition", "format_cents",
+    "is_database_url", "open_engine", "order_of_document", "order_record_document", "order_sort_key",
+    "read_snapshot", "record_of", "recover", "run_worker", "salvage",
 ]

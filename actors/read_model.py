@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,8 @@ class WorldSnapshot:
     inventory: dict[str, Any]
     payment: dict[str, Any]
     shipping: dict[str, Any]
+    # Which worker last moved each order, by order id (the PostgreSQL runtime's workers).
+    workers: Mapping[str, str] = field(default_factory=dict)
 
 
 def owned_documents(store: DocumentStore) -> dict[Service, dict[str, dict[str, Any]]]:
