@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -22,14 +23,16 @@ _STARTUP_S = 120  # only to fail rather than hang: a loaded machine can take lon
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[object]:
     """One PostgreSQL server for the session, in a temporary folder deleted afterwards."""
-    try:
-        import pgserver
-    except ImportError as error:
-        pytest.skip(f"PostgreSQL tests need the test extra's pgserver wheel ({error})")
-    try:
-        server = pgserver.get_server(tempfile.mkdtemp(prefix="ordersaga-pg-"), cleanup_mode="delete")
-    except Exception as error:  # whatever keeps it from starting here: one reason, then skip
-        pytest.skip(f"PostgreSQL could not start from the pgserver wheel: {error}")
+    with warnings.catch_warnings():  # pgserver's runtime folder falls back to /tmp without XDG_RUNTIME_DIR
+        warnings.simplefilter("ignore")
+        try:
+            import pgserver
+        except ImportError as error:
+            pytest.skip(f"PostgreSQL tests need the test extra's pgserver wheel ({error})")
+        try:
+            server = pgserver.get_server(tempfile.mkdtemp(prefix="ordersaga-pg-"), cleanup_mode="delete")
+        except Exception as error:  # whatever keeps it from starting here: one reason, then skip
+            pytest.skip(f"PostgreSQL could not start from the pgserver wheel: {error}")
     yield server
     server.cleanup()
 
