@@ -218,6 +218,10 @@ class PostgresEngine:
             for name, body in documents:
                 write_meta(connection, name, body)
 
+    def restart_coordinator(self) -> None:
+        raise Refused("On PostgreSQL the workers run the sagas: kill -9 a worker to see recovery, then start "
+                      "it again under its --id, or `ordersaga recover --from` it.")
+
     def on_storage_failure(self, listener: Callable[[StorageFailed], None]) -> None:
         """PostgreSQL reports a failed write to the one who made it, as an exception."""
 
