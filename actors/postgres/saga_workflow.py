@@ -28,7 +28,7 @@ from actors import saga_logic
 from actors.coordinator import EngineSettings
 from actors.domain import FaultKind, IdempotencyKey, OrderRecord, ParticipantReply, SagaStatus, Scenario, now
 from actors.postgres import effects
-from actors.postgres.store import load_record, read_meta, save_record, workflow_id
+from actors.postgres.store import load_record, read_meta, read_run, save_record, workflow_id
 
 WORKFLOW = "ordersaga.saga"
 
@@ -44,10 +44,13 @@ class WorkerContext:
     scenarios: dict[str, Scenario] = field(default_factory=dict)  # by run id
 
     def scenario(self, connection: sa.Connection) -> tuple[str, Scenario]:
-        meta = read_meta(connection, self.where)
-        if meta.run not in self.scenarios:
+        """The run now in the database and its scenario, read (and checked) once per run."""
+        run = read_run(connection)
+        if run not in self.scenarios:
+            meta = read_meta(connection, self.where)
             self.scenarios[meta.run] = meta.scenario or Scenario(name="empty")
-        return meta.run, self.scenarios[meta.run]
+            run = meta.run
+        return run, self.scenarios[run]
 
 
 _context: WorkerContext | None = None
@@ -94,13 +97,11 @@ def carry_out(order_id: str, key: dict[str, Any]) -> dict[str, Any] | None:
     """One command's effect and ledger entry in one transaction; its reply, None for none."""
     worker = _worker()
     command_key = IdempotencyKey.model_validate(key)
-    with worker.db.connect() as connection:
-        _, scenario = worker.scenario(connection)
-        connection.rollback()
-    latency_ms = scenario.latency_ms.get(saga_logic.definition(command_key.step).service, 0)
-    if latency_ms:
-        time.sleep(latency_ms / 1000)  # the service's own time to answer
     with worker.db.begin() as connection:
+        _, scenario = worker.scenario(connection)
+        latency_ms = scenario.latency_ms.get(saga_logic.definition(command_key.step).service, 0)
+        if latency_ms:
+            time.sleep(latency_ms / 1000)  # the service's own time to answer, before it locks anything
         stored = load_record(connection, order_id, lock=True)  # one command of an order at a time
         if stored is None:
             return None
