@@ -7,7 +7,7 @@ holds the code to that.
 """
 
 from actors.coordinator import EngineSettings
-from actors.database import create_database, create_empty_database
+from actors.database import create_empty_database
 from actors.domain import (
     Action,
     Attempt,
@@ -35,6 +35,7 @@ from actors.domain import (
     format_cents,
 )
 from actors.engine import Engine
+from actors.facade import SagaEngine
 from actors.events import OrderUpdate, Subscriber
 from actors.limits import (
     MAX_BALANCE_CENTS,
@@ -59,7 +60,9 @@ from actors.participants.documents import (
     StockLevel,
 )
 from actors.plan import SAGA_PLAN, STEP_NAMES, Remedy, StepDefinition, definition
-from actors.read_model import WorldSnapshot, order_sort_key, read_snapshot, record_of
+from actors.read_model import WorldSnapshot, order_sort_key, record_of
+from actors.runtime import (create_database, database_location, is_database_url, open_engine,
+                            read_snapshot, recover, run_worker)
 from actors.saga_logic import Refused, correction, must_be_correctable, preview_edit
 from storage.errors import DatabaseError, DatabaseLocked, DatabaseReadOnly, StorageFailed
 from storage.journal import DroppedLine
@@ -74,10 +77,11 @@ __all__ = [
     "Fault", "FaultKind", "InventoryReport", "Item", "LedgerRow", "LedgerState", "Notification",
     "NotificationKind", "OperatorAction", "Order", "OrderRecord", "OrderUpdate", "Outcome",
     "PaymentReport", "RecoverablePolicy", "Refused", "Remedy", "ReservationRow", "Restock",
-    "SagaStatus", "SalvageReport", "Scenario", "Service", "ShipmentRow", "ShippingReport",
+    "SagaEngine", "SagaStatus", "SalvageReport", "Scenario", "Service", "ShipmentRow", "ShippingReport",
     "StepDefinition", "StepState", "StepStatus", "StockLevel", "StorageFailed", "Subscriber",
     "ThenAction", "TimelineEvent", "TopUp", "WorldSnapshot",
-    "correction", "create_database", "create_empty_database", "definition", "format_cents",
-    "must_be_correctable", "order_of_document", "order_record_document", "order_sort_key",
-    "preview_edit", "read_snapshot", "record_of", "salvage",
+    "correction", "create_database", "create_empty_database", "database_location", "definition",
+    "format_cents", "is_database_url", "must_be_correctable", "open_engine", "order_of_document",
+    "order_record_document", "order_sort_key", "preview_edit", "read_snapshot", "record_of",
+    "recover", "run_worker", "salvage",
 ]

@@ -10,7 +10,7 @@ from actors.mapper import FollowUpProgress, meta_document
 from actors.saga_logic import Refused
 
 if TYPE_CHECKING:
-    from actors.engine import Engine
+    from actors.facade import SagaEngine
 
 
 class FollowUps:
@@ -22,7 +22,7 @@ class FollowUps:
     stored, so a restart can tell whether it took effect.
     """
 
-    def __init__(self, engine: Engine, scenario: Scenario, progress: FollowUpProgress) -> None:
+    def __init__(self, engine: SagaEngine, scenario: Scenario, progress: FollowUpProgress) -> None:
         self._engine = engine
         self._scenario = scenario
         self._applied = progress.applied

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, cast
 from pathlib import Path
 
@@ -34,6 +34,8 @@ class WorldSnapshot:
     inventory: InventoryReport
     payment: PaymentReport
     shipping: ShippingReport
+    # Which worker last moved each order, by order id (the PostgreSQL runtime's workers).
+    workers: Mapping[str, str] = field(default_factory=dict)
 
 
 def owned_documents(store: DocumentStore) -> dict[Service, StoredDocuments]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 import tomllib
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -16,15 +17,20 @@ from actors import (
     DatabaseError,
     DatabaseLocked,
     DatabaseReadOnly,
-    Engine,
+    SagaEngine,
     OrderRecord,
     Refused,
     SagaStatus,
     WorldSnapshot,
     correction,
     create_database,
+    database_location,
+    is_database_url,
+    open_engine,
     read_snapshot,
     record_of,
+    recover,
+    run_worker,
     salvage,
 )
 from app.amounts import parse_dollars, parse_units
@@ -62,7 +68,7 @@ class Progress:
             print("\r\033[K", end="", file=sys.stderr, flush=True)
 
 
-def _settle(engine: Engine) -> None:
+def _settle(engine: SagaEngine) -> None:
     progress = Progress()
     try:
         engine.wait_until_settled(progress=progress)
@@ -75,9 +81,9 @@ def _print_report(snapshot: WorldSnapshot, as_json: bool, follow_ups: list[str])
     print(json.dumps(report, indent=2) if as_json else render_summary(report))
 
 
-def _open(db: Path) -> Engine:
+def _open(db: Path | str) -> SagaEngine:
     """Open the database's engine, saying on stderr if an unfinished last line was cut off."""
-    engine = Engine.open(db)
+    engine = open_engine(db)
     if engine.torn_bytes:
         print(f"ordersaga: {db}: cut off its unfinished last line ({engine.torn_bytes} bytes), which "
               "is exactly what a crash in the middle of a write leaves; that write was never "
@@ -85,7 +91,7 @@ def _open(db: Path) -> Engine:
     return engine
 
 
-def _run_to_end(engine: Engine, args: argparse.Namespace) -> int:
+def _run_to_end(engine: SagaEngine, args: argparse.Namespace) -> int:
     follow_ups: list[str] = []
     _settle(engine)
     engine.run_follow_ups(follow_ups.append)
@@ -176,7 +182,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.customer is not None and args.customer not in snapshot.payment["accounts"]:
         raise Refused(f"There is no customer {args.customer!r} in this database.")
     matching = select_orders(snapshot.records, statuses, args.customer, args.oldest_first)
-    shown = [order_report(record) for record in matching[:limit]]
+    shown = [order_report(record, snapshot.workers.get(record.order.id)) for record in matching[:limit]]
     if args.json:
         print(json.dumps(shown, indent=2))
     elif shown:
@@ -209,7 +215,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     return _show_order(args, render_history)
 
 
-def _operate(args: argparse.Namespace, action: Callable[[Engine], str]) -> int:
+def _operate(args: argparse.Namespace, action: Callable[[SagaEngine], str]) -> int:
     with _open(args.db) as engine:
         _settle(engine)
         print(action(engine))
@@ -290,7 +296,32 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return AUDIT_FINDINGS if findings else 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run sagas until stopped; a signal stops it with one line saying what becomes of them."""
+    try:
+        run_worker(args.db, args.id, lambda line: print(f"ordersaga: {line}", file=sys.stderr, flush=True),
+                   threading.Event())
+    except Interrupted as interrupted:
+        print(f"ordersaga: worker {args.id} {interrupted.args[0]}; its sagas in flight resume when a "
+              f"worker starts with --id {args.id}, or on the others after `ordersaga recover --from "
+              f"{args.id}`.", file=sys.stderr)
+        return interrupted.status
+    return 0
+
+
+def cmd_recover(args: argparse.Namespace) -> int:
+    handed = recover(args.db, args.lost)
+    if handed:
+        print(f"Handed {len(handed)} order{'s' if len(handed) != 1 else ''} in flight on worker {args.lost} "
+              f"to the live workers: {', '.join(handed)}.")
+    else:
+        print(f"Worker {args.lost} has no saga in flight: nothing to hand on.")
+    return 0
+
+
 def cmd_salvage(args: argparse.Namespace) -> int:
+    if is_database_url(args.db):
+        raise BadArgument("salvage reads a damaged database file; PostgreSQL keeps and repairs its own.")
     print(render_salvage(args.db, args.to, salvage(args.db, args.to)))
     return 0
 
@@ -342,8 +373,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         if order:
             sub.add_argument("order", metavar="ORDER", help="the order id, as in the scenario")
-        sub.add_argument("--db", type=Path, default=default_database(), metavar="PATH",
-                         help="the database file (default: %(default)s)")
+        sub.add_argument("--db", type=database_location, default=default_database(), metavar="PATH",
+                         help="the database file, or a postgresql:// URL to share it among workers "
+                              "(default: %(default)s)")
         if reads:
             sub.add_argument("--no-resume", action="store_true",
                              help="read the database as last stored: resume nothing, take no lock, "
@@ -397,6 +429,12 @@ def build_parser() -> argparse.ArgumentParser:
     audit_ = command("audit", cmd_audit, "check that no order left orphaned state: saga order, "
                      "holdings, conservation, notices (exit 1 on findings)", reads=True)
     audit_.add_argument("--json", action="store_true", help="print the findings as JSON")
+    worker = command("worker", cmd_worker, "run sagas from a PostgreSQL database's queue until stopped "
+                     "(any number, on any machines)")
+    worker.add_argument("--id", required=True, metavar="NAME",
+                        help="this worker's name, the same each time it starts: it resumes its own sagas")
+    recover_ = command("recover", cmd_recover, "hand the sagas in flight on a lost worker to the live ones")
+    recover_.add_argument("--from", dest="lost", required=True, metavar="NAME", help="the lost worker's --id")
     salvage_ = command("salvage", cmd_salvage, "copy a damaged database's records from before the "
                        "damage into a new database, and say what was dropped (the damaged one is "
                        "only read)")

@@ -29,10 +29,11 @@ def versions_report(record: OrderRecord) -> list[dict[str, Any]]:
             for number, order in enumerate(record.versions, start=1)]
 
 
-def order_report(record: OrderRecord) -> dict[str, Any]:
+def order_report(record: OrderRecord, worker: str | None = None) -> dict[str, Any]:
+    """The order as plain data; with the worker that last moved it, where workers run it."""
     attempt = record.current_attempt
     failure = record.failure
-    return {
+    report = {
         "id": record.order.id,
         "customer": record.order.customer,
         "status": record.status.value,
@@ -51,6 +52,9 @@ def order_report(record: OrderRecord) -> dict[str, Any]:
         "notifications": [{"kind": n.kind.value, "attempt": n.attempt, "message": n.message}
                           for n in record.notifications],
     }
+    if worker:
+        report["worker"] = worker
+    return report
 
 
 def build_report(snapshot: WorldSnapshot, follow_ups: list[str] | None = None) -> dict[str, Any]:
@@ -58,7 +62,7 @@ def build_report(snapshot: WorldSnapshot, follow_ups: list[str] | None = None) -
     return {
         "scenario": snapshot.scenario.name if snapshot.scenario else None,
         "follow_ups": follow_ups or [],
-        "orders": [order_report(record) for record in snapshot.records],
+        "orders": [order_report(record, snapshot.workers.get(record.order.id)) for record in snapshot.records],
         "stock": {sku: {"available": level["available"], "reserved": level["reserved"],
                         "initial": level["initial"], "restocked": sum(level["restocks"].values())}
                   for sku, level in inventory["stock"].items()},
@@ -86,8 +90,9 @@ def _columns(widths: tuple[int, int, int], id_: str, customer: str, total: str, 
             f"{status:<{_STATUS_WIDTH}} {rest}")
 
 
-def order_line(order: dict[str, Any], widths: tuple[int, int, int]) -> str:
-    rest = f"attempts {order['attempts']}"
+def order_line(order: dict[str, Any], widths: tuple[int, int, int], worker_width: int = 0) -> str:
+    rest = f"{order.get('worker') or '-':<{worker_width}} " if worker_width else ""
+    rest += f"attempts {order['attempts']}"
     if order["version"] > 1:
         rest += f", version {order['version']}"
     if order["current_step"]:
@@ -114,8 +119,11 @@ def order_lines(orders: list[dict[str, Any]]) -> list[str]:
         return []
     widths = (_widest(order["id"] for order in orders), _widest(order["customer"] for order in orders),
               _widest(format_cents(order["total_cents"]) for order in orders))
-    header = _columns(widths, "ORDER", "CUSTOMER", "TOTAL", "STATUS", "ATTEMPTS, STEP, FAILURE")
-    return [header, *(order_line(order, widths) for order in orders)]
+    workers = [order["worker"] for order in orders if order.get("worker")]
+    worker_width = max(map(len, ["WORKER", *workers])) if workers else 0
+    rest = f"{'WORKER':<{worker_width}} " if worker_width else ""
+    header = _columns(widths, "ORDER", "CUSTOMER", "TOTAL", "STATUS", rest + "ATTEMPTS, STEP, FAILURE")
+    return [header, *(order_line(order, widths, worker_width) for order in orders)]
 
 
 def select_orders(records: Iterable[OrderRecord], statuses: Collection[SagaStatus] | None,

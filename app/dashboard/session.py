@@ -7,7 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from actors import Engine, EngineSettings, Refused, Scenario, create_database, create_empty_database
+from actors import (Engine, EngineSettings, Refused, Scenario, create_database, create_empty_database,
+                    is_database_url, open_engine)
 
 T = TypeVar("T")
 
@@ -34,14 +35,14 @@ class DashboardSession:
         if scenario is not None:
             create_database(db, scenario, replace=True)
             session.fresh = True
-        elif not db.exists():
+        elif not is_database_url(db) and not db.exists():
             create_empty_database(db)
         session._engine = session._start()
         return session
 
     def _start(self) -> Engine:
         # A scenario's crash fault restarts the coordinator: the dashboard stays up.
-        return Engine.open(self.db, on_crash="restart", settings=self._settings)
+        return open_engine(self.db, on_crash="restart", settings=self._settings)  # type: ignore[return-value]
 
     def call(self, action: Callable[[Engine], T]) -> T:
         with self._lock:

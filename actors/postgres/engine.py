@@ -1,0 +1,312 @@
+"""The PostgreSQL runtime's face to the CLI and the dashboard: the methods they call on
+`actors.engine.Engine`, carried out on the shared database.
+
+This process runs no saga: the worker processes do (`ordersaga worker`). It writes
+operator actions (a retry or cancel as a transition of the record, stored in the same
+transaction as the enqueue of the workflow that carries it out), reads the world, and
+waits by polling. Any number of these may be open on one database at once.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from dbos import DBOS, DBOSClient, EnqueueOptions
+
+from actors import saga_logic
+from actors.coordinator import EngineSettings
+from actors.domain import Correction, OrderRecord, Scenario, ThenAction, format_cents, now
+from actors.events import EventHub, OrderUpdate, Subscriber
+from actors.follow_ups import FollowUps
+from actors.mapper import Document
+from actors.postgres.saga_workflow import WORKFLOW
+from actors.postgres.schema import create_tables, empty_world
+from actors.postgres.store import (changed_since, credit, engine_for, has_tables, load_record,
+                                   not_an_ordersaga_database, read_meta, read_records, read_world,
+                                   save_record, seed, unsettled_count, workflow_id, write_meta)
+from actors.read_model import WorldSnapshot, record_of
+from actors.saga_logic import Refused
+from storage.errors import DatabaseError, StorageFailed
+
+APP = "ordersaga"
+QUEUE = "ordersaga-orders"
+# Workers dequeue only the workflows of their own version: every worker and every
+# command on one database must agree. Change it with the workflow's steps.
+APP_VERSION = "ordersaga-saga-1"
+# Enough sagas per worker to keep its connections busy while each waits on PostgreSQL.
+WORKER_CONCURRENCY = 16
+POLL_S = 0.1
+_NO_WORKER_HINT_S = 10.0
+
+
+def display(url: str) -> str:
+    """The URL as shown to a person: without its password."""
+    parsed = sa.make_url(url)
+    return parsed.render_as_string(hide_password=bool(parsed.password))
+
+
+def prepare(url: str) -> sa.Engine:
+    """The application's tables and DBOS's system tables, created where missing."""
+    db = engine_for(url)
+    try:
+        with db.begin() as connection:
+            create_tables(connection)
+        DBOS.migrate(url)
+    except sa.exc.OperationalError as error:
+        db.dispose()
+        raise DatabaseError(f"{display(url)}: cannot reach PostgreSQL ({_first_line(error)}).") from None
+    return db
+
+
+def _first_line(error: BaseException) -> str:
+    return str(getattr(error, "orig", error)).strip().splitlines()[0]
+
+
+def _client(url: str) -> DBOSClient:
+    return DBOSClient(system_database_url=url, application_name=APP)
+
+
+def register_queue(client: DBOSClient) -> None:
+    client.register_queue(QUEUE, worker_concurrency=WORKER_CONCURRENCY, polling_interval_sec=POLL_S)
+
+
+def _enqueue(client: DBOSClient, connection: sa.Connection, run: str, record: OrderRecord) -> None:
+    """Enqueue the workflow of the record's attempt in the caller's transaction (a no-op
+    when it is there already: its id is derived from the record)."""
+    leg = workflow_id(run, record)
+    options: EnqueueOptions = {"workflow_name": WORKFLOW, "queue_name": QUEUE, "workflow_id": leg,
+                               "app_version": APP_VERSION}
+    client.enqueue_in_transaction(connection, options, record.order.id, leg)
+
+
+def create_database(url: str, scenario: Scenario, replace: bool = False) -> None:
+    """Write a scenario's world into the database and enqueue every order, in one transaction."""
+    db = prepare(url)
+    client = _client(url)
+    try:
+        register_queue(client)
+        with db.begin() as connection:
+            connection.execute(sa.text("LOCK TABLE ordersaga.meta"))  # one loader at a time
+            if read_records(connection) or read_meta(connection, display(url)).scenario is not None:
+                if not replace:
+                    raise DatabaseError(f"{display(url)}: a database already exists there; "
+                                        "pass --replace to start over.")
+                empty_world(connection)  # the old run's workflows find their run gone and stop
+            run = seed(connection, scenario)
+            for stored in read_records(connection):
+                _enqueue(client, connection, run, stored.record)
+    finally:
+        client.destroy()
+        db.dispose()
+
+
+def read_snapshot(url: str) -> WorldSnapshot:
+    """The world as stored now, read in one consistent transaction."""
+    db = engine_for(url, pool_size=1)
+    try:
+        with db.connect() as connection:
+            connection.execute(sa.text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+            if not has_tables(connection):
+                raise not_an_ordersaga_database(display(url))
+            return read_world(connection, display(url))
+    except sa.exc.OperationalError as error:
+        raise DatabaseError(f"{display(url)}: cannot reach PostgreSQL ({_first_line(error)}).") from None
+    finally:
+        db.dispose()
+
+
+class PostgresEngine:
+    """Engine's methods on a shared PostgreSQL database; workers run the sagas."""
+
+    torn_bytes = 0  # nothing is cut off: PostgreSQL keeps its own log
+
+    def __init__(self, url: str, settings: EngineSettings = EngineSettings()) -> None:
+        self.path = display(url)
+        self.settings = settings
+        self._db = prepare(url)
+        with self._db.connect() as connection:
+            if not has_tables(connection) or read_meta(connection, self.path).scenario is None:
+                self._db.dispose()
+                raise not_an_ordersaga_database(self.path)
+            meta = read_meta(connection, self.path)
+        self.scenario: Scenario | None = meta.scenario
+        self._run = meta.run
+        self._follow_up_progress = meta.follow_ups
+        self._client = _client(url)
+        self.hub = EventHub()
+        self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
+        register_queue(self._client)
+        self._enqueue_unsettled()
+
+    @classmethod
+    def open(cls, url: str, **kwargs: Any) -> PostgresEngine:
+        kwargs.pop("on_crash", None)  # a crash fault kills the worker that meets it
+        return cls(url, **kwargs)
+
+    def _enqueue_unsettled(self) -> None:
+        """Every order not settled has its workflow: one lost between a transition and its
+        enqueue (a process killed in between) is enqueued again; the others are found there."""
+        with self._db.begin() as connection:
+            for stored in read_records(connection):
+                if not stored.record.status.settled:
+                    _enqueue(self._client, connection, self._run, stored.record)
+
+    # -- operator actions ---------------------------------------------------------
+    def retry(self, order_id: str) -> str:
+        record = self._transition(order_id, saga_logic.retry)
+        attempt = record.current_attempt
+        command = saga_logic.outstanding_command(record)
+        assert attempt is not None and command is not None
+        return f"Order {order_id}: attempt {attempt.number} started at {command.key.step}."
+
+    def cancel(self, order_id: str) -> str:
+        self._transition(order_id, saga_logic.cancel)
+        return f"Order {order_id}: cancelling, its completed steps are being compensated."
+
+    def edit(self, change: Correction) -> str:
+        record = self._transition(change.order, lambda record, at: saga_logic.edit(record, change, at),
+                                  enqueue=False)
+        return saga_logic.edited(record)
+
+    def _transition(self, order_id: str, rule: Callable[[OrderRecord, Any], saga_logic.Transition],
+                    enqueue: bool = True) -> OrderRecord:
+        """Apply an operator's rule to the record and enqueue its workflow (for a rule that
+        starts one), in one transaction."""
+        with self._db.begin() as connection:
+            stored = load_record(connection, order_id, lock=True)
+            if stored is None:
+                raise Refused(f"There is no order {order_id!r} in this database.")
+            record = rule(stored.record, now()).record
+            save_record(connection, record, None)
+            if enqueue:
+                _enqueue(self._client, connection, self._run, record)
+        return record
+
+    def top_up(self, customer: str, amount_cents: int, key: str | None = None) -> str:
+        balance = self._credit("accounts", customer, amount_cents, key)
+        if balance is None:
+            raise Refused(f"There is no customer {customer!r} in this database.")
+        return (f"Topped up {customer} by {format_cents(amount_cents)}; "
+                f"balance {format_cents(balance)}.")
+
+    def restock(self, sku: str, quantity: int, key: str | None = None) -> str:
+        available = self._credit("stock", sku, quantity, key)
+        if available is None:
+            raise Refused(f"There is no sku {sku!r} in this database.")
+        return f"Restocked {sku} by {quantity}; {available} available."
+
+    def _credit(self, table: str, target: str, amount: int, key: str | None) -> int | None:
+        with self._db.begin() as connection:
+            return credit(connection, table, target, amount, key or f"operator/{uuid.uuid4()}")
+
+    def apply(self, action: ThenAction, key: str | None = None) -> str:
+        """Apply one scenario follow-up; Refused says why it cannot apply."""
+        if action.top_up:
+            return self.top_up(action.top_up.customer, action.top_up.amount_cents, key)
+        if action.restock:
+            return self.restock(action.restock.sku, action.restock.quantity, key)
+        if action.retry:
+            return self.retry(action.retry)
+        if action.edit:
+            return self.edit(action.edit)
+        assert action.cancel is not None
+        return self.cancel(action.cancel)
+
+    def run_follow_ups(self, report: Callable[[str], None], timeout_s: float = 600) -> None:
+        if self.scenario is not None:
+            FollowUps(self, self.scenario, self._follow_up_progress).run(report, timeout_s)
+
+    def store_durably(self, documents: list[Document]) -> None:
+        with self._db.begin() as connection:
+            for name, body in documents:
+                write_meta(connection, name, body)
+
+    def restart_coordinator(self) -> None:
+        raise Refused("On PostgreSQL the workers run the sagas: kill -9 a worker to see recovery, then start "
+                      "it again under its --id, or `ordersaga recover --from` it.")
+
+    def on_storage_failure(self, listener: Callable[[StorageFailed], None]) -> None:
+        """PostgreSQL reports a failed write to the one who made it, as an exception."""
+
+    # -- reading -----------------------------------------------------------------------
+    def wait_until_settled(self, timeout_s: float = 600, poll_s: float = POLL_S,
+                           progress: Callable[[int, int], None] | None = None) -> None:
+        """Block until no order is pending, running or compensating: the workers move them.
+
+        If nothing moves for a while, one line on stderr says that a worker is needed.
+        """
+        deadline = time.monotonic() + timeout_s
+        last_change, quiet_since, hinted = -1, time.monotonic(), False
+        while True:
+            with self._db.connect() as connection:
+                unsettled, total, change = unsettled_count(connection)
+            if progress is not None:
+                progress(total - unsettled, total)
+            if unsettled == 0:
+                return
+            if change != last_change:
+                last_change, quiet_since = change, time.monotonic()
+            elif not hinted and time.monotonic() - quiet_since > _NO_WORKER_HINT_S:
+                hinted = True
+                print(f"ordersaga: {unsettled} orders wait for a worker: start one with `ordersaga worker "
+                      f"--db URL --id NAME`, or hand a lost worker's orders on with `ordersaga recover "
+                      f"--db URL --from NAME`.", file=sys.stderr, flush=True)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{unsettled} orders still in flight after {timeout_s:.0f} s")
+            time.sleep(poll_s)
+
+    def records(self) -> list[OrderRecord]:
+        with self._db.connect() as connection:
+            return [stored.record for stored in read_records(connection)]
+
+    def find(self, order_id: str) -> OrderRecord | None:
+        with self._db.connect() as connection:
+            stored = load_record(connection, order_id)
+        return None if stored is None else stored.record
+
+    def record(self, order_id: str) -> OrderRecord:
+        return record_of(self.records(), order_id)
+
+    def snapshot(self) -> WorldSnapshot:
+        """The world in one consistent read, with the worker that last moved each order."""
+        with self._db.connect() as connection:
+            connection.execute(sa.text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+            return read_world(connection, self.path)
+
+    # -- updates for the dashboard ---------------------------------------------------------
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Hear every transition a worker stores, polled from the orders' change numbers."""
+        unsubscribe = self.hub.subscribe(subscriber)
+        if self._watcher is None:
+            self._watcher = threading.Thread(target=self._watch, name="ordersaga-watch", daemon=True)
+            self._watcher.start()
+        return unsubscribe
+
+    def _watch(self) -> None:
+        with self._db.connect() as connection:
+            seen = unsettled_count(connection)[2]
+            connection.rollback()
+            while not self._stop.wait(POLL_S):
+                for seen, record in changed_since(connection, seen):
+                    self.hub.publish(OrderUpdate(record=record))
+                connection.rollback()  # a fresh snapshot on the next poll
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.join()
+        self._client.destroy()
+        self._db.dispose()
+
+    def __enter__(self) -> PostgresEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,163 @@
+"""Each order's saga as a DBOS workflow, run by the worker processes.
+
+The workflow only sequences steps; the rules are `actors.saga_logic`'s. Its steps:
+`begin` (start the attempt, or pick up where the record stands), `carry_out` (one
+command's effect, see effects.py) and `fold` (the command's answer, or its absence,
+folded into the record by apply_reply or no_answer). `begin` and `fold` store the
+transition before they return the command it names, so nothing is carried out that
+the record does not ask for. Each takes the record's version: run again by DBOS after
+a crash, it finds its transition already stored and returns what the record asks now.
+
+Registered under explicit names: a workflow DBOS cannot find by name is claimed from
+the queue and left PENDING.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from dbos import DBOS
+
+from actors import saga_logic
+from actors.coordinator import EngineSettings
+from actors.domain import FaultKind, IdempotencyKey, OrderRecord, ParticipantReply, SagaStatus, Scenario, now
+from actors.plan import definition
+from actors.postgres import effects
+from actors.postgres.store import load_record, read_meta, read_run, save_record, workflow_id
+
+WORKFLOW = "ordersaga.saga"
+
+
+@dataclass
+class WorkerContext:
+    """What the steps of this process need: set once, before DBOS launches."""
+
+    db: sa.Engine
+    name: str
+    where: str
+    settings: EngineSettings = EngineSettings()
+    scenarios: dict[str, Scenario] = field(default_factory=dict)  # by run id
+
+    def scenario(self, connection: sa.Connection) -> tuple[str, Scenario]:
+        """The run now in the database and its scenario, read (and checked) once per run."""
+        run = read_run(connection)
+        if run not in self.scenarios:
+            meta = read_meta(connection, self.where)
+            self.scenarios[meta.run] = meta.scenario or Scenario(name="empty")
+            run = meta.run
+        return run, self.scenarios[run]
+
+
+_context: WorkerContext | None = None
+
+
+def install(context: WorkerContext) -> None:
+    global _context
+    _context = context
+
+
+def _worker() -> WorkerContext:
+    assert _context is not None, "install() a WorkerContext before DBOS launches"
+    return _context
+
+
+# A step's state as the workflow sees it: the command to carry out next (or None) and
+# the version of the record that asks for it.
+State = dict[str, Any]
+
+
+def _state(record: OrderRecord, version: int) -> State:
+    command = saga_logic.outstanding_command(record)
+    return {"command": None if command is None else command.key.model_dump(mode="json"), "version": version}
+
+
+@DBOS.step(name="ordersaga.begin", retries_allowed=True, interval_seconds=0.1, max_attempts=5)
+def begin(order_id: str, leg: str) -> State:
+    """Start the record's attempt if it is pending; otherwise what it waits on now. Nothing
+    when the record has moved on to another attempt (another workflow drives that)."""
+    worker = _worker()
+    with worker.db.begin() as connection:
+        run, _ = worker.scenario(connection)
+        stored = load_record(connection, order_id, lock=True)
+        if stored is None or workflow_id(run, stored.record) != leg:
+            return {"command": None, "version": -1}
+        if stored.record.status != SagaStatus.PENDING:
+            return _state(stored.record, stored.version)
+        transition = saga_logic.begin_attempt(stored.record, now())
+        return _state(transition.record, save_record(connection, transition.record, worker.name))
+
+
+@DBOS.step(name="ordersaga.carry_out", retries_allowed=True, interval_seconds=0.1, max_attempts=5)
+def carry_out(order_id: str, key: dict[str, Any]) -> dict[str, Any] | None:
+    """One command's effect and ledger entry in one transaction; its reply, None for none."""
+    worker = _worker()
+    command_key = IdempotencyKey.model_validate(key)
+    with worker.db.begin() as connection:
+        _, scenario = worker.scenario(connection)
+        latency_ms = scenario.latency_ms.get(definition(command_key.step).service, 0)
+        if latency_ms:
+            time.sleep(latency_ms / 1000)  # the service's own time to answer, before it locks anything
+        stored = load_record(connection, order_id, lock=True)  # one command of an order at a time
+        if stored is None:
+            return None
+        done = effects.carry_out(connection, command_key, stored.record.order, scenario.faults)
+    if done.fault is not None and done.fault.kind == FaultKind.CRASH:
+        _crash(f"{command_key.step} {command_key.action.value} of {order_id}")
+    return None if done.reply is None else done.reply.model_dump(mode="json")
+
+
+def _crash(where: str) -> None:
+    """The scripted `crash` fault: this worker dies at once, as kill -9 would."""
+    print(f"ordersaga: injected crash at {where}; the worker is killed. Start it again with the same "
+          "--id, or hand its orders on with `ordersaga recover`.", file=sys.stderr, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+@DBOS.step(name="ordersaga.fold", retries_allowed=True, interval_seconds=0.1, max_attempts=5)
+def fold(order_id: str, version: int, key: dict[str, Any], reply: dict[str, Any] | None,
+         sent: int) -> State:
+    """Fold a command's reply (or that none came after `sent` sends) into the record."""
+    worker = _worker()
+    command_key = IdempotencyKey.model_validate(key)
+    with worker.db.begin() as connection:
+        stored = load_record(connection, order_id, lock=True)
+        if stored is None:
+            return {"command": None, "version": -1}
+        if stored.version != version:
+            return _state(stored.record, stored.version)  # folded before DBOS ran this again
+        at = now()
+        if reply is not None:
+            transition = saga_logic.apply_reply(stored.record, ParticipantReply.model_validate(reply), at)
+        else:
+            waited_ms = round(worker.settings.answer_timeout_s * 1000)
+            transition = saga_logic.no_answer(stored.record, command_key, sent,
+                                              worker.settings.max_execute_tries, waited_ms, at)
+        if transition is None:
+            return _state(stored.record, stored.version)
+        return _state(transition.record, save_record(connection, transition.record, worker.name))
+
+
+@DBOS.workflow(name=WORKFLOW)
+def saga(order_id: str, leg: str) -> str:
+    """Drive one attempt of an order (or its cancellation) until the record waits on nothing."""
+    settings = _worker().settings
+    state = begin(order_id, leg)
+    previous: dict[str, Any] | None = None
+    sent = 0
+    while state["command"] is not None:
+        key = state["command"]
+        sent = sent + 1 if key == previous else 1
+        if sent > 1:
+            DBOS.sleep(settings.backoff(sent - 1))
+        previous = key
+        reply = carry_out(order_id, key)
+        if reply is None:
+            DBOS.sleep(settings.answer_timeout_s)  # waited for an answer that did not come
+        state = fold(order_id, state["version"], key, reply, sent)
+    return "settled" if state["version"] >= 0 else "superseded"

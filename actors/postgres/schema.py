@@ -1,0 +1,68 @@
+"""The application's own tables (schema `ordersaga`), beside DBOS's system tables
+(schema `dbos`) in the same database, so a transition and the enqueue of the
+workflow that carries it out can commit together."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+SCHEMA = "ordersaga"
+
+# One statement per table; `IF NOT EXISTS` so every worker and command can ensure them.
+_TABLES = (
+    f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
+    # The scenario, its run id and how far its follow-ups went (the META document).
+    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.meta (
+        name text PRIMARY KEY, body jsonb NOT NULL)""",
+    # Each order's record as OrderRecord.model_dump(mode="json"); version counts its
+    # transitions, so a step that DBOS runs again finds its transition already made.
+    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.orders (
+        id text PRIMARY KEY, record jsonb NOT NULL, status text NOT NULL,
+        version integer NOT NULL DEFAULT 0, worker text,
+        changed bigint NOT NULL DEFAULT 0)""",
+    f"CREATE SEQUENCE IF NOT EXISTS {SCHEMA}.changes",
+    f"CREATE INDEX IF NOT EXISTS orders_changed ON {SCHEMA}.orders (changed)",
+    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.stock (
+        sku text PRIMARY KEY, initial integer NOT NULL, available integer NOT NULL,
+        reserved integer NOT NULL)""",
+    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.restocks (
+        key text PRIMARY KEY, sku text NOT NULL REFERENCES {SCHEMA}.stock, quantity integer NOT NULL)""",
+    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.accounts (
+        customer text PRIMARY KEY, initial_cents bigint NOT NULL, balance_cents bigint NOT NULL)""",
+    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.top_ups (
+        key text PRIMARY KEY, customer text NOT NULL REFERENCES {SCHEMA}.accounts,
+        amount_cents bigint NOT NULL)""",
+    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.reservations (
+        effect text PRIMARY KEY, order_id text NOT NULL, items jsonb NOT NULL, status text NOT NULL)""",
+    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.charges (
+        effect text PRIMARY KEY, order_id text NOT NULL, amount_cents bigint NOT NULL,
+        status text NOT NULL)""",
+    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.shipments (
+        effect text PRIMARY KEY, order_id text NOT NULL, address text NOT NULL, status text NOT NULL)""",
+    # What each command did, under its idempotency key, written in the transaction of its
+    # effect: an execution that applied or failed (with the answer it was given), a
+    # compensation that undid it or fenced a key that never arrived.
+    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.ledger (
+        order_id text NOT NULL, step text NOT NULL, attempt integer NOT NULL, action text NOT NULL,
+        ok boolean NOT NULL, undid boolean NOT NULL DEFAULT false, reason text NOT NULL DEFAULT '',
+        recoverable boolean NOT NULL DEFAULT true,
+        PRIMARY KEY (order_id, step, attempt, action))""",
+    # How many times each scripted fault may still fire, per service (FaultBook's document).
+    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.faults (
+        service text PRIMARY KEY, remaining jsonb NOT NULL)""",
+)
+
+# Emptied, in this order, when a scenario replaces the world.
+_WORLD = ("ledger", "faults", "reservations", "charges", "shipments", "restocks", "top_ups",
+          "stock", "accounts", "orders", "meta")
+
+
+def create_tables(connection: sa.Connection) -> None:
+    # Two processes creating the schema at once would collide on the catalogue.
+    connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('ordersaga.schema'))"))
+    for statement in _TABLES:
+        connection.execute(sa.text(statement))
+
+
+def empty_world(connection: sa.Connection) -> None:
+    connection.execute(sa.text("TRUNCATE " + ", ".join(f"{SCHEMA}.{t}" for t in _WORLD)))

@@ -1,0 +1,239 @@
+"""Order records, the scenario and the participants' tables, read and written in
+the caller's transaction; and the WorldSnapshot built from them, shaped as the
+embedded participants' `report_of`, so the report and the audit read it unchanged."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from collections.abc import Sequence
+from typing import Any, cast
+
+import sqlalchemy as sa
+
+from actors.domain import Action, OrderRecord, SagaStatus, Scenario, Service
+from actors.mapper import META, FollowUpProgress, meta_document, read_follow_ups, read_scenario
+from actors.participants.documents import InventoryReport, LedgerRow, PaymentReport, ShippingReport
+from actors.plan import definition
+from actors.postgres.schema import SCHEMA
+from actors.read_model import WorldSnapshot, order_sort_key
+from storage.errors import DatabaseError
+from storage.store import DocumentStore
+
+RUN = "run"  # the meta row naming this world's run: workflow ids carry it
+
+
+def engine_for(url: str, pool_size: int = 5) -> sa.Engine:
+    """A SQLAlchemy engine on the URL, through psycopg 3 (DBOS's own driver)."""
+    rest = url.partition("://")[2]
+    return sa.create_engine(f"postgresql+psycopg://{rest}", pool_size=pool_size, max_overflow=pool_size,
+                            pool_pre_ping=True)
+
+
+def _q(sql: str) -> sa.TextClause:
+    return sa.text(sql.replace("$S", SCHEMA))
+
+
+# -- order records ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Stored:
+    """An order's record as stored, and how many transitions it has had."""
+
+    record: OrderRecord
+    version: int
+    worker: str | None = None
+
+
+def insert_record(connection: sa.Connection, record: OrderRecord) -> None:
+    connection.execute(_q("INSERT INTO $S.orders (id, record, status, changed) "
+                          "VALUES (:id, :record, :status, nextval('$S.changes'))"),
+                       {"id": record.order.id, "record": json.dumps(record.model_dump(mode="json")),
+                        "status": record.status.value})
+
+
+def load_record(connection: sa.Connection, order_id: str, lock: bool = False) -> Stored | None:
+    """The order's record; with lock, held until the transaction ends (one writer per order)."""
+    row = connection.execute(_q("SELECT record, version, worker FROM $S.orders WHERE id = :id"
+                                + (" FOR UPDATE" if lock else "")), {"id": order_id}).first()
+    return None if row is None else Stored(OrderRecord.model_validate(row[0]), row[1], row[2])
+
+
+def save_record(connection: sa.Connection, record: OrderRecord, worker: str | None) -> int:
+    """Store a transition (the row must be locked); its new version."""
+    return int(connection.execute(
+        _q("UPDATE $S.orders SET record = :record, status = :status, version = version + 1, "
+           "worker = coalesce(:worker, worker), changed = nextval('$S.changes') WHERE id = :id "
+           "RETURNING version"),
+        {"id": record.order.id, "record": json.dumps(record.model_dump(mode="json")),
+         "status": record.status.value, "worker": worker}).scalar_one())
+
+
+def read_records(connection: sa.Connection) -> list[Stored]:
+    rows = connection.execute(_q("SELECT record, version, worker FROM $S.orders")).all()
+    return [Stored(OrderRecord.model_validate(row[0]), row[1], row[2]) for row in rows]
+
+
+def changed_since(connection: sa.Connection, seen: int) -> list[tuple[int, OrderRecord]]:
+    """The records changed after change number `seen`, in the order they changed."""
+    rows = connection.execute(_q("SELECT changed, record FROM $S.orders WHERE changed > :seen "
+                                 "ORDER BY changed"), {"seen": seen}).all()
+    return [(row[0], OrderRecord.model_validate(row[1])) for row in rows]
+
+
+def unsettled_count(connection: sa.Connection) -> tuple[int, int, int]:
+    """(orders not settled, all orders, the latest change number)."""
+    settled = [status.value for status in SagaStatus if status.settled]
+    row = connection.execute(_q("SELECT count(*) FILTER (WHERE status <> ALL(:settled)), count(*), "
+                                "coalesce(max(changed), 0) FROM $S.orders"),
+                             {"settled": settled}).one()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def workflow_id(run: str, record: OrderRecord) -> str:
+    """The DBOS workflow that drives the record's current attempt (or its cancellation).
+
+    Derived from the record alone, so enqueueing it again finds the one already there.
+    """
+    attempt = max(len(record.attempts), 1)
+    return f"{run}/{record.order.id}/{attempt}" + ("/cancel" if record.cancelled else "")
+
+
+# -- the scenario and its follow-ups --------------------------------------------------
+class _MetaView:
+    """The META document as `actors.mapper` reads it from a DocumentStore."""
+
+    def __init__(self, path: str, doc: dict[str, Any] | None) -> None:
+        self.path, self._doc = path, doc
+
+    def peek(self, name: str) -> dict[str, Any] | None:
+        return self._doc if name == META else None
+
+
+@dataclass(frozen=True)
+class Meta:
+    scenario: Scenario | None
+    follow_ups: FollowUpProgress
+    run: str
+
+
+def read_meta(connection: sa.Connection, where: str) -> Meta:
+    rows: dict[str, Any] = {name: body for name, body in connection.execute(_q("SELECT name, body FROM $S.meta"))}
+    view = cast(DocumentStore, _MetaView(where, rows.get(META)))
+    return Meta(read_scenario(view), read_follow_ups(view), str((rows.get(RUN) or {}).get("id", "")))
+
+
+def read_run(connection: sa.Connection) -> str:
+    """The run id alone: cheap, where the scenario (every order of it) is not needed."""
+    body = connection.execute(_q("SELECT body FROM $S.meta WHERE name = :name"), {"name": RUN}).scalar()
+    return str((body or {}).get("id", ""))
+
+
+def write_meta(connection: sa.Connection, name: str, body: dict[str, Any]) -> None:
+    connection.execute(_q("INSERT INTO $S.meta (name, body) VALUES (:name, :body) "
+                          "ON CONFLICT (name) DO UPDATE SET body = excluded.body"),
+                       {"name": name, "body": json.dumps(body)})
+
+
+def seed(connection: sa.Connection, scenario: Scenario) -> str:
+    """Write a scenario's world into empty tables, every order pending; its new run id."""
+    run = uuid.uuid4().hex[:12]
+    write_meta(connection, *meta_document(scenario))
+    write_meta(connection, RUN, {"id": run})
+    for sku, quantity in scenario.stock.items():
+        connection.execute(_q("INSERT INTO $S.stock VALUES (:sku, :n, :n, 0)"), {"sku": sku, "n": quantity})
+    for customer, cents in scenario.accounts.items():
+        connection.execute(_q("INSERT INTO $S.accounts VALUES (:customer, :cents, :cents)"),
+                           {"customer": customer, "cents": cents})
+    for order in scenario.orders:
+        insert_record(connection, OrderRecord(order=order, policy=scenario.recoverable_failures))
+    return run
+
+
+# -- operator credits -------------------------------------------------------------------
+def credit(connection: sa.Connection, table: str, target: str, amount: int, key: str) -> int | None:
+    """Add stock or money once per key; the level after it, None for an unknown sku or customer."""
+    kind, level, log = (("sku", "available", "restocks") if table == "stock"
+                        else ("customer", "balance_cents", "top_ups"))
+    current = connection.execute(_q(f"SELECT {level} FROM $S.{table} WHERE {kind} = :target FOR UPDATE"),
+                                 {"target": target}).scalar()
+    if current is None:
+        return None
+    added = connection.execute(_q(f"INSERT INTO $S.{log} VALUES (:key, :target, :amount) "
+                                  "ON CONFLICT (key) DO NOTHING"),
+                               {"key": key, "target": target, "amount": amount}).rowcount
+    if not added:
+        return int(current)
+    return int(connection.execute(_q(f"UPDATE $S.{table} SET {level} = {level} + :amount "
+                                     f"WHERE {kind} = :target RETURNING {level}"),
+                                  {"amount": amount, "target": target}).scalar_one())
+
+
+# -- the world, as the embedded participants report it ------------------------------
+def _ledger(rows: Sequence[Any]) -> dict[Service, list[LedgerRow]]:
+    """Each effect's state in the embedded ledger's words, from the rows of its two actions."""
+    effects: dict[tuple[str, str, int], dict[str, Any]] = {}
+    for order_id, step, attempt, action, ok, undid, reason, recoverable in rows:
+        effects.setdefault((order_id, step, attempt), {})[action] = (ok, undid, reason, recoverable)
+    ledgers: dict[Service, list[LedgerRow]] = {service: [] for service in Service}
+    for (order_id, step, attempt), actions in sorted(effects.items()):
+        entry: dict[str, Any] = {"order": order_id, "effect": f"{order_id}/{step}/{attempt}"}
+        execute = actions.get(Action.EXECUTE.value)
+        if execute is not None and not execute[0]:
+            entry.update(state="failed", reason=execute[2], recoverable=execute[3])
+        elif execute is not None:
+            entry["state"] = "compensated" if Action.COMPENSATE.value in actions else "applied"
+        else:
+            entry["state"] = "fenced"
+        ledgers[definition(step).service].append(cast(LedgerRow, entry))  # its keys set just above
+    return ledgers
+
+
+def read_world(connection: sa.Connection, where: str) -> WorldSnapshot:
+    """Every order and participant table at one moment (one REPEATABLE READ transaction),
+    with the worker that last moved each order."""
+    stored = read_records(connection)
+    meta = read_meta(connection, where)
+    restocks: dict[str, dict[str, int]] = {}
+    for key, sku, quantity in connection.execute(_q("SELECT key, sku, quantity FROM $S.restocks")):
+        restocks.setdefault(sku, {})[key] = quantity
+    top_ups: dict[str, dict[str, int]] = {}
+    for key, customer, cents in connection.execute(_q("SELECT key, customer, amount_cents FROM $S.top_ups")):
+        top_ups.setdefault(customer, {})[key] = cents
+    ledgers = _ledger(connection.execute(_q(
+        "SELECT order_id, step, attempt, action, ok, undid, reason, recoverable FROM $S.ledger")).all())
+    inventory: InventoryReport = {
+        "stock": {sku: {"initial": initial, "available": available, "reserved": reserved,
+                        "restocks": restocks.get(sku, {})}
+                  for sku, initial, available, reserved in connection.execute(
+                      _q("SELECT sku, initial, available, reserved FROM $S.stock ORDER BY sku"))},
+        "reservations": [{"order": order_id, "effect": effect, "items": items, "status": status}
+                         for effect, order_id, items, status in connection.execute(
+                             _q("SELECT effect, order_id, items, status FROM $S.reservations ORDER BY effect"))],
+        "ledger": ledgers[Service.INVENTORY]}
+    payment: PaymentReport = {
+        "accounts": {customer: {"initial_cents": initial, "balance_cents": balance,
+                                "top_ups": top_ups.get(customer, {})}
+                     for customer, initial, balance in connection.execute(
+                         _q("SELECT customer, initial_cents, balance_cents FROM $S.accounts ORDER BY customer"))},
+        "charges": [{"order": order_id, "effect": effect, "amount_cents": cents, "status": status}
+                    for effect, order_id, cents, status in connection.execute(
+                        _q("SELECT effect, order_id, amount_cents, status FROM $S.charges ORDER BY effect"))],
+        "ledger": ledgers[Service.PAYMENT]}
+    shipping: ShippingReport = {
+        "shipments": [{"order": order_id, "effect": effect, "address": address, "status": status}
+                      for effect, order_id, address, status in connection.execute(
+                          _q("SELECT effect, order_id, address, status FROM $S.shipments ORDER BY effect"))],
+        "ledger": ledgers[Service.SHIPPING]}
+    records = sorted((s.record for s in stored), key=lambda r: order_sort_key(r.order.id))
+    return WorldSnapshot(scenario=meta.scenario, records=records, inventory=inventory, payment=payment,
+                         shipping=shipping, workers={s.record.order.id: s.worker for s in stored if s.worker})
+
+
+def has_tables(connection: sa.Connection) -> bool:
+    return connection.execute(sa.text("SELECT to_regclass(:t)"), {"t": f"{SCHEMA}.meta"}).scalar() is not None
+
+
+def not_an_ordersaga_database(where: str) -> DatabaseError:
+    return DatabaseError(f"{where}: holds no ordersaga tables yet; `ordersaga run SCENARIO --db URL` "
+                         "creates them.")

@@ -1,0 +1,62 @@
+"""A worker process: DBOS launched under a stable executor id, dequeuing sagas; and the
+hand-over of a lost worker's sagas to the live ones."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from dbos import DBOS, DBOSConfig
+
+from actors.coordinator import EngineSettings
+from actors.postgres.engine import (APP, APP_VERSION, QUEUE, WORKER_CONCURRENCY, POLL_S, _client, display,
+                                    prepare, register_queue)
+from actors.postgres.saga_workflow import WorkerContext, install
+from storage.errors import DatabaseError
+
+
+def run_worker(url: str, name: str, started: Callable[[str], None], stop: threading.Event,
+               settings: EngineSettings = EngineSettings()) -> None:
+    """Take sagas from the queue until stop is set (the caller sets it on a signal).
+
+    On launch DBOS first re-runs the workflows left PENDING under this executor id: a
+    worker restarted with its id resumes its own sagas. Stopping leaves the sagas in
+    flight PENDING under the id, for the same again (or `recover`).
+    """
+    if not name.strip() or not name.isprintable():
+        raise DatabaseError(f"--id {name!r} must be a printable name, the same every time this worker "
+                            "starts.")
+    db = prepare(url)
+    install(WorkerContext(db=db, name=name, where=display(url), settings=settings))
+    config: DBOSConfig = {"name": APP, "system_database_url": url, "executor_id": name,
+                          "application_version": APP_VERSION, "log_level": "WARNING",
+                          "max_executor_threads": WORKER_CONCURRENCY + 8}
+    DBOS(config=config)
+    try:
+        DBOS.launch()
+        # A queue is registered on a launched DBOS (3.4 keeps it in the system database).
+        DBOS.register_queue(QUEUE, worker_concurrency=WORKER_CONCURRENCY, polling_interval_sec=POLL_S,
+                            on_conflict="always_update")
+        started(f"worker {name} takes orders from {display(url)} (up to {WORKER_CONCURRENCY} at once); "
+                "Ctrl-C stops it, and its sagas in flight resume when it starts again with this --id.")
+        stop.wait()
+    finally:
+        DBOS.destroy()
+        db.dispose()
+
+
+def recover(url: str, lost: str) -> list[str]:
+    """Hand the workflows a lost worker left PENDING to the live ones: each goes back on
+    the queue (DBOS's resume), and whichever worker dequeues it first carries it on
+    from its last completed step. The orders they drive, by id."""
+    prepare(url).dispose()
+    client = _client(url)
+    try:
+        register_queue(client)
+        pending = client.list_workflows(status="PENDING", executor_id=lost, queue_name=QUEUE,
+                                        load_input=True, load_output=False)
+        if pending:
+            client.resume_workflows([w.workflow_id for w in pending], queue_name=QUEUE)
+        return sorted(str(w.input["args"][0]) if w.input else w.workflow_id for w in pending)
+    finally:
+        client.destroy()

@@ -1,0 +1,75 @@
+"""The one place that chooses the runtime from the --db value: a path is the embedded
+database (TinyDB journal, Pykka actors, this process runs the sagas); a postgresql://
+URL is the PostgreSQL runtime (DBOS Transact workers run the sagas, any number of
+commands and dashboards share it). The PostgreSQL runtime loads only when chosen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from actors import database, read_model
+from actors.domain import Scenario
+from actors.engine import Engine
+from actors.facade import SagaEngine
+from storage.errors import DatabaseError
+
+_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
+_NEEDS = ("PostgreSQL needs the postgres extra: pip install 'ordersaga[postgres]' "
+          "(DBOS Transact, SQLAlchemy and psycopg)")
+
+
+def is_database_url(db: str | Path) -> bool:
+    """Whether --db names a PostgreSQL database rather than a file."""
+    return isinstance(db, str) and db.startswith(_SCHEMES)
+
+
+def database_location(text: str) -> str | Path:
+    """A --db argument: a URL as it is (a Path would fold its //), any other text as a path."""
+    return text if is_database_url(text) else Path(text)
+
+
+def _postgres() -> Any:
+    try:
+        from actors.postgres import engine, worker
+    except ImportError as error:
+        raise DatabaseError(f"{_NEEDS}; {error}.") from None
+    return engine, worker
+
+
+def open_engine(db: str | Path, **kwargs: Any) -> SagaEngine:
+    """The engine on db, whichever runtime db names."""
+    if is_database_url(db):
+        engine: SagaEngine = _postgres()[0].PostgresEngine.open(str(db), **kwargs)
+        return engine
+    return Engine.open(db, **kwargs)
+
+
+def create_database(db: str | Path, scenario: Scenario, replace: bool = False) -> None:
+    """Write a scenario into db (on PostgreSQL, its orders enqueued for the workers too)."""
+    if is_database_url(db):
+        _postgres()[0].create_database(str(db), scenario, replace=replace)
+    else:
+        database.create_database(db, scenario, replace=replace)
+
+
+def read_snapshot(db: str | Path) -> read_model.WorldSnapshot:
+    """The world as last stored, resuming nothing."""
+    if is_database_url(db):
+        return _postgres()[0].read_snapshot(str(db))  # type: ignore[no-any-return]
+    return read_model.read_snapshot(db)
+
+
+def run_worker(db: str | Path, name: str, started: Any, stop: Any) -> None:
+    """Run a PostgreSQL worker until stop is set; a file database has no workers."""
+    if not is_database_url(db):
+        raise DatabaseError(f"{db}: workers run on a PostgreSQL database (--db postgresql://...); "
+                            "a database file is run by the command that opens it.")
+    _postgres()[1].run_worker(str(db), name, started, stop)
+
+
+def recover(db: str | Path, lost: str) -> list[str]:
+    """Hand a lost worker's sagas in flight to the live workers; the orders handed on."""
+    if not is_database_url(db):
+        raise DatabaseError(f"{db}: only a PostgreSQL database has workers to recover from.")
+    return _postgres()[1].recover(str(db), lost)  # type: ignore[no-any-return]

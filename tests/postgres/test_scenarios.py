@@ -1,0 +1,82 @@
+"""The scenario library and the user stories on the PostgreSQL runtime, through the CLI
+with `--db postgresql://...`: a worker process runs the sagas, the command only seeds,
+enqueues, waits and reports; the report keeps every invariant and the audit finds nothing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import events, order_of
+from tests.invariants import assert_invariants
+from tests.postgres.conftest import Worker
+
+pytestmark = pytest.mark.postgres
+
+Cli = Callable[..., tuple[int, str, str]]
+
+
+def _run(cli: Cli, url: str, scenario: str | Path) -> dict:
+    status, out, err = cli("run", scenario, "--db", url, "--replace", "--json")
+    assert status == 0, err
+    report = json.loads(out)
+    assert_invariants(report)
+    status, out, err = cli("audit", "--db", url)
+    assert (status, out.splitlines()[-1]) == (0, f"{len(report['orders'])} order"
+                                              f"{'s' if len(report['orders']) != 1 else ''} audited, 0 findings")
+    return report
+
+
+@pytest.mark.parametrize("scenario", ["happy_path", "insufficient_funds", "shipping_failure", "race_last_unit", "lost_reply",
+                                      "compensation_fault", "insufficient_funds_hold"])
+def test_the_library_keeps_every_invariant(cli: Cli, postgres_url: str, workers: dict[str, Worker],
+                                           scenario: str) -> None:
+    report = _run(cli, postgres_url, scenario)
+    assert {order["worker"] for order in report["orders"]} <= set(workers)
+
+
+def test_orders_complete(cli: Cli, postgres_url: str, workers: dict[str, Worker]) -> None:
+    report = _run(cli, postgres_url, "happy_path")
+    assert [order["status"] for order in report["orders"]] == ["completed"] * 3
+    assert all(len(order["notifications"]) == 1 for order in report["orders"])
+
+
+def test_a_declined_card_releases_the_reservation_and_refuses_a_retry(
+        cli: Cli, postgres_url: str, workers: dict[str, Worker]) -> None:
+    report = _run(cli, postgres_url, "card_declined")
+    order = order_of(report, "o-1")
+    assert order["status"] == "failed"
+    assert events(order)[-3:] == [("payment", "execute", "failed"), ("inventory", "compensate", "started"),
+                                  ("inventory", "compensate", "compensated")]
+    assert report["reservations"] == [{"order": "o-1", "items": {"HEADPHONES": 1}, "status": "released"}]
+    assert report["charges"] == []
+    assert "not recoverable" in report["follow_ups"][0]
+
+
+def test_a_retry_after_a_top_up_completes(cli: Cli, postgres_url: str, workers: dict[str, Worker],
+                                          tmp_path: Path) -> None:
+    """The operator's story, command by command: failed for want of money, top-up, retry."""
+    scenario = tmp_path / "short.toml"
+    scenario.write_text('name = "Short of money"\n[stock]\nKB = 3\n[accounts]\nbob = 1000\n'
+                        '[[orders]]\nid = "o-1"\ncustomer = "bob"\nship_to = "1 Main St"\n'
+                        'items = [{ sku = "KB", quantity = 1, price_cents = 4999 }]\n')
+    report = _run(cli, postgres_url, scenario)
+    assert order_of(report, "o-1")["status"] == "failed"
+    status, out, err = cli("top-up", "bob", "50", "--db", postgres_url)
+    assert (status, out.strip()) == (0, "Topped up bob by $50.00; balance $60.00."), err
+    status, out, err = cli("retry", "o-1", "--db", postgres_url)
+    assert status == 0, err
+    assert out.splitlines()[0] == "Order o-1: attempt 2 started at inventory."
+    assert "completed, attempt 2" in out
+    status, out, err = cli("list", "--db", postgres_url)
+    header, line = out.splitlines()
+    assert "WORKER" in header and line.split()[:4] == ["o-1", "bob", "$49.99", "completed"]
+    assert line.split()[4] in workers
+    status, out, err = cli("history", "o-1", "--db", postgres_url)
+    assert status == 0 and "notice #2 confirmation" in out
+    status, out, err = cli("report", "--db", postgres_url, "--json")
+    assert_invariants(json.loads(out))
+    assert json.loads(out)["accounts"]["bob"]["balance_cents"] == 1000 + 5000 - 4999

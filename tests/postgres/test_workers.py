@@ -1,0 +1,116 @@
+"""Several workers share one queue, and losing one loses nothing: its sagas resume when it
+starts again under its name, or on the others after `ordersaga recover`; in every case the
+report keeps every invariant (no double charge) and the audit finds nothing."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from actors import create_database, read_snapshot
+from app.scenario import parse_scenario
+from bench.mixed_scenario import mixed_world
+from tests.invariants import assert_invariants
+from tests.postgres.conftest import Worker
+
+pytestmark = pytest.mark.postgres
+
+Cli = Callable[..., tuple[int, str, str]]
+_WAIT_S = 120  # only to fail rather than hang
+
+
+def _settled_report(cli: Cli, url: str) -> dict:
+    status, out, err = cli("report", "--db", url, "--json")
+    assert status == 0, err
+    report = json.loads(out)
+    assert_invariants(report)
+    status, out, err = cli("audit", "--db", url)
+    assert status == 0 and out.endswith(", 0 findings\n"), out + err
+    return report
+
+
+def _add_worker(workers: dict[str, Worker], name: str) -> Worker:
+    first = next(iter(workers.values()))
+    workers[name] = Worker(first.url, name, first.log.parent).start().wait_ready()
+    return workers[name]
+
+
+def test_two_workers_share_the_queue(cli: Cli, postgres_url: str, workers: dict[str, Worker]) -> None:
+    workers["w1"].wait_ready()
+    if "w2" not in workers:
+        _add_worker(workers, "w2")
+    status, out, err = cli("run", "mixed_200", "--db", postgres_url, "--replace", "--json")
+    assert status == 0, err
+    report = json.loads(out)
+    assert_invariants(report)
+    assert {order["worker"] for order in report["orders"]} == {"w1", "w2"}
+    status, out, err = cli("audit", "--db", postgres_url)
+    assert out.splitlines()[-1] == "200 orders audited, 0 findings"
+
+
+def test_a_worker_that_crashes_resumes_its_saga_when_it_starts_again(
+        cli: Cli, postgres_url: str, workers: dict[str, Worker]) -> None:
+    """The scenario's crash fault kills whichever worker meets it; restarted under its name,
+    that worker picks the saga up where it was (DBOS's recovery of its own workflows)."""
+    create_database(postgres_url, parse_scenario(_crash_world(), "crash"), replace=True)
+    crashed = _wait_for(lambda: next((w for w in workers.values() if w.process and w.process.poll() is not None),
+                                     None))
+    assert "injected crash at payment execute of o-1" in crashed.log.read_text()
+    assert read_snapshot(postgres_url).records[0].status.value == "running"
+    crashed.start()
+    report = _settled_report(cli, postgres_url)
+    assert report["orders"][0]["status"] == "completed"
+    assert report["orders"][0]["worker"] in workers
+
+
+def test_a_killed_workers_sagas_finish_on_the_others_after_recover(
+        cli: Cli, postgres_url: str, workers: dict[str, Worker]) -> None:
+    doomed = _add_worker(workers, "doomed")
+    world = mixed_world(60, seed=11, latency_ms={"inventory": 20, "payment": 20, "shipping": 20})
+    create_database(postgres_url, parse_scenario(world, "kill"), replace=True)
+    held = _wait_for(lambda: _in_flight_on(postgres_url, "doomed", at_least=3))
+    doomed.kill()
+    del workers["doomed"]
+    status, out, err = cli("recover", "--from", "doomed", "--db", postgres_url)
+    assert status == 0, err
+    said = re.fullmatch(r"Handed (\d+) orders? in flight on worker doomed to the live workers: (.*)\.\n", out)
+    assert said is not None, out
+    handed = said[2].split(", ")
+    assert int(said[1]) == len(handed)
+    assert set(held) & set(handed)  # at least those it held when killed (it may have taken more since)
+    report = _settled_report(cli, postgres_url)
+    assert all(order["status"] in ("completed", "failed", "on_hold") for order in report["orders"])
+    finished_by = {order["worker"] for order in report["orders"] if order["id"] in handed}
+    assert finished_by <= {"w1", "w2"}
+    captured = [charge["order"] for charge in report["charges"] if charge["status"] == "captured"]
+    assert len(captured) == len(set(captured))  # no double charge
+
+
+def _crash_world() -> dict:
+    return {"name": "crash", "stock": {"PRINTER": 2}, "accounts": {"judy": 100000},
+            "orders": [{"id": "o-1", "customer": "judy", "ship_to": "8 Spruce Way",
+                        "items": [{"sku": "PRINTER", "quantity": 1, "price_cents": 15900}]}],
+            "faults": [{"service": "payment", "action": "execute", "order": "o-1", "kind": "crash"}]}
+
+
+def _in_flight_on(url: str, worker: str, at_least: int) -> list[str]:
+    """The orders in flight that the worker last moved, once there are at least so many."""
+    snapshot = read_snapshot(url)
+    held = [record.order.id for record in snapshot.records
+            if not record.status.settled and snapshot.workers.get(record.order.id) == worker]
+    return held if len(held) >= at_least else []
+
+
+def _wait_for(condition: Callable[[], object]) -> object:
+    """Poll a condition (on the database or a process) until it holds; fail after a long while."""
+    deadline = time.monotonic() + _WAIT_S
+    while (found := condition()) in (None, False, []):
+        if time.monotonic() > deadline:
+            pytest.fail("the condition did not come about")
+        time.sleep(0.02)
+    return found
