@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from actors import Engine, create_database  # noqa: E402
 from app.audit import audit  # noqa: E402
 from app.scenario import parse_scenario  # noqa: E402
+from bench.engine import Engine, create_database  # noqa: E402
 from bench.mixed_scenario import mixed_world  # noqa: E402
 
 REPEATS = 5

@@ -3,17 +3,22 @@ database files, and figures computed from the orders' own timelines."""
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from actors.domain import OrderRecord, SagaStatus, Scenario
 from bench.mixed_scenario import mixed_world
 
 PLENTY = 10**9
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def saga_world(orders: int, first: int = 1, latency_ms: dict[str, int] | None = None) -> Scenario:
@@ -31,6 +36,22 @@ def scratch_dir() -> Iterator[Path]:
     """A folder for database files on the same disk as the project (so fsync costs what it does there)."""
     with tempfile.TemporaryDirectory(prefix="ordersaga-bench-", dir=os.environ.get("BENCH_DIR")) as folder:
         yield Path(folder)
+
+
+def load_average() -> float:
+    """The 1-minute load average: on a shared machine, what every figure should be read beside."""
+    return os.getloadavg()[0]
+
+
+def run_child(module: str, *args: str) -> dict[str, Any]:
+    """`python -m module --child args` in a fresh interpreter (no heap or threads inherited from
+    an earlier run): the JSON figures on the last line of its output, with the load at its start."""
+    load = load_average()
+    child = subprocess.run([sys.executable, "-m", module, "--child", *args],
+                           cwd=ROOT, capture_output=True, text=True, timeout=900)
+    if child.returncode != 0:
+        raise RuntimeError(f"{module} {' '.join(args)} failed:\n{child.stderr[-2000:]}")
+    return {**json.loads(child.stdout.strip().splitlines()[-1]), "load": load}
 
 
 def latencies_ms(records: list[OrderRecord]) -> list[float]:

@@ -20,10 +20,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from actors.coordinator import EngineSettings  # noqa: E402
 from app.dashboard.app import make_dashboard  # noqa: E402
 from app.dashboard.screens.main import MainScreen  # noqa: E402
 from app.scenario import parse_scenario  # noqa: E402
+from bench.engine import EngineSettings  # noqa: E402
 from bench.mixed_scenario import mixed_world  # noqa: E402
 
 LATENCY_MS = {"inventory": 400, "payment": 600, "shipping": 800}

@@ -1,48 +1,53 @@
-"""The same three-step saga on DBOS Transact with its SQLite system database.
+"""The same three-step saga on DBOS Transact, its system database on SQLite or PostgreSQL.
 
 Reserve, charge, ship; on a failure the steps done are compensated in reverse.
-DBOS checkpoints the workflow and each step's result in SQLite, so a crashed
-workflow resumes after its last completed step. The participants' own state
-is kept in memory here (ordersaga also makes each participant's change
-durable), which favours DBOS. Each configuration runs in its own process,
-since DBOS is a singleton.
+DBOS checkpoints the workflow and each step's result in its system database,
+so a crashed workflow resumes after its last completed step. The
+participants' own state is kept in memory here (ordersaga also makes each
+participant's change durable), which favours DBOS. Every run is a fresh
+process with a fresh database, since DBOS is a singleton.
 
-    python -m bench.dbos_saga [ORDERS]
+    python -m bench.dbos_saga [ORDERS]     every configuration below, on SQLite and PostgreSQL
+    python -m bench.dbos_saga --child URL ORDERS MODE WAL    one run, its figures as JSON (for run_child)
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
-from bench.common import saga_world, scratch_dir
+from bench.common import run_child, saga_world, scratch_dir
+from bench.postgres import PostgresUnavailable, embedded_postgres
 
-ROOT = Path(__file__).resolve().parent.parent
+# (label, how the workflows are started, SQLite in WAL mode), all shown by `python -m bench.dbos_saga`.
 CONFIGURATIONS = (
+    ("one after another", "sequential", True),
     ("one after another, SQLite as DBOS sets it up", "sequential", False),
-    ("one after another, SQLite in WAL mode set by hand", "sequential", True),
-    ("all started at once, SQLite in WAL mode set by hand", "concurrent", True),
+    ("all started at once", "concurrent", True),
+    ("through a queue polled every 10 ms, 32 at a time (ordersaga's max_in_flight)", "queue", True),
 )
+# `make bench` gives DBOS the configuration that was fastest on this machine for each database.
+SQLITE_MODE = "sequential"  # in WAL mode
+POSTGRES_MODE = "concurrent"
+QUEUE_CONCURRENCY = 32
 
 
-def _run_in_this_process(path: Path, orders: int, mode: str, wal: bool) -> dict[str, Any]:
+def _run_in_this_process(url: str, orders: int, mode: str, wal: bool) -> dict[str, Any]:
     from dbos import DBOS, DBOSConfig
 
-    if wal:  # the mode is stored in the file: DBOS's connections inherit it
-        sqlite3.connect(path).execute("PRAGMA journal_mode=WAL").close()
+    if wal and url.startswith("sqlite:///"):  # the mode is stored in the file: DBOS's connections inherit it
+        sqlite3.connect(url.removeprefix("sqlite:///")).execute("PRAGMA journal_mode=WAL").close()
     lock = threading.Lock()
     scenario = saga_world(orders)
     stock = dict(scenario.stock)
     balance = dict(scenario.accounts)
     shipments: dict[str, str] = {}
 
-    @DBOS.step()
+    @DBOS.step(name="reserve")
     def reserve(items: dict[str, int]) -> bool:
         with lock:
             if any(stock[sku] < quantity for sku, quantity in items.items()):
@@ -51,13 +56,13 @@ def _run_in_this_process(path: Path, orders: int, mode: str, wal: bool) -> dict[
                 stock[sku] -= quantity
             return True
 
-    @DBOS.step()
+    @DBOS.step(name="release")
     def release(items: dict[str, int]) -> None:
         with lock:
             for sku, quantity in items.items():
                 stock[sku] += quantity
 
-    @DBOS.step()
+    @DBOS.step(name="charge")
     def charge(customer: str, cents: int) -> bool:
         with lock:
             if balance[customer] < cents:
@@ -65,17 +70,17 @@ def _run_in_this_process(path: Path, orders: int, mode: str, wal: bool) -> dict[
             balance[customer] -= cents
             return True
 
-    @DBOS.step()
+    @DBOS.step(name="refund")
     def refund(customer: str, cents: int) -> None:
         with lock:
             balance[customer] += cents
 
-    @DBOS.step()
+    @DBOS.step(name="ship")
     def ship(order_id: str, address: str) -> bool:
         shipments[order_id] = address
         return True
 
-    @DBOS.workflow()
+    @DBOS.workflow(name="order_saga")
     def order_saga(order_id: str, customer: str, address: str, items: dict[str, int], cents: int) -> str:
         if not reserve(items):
             return "failed"
@@ -88,10 +93,11 @@ def _run_in_this_process(path: Path, orders: int, mode: str, wal: bool) -> dict[
             return "failed"
         return "completed"
 
-    config: DBOSConfig = {"name": "ordersaga-bench", "system_database_url": f"sqlite:///{path}",
-                          "log_level": "WARNING"}
+    config: DBOSConfig = {"name": "ordersaga-bench", "system_database_url": url, "log_level": "WARNING"}
     DBOS(config=config)
     DBOS.launch()
+    queue = (DBOS.register_queue("orders", worker_concurrency=QUEUE_CONCURRENCY, polling_interval_sec=0.01)
+             if mode == "queue" else None)  # registered after launch, as DBOS requires
     calls = []
     for order in scenario.orders:
         items: dict[str, int] = {}
@@ -102,7 +108,8 @@ def _run_in_this_process(path: Path, orders: int, mode: str, wal: bool) -> dict[
     if mode == "sequential":
         outcomes = [order_saga(*call) for call in calls]
     else:
-        handles = [DBOS.start_workflow(order_saga, *call) for call in calls]
+        handles = ([queue.enqueue(order_saga, *call) for call in calls] if queue
+                   else [DBOS.start_workflow(order_saga, *call) for call in calls])
         outcomes = [handle.get_result() for handle in handles]
     elapsed = time.perf_counter() - started
     DBOS.destroy()
@@ -110,29 +117,44 @@ def _run_in_this_process(path: Path, orders: int, mode: str, wal: bool) -> dict[
     return {"orders": orders, "orders_per_s": orders / elapsed}
 
 
-def measure(orders: int = 1000) -> list[dict[str, Any]]:
-    rows = []
+def measure(orders: int, url: str, mode: str, wal: bool = True) -> dict[str, Any]:
+    """One run in a fresh interpreter; url names a system database that does not exist yet."""
+    return run_child("bench.dbos_saga", url, str(orders), mode, str(int(wal)))
+
+
+def on_sqlite(orders: int, mode: str = SQLITE_MODE, wal: bool = True) -> dict[str, Any]:
+    with scratch_dir() as folder:
+        return measure(orders, f"sqlite:///{folder / 'dbos.sqlite'}", mode, wal)
+
+
+def on_postgres(orders: int, mode: str = POSTGRES_MODE) -> dict[str, Any]:
+    """On a server of its own, started for this run and stopped after it, so that no
+    checkpoint or vacuum of it runs while another system is measured. Raises PostgresUnavailable."""
+    with scratch_dir() as folder, embedded_postgres(folder / "pgdata") as server:
+        return measure(orders, server.get_uri("dbos"), mode)
+
+
+def _every_configuration(orders: int) -> None:
     for label, mode, wal in CONFIGURATIONS:
-        with scratch_dir() as folder:
-            child = subprocess.run(
-                [sys.executable, "-m", "bench.dbos_saga", "--child", str(folder / "dbos.sqlite"),
-                 str(orders), mode, str(int(wal))],
-                cwd=ROOT, capture_output=True, text=True, timeout=900)
-        if child.returncode != 0:
-            raise RuntimeError(f"DBOS run failed ({label}):\n{child.stderr[-2000:]}")
-        rows.append({"label": label, **json.loads(child.stdout.strip().splitlines()[-1])})
-    return rows
-
-
-def report(rows: list[dict[str, Any]]) -> str:
-    lines = [f"DBOS Transact, the same saga, {rows[0]['orders']:,} orders, SQLite system database"]
-    lines += [f"  {row['orders_per_s']:,.0f} workflows/s: {row['label']}" for row in rows]
-    return "\n".join(lines)
+        row = on_sqlite(orders, mode, wal)
+        print(f"  SQLite     {row['orders_per_s']:5,.0f} workflows/s: {label} (load {row['load']:.2f})",
+              flush=True)
+    for label, mode, wal in CONFIGURATIONS:
+        if wal:  # the journal mode is SQLite's alone
+            try:
+                row = on_postgres(orders, mode)
+            except PostgresUnavailable as why:
+                print(f"  PostgreSQL skipped: the embedded server did not start: {why}")
+                return
+            print(f"  PostgreSQL {row['orders_per_s']:5,.0f} workflows/s: {label} (load {row['load']:.2f})",
+                  flush=True)
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--child"]:
-        figures = _run_in_this_process(Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5] == "1")
-        print(json.dumps(figures))
+        url, orders, mode, wal = sys.argv[2:6]
+        print(json.dumps(_run_in_this_process(url, int(orders), mode, wal == "1")))
     else:
-        print(report(measure(int(sys.argv[1]) if len(sys.argv) > 1 else 1000)))
+        count = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+        print(f"DBOS Transact, the same saga, {count:,} orders, each run in a fresh process")
+        _every_configuration(count)

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from actors.domain import OrderRecord, SagaStatus
-from actors import Engine, create_database
-from bench.common import saga_world, scratch_dir
 from actors.mapper import order_document
+from bench.common import load_average, saga_world, scratch_dir
+from bench.engine import Engine, create_database
 from storage.store import DocumentStore
 
 
@@ -44,6 +44,7 @@ def measure_one(stored: int, new: int) -> dict[str, Any]:
         path = folder / f"history-{stored}.db"
         _store_history(path, stored)
         _add_pending(path, stored + 1, new)
+        load = load_average()
         started = time.perf_counter()
         with Engine.open(path) as engine:
             opened = time.perf_counter()
@@ -53,7 +54,7 @@ def measure_one(stored: int, new: int) -> dict[str, Any]:
         size_mb = path.stat().st_size / 1e6
     assert statuses.count(SagaStatus.COMPLETED) == stored + new
     return {"stored": stored, "new": new, "open_s": opened - started,
-            "ms_per_order": (finished - opened) / new * 1000, "size_mb": size_mb}
+            "ms_per_order": (finished - opened) / new * 1000, "size_mb": size_mb, "load": load}
 
 
 def measure(new: int = 2000) -> list[dict[str, Any]]:
@@ -65,7 +66,8 @@ def report(rows: list[dict[str, Any]]) -> str:
     lines = [f"History: time per order while {few['new']:,} new orders run"]
     for row in rows:
         lines.append(f"  {row['stored']:>6,} stored orders: {row['ms_per_order']:.3f} ms per order "
-                     f"(opening the {row['size_mb']:.1f} MB database took {row['open_s']:.2f} s)")
+                     f"(opening the {row['size_mb']:.1f} MB database took {row['open_s']:.2f} s; "
+                     f"load {row['load']:.2f})")
     lines.append(f"  ratio {many['ms_per_order'] / few['ms_per_order']:.2f}x")
     return "\n".join(lines)
 

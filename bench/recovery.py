@@ -19,10 +19,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from actors.coordinator import EngineSettings
 from actors.domain import Fault, FaultKind, SagaStatus, Service
-from actors import Engine, create_database
-from bench.common import saga_world, scratch_dir
+from bench.common import load_average, saga_world, scratch_dir
+from bench.engine import Engine, EngineSettings, create_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,6 +45,7 @@ def measure(orders: int = 1000) -> dict[str, Any]:
         child = subprocess.run([sys.executable, "-m", "bench.recovery", "--hold", str(path), str(orders)],
                                cwd=ROOT, timeout=600)
         assert child.returncode == -signal.SIGKILL, f"the child ended with {child.returncode}"
+        load = load_average()
         started = time.perf_counter()
         with Engine.open(path) as engine:
             opened = time.perf_counter()
@@ -57,7 +57,7 @@ def measure(orders: int = 1000) -> dict[str, Any]:
     assert all(record.status == SagaStatus.COMPLETED for record in records)
     assert len(charges) == orders, "a payment was applied twice"
     return {"orders": orders, "in_flight": in_flight, "open_s": opened - started,
-            "recovered_s": finished - started}
+            "recovered_s": finished - started, "load": load}
 
 
 def report(figures: dict[str, Any]) -> str:
@@ -65,7 +65,8 @@ def report(figures: dict[str, Any]) -> str:
         f"Recovery: {figures['in_flight']:,} orders in flight when the process was SIGKILLed "
         "(each charged, its answer lost)",
         f"  database opened and sagas resumed in {figures['open_s']:.2f} s; "
-        f"all {figures['orders']:,} completed {figures['recovered_s']:.2f} s after opening began",
+        f"all {figures['orders']:,} completed {figures['recovered_s']:.2f} s after opening began "
+        f"(load {figures['load']:.2f})",
     ])
 
 

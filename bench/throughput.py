@@ -5,10 +5,12 @@ before its command goes out, a participant's change before its reply. Writes
 that arrive together share one fsync (group commit).
 
     python -m bench.throughput [ORDERS]
+    python -m bench.throughput --child ORDERS    the figures as one line of JSON (for run_child)
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -17,8 +19,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from actors.domain import SagaStatus
-from actors import Engine, create_database
-from bench.common import latencies_ms, saga_world, scratch_dir, summary_ms
+from bench.common import latencies_ms, load_average, run_child, saga_world, scratch_dir, summary_ms
+from bench.engine import Engine, create_database
 from storage.store import DocumentStore
 
 
@@ -39,7 +41,8 @@ def counted(owner: Any, name: str) -> Iterator[list[int]]:
         setattr(owner, name, real)
 
 
-def measure(orders: int = 5000) -> dict[str, Any]:
+def measure(orders: int = 2000) -> dict[str, Any]:
+    load = load_average()
     with scratch_dir() as folder:
         path = folder / "throughput.db"
         create_database(path, saga_world(orders))
@@ -60,7 +63,13 @@ def measure(orders: int = 5000) -> dict[str, Any]:
         "latencies_ms": latencies_ms(records),
         "fsyncs": fsyncs[0],
         "writes": writes[0],
+        "load": load,
     }
+
+
+def measure_in_child(orders: int) -> dict[str, Any]:
+    """measure() in a fresh interpreter."""
+    return run_child("bench.throughput", str(orders))
 
 
 def report(figures: dict[str, Any]) -> str:
@@ -68,7 +77,8 @@ def report(figures: dict[str, Any]) -> str:
     return "\n".join([
         f"Throughput: {figures['orders']:,} orders, 3 steps each, zero-latency participants",
         f"  {figures['orders_per_s']:,.0f} durable orders/s "
-        f"({figures['run_s']:.2f} s from opening the database to the last order settled)",
+        f"({figures['run_s']:.2f} s from opening the database to the last order settled; "
+        f"load {figures['load']:.2f})",
         f"  order latency {summary_ms(figures['latencies_ms'])} (first transition to completion)",
         f"  {figures['fsyncs']:,} fsyncs for {figures['writes']:,} document writes "
         f"({figures['writes'] / figures['orders']:.1f} per order): {per_fsync:.0f} per fsync (group commit)",
@@ -76,4 +86,7 @@ def report(figures: dict[str, Any]) -> str:
 
 
 if __name__ == "__main__":
-    print(report(measure(int(sys.argv[1]) if len(sys.argv) > 1 else 5000)))
+    if sys.argv[1:2] == ["--child"]:
+        print(json.dumps(measure(int(sys.argv[2]))))
+    else:
+        print(report(measure(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)))
