@@ -35,7 +35,7 @@ from actors.domain import (
     format_cents,
 )
 from actors.engine import Engine
-from actors.facade import SagaEngine
+from actors.facade import SagaEngine, WorldReader
 from actors.events import OrderUpdate, Subscriber
 from actors.limits import (
     MAX_BALANCE_CENTS,
@@ -60,9 +60,9 @@ from actors.participants.documents import (
     StockLevel,
 )
 from actors.plan import SAGA_PLAN, STEP_NAMES, Remedy, StepDefinition, definition
-from actors.read_model import WorldSnapshot, order_sort_key, record_of
+from actors.read_model import OrderSummary, WorldSnapshot, order_sort_key, record_of
 from actors.runtime import (create_database, database_location, is_database_url, open_engine,
-                            read_snapshot, recover, run_worker)
+                            open_reader, read_snapshot, recover, run_worker)
 from actors.saga_logic import Refused, correction, must_be_correctable, preview_edit
 from storage.errors import DatabaseError, DatabaseLocked, DatabaseReadOnly, StorageFailed
 from storage.journal import DroppedLine
@@ -75,13 +75,13 @@ __all__ = [
     "Account", "Action", "Attempt", "ChargeRow", "Correction", "DatabaseError", "DatabaseLocked",
     "DatabaseReadOnly", "DroppedLine", "EffectWords", "Engine", "EngineSettings", "Failure",
     "Fault", "FaultKind", "InventoryReport", "Item", "LedgerRow", "LedgerState", "Notification",
-    "NotificationKind", "OperatorAction", "Order", "OrderRecord", "OrderUpdate", "Outcome",
+    "NotificationKind", "OperatorAction", "Order", "OrderRecord", "OrderSummary", "OrderUpdate", "Outcome",
     "PaymentReport", "RecoverablePolicy", "Refused", "Remedy", "ReservationRow", "Restock",
     "SagaEngine", "SagaStatus", "SalvageReport", "Scenario", "Service", "ShipmentRow", "ShippingReport",
     "StepDefinition", "StepState", "StepStatus", "StockLevel", "StorageFailed", "Subscriber",
-    "ThenAction", "TimelineEvent", "TopUp", "WorldSnapshot",
+    "ThenAction", "TimelineEvent", "TopUp", "WorldReader", "WorldSnapshot",
     "correction", "create_database", "create_empty_database", "database_location", "definition",
-    "format_cents", "is_database_url", "must_be_correctable", "open_engine", "order_of_document",
+    "format_cents", "is_database_url", "must_be_correctable", "open_engine", "open_reader", "order_of_document",
     "order_record_document", "order_sort_key", "preview_edit", "read_snapshot", "record_of",
     "recover", "run_worker", "salvage",
 ]

@@ -35,7 +35,15 @@ from actors.participants.payment import PaymentProxy
 from actors.participants.shipping import ShippingProxy
 from actors.plan import SAGA_PLAN
 from actors.proxies import ProxyMethod
-from actors.read_model import WorldSnapshot, combine, owned_documents, record_of
+from actors.read_model import (
+    OrderSummary,
+    WorldSnapshot,
+    combine,
+    owned_documents,
+    record_of,
+    summary_from_row,
+    summary_of,
+)
 from actors.saga_logic import Refused
 from actors.scheduler import Scheduler
 from actors.storage_actor import StorageActor, StorageFailure, StorageProxy
@@ -246,6 +254,14 @@ class Engine:
     def records(self) -> list[OrderRecord]:
         """Every order, the archived ones included (read from the archive: a full pass)."""
         return self.snapshot().records
+
+    def summaries(self) -> list[OrderSummary]:
+        """Every order as a listing shows it: the archived ones from the archive's index."""
+        live = self.live_records()
+        known = {record.order.id for record in live}
+        archived = self.storage.archived_summaries().get() if self._archives else []
+        return [*(summary_of(record) for record in live),
+                *(summary_from_row(row) for row in archived if row["id"] not in known)]
 
     def find(self, order_id: str) -> OrderRecord | None:
         live = next((r for r in self.live_records() if r.order.id == order_id), None)

@@ -94,7 +94,7 @@ def order_summary(record: OrderRecord) -> dict[str, Any]:
     failure = record.failure
     return {"id": record.order.id, "customer": record.order.customer,
             "total_cents": record.order.total_cents, "status": record.status.value,
-            "attempts": len(record.attempts),
+            "attempts": len(record.attempts), "version": record.version,
             "updated_at": record.updated_at.isoformat() if record.updated_at else None,
             "failure": failure.model_dump(mode="json") if failure else None}
 

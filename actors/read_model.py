@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, cast
 from pathlib import Path
 
 from actors import collector
-from actors.domain import OrderRecord, Scenario, Service
+from actors.domain import Failure, OrderRecord, SagaStatus, Scenario, Service
 from actors.mapper import (
     archived_record,
     order_of_document,
@@ -104,21 +105,104 @@ def _with_rows(live: Mapping[str, object], archived: Mapping[str, object]) -> An
 _SERVICES = {service.value for service in Service}
 
 
+@dataclass(frozen=True)
+class OrderSummary:
+    """An order as a listing shows it, without its timeline: for an archived order it comes
+    from the archive's index, so listing 100,000 orders reads no order's documents."""
+
+    id: str
+    customer: str
+    total_cents: int
+    status: SagaStatus
+    attempts: int
+    version: int
+    updated_at: datetime | None
+    failure: Failure | None
+    current_step: str | None = None
+    worker: str | None = None
+
+
+def summary_of(record: OrderRecord, worker: str | None = None) -> OrderSummary:
+    return OrderSummary(record.order.id, record.order.customer, record.order.total_cents, record.status,
+                        len(record.attempts), record.version, record.updated_at, record.failure,
+                        record.current_step, worker)
+
+
+def summary_from_row(row: Mapping[str, Any]) -> OrderSummary:
+    """An archived order's summary from its index row (see mapper.order_summary)."""
+    failure = row.get("failure")
+    return OrderSummary(row["id"], row["customer"], row["total_cents"], SagaStatus(row["status"]),
+                        row["attempts"], row.get("version", 1),
+                        datetime.fromisoformat(row["updated_at"]) if row.get("updated_at") else None,
+                        Failure.model_validate(failure) if failure else None)
+
+
+class StoredWorld:
+    """A database as last stored, read without its lock, without starting actors and without
+    writing a byte: what an engine would show before anything resumes."""
+
+    def __init__(self, path: str | Path) -> None:
+        with collector.loading():
+            self._store = DocumentStore(path, read_only=True)
+            self._live = read_records(self._store)
+
+    def snapshot(self) -> WorldSnapshot:
+        owned = owned_documents(self._store)
+        reports = (InventoryService.report_of(owned[Service.INVENTORY]),
+                   PaymentService.report_of(owned[Service.PAYMENT]),
+                   ShippingService.report_of(owned[Service.SHIPPING]))
+        live_orders = {order_record_document(record.order.id) for record in self._live}
+        archived = [documents for found, documents in self._store.every_archived()
+                    if order_record_document(found.group) not in live_orders]
+        return combine(read_scenario(self._store), self._live, reports, archived)
+
+    def find(self, order_id: str) -> OrderRecord | None:
+        live = next((record for record in self._live if record.order.id == order_id), None)
+        if live is not None:
+            return live
+        documents = self._store.archived(order_id)
+        return archived_record(documents, order_id) if documents is not None else None
+
+    def summaries(self) -> list[OrderSummary]:
+        live = {record.order.id for record in self._live}
+        return [*(summary_of(record) for record in self._live),
+                *(summary_from_row(found.summary) for found in self._store.archived_groups()
+                  if found.group not in live)]
+
+    def close(self) -> None:
+        self._store.close()
+
+    def __enter__(self) -> StoredWorld:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class SnapshotWorld:
+    """A world already read whole (a PostgreSQL database as stored), answering as StoredWorld does."""
+
+    def __init__(self, snapshot: WorldSnapshot) -> None:
+        self._snapshot = snapshot
+
+    def snapshot(self) -> WorldSnapshot:
+        return self._snapshot
+
+    def find(self, order_id: str) -> OrderRecord | None:
+        return next((r for r in self._snapshot.records if r.order.id == order_id), None)
+
+    def summaries(self) -> list[OrderSummary]:
+        return [summary_of(record, self._snapshot.workers.get(record.order.id))
+                for record in self._snapshot.records]
+
+    def __enter__(self) -> SnapshotWorld:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
 def read_snapshot(path: str | Path) -> WorldSnapshot:
-    """The world as last stored at path, read without its lock, without starting actors
-    and without writing a byte: what `Engine.snapshot()` shows before anything resumes,
-    orders in flight where they stopped."""
-    with collector.loading():
-        store = DocumentStore(path, read_only=True)
-        try:
-            owned = owned_documents(store)
-            reports = (InventoryService.report_of(owned[Service.INVENTORY]),
-                       PaymentService.report_of(owned[Service.PAYMENT]),
-                       ShippingService.report_of(owned[Service.SHIPPING]))
-            live = read_records(store)
-            live_orders = {order_record_document(record.order.id) for record in live}
-            archived = [documents for found, documents in store.every_archived()
-                        if order_record_document(found.group) not in live_orders]
-            return combine(read_scenario(store), live, reports, archived)
-        finally:
-            store.close()
+    """The world as last stored at path (see StoredWorld)."""
+    with StoredWorld(path) as world:
+        return world.snapshot()

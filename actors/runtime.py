@@ -11,7 +11,7 @@ from typing import Any
 from actors import database, read_model
 from actors.domain import Scenario
 from actors.engine import Engine
-from actors.facade import SagaEngine
+from actors.facade import SagaEngine, WorldReader
 from storage.errors import DatabaseError
 
 _SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
@@ -58,6 +58,13 @@ def read_snapshot(db: str | Path) -> read_model.WorldSnapshot:
     if is_database_url(db):
         return _postgres()[0].read_snapshot(str(db))  # type: ignore[no-any-return]
     return read_model.read_snapshot(db)
+
+
+def open_reader(db: str | Path) -> WorldReader:
+    """The database as last stored, to read without resuming, locking or writing anything."""
+    if is_database_url(db):
+        return read_model.SnapshotWorld(read_snapshot(db))
+    return read_model.StoredWorld(db)
 
 
 def run_worker(db: str | Path, name: str, started: Any, stop: Any) -> None:

@@ -179,6 +179,12 @@ class StorageActor(pykka.ThreadingActor):
         self.flush()
         return documents
 
+    def archived_summaries(self) -> list[dict[str, Any]]:
+        """The summary row of every archived order that is not live again (a live copy wins)."""
+        live = set(self._store.names(ORDER_PREFIX))
+        return [found.summary for found in self._store.archived_groups()
+                if order_record_document(found.group) not in live]
+
     def archived_groups(self) -> list[dict[str, dict[str, Any]]]:
         """The documents of every archived order that is not live again (a live copy wins)."""
         self.flush()
@@ -219,3 +225,4 @@ class StorageProxy(ActorMemberMixin, pykka.ActorProxy[StorageActor]):
     archived_record = actor_method(StorageActor.archived_record)
     unarchive = actor_method(StorageActor.unarchive)
     archived_groups = actor_method(StorageActor.archived_groups)
+    archived_summaries = actor_method(StorageActor.archived_summaries)

@@ -9,7 +9,7 @@ import threading
 import tomllib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pykka
 
@@ -17,17 +17,20 @@ from actors import (
     DatabaseError,
     DatabaseLocked,
     DatabaseReadOnly,
-    SagaEngine,
     OrderRecord,
+    OrderSummary,
     Refused,
+    SagaEngine,
     SagaStatus,
+    WorldReader,
     WorldSnapshot,
     correction,
     create_database,
     database_location,
     is_database_url,
     open_engine,
-    read_snapshot,
+    open_reader,
+    order_sort_key,
     record_of,
     recover,
     run_worker,
@@ -37,11 +40,12 @@ from app.amounts import parse_dollars, parse_units
 from app.audit import AuditError, audit, summary
 from app.paths import default_database
 from app.report import (build_report, order_lines, order_report, render_history, render_status,
-                        render_summary, select_orders)
+                        render_summary, select_orders, summary_report)
 from app.salvage import render_salvage
 from app.signals import Interrupted, leave_quietly_on_closed_pipe
 from app.scenario import ScenarioError, load_scenario
 
+T = TypeVar("T")
 USAGE_ERROR = 2
 AUDIT_FINDINGS = 1
 _NAMED = 5  # orders in flight named in the notice of a read without resuming
@@ -99,8 +103,8 @@ def _run_to_end(engine: SagaEngine, args: argparse.Namespace) -> int:
     return 0
 
 
-def _read(args: argparse.Namespace) -> tuple[WorldSnapshot, bool]:
-    """The world a reading command shows, and whether it was resumed.
+def _read(args: argparse.Namespace, look: Callable[[WorldReader], T]) -> tuple[T, bool]:
+    """What a reading command shows (look at the database), and whether it was resumed.
 
     Resumed and settled first, as every command does, when this process can open
     the database for writing. Otherwise (--no-resume, another process has it open,
@@ -112,25 +116,30 @@ def _read(args: argparse.Namespace) -> tuple[WorldSnapshot, bool]:
         try:
             with _open(args.db) as engine:
                 _settle(engine)
-                return engine.snapshot(), True
+                return look(engine), True
         except DatabaseLocked:
             why = "another ordersaga process has the database open"
         except DatabaseReadOnly:
             why = "the database is read-only"
-    snapshot = read_snapshot(args.db)
-    in_flight = _in_flight(snapshot)
+    with open_reader(args.db) as world:
+        seen = look(world)
+        in_flight = sorted((s.id for s in world.summaries() if not s.status.settled), key=order_sort_key)
     if in_flight:
         some = f"{len(in_flight)} orders in flight are" if len(in_flight) > 1 else "1 order in flight is"
         named = ", ".join(in_flight[:_NAMED]) + (f" and {len(in_flight) - _NAMED} more"
                                                  if len(in_flight) > _NAMED else "")
         print(f"ordersaga: {args.db}: {why}, so {some} shown as last stored, not resumed: "
               f"{named}.", file=sys.stderr)
-    return snapshot, False
+    return seen, False
 
 
 def _in_flight(snapshot: WorldSnapshot) -> list[str]:
     """The orders not settled (pending, running or compensating), by id."""
     return [record.order.id for record in snapshot.records if not record.status.settled]
+
+
+def _snapshot(world: WorldReader) -> WorldSnapshot:
+    return world.snapshot()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -142,7 +151,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     if args.no_resume:
-        _print_report(_read(args)[0], args.json, [])
+        _print_report(_read(args, _snapshot)[0], args.json, [])
         return 0
     with _open(args.db) as engine:
         return _run_to_end(engine, args)
@@ -178,21 +187,33 @@ def _limit(text: str | None) -> int | None:
 
 def cmd_list(args: argparse.Namespace) -> int:
     statuses, limit = _statuses(args.status), _limit(args.limit)  # checked before anything resumes
-    snapshot = _read(args)[0]
-    if args.customer is not None and args.customer not in snapshot.payment["accounts"]:
-        raise Refused(f"There is no customer {args.customer!r} in this database.")
-    matching = select_orders(snapshot.records, statuses, args.customer, args.oldest_first)
-    shown = [order_report(record, snapshot.workers.get(record.order.id)) for record in matching[:limit]]
-    if args.json:
-        print(json.dumps(shown, indent=2))
-    elif shown:
+
+    def look(world: WorldReader) -> tuple[int, list[OrderSummary], list[dict[str, Any]] | None]:
+        """Every order's summary (an archived order's from the archive's index), and for --json
+        the whole report of each order shown, read by id."""
+        summaries = world.summaries()
+        if args.customer is not None and not any(s.customer == args.customer for s in summaries):
+            if args.customer not in world.snapshot().payment["accounts"]:  # the rare case: read it all
+                raise Refused(f"There is no customer {args.customer!r} in this database.")
+        matching = select_orders(summaries, statuses, args.customer, args.oldest_first)
+        shown = None
+        if args.json:
+            found = (world.find(summary.id) for summary in matching[:limit])
+            shown = [order_report(record, summary.worker) for record, summary
+                     in zip(found, matching[:limit]) if record is not None]
+        return len(summaries), matching, shown
+
+    total, matching, reports = _read(args, look)[0]
+    if reports is not None:
+        print(json.dumps(reports, indent=2))
+    elif matching:
+        shown = [summary_report(summary) for summary in matching[:limit]]
         filtered = statuses is not None or args.customer is not None
         print("\n".join(order_lines(shown)))
         if len(shown) < len(matching):
             print(f"showing {len(shown):,} of {len(matching):,} {'matching ' if filtered else ''}orders; "
                   "--limit to see more")
-    elif snapshot.records:
-        total = len(snapshot.records)
+    elif total:
         print(f"No order matches these filters ({total:,} order{'s' if total != 1 else ''} in this "
               "database).")
     else:
@@ -202,7 +223,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def _show_order(args: argparse.Namespace, render: Callable[[OrderRecord], str]) -> int:
     """One order, rendered for a person or, with --json, as its entry in `report --json`."""
-    record = record_of(_read(args)[0].records, args.order)
+    found = _read(args, lambda world: world.find(args.order))[0]
+    record = record_of([found] if found is not None else [], args.order)
     print(json.dumps(order_report(record), indent=2) if args.json else render(record))
     return 0
 
@@ -278,7 +300,7 @@ def _argument(parse: Callable[[str], int]) -> Callable[[str], int]:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    snapshot, resumed = _read(args)
+    snapshot, resumed = _read(args, _snapshot)
     # Orders left in flight by a read without resuming are checked for saga order only:
     # whatever they hold is still to be completed or compensated, not a violation.
     in_flight = [] if resumed else _in_flight(snapshot)

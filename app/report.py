@@ -8,7 +8,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime, timezone
 from typing import Any
 
-from actors import OperatorAction, OrderRecord, SagaStatus, WorldSnapshot, format_cents
+from actors import OperatorAction, OrderRecord, OrderSummary, SagaStatus, WorldSnapshot, format_cents, order_sort_key
 
 _NARROWEST = 10  # the id, customer and total columns of an order line
 _STATUS_WIDTH = len("compensating")
@@ -126,17 +126,29 @@ def order_lines(orders: list[dict[str, Any]]) -> list[str]:
     return [header, *(order_line(order, widths, worker_width) for order in orders)]
 
 
-def select_orders(records: Iterable[OrderRecord], statuses: Collection[SagaStatus] | None,
-                  customer: str | None, oldest_first: bool) -> list[OrderRecord]:
+def select_orders(orders: Iterable[OrderSummary], statuses: Collection[SagaStatus] | None,
+                  customer: str | None, oldest_first: bool) -> list[OrderSummary]:
     """The orders a listing shows, newest change first (or oldest first).
 
     An order never started has no change yet, so it counts as the oldest; orders
     that tie keep the order they came in (by id).
     """
-    chosen = [record for record in records
-              if (statuses is None or record.status in statuses)
-              and (customer is None or record.order.customer == customer)]
-    return sorted(chosen, key=lambda record: record.updated_at or _NEVER_CHANGED, reverse=not oldest_first)
+    chosen = sorted((order for order in orders
+                     if (statuses is None or order.status in statuses)
+                     and (customer is None or order.customer == customer)),
+                    key=lambda order: order_sort_key(order.id))
+    return sorted(chosen, key=lambda order: order.updated_at or _NEVER_CHANGED, reverse=not oldest_first)
+
+
+def summary_report(summary: OrderSummary) -> dict[str, Any]:
+    """The fields of an order's report that its line in a listing shows, from its summary."""
+    report = {"id": summary.id, "customer": summary.customer, "status": summary.status.value,
+              "current_step": summary.current_step, "total_cents": summary.total_cents,
+              "attempts": summary.attempts, "version": summary.version,
+              "failure": summary.failure.model_dump(mode="json") if summary.failure else None}
+    if summary.worker:
+        report["worker"] = summary.worker
+    return report
 
 
 def render_summary(report: dict[str, Any]) -> str:

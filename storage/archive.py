@@ -61,6 +61,7 @@ class Archive:
         self.generation = generation
         self._writable = writable
         self._pending: list[tuple[str, bytes, dict[str, Any]]] = []
+        self._index_cache: bytes | None = None
         if generation is not None and not self._current(self.path):
             raise DatabaseError(
                 f"{real}: its archive of settled orders, {self.path.name}, is missing or belongs to "
@@ -79,7 +80,13 @@ class Archive:
         return header is not None and header.get("generation") == self.generation
 
     def _index_bytes(self) -> bytes:
-        return self.index_path.read_bytes() if self._current(self.index_path) else b""
+        """The index as it is now; read again only when it has grown (it only ever grows)."""
+        if not self._current(self.index_path):
+            return b""
+        size = self.index_path.stat().st_size
+        if self._index_cache is None or len(self._index_cache) != size:
+            self._index_cache = self.index_path.read_bytes()
+        return self._index_cache
 
     def groups(self) -> Iterator[ArchivedGroup]:
         """Every archived group's latest index entry (a group archived twice appears once)."""
@@ -180,6 +187,7 @@ class Archive:
         """Begin path afresh with this generation's header, unless it already holds it."""
         if self._current(path):
             return
+        self._index_cache = None
         with open(path, "wb") as out:
             out.write(_line(_dumps({"format": FORMAT, "generation": self.generation})))
             out.flush()

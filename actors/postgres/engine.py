@@ -30,7 +30,7 @@ from actors.postgres.schema import create_tables, empty_world
 from actors.postgres.store import (changed_since, credit, engine_for, has_tables, load_record,
                                    not_an_ordersaga_database, read_meta, read_records, read_world,
                                    save_record, seed, unsettled_count, workflow_id, write_meta)
-from actors.read_model import WorldSnapshot, record_of
+from actors.read_model import OrderSummary, WorldSnapshot, record_of, summary_of
 from actors.saga_logic import Refused
 from storage.errors import DatabaseError, StorageFailed
 
@@ -270,6 +270,10 @@ class PostgresEngine:
         with self._db.connect() as connection:
             stored = load_record(connection, order_id)
         return None if stored is None else stored.record
+
+    def summaries(self) -> list[OrderSummary]:
+        snapshot = self.snapshot()
+        return [summary_of(record, snapshot.workers.get(record.order.id)) for record in snapshot.records]
 
     def record(self, order_id: str) -> OrderRecord:
         return record_of(self.records(), order_id)
