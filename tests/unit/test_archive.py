@@ -1,0 +1,127 @@
+"""The archive of settled orders: the journal keeps what is live, and a group is archived,
+live, or both after a crash at any point, never neither."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from storage.archive import archive_paths, database_files
+from storage.errors import DatabaseError
+from storage.store import DocumentStore
+
+GROUP = {"order/o-1": {"status": "completed", "n": 1}, "payment/o-1": {"charges": {}}}
+SUMMARY = {"id": "o-1", "status": "completed"}
+
+
+def _stored(path: Path, docs: dict[str, dict[str, object]]) -> None:
+    store = DocumentStore(path)
+    for name, doc in docs.items():
+        store.put(name, doc)
+    store.flush()
+    store.close()
+
+
+def test_an_archived_group_leaves_the_journal_and_is_read_back_by_name(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    _stored(db, {**GROUP, "stock/KB": {"available": 3}})
+    store = DocumentStore(db, create=False)
+    store.archive("o-1", list(GROUP), SUMMARY)
+    store.flush()
+    store.close()
+
+    reopened = DocumentStore(db, create=False)
+    try:
+        assert reopened.get("order/o-1") is None and reopened.get("stock/KB") == {"available": 3}
+        assert reopened.archived("o-1") == GROUP
+        assert [(g.group, g.summary) for g in reopened.archived_groups()] == [("o-1", SUMMARY)]
+        assert reopened.archived("o-2") is None
+    finally:
+        reopened.close()
+
+
+def test_a_crash_after_the_archive_is_synced_but_before_the_journal_drops_keeps_both(tmp_path: Path) -> None:
+    """The archive is synced first; a process that dies before the journal's drop line
+    leaves the group live as well, and the live copy wins."""
+    db = tmp_path / "a.db"
+    _stored(db, GROUP)
+    store = DocumentStore(db, create=False)
+    store.archive("o-1", list(GROUP), SUMMARY)
+    store._sync_archive()  # the archive's half of a flush; then the process dies
+    store._storage._file.close()  # no journal line, no close-time flush: as after kill -9
+    store._storage._lock_file.close()
+
+    reopened = DocumentStore(db, create=False)
+    try:
+        assert reopened.get("order/o-1") == GROUP["order/o-1"]  # still live
+        assert reopened.archived("o-1") == GROUP  # and archived
+    finally:
+        reopened.close()
+
+
+def test_an_index_lost_or_behind_is_rebuilt_from_the_archive(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    _stored(db, GROUP)
+    store = DocumentStore(db, create=False)
+    store.archive("o-1", list(GROUP), SUMMARY)
+    store.close()
+    archive, index = archive_paths(db)
+    index.unlink()
+
+    reopened = DocumentStore(db, create=False)
+    try:
+        assert [(g.group, g.summary) for g in reopened.archived_groups()] == [("o-1", SUMMARY)]
+        assert reopened.archived("o-1") == GROUP
+    finally:
+        reopened.close()
+
+
+def test_an_unfinished_last_archive_line_is_cut_off_on_opening(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    _stored(db, GROUP)
+    store = DocumentStore(db, create=False)
+    store.archive("o-1", list(GROUP), SUMMARY)
+    store.close()
+    archive, _ = archive_paths(db)
+    whole = archive.stat().st_size
+    with open(archive, "ab") as out:
+        out.write(b'0badc0de {"g":"o-2","d":{')  # a write a crash interrupted
+
+    DocumentStore(db, create=False).close()
+    assert archive.stat().st_size == whole
+
+
+def test_a_database_copied_without_its_archive_is_refused_not_shown_short(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    _stored(db, GROUP)
+    store = DocumentStore(db, create=False)
+    store.archive("o-1", list(GROUP), SUMMARY)
+    store.close()
+    copy = tmp_path / "copy" / "a.db"
+    copy.parent.mkdir()
+    shutil.copy(db, copy)  # the journal alone
+
+    with pytest.raises(DatabaseError, match=r"its archive of settled orders, a\.db\.archive, is missing"):
+        DocumentStore(copy, create=False)
+    for part in database_files(db):
+        shutil.copy(part, copy.parent / part.name)
+    DocumentStore(copy, create=False).close()
+
+
+def test_a_replaced_database_ignores_the_old_worlds_archive(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    _stored(db, GROUP)
+    store = DocumentStore(db, create=False)
+    store.archive("o-1", list(GROUP), SUMMARY)
+    store.close()
+    os.unlink(db)
+    _stored(db, {"order/o-9": {"status": "pending"}})  # a new world, no archive of its own yet
+
+    store = DocumentStore(db, create=False)
+    try:
+        assert store.archived("o-1") is None and store.archived_groups() == []
+    finally:
+        store.close()
