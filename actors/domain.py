@@ -41,11 +41,13 @@ class SagaStatus(str, Enum):
     COMPENSATING = "compensating"
     FAILED = "failed"
     ON_HOLD = "on_hold"
+    # An operator cancelled it while on hold, and its kept steps are compensated.
+    CANCELLED = "cancelled"
 
     @property
     def settled(self) -> bool:
         """A settled order waits for nobody but an operator."""
-        return self in (SagaStatus.COMPLETED, SagaStatus.FAILED, SagaStatus.ON_HOLD)
+        return self in (SagaStatus.COMPLETED, SagaStatus.FAILED, SagaStatus.ON_HOLD, SagaStatus.CANCELLED)
 
 
 class StepStatus(str, Enum):
@@ -76,6 +78,7 @@ class NotificationKind(str, Enum):
     CONFIRMATION = "confirmation"
     FAILURE = "failure"
     ON_HOLD = "on_hold"
+    CANCELLATION = "cancellation"
 
 
 def _not_blank(text: str) -> str:

@@ -156,7 +156,7 @@ def _needs_compensation(attempt: Attempt, step: StepState) -> bool:
 
 
 def _next_compensation(record: OrderRecord, at: datetime) -> Transition:
-    """Compensate the latest step still holding an effect, or finish as failed."""
+    """Compensate the latest step still holding an effect, or finish as failed (or cancelled)."""
     attempt = record.current_attempt
     assert attempt is not None
     for step in reversed(attempt.steps):
@@ -169,12 +169,31 @@ def _next_compensation(record: OrderRecord, at: datetime) -> Transition:
             return Transition(record, outstanding_command(record))
     failure = attempt.failure
     assert failure is not None
+    if record.cancelled:
+        return _close_cancelled(record, attempt, at)
     retry_hint = " You can retry once it is resolved." if failure.recoverable else ""
     message = (f"Order {record.order.id} failed at {failure.step}: {failure.reason}. "
                f"Nothing is charged or reserved.{retry_hint}")
     return Transition(_with_attempt(
         record, attempt, at, status=SagaStatus.FAILED,
         notifications=_notify(record, at, attempt.number, NotificationKind.FAILURE, message)))
+
+
+def _close_cancelled(record: OrderRecord, attempt: Attempt, at: datetime) -> Transition:
+    """Every kept step of a cancelled held order is compensated: tell the customer why it stopped."""
+    step, reason = _held_failure(record, attempt)
+    message = (f"Order {record.order.id} was cancelled by an operator while on hold at {step} "
+               f"({reason}). Nothing is charged or reserved.")
+    return Transition(_with_attempt(
+        record, attempt, at, status=SagaStatus.CANCELLED,
+        notifications=_notify(record, at, attempt.number, NotificationKind.CANCELLATION, message)))
+
+
+def _held_failure(record: OrderRecord, attempt: Attempt) -> tuple[str, str]:
+    """The step and reason the attempt failed with, as its timeline says, before a cancel reworded it."""
+    failed = next(event for event in reversed(record.timeline)
+                  if event.attempt == attempt.number and event.outcome == Outcome.FAILED)
+    return failed.step, failed.reason
 
 
 def apply_reply(record: OrderRecord, reply: ParticipantReply, at: datetime) -> Transition | None:
@@ -252,11 +271,11 @@ def retry(record: OrderRecord, at: datetime) -> Transition:
     failure = record.failure
     if record.status == SagaStatus.ON_HOLD:
         return begin_attempt(record, at)
+    if record.cancelled:  # cancelled, or failed in a database written before that status
+        raise Refused(f"Order {order_id} was cancelled by an operator and cannot be retried.")
     if record.status != SagaStatus.FAILED or failure is None:
         status = record.status.value.replace("_", " ")
         raise Refused(f"Order {order_id} is {status}; only a failed or held order can be retried.")
-    if record.cancelled:
-        raise Refused(f"Order {order_id} was cancelled by an operator and cannot be retried.")
     if not failure.recoverable:
         raise Refused(f"Order {order_id} cannot be retried: its {failure.step} step failed "
                            f"for a reason that is not recoverable ({failure.reason}).")
@@ -264,7 +283,7 @@ def retry(record: OrderRecord, at: datetime) -> Transition:
 
 
 def cancel(record: OrderRecord, at: datetime) -> Transition:
-    """Compensate a held order's kept steps and close it as failed."""
+    """Compensate a held order's kept steps and close it as cancelled."""
     attempt = record.current_attempt
     if record.status != SagaStatus.ON_HOLD or attempt is None or attempt.failure is None:
         status = record.status.value.replace("_", " ")

@@ -21,6 +21,7 @@ class Kind(str, Enum):
     CONFIRMATION = "confirmation"          # a completed order without exactly one confirmation
     FAILURE_NOTICE = "failure_notice"      # a failed attempt without one notice giving its reason
     HOLD_NOTICE = "hold_notice"            # a held attempt without one on-hold notice
+    CANCELLATION_NOTICE = "cancellation_notice"  # a cancelled order without one notice giving its reason
 
 
 @dataclass(frozen=True)

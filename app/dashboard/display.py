@@ -14,6 +14,7 @@ SAGA_LOOKS: dict[SagaStatus, tuple[str, str]] = {
     SagaStatus.COMPENSATING: ("↺", "yellow"),
     SagaStatus.ON_HOLD: ("‖", "yellow"),
     SagaStatus.FAILED: ("✗", "bold red"),
+    SagaStatus.CANCELLED: ("⊘", "magenta"),
     SagaStatus.COMPLETED: ("✓", "green"),
 }
 STEP_LOOKS: dict[StepStatus, tuple[str, str]] = {
@@ -35,6 +36,7 @@ NOTICE_LOOKS: dict[NotificationKind, tuple[str, str]] = {
     NotificationKind.CONFIRMATION: ("✓", "green"),
     NotificationKind.FAILURE: ("✗", "bold red"),
     NotificationKind.ON_HOLD: ("‖", "yellow"),
+    NotificationKind.CANCELLATION: ("⊘", "magenta"),
 }
 
 

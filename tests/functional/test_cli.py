@@ -78,7 +78,7 @@ def test_us004_a_held_order_resumes_at_payment_or_is_cancelled(cli: Cli, tmp_pat
     assert {o["status"] for o in json.loads(out)["orders"]} == {"on_hold"}
     cli("top-up", "bob", "100", "--db", db)
     assert "attempt 2 started at payment" in cli("retry", "o-1", "--db", db)[1]
-    assert "failed" in cli("cancel", "o-2", "--db", db)[1]
+    assert "Order o-2 (carol, $99.98): cancelled, attempt 1" in cli("cancel", "o-2", "--db", db)[1]
     report = json.loads(cli("report", "--db", db, "--json")[1])
     resumed = order_of(report, "o-1")
     assert resumed["status"] == "completed"
@@ -513,7 +513,7 @@ def test_list_limit_says_how_many_it_left_out(cli: Cli, five_orders: Path) -> No
 
 @pytest.mark.parametrize("args, message", [
     (("--status", "shipped"), "--status 'shipped' is not a status of an order; the statuses are pending, "
-                              "running, completed, compensating, failed, on_hold."),
+                              "running, completed, compensating, failed, on_hold, cancelled."),
     (("--status", "failed,"), "--status '' is not a status of an order;"),
     (("--limit", "0"), "--limit must be a whole number of orders, at least 1 (got '0')."),
     (("--limit", "-3"), "--limit must be a whole number of orders, at least 1 (got '-3')."),

@@ -129,7 +129,7 @@ def test_us004_a_held_order_can_be_cancelled_and_is_then_fully_undone(start_engi
     engine.cancel("o-1")
     report = settled_report(engine, follow_ups=False)
     cancelled = order_of(report, "o-1")
-    assert cancelled["status"] == "failed"
+    assert cancelled["status"] == "cancelled"
     assert cancelled["failure"]["reason"].startswith("Cancelled while on hold")
     assert events(cancelled)[-1] == ("inventory", "compensate", "compensated")
     assert_invariants(report)

@@ -74,7 +74,7 @@ def cancel_question(record: OrderRecord) -> str:
         steps = f"{' and '.join(done)} step{'s' if len(done) > 1 else ''}"
         question = (f"{record.order.id} is on hold with its {steps} done. Cancelling undoes "
                     f"{'them' if len(done) > 1 else 'it'} ({undo})")
-    return question + " and the order ends failed: it cannot be retried afterwards."
+    return question + " and the order ends cancelled: it cannot be retried afterwards."
 
 
 class MainScreen(Screen[None]):
