@@ -112,6 +112,8 @@ class Order(Frozen):
     customer: Name
     ship_to: Annotated[StrictStr, AfterValidator(_not_blank)]
     items: tuple[Item, ...]
+    # This order's policy for recoverable failures, where it differs from its scenario's.
+    recoverable_failures: RecoverablePolicy | None = None
 
     @field_validator("items")
     @classmethod

@@ -278,11 +278,15 @@ restock = { sku = "MOUSE", quantity = 0 }
         "orders[0].customer: 'carol' has no entry in [accounts]",
         "then[1].restock.sku: 'MOUSE' has no entry in [stock]"]),
     ('name = "p"\nrecoverable_failures = "later"\n', ["recoverable_failures: input should be 'compensate' or 'hold'"]),
+    ('name = "p"\n[stock]\nKB = 1\n[accounts]\nbob = 1\n[[orders]]\nid = "o-1"\ncustomer = "bob"\nship_to = "x"\n'
+     'items = [{ sku = "KB", quantity = 1, price_cents = 1 }]\nrecoverable_failures = "wait"\n',
+     ["orders[0].recoverable_failures: input should be 'compensate' or 'hold' (got 'wait')"]),
     ('name = "t"\n[[then]]\nretry = "o-7"\n', ["then[0].retry: no order 'o-7' in [[orders]]"]),
     ('name = "u"\ncolour = "red"\n', ["colour: unknown field"]),
     ('name = "x\n', ["not valid TOML"]),
 ], ids=["unknown names", "below the bounds", "negative balance", "beyond the caps", "slow", "numbers as text",
-        "untypeable names", "bad then and unknown names", "unknown policy", "unknown order", "unknown field",
+        "untypeable names", "bad then and unknown names", "unknown policy", "unknown order policy",
+        "unknown order", "unknown field",
         "not TOML"])
 def test_a_bad_scenario_names_file_and_field_per_problem_and_writes_nothing(
         cli: Cli, tmp_path: Path, text: str, problems: list[str]) -> None:

@@ -163,7 +163,7 @@ async def test_the_footer_shows_the_keys_that_help_the_selected_order(dashboard:
         await settled(pilot, app, 8)
         always = ["f", "/", "o", "n", "a", "l", "?", "q", "^p"]
         wanted = {"o-1": [],             # completed
-                  "o-2": ["r", "t"],     # short of money
+                  "o-2": ["r", "c", "t"],  # short of money, on hold
                   "o-4": ["r", "s"],     # out of stock
                   "o-6": [],             # card declined: nothing to do
                   "o-7": ["r"]}          # carrier failure
