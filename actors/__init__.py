@@ -57,6 +57,7 @@ from actors.participants.documents import (
     StockLevel,
 )
 from actors.plan import SAGA_PLAN, STEP_NAMES, Remedy, StepDefinition, definition
+from actors.preflight import CauseCheck, CauseUnresolved, Supplies, cause_check, shortfall_remedy
 from actors.read_model import WorldSnapshot, order_sort_key, read_snapshot, record_of
 from actors.saga_logic import Refused
 from storage.errors import DatabaseError, DatabaseLocked, DatabaseReadOnly, StorageFailed
@@ -67,13 +68,14 @@ from storage.salvage import salvage
 __all__ = [
     "MAX_BALANCE_CENTS", "MAX_CENTS", "MAX_FAULT_TIMES", "MAX_LATENCY_MS", "MAX_STOCK_UNITS",
     "MAX_UNITS", "SAGA_PLAN", "STEP_NAMES",
-    "Account", "Action", "Attempt", "ChargeRow", "DatabaseError", "DatabaseLocked", "DatabaseReadOnly",
+    "Account", "Action", "Attempt", "CauseCheck", "CauseUnresolved", "ChargeRow", "DatabaseError", "DatabaseLocked", "DatabaseReadOnly",
     "DroppedLine", "EffectWords", "Engine", "EngineSettings", "Failure", "Fault", "FaultKind",
     "InventoryReport", "Item", "LedgerRow", "LedgerState", "Notification", "NotificationKind", "Order",
     "OrderRecord", "OrderUpdate", "Outcome", "PaymentReport", "RecoverablePolicy", "Refused", "Remedy",
     "ReservationRow", "Restock", "SagaStatus", "SalvageReport", "Scenario", "Service", "ShipmentRow",
     "ShippingReport", "StepDefinition", "StepState", "StepStatus", "StockLevel", "StorageFailed",
-    "Subscriber", "ThenAction", "TimelineEvent", "TopUp", "WorldSnapshot",
-    "create_database", "create_empty_database", "definition", "format_cents", "order_of_document",
-    "order_record_document", "order_sort_key", "read_snapshot", "record_of", "salvage",
+    "Subscriber", "Supplies", "ThenAction", "TimelineEvent", "TopUp", "WorldSnapshot",
+    "cause_check", "create_database", "create_empty_database", "definition", "format_cents",
+    "order_of_document", "order_record_document", "order_sort_key", "read_snapshot", "record_of",
+    "salvage", "shortfall_remedy",
 ]

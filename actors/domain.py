@@ -163,6 +163,9 @@ class Failure(Frozen):
     step: str
     reason: str
     recoverable: bool
+    # The participant lacked what the step needs (stock, money), so the plan's remedy
+    # for the step resolves it; False for an injected error or a step never answered.
+    shortfall: bool = False
 
 
 class Attempt(Frozen):
@@ -236,6 +239,7 @@ class ParticipantReply(Frozen):
     ok: bool
     reason: str = ""
     recoverable: bool = True
+    shortfall: bool = False  # see Failure.shortfall
 
 
 class FaultKind(str, Enum):

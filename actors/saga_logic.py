@@ -131,11 +131,11 @@ def _complete(record: OrderRecord, attempt: Attempt, at: datetime) -> Transition
 
 
 def _fail_step(record: OrderRecord, attempt: Attempt, step_name: str, reason: str,
-               recoverable: bool, uncertain: bool, at: datetime) -> Transition:
+               recoverable: bool, uncertain: bool, at: datetime, shortfall: bool = False) -> Transition:
     step = attempt.step(step_name)
     step = step.model_copy(update={"status": StepStatus.FAILED,
                                    "applied_in": attempt.number if uncertain else None})
-    failure = Failure(step=step_name, reason=reason, recoverable=recoverable)
+    failure = Failure(step=step_name, reason=reason, recoverable=recoverable, shortfall=shortfall)
     attempt = _replace_step(attempt, step).model_copy(
         update={"failure": failure, "uncertain_step": step_name if uncertain else None})
     timeline = _event(record, at, attempt.number, step_name, Action.EXECUTE, Outcome.FAILED, reason)
@@ -207,7 +207,7 @@ def apply_reply(record: OrderRecord, reply: ParticipantReply, at: datetime) -> T
     if reply.key.action == Action.EXECUTE:
         if not reply.ok:
             return _fail_step(record, attempt, step.name, reply.reason, reply.recoverable,
-                              uncertain=False, at=at)
+                              uncertain=False, at=at, shortfall=reply.shortfall)
         attempt = _replace_step(attempt, step.model_copy(
             update={"status": StepStatus.SUCCEEDED, "applied_in": attempt.number}))
         record = _with_attempt(record, attempt, at, timeline=_event(

@@ -13,6 +13,7 @@ from typing import Any
 import pykka
 
 from actors import (
+    CauseUnresolved,
     DatabaseError,
     DatabaseLocked,
     DatabaseReadOnly,
@@ -218,7 +219,14 @@ def _operate(args: argparse.Namespace, action: Callable[[Engine], str]) -> int:
 
 
 def cmd_retry(args: argparse.Namespace) -> int:
-    return _operate(args, lambda engine: engine.retry(args.order))
+    def retry(engine: Engine) -> str:
+        try:
+            return engine.retry(args.order, force=args.force)
+        except CauseUnresolved as unresolved:
+            raise Refused(f"{unresolved}; {unresolved.check.fix} first, or pass --force to retry "
+                          "anyway.") from None
+
+    return _operate(args, retry)
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:
@@ -356,7 +364,10 @@ def build_parser() -> argparse.ArgumentParser:
                       reads=True)
     history.add_argument("--json", action="store_true",
                          help="print the order as its entry in `report --json`")
-    command("retry", cmd_retry, "retry a failed order (recoverable) or resume a held one", order=True)
+    retry_ = command("retry", cmd_retry, "retry a failed order (recoverable) or resume a held one",
+                     order=True)
+    retry_.add_argument("--force", action="store_true",
+                       help="retry even though the stock or balance it failed for is still short")
     command("cancel", cmd_cancel, "cancel an order on hold: compensate its completed steps", order=True)
     top_up = command("top-up", cmd_top_up, "add money to a customer's account (to resolve a failure)")
     top_up.add_argument("customer", metavar="CUSTOMER")

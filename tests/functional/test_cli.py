@@ -86,6 +86,43 @@ def test_us004_a_held_order_resumes_at_payment_or_is_cancelled(cli: Cli, tmp_pat
     assert_invariants(report)
 
 
+@pytest.mark.parametrize("scenario, order, refusal, fix", [
+    ("insufficient_funds", "o-1", "its payment failure is not resolved yet (balance $10.00, order $49.99); "
+                                  "top up bob by at least $39.99 first", ("top-up", "bob", "39.99")),
+    ("out_of_stock", "o-2", "its inventory failure is not resolved yet (stock 2 MONITOR, order 3); "
+                            "restock MONITOR by at least 1 first", ("restock", "MONITOR", "1")),
+], ids=["short of money", "short of stock"])
+def test_a_retry_before_its_shortfall_is_made_up_is_refused_unless_forced(
+        cli: Cli, tmp_path: Path, scenario: str, order: str, refusal: str, fix: tuple[str, ...]) -> None:
+    db = tmp_path / "s.db"
+    cli("run", without_follow_ups(scenario, tmp_path), "--db", db)
+    before = db.read_bytes()
+    status, out, err = cli("retry", order, "--db", db)
+    assert (status, out) == (2, "")
+    assert err == f"ordersaga: Order {order} was not retried: {refusal}, or pass --force to retry anyway.\n"
+    assert db.read_bytes() == before, "a refused retry writes nothing"
+
+    cli(*fix, "--db", db)  # just enough
+    status, out, _ = cli("retry", order, "--db", db)
+    assert status == 0 and f"Order {order}: attempt 2 started" in out and "completed, attempt 2" in out
+
+
+def test_a_forced_retry_runs_and_fails_again_with_one_more_notice(cli: Cli, tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    cli("run", without_follow_ups("insufficient_funds_hold", tmp_path), "--db", db)
+    status, out, _ = cli("retry", "o-1", "--db", db, "--force")
+    assert status == 0 and "attempt 2 started at payment" in out and "on hold, attempt 2" in out
+    notices = json.loads(cli("status", "o-1", "--db", db, "--json")[1])["notifications"]
+    assert [n["kind"] for n in notices] == ["on_hold", "on_hold"]
+
+
+def test_a_retry_after_a_failure_the_engine_cannot_see_is_not_held_back(cli: Cli, tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    cli("run", without_follow_ups("shipping_failure", tmp_path), "--db", db)  # the carrier was down
+    status, out, _ = cli("retry", "o-1", "--db", db)
+    assert status == 0 and "completed, attempt 2" in out
+
+
 def test_us005_list_and_report_show_every_order(cli: Cli, tmp_path: Path) -> None:
     db = tmp_path / "s.db"
     _, summary, _ = cli("run", "out_of_stock", "--db", db)
@@ -468,7 +505,7 @@ def five_orders(cli: Cli, never_started: Path) -> Path:
     """FIVE_ORDERS run, then o-5 and o-2 retried in that order (failing again): the last changes."""
     assert cli("report", "--db", never_started)[0] == 0
     for order in ("o-5", "o-2"):
-        assert "failed, attempt 2" in cli("retry", order, "--db", never_started)[1]
+        assert "failed, attempt 2" in cli("retry", order, "--db", never_started, "--force")[1]
     return never_started
 
 

@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.content import Content
 from textual.widgets import Static
 
-from actors import SAGA_PLAN, OrderRecord, SagaStatus, StepState, definition, format_cents
+from actors import SAGA_PLAN, CauseCheck, OrderRecord, SagaStatus, StepState, definition, format_cents
 from app.dashboard import display
 from app.dashboard.board import units_by_sku
 from app.dashboard.keys import KEY_FOR
@@ -33,8 +33,9 @@ def steps_line(record: OrderRecord) -> Text:
     return line
 
 
-def situation_line(record: OrderRecord) -> Text:
-    """What is happening, in the engine's own words once the order has settled."""
+def situation_line(record: OrderRecord, check: CauseCheck | None = None) -> Text:
+    """What is happening, in the engine's own words once the order has settled, and
+    whether the cause of its failure looks resolved now (check, where there is one)."""
     step = record.current_step
     if record.status == SagaStatus.PENDING:
         return Text("Waiting to start.", style="dim")
@@ -50,7 +51,10 @@ def situation_line(record: OrderRecord) -> Text:
     notice = record.notifications[-1] if record.notifications else None
     text = Text(notice.message if notice and attempt and notice.attempt == attempt.number else "")
     text.stylize(display.SAGA_LOOKS[record.status][1])
-    if actions := remedies(record):
+    if check is not None:
+        said = str(check)
+        text.append(f" {said[0].upper()}{said[1:]}.", style="green" if check.resolved else "yellow")
+    if actions := remedies(record, check):
         text.append(f" Keys: {keys_hint(actions)}.", style="bold")
     return text
 
@@ -63,10 +67,10 @@ def keys_hint(actions: tuple[str, ...]) -> str:
 
 
 class StepStrip(Static):
-    def show(self, record: OrderRecord | None, empty_hint: str = "") -> None:
+    def show(self, record: OrderRecord | None, empty_hint: str = "", check: CauseCheck | None = None) -> None:
         if record is None:
             self.border_title = "No order selected"
             self.update(Text(empty_hint, style="dim"))
             return
         self.border_title = Content(summary(record))
-        self.update(Text("\n").join([steps_line(record), situation_line(record)]))
+        self.update(Text("\n").join([steps_line(record), situation_line(record, check)]))
