@@ -17,6 +17,7 @@ import pytest
 from actors.domain import format_cents
 from actors import create_database
 from app.scenario import parse_scenario
+from storage.store import DocumentStore
 from tests.conftest import events, order_of
 from tests.invariants import assert_invariants
 
@@ -121,6 +122,20 @@ def test_a_retry_after_a_failure_the_engine_cannot_see_is_not_held_back(cli: Cli
     cli("run", without_follow_ups("shipping_failure", tmp_path), "--db", db)  # the carrier was down
     status, out, _ = cli("retry", "o-1", "--db", db)
     assert status == 0 and "completed, attempt 2" in out
+
+
+def test_a_cancelled_order_leaves_the_live_journal_for_the_archive_and_reads_the_same(
+        cli: Cli, tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    cli("run", "insufficient_funds_hold", "--db", db)  # o-1 resumed and completed, o-2 cancelled
+    store = DocumentStore(db, read_only=True)
+    try:
+        assert store.peek("order/o-2") is None and store.archived("o-2") is not None
+    finally:
+        store.close()
+    assert "Order o-2 (carol, $99.98): cancelled, attempt 1" in cli("status", "o-2", "--db", db)[1]
+    assert cli("list", "--db", db, "--status", "cancelled")[1].splitlines()[1].split()[0] == "o-2"
+    assert cli("audit", "--db", db)[1].strip() == "2 orders audited, 0 findings"
 
 
 def test_us005_list_and_report_show_every_order(cli: Cli, tmp_path: Path) -> None:
