@@ -60,6 +60,7 @@ from actors.participants.documents import (
     StockLevel,
 )
 from actors.plan import SAGA_PLAN, STEP_NAMES, Remedy, StepDefinition, definition
+from actors.preflight import CauseCheck, CauseUnresolved, Supplies, cause_check, shortfall_remedy
 from actors.read_model import OrderSummary, WorldSnapshot, order_sort_key, record_of
 from actors.runtime import (create_database, database_location, is_database_url, open_engine,
                             open_reader, read_snapshot, recover, run_worker)
@@ -72,16 +73,17 @@ from storage.salvage import salvage
 __all__ = [
     "MAX_BALANCE_CENTS", "MAX_CENTS", "MAX_FAULT_TIMES", "MAX_LATENCY_MS", "MAX_STOCK_UNITS",
     "MAX_UNITS", "SAGA_PLAN", "STEP_NAMES",
-    "Account", "Action", "Attempt", "ChargeRow", "Correction", "DatabaseError", "DatabaseLocked",
-    "DatabaseReadOnly", "DroppedLine", "EffectWords", "Engine", "EngineSettings", "Failure",
-    "Fault", "FaultKind", "InventoryReport", "Item", "LedgerRow", "LedgerState", "Notification",
-    "NotificationKind", "OperatorAction", "Order", "OrderRecord", "OrderSummary", "OrderUpdate", "Outcome",
-    "PaymentReport", "RecoverablePolicy", "Refused", "Remedy", "ReservationRow", "Restock",
-    "SagaEngine", "SagaStatus", "SalvageReport", "Scenario", "Service", "ShipmentRow", "ShippingReport",
-    "StepDefinition", "StepState", "StepStatus", "StockLevel", "StorageFailed", "Subscriber",
-    "ThenAction", "TimelineEvent", "TopUp", "WorldReader", "WorldSnapshot",
-    "correction", "create_database", "create_empty_database", "database_location", "definition",
-    "format_cents", "is_database_url", "must_be_correctable", "open_engine", "open_reader", "order_of_document",
-    "order_record_document", "order_sort_key", "preview_edit", "read_snapshot", "record_of",
-    "recover", "run_worker", "salvage",
+    "Account", "Action", "Attempt", "CauseCheck", "CauseUnresolved", "ChargeRow", "Correction",
+    "DatabaseError", "DatabaseLocked", "DatabaseReadOnly", "DroppedLine", "EffectWords", "Engine",
+    "EngineSettings", "Failure", "Fault", "FaultKind", "InventoryReport", "Item", "LedgerRow",
+    "LedgerState", "Notification", "NotificationKind", "OperatorAction", "Order", "OrderRecord",
+    "OrderSummary", "OrderUpdate", "Outcome", "PaymentReport", "RecoverablePolicy", "Refused",
+    "Remedy", "ReservationRow", "Restock", "SagaEngine", "SagaStatus", "SalvageReport", "Scenario",
+    "Service", "ShipmentRow", "ShippingReport", "StepDefinition", "StepState", "StepStatus",
+    "StockLevel", "StorageFailed", "Subscriber", "Supplies", "ThenAction", "TimelineEvent", "TopUp",
+    "WorldReader", "WorldSnapshot",
+    "cause_check", "correction", "create_database", "create_empty_database", "database_location",
+    "definition", "format_cents", "is_database_url", "must_be_correctable", "open_engine",
+    "open_reader", "order_of_document", "order_record_document", "order_sort_key", "preview_edit",
+    "read_snapshot", "record_of", "recover", "run_worker", "salvage", "shortfall_remedy",
 ]

@@ -13,14 +13,16 @@ from storage.store import DocumentStore
 
 
 def seed(store: DocumentStore, scenario: Scenario) -> None:
-    """Write a scenario's world into an empty store, every order pending."""
+    """Write a scenario's world into an empty store, every order pending under its own
+    policy for recoverable failures, or else the scenario's."""
     store.put(*meta_document(scenario))
     for sku, quantity in scenario.stock.items():
         store.put(STOCK + sku, stock_doc(quantity))
     for customer, cents in scenario.accounts.items():
         store.put(ACCOUNT + customer, account_doc(cents))
     for order in scenario.orders:
-        store.put(*order_document(OrderRecord(order=order, policy=scenario.recoverable_failures)))
+        policy = order.recoverable_failures or scenario.recoverable_failures
+        store.put(*order_document(OrderRecord(order=order, policy=policy)))
     store.flush()
 
 

@@ -52,11 +52,13 @@ class SagaStatus(str, Enum):
     COMPENSATING = "compensating"
     FAILED = "failed"
     ON_HOLD = "on_hold"
+    # An operator cancelled it while on hold, and its kept steps are compensated.
+    CANCELLED = "cancelled"
 
     @property
     def settled(self) -> bool:
         """A settled order waits for nobody but an operator."""
-        return self in (SagaStatus.COMPLETED, SagaStatus.FAILED, SagaStatus.ON_HOLD)
+        return self in (SagaStatus.COMPLETED, SagaStatus.FAILED, SagaStatus.ON_HOLD, SagaStatus.CANCELLED)
 
 
 class StepStatus(str, Enum):
@@ -88,6 +90,7 @@ class NotificationKind(str, Enum):
     FAILURE = "failure"
     ON_HOLD = "on_hold"
     CORRECTION = "correction"
+    CANCELLATION = "cancellation"
 
 
 def _not_blank(text: str) -> str:
@@ -121,6 +124,8 @@ class Order(Frozen):
     customer: Name
     ship_to: Annotated[StrictStr, AfterValidator(_not_blank)]
     items: tuple[Item, ...]
+    # This order's policy for recoverable failures, where it differs from its scenario's.
+    recoverable_failures: RecoverablePolicy | None = None
 
     @field_validator("items")
     @classmethod
@@ -197,6 +202,9 @@ class Failure(Frozen):
     step: str
     reason: str
     recoverable: bool
+    # The participant lacked what the step needs (stock, money), so the plan's remedy
+    # for the step resolves it; False for an injected error or a step never answered.
+    shortfall: bool = False
 
 
 class Attempt(Frozen):
@@ -293,6 +301,7 @@ class ParticipantReply(Frozen):
     ok: bool
     reason: str = ""
     recoverable: bool = True
+    shortfall: bool = False  # see Failure.shortfall
 
 
 class FaultKind(str, Enum):

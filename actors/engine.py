@@ -34,6 +34,7 @@ from actors.participants.inventory import InventoryProxy
 from actors.participants.payment import PaymentProxy
 from actors.participants.shipping import ShippingProxy
 from actors.plan import SAGA_PLAN
+from actors.preflight import CauseCheck, CauseUnresolved, Supplies, cause_check
 from actors.proxies import ProxyMethod
 from actors.read_model import (
     OrderSummary,
@@ -137,7 +138,13 @@ class Engine:
         """Call listener (on an engine thread) if the storage fails: orders stop moving then."""
         self.storage_failure.listen(listener)
 
-    def retry(self, order_id: str) -> str:
+    def retry(self, order_id: str, force: bool = False) -> str:
+        """Start the order's next attempt; unless forced, CauseUnresolved when the shortfall
+        it failed for (see preflight) is still there, since the attempt would fail again."""
+        if not force:
+            check = self.check_cause(order_id)
+            if check is not None and not check.resolved:
+                raise CauseUnresolved(order_id, check)
         try:
             return self._answer(self.coordinator.retry(order_id))
         except NotLive:
@@ -146,6 +153,10 @@ class Engine:
         saga_logic.retry(self._archived(order_id), now())
         self._bring_back(order_id)
         return self._answer(self.coordinator.retry(order_id))
+
+    def check_cause(self, order_id: str) -> CauseCheck | None:
+        """Whether the order's failure looks resolved now (None: nothing the engine can judge)."""
+        return cause_check(self.record(order_id), self.supplies())
 
     def cancel(self, order_id: str) -> str:
         try:
@@ -206,7 +217,7 @@ class Engine:
         if action.restock:
             return self.restock(action.restock.sku, action.restock.quantity, key)
         if action.retry:
-            return self.retry(action.retry)
+            return self.retry(action.retry, force=True)  # a script's retry runs as written
         if action.edit:
             return self.edit(action.edit)
         assert action.cancel is not None
@@ -269,6 +280,13 @@ class Engine:
 
     def record(self, order_id: str) -> OrderRecord:
         return record_of([record] if (record := self.find(order_id)) else [], order_id)
+
+    def supplies(self) -> Supplies:
+        """The stock and balances now, without the rest of the participants' state."""
+        stock, balances = self._inventory.available(), self._payment.balances()
+        supplies = Supplies(stock=stock.get(), balances=balances.get())
+        self.storage_failure.check()
+        return supplies
 
     def snapshot(self) -> WorldSnapshot:
         """The records first, then the participants: a participant acts before the

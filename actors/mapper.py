@@ -81,7 +81,7 @@ def read_follow_ups(store: DocumentStore) -> FollowUpProgress:
 
 # Settled for good unless an operator retries: such an order leaves the live journal for
 # the archive. An order on hold stays live: a retry or cancel resumes its kept steps.
-ARCHIVED_STATUSES = frozenset({SagaStatus.COMPLETED, SagaStatus.FAILED})
+ARCHIVED_STATUSES = frozenset({SagaStatus.COMPLETED, SagaStatus.FAILED, SagaStatus.CANCELLED})
 
 
 def order_group(order_id: str) -> list[str]:

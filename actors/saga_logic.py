@@ -143,11 +143,11 @@ def _complete(record: OrderRecord, attempt: Attempt, at: datetime) -> Transition
 
 
 def _fail_step(record: OrderRecord, attempt: Attempt, step_name: str, reason: str,
-               recoverable: bool, uncertain: bool, at: datetime) -> Transition:
+               recoverable: bool, uncertain: bool, at: datetime, shortfall: bool = False) -> Transition:
     step = attempt.step(step_name)
     step = step.model_copy(update={"status": StepStatus.FAILED,
                                    "applied_in": attempt.number if uncertain else None})
-    failure = Failure(step=step_name, reason=reason, recoverable=recoverable)
+    failure = Failure(step=step_name, reason=reason, recoverable=recoverable, shortfall=shortfall)
     attempt = _replace_step(attempt, step).model_copy(
         update={"failure": failure, "uncertain_step": step_name if uncertain else None})
     timeline = _event(record, at, attempt.number, step_name, Action.EXECUTE, Outcome.FAILED, reason)
@@ -168,7 +168,7 @@ def _needs_compensation(attempt: Attempt, step: StepState) -> bool:
 
 
 def _next_compensation(record: OrderRecord, at: datetime) -> Transition:
-    """Compensate the latest step still holding an effect, or finish as failed.
+    """Compensate the latest step still holding an effect, or finish as failed (or cancelled).
 
     After a correction (redo_from), only the steps from redo_from on are compensated,
     and then the next attempt starts there instead.
@@ -188,12 +188,31 @@ def _next_compensation(record: OrderRecord, at: datetime) -> Transition:
         return begin_attempt(record, at)
     failure = attempt.failure
     assert failure is not None
+    if record.cancelled:
+        return _close_cancelled(record, attempt, at)
     retry_hint = " You can retry once it is resolved." if failure.recoverable else ""
     message = (f"Order {record.order.id} failed at {failure.step}: {failure.reason}. "
                f"Nothing is charged or reserved.{retry_hint}")
     return Transition(_with_attempt(
         record, attempt, at, status=SagaStatus.FAILED,
         notifications=_notify(record, at, attempt.number, NotificationKind.FAILURE, message)))
+
+
+def _close_cancelled(record: OrderRecord, attempt: Attempt, at: datetime) -> Transition:
+    """Every kept step of a cancelled held order is compensated: tell the customer why it stopped."""
+    step, reason = _held_failure(record, attempt)
+    message = (f"Order {record.order.id} was cancelled by an operator while on hold at {step} "
+               f"({reason}). Nothing is charged or reserved.")
+    return Transition(_with_attempt(
+        record, attempt, at, status=SagaStatus.CANCELLED,
+        notifications=_notify(record, at, attempt.number, NotificationKind.CANCELLATION, message)))
+
+
+def _held_failure(record: OrderRecord, attempt: Attempt) -> tuple[str, str]:
+    """The step and reason the attempt failed with, as its timeline says, before a cancel reworded it."""
+    failed = next(event for event in reversed(record.timeline)
+                  if event.attempt == attempt.number and event.outcome == Outcome.FAILED)
+    return failed.step, failed.reason
 
 
 def apply_reply(record: OrderRecord, reply: ParticipantReply, at: datetime) -> Transition | None:
@@ -207,7 +226,7 @@ def apply_reply(record: OrderRecord, reply: ParticipantReply, at: datetime) -> T
     if reply.key.action == Action.EXECUTE:
         if not reply.ok:
             return _fail_step(record, attempt, step.name, reply.reason, reply.recoverable,
-                              uncertain=False, at=at)
+                              uncertain=False, at=at, shortfall=reply.shortfall)
         attempt = _replace_step(attempt, step.model_copy(
             update={"status": StepStatus.SUCCEEDED, "applied_in": attempt.number}))
         record = _with_attempt(record, attempt, at, timeline=_event(
@@ -271,11 +290,11 @@ def _must_be_retryable(record: OrderRecord, done: str) -> None:
     failure = record.failure
     if record.status == SagaStatus.ON_HOLD:
         return
+    if record.cancelled:  # cancelled, or failed in a database written before that status
+        raise Refused(f"Order {order_id} was cancelled by an operator and cannot be {done}.")
     if record.status != SagaStatus.FAILED or failure is None:
         status = record.status.value.replace("_", " ")
         raise Refused(f"Order {order_id} is {status}; only a failed or held order can be {done}.")
-    if record.cancelled:
-        raise Refused(f"Order {order_id} was cancelled by an operator and cannot be {done}.")
     if not failure.recoverable:
         raise Refused(f"Order {order_id} cannot be {done}: its {failure.step} step failed "
                            f"for a reason that is not recoverable ({failure.reason}).")
@@ -298,7 +317,7 @@ def retry(record: OrderRecord, at: datetime) -> Transition:
 
 
 def cancel(record: OrderRecord, at: datetime) -> Transition:
-    """Compensate a held order's kept steps and close it as failed."""
+    """Compensate a held order's kept steps and close it as cancelled."""
     attempt = record.current_attempt
     if record.status != SagaStatus.ON_HOLD or attempt is None or attempt.failure is None:
         status = record.status.value.replace("_", " ")

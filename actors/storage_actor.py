@@ -161,7 +161,12 @@ class StorageActor(pykka.ThreadingActor):
         if (doc is None or doc.get("updated_at") != settled_at
                 or doc.get("status") not in {status.value for status in ARCHIVED_STATUSES}):
             return
-        self._store.archive(order_id, order_group(order_id), summary)
+        try:
+            self._store.archive(order_id, order_group(order_id), summary)
+        except StorageFailed as error:  # starting the archive's files on a full or failing disk
+            self._after = []  # not durable, so never acted on
+            self._failure.set(error)
+            return
         self._after.append(then)
         if self.actor_inbox.empty() or len(self._after) >= _MAX_BATCH:
             self._flush()

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import pykka
 
 from actors import (
+    CauseUnresolved,
     DatabaseError,
     DatabaseLocked,
     DatabaseReadOnly,
@@ -247,7 +248,14 @@ def _operate(args: argparse.Namespace, action: Callable[[SagaEngine], str]) -> i
 
 
 def cmd_retry(args: argparse.Namespace) -> int:
-    return _operate(args, lambda engine: engine.retry(args.order))
+    def retry(engine: SagaEngine) -> str:
+        try:
+            return engine.retry(args.order, force=args.force)
+        except CauseUnresolved as unresolved:
+            raise Refused(f"{unresolved}; {unresolved.check.fix} first, or pass --force to retry "
+                          "anyway.") from None
+
+    return _operate(args, retry)
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:
@@ -432,7 +440,10 @@ def build_parser() -> argparse.ArgumentParser:
                       reads=True)
     history.add_argument("--json", action="store_true",
                          help="print the order as its entry in `report --json`")
-    command("retry", cmd_retry, "retry a failed order (recoverable) or resume a held one", order=True)
+    retry_ = command("retry", cmd_retry, "retry a failed order (recoverable) or resume a held one",
+                     order=True)
+    retry_.add_argument("--force", action="store_true",
+                       help="retry even though the stock or balance it failed for is still short")
     command("cancel", cmd_cancel, "cancel an order on hold: compensate its completed steps", order=True)
     edit = command("edit", cmd_edit, "correct a failed or held order (its address, the quantity of an item, "
                    "an item to remove) and say what its retry will do; then retry it", order=True)

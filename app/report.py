@@ -13,6 +13,7 @@ from actors import OperatorAction, OrderRecord, OrderSummary, SagaStatus, WorldS
 _NARROWEST = 10  # the id, customer and total columns of an order line
 _STATUS_WIDTH = len("compensating")
 _NEVER_CHANGED = datetime.min.replace(tzinfo=timezone.utc)
+_FAILURE_FIELDS = {"step", "reason", "recoverable"}  # as documented: a script reads these
 
 
 def versions_report(record: OrderRecord) -> list[dict[str, Any]]:
@@ -42,7 +43,7 @@ def order_report(record: OrderRecord, worker: str | None = None) -> dict[str, An
         "attempts": len(record.attempts),
         "version": record.version,
         "versions": versions_report(record),
-        "failure": failure.model_dump(mode="json") if failure else None,
+        "failure": failure.model_dump(mode="json", include=_FAILURE_FIELDS) if failure else None,
         "steps": [{"name": s.name, "status": s.status.value} for s in attempt.steps] if attempt else [],
         "timeline": [
             {"at": e.at.isoformat(), "attempt": e.attempt, "step": e.step, "action": e.action.value,

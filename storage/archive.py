@@ -146,8 +146,11 @@ class Archive:
         """Start this database's archive files, before the journal names their generation
         (so a journal never names an archive that is not there)."""
         self.generation = generation
-        self._start(self.path)
-        self._start(self.index_path)
+        try:
+            self._start(self.path)
+            self._start(self.index_path)
+        except OSError as error:
+            raise StorageFailed(self.path, error) from None
 
     def add(self, group: str, documents: dict[str, dict[str, Any]], summary: dict[str, Any]) -> None:
         """Queue a group for the next sync; until then it is still live."""

@@ -31,7 +31,7 @@ def assert_invariants(report: dict[str, Any]) -> None:
     held = Counter(r["order"] for r in report["reservations"] if r["status"] == "held")
     live_shipments = Counter(s["order"] for s in report["shipments"] if s["status"] == "created")
     for order_id, order in orders.items():
-        assert order["status"] in ("completed", "failed", "on_hold"), (order_id, order["status"])
+        assert order["status"] in ("completed", "failed", "on_hold", "cancelled"), (order_id, order["status"])
         assert captured_per_order[order_id] <= 1, f"{order_id} charged more than once"
         confirmations = [n for n in order["notifications"] if n["kind"] == "confirmation"]
         if order["status"] == "completed":
@@ -39,11 +39,13 @@ def assert_invariants(report: dict[str, Any]) -> None:
             assert (held[order_id], captured_per_order[order_id], live_shipments[order_id]) == (1, 1, 1), order_id
         else:
             assert not confirmations, f"{order_id} is {order['status']} but was confirmed"
-        if order["status"] == "failed":
-            assert held[order_id] == 0, f"failed {order_id} still holds a reservation"
-            assert captured_per_order[order_id] == 0, f"failed {order_id} still holds a charge"
-            assert live_shipments[order_id] == 0, f"failed {order_id} still holds a shipment"
+        if order["status"] in ("failed", "cancelled"):
+            status = order["status"]
+            assert held[order_id] == 0, f"{status} {order_id} still holds a reservation"
+            assert captured_per_order[order_id] == 0, f"{status} {order_id} still holds a charge"
+            assert live_shipments[order_id] == 0, f"{status} {order_id} still holds a shipment"
             assert all(s["status"] == "compensated" or s["status"] in ("pending", "failed")
-                       for s in order["steps"]), f"failed {order_id} has a step not undone: {order['steps']}"
-            failures = [n for n in order["notifications"] if n["kind"] == "failure"]
-            assert failures and all(n["message"] for n in failures), order_id
+                       for s in order["steps"]), f"{status} {order_id} has a step not undone: {order['steps']}"
+            kind = "failure" if status == "failed" else "cancellation"
+            notices = [n for n in order["notifications"] if n["kind"] == kind]
+            assert notices and all(n["message"] for n in notices), order_id

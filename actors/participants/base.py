@@ -44,6 +44,7 @@ class EffectResult:
     changed: list[Changed] = field(default_factory=list)
     reason: str = ""
     recoverable: bool = True
+    shortfall: bool = False  # failed for want of what the step's remedy adds (see Failure.shortfall)
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,8 @@ class Participant(pykka.ThreadingActor):
             ledger[effect] = APPLIED if result.ok else FAILED
             if not result.ok:
                 order_doc.setdefault("failures", {})[effect] = {
-                    "reason": result.reason, "recoverable": result.recoverable}
+                    "reason": result.reason, "recoverable": result.recoverable,
+                    "shortfall": result.shortfall}
         elif fault is not None and fault.kind == FaultKind.ERROR:
             # A failed compensation leaves the effect applied; it is asked again until it succeeds.
             self._answer(writes, reply_to, self._reply(key, False, fault.reason, fault.recoverable))
@@ -168,7 +170,7 @@ class Participant(pykka.ThreadingActor):
             ledger[effect] = FENCED
             result = EffectResult(ok=True)
         writes += [(self.order_prefix() + order.id, order_doc), *result.changed]
-        reply = self._reply(key, result.ok, result.reason, result.recoverable)
+        reply = self._reply(key, result.ok, result.reason, result.recoverable, result.shortfall)
         self._answer(writes, reply_to, reply, lost=lost)
 
     def _recorded_reply(self, key: IdempotencyKey, order_doc: OrderDocument,
@@ -181,7 +183,8 @@ class Participant(pykka.ThreadingActor):
             return self._reply(key, True)
         if state == FAILED:
             failure = order_doc["failures"][effect_name(key)]
-            return self._reply(key, False, failure["reason"], failure["recoverable"])
+            return self._reply(key, False, failure["reason"], failure["recoverable"],
+                               failure.get("shortfall", False))
         return self._reply(key, False, "it was cancelled before it arrived")
 
     # -- the archive -----------------------------------------------------------
@@ -221,8 +224,10 @@ class Participant(pykka.ThreadingActor):
         return self._orders[order.id]
 
     @staticmethod
-    def _reply(key: IdempotencyKey, ok: bool, reason: str = "", recoverable: bool = True) -> ParticipantReply:
-        return ParticipantReply(key=key, ok=ok, reason="" if ok else reason, recoverable=recoverable)
+    def _reply(key: IdempotencyKey, ok: bool, reason: str = "", recoverable: bool = True,
+               shortfall: bool = False) -> ParticipantReply:
+        return ParticipantReply(key=key, ok=ok, reason="" if ok else reason, recoverable=recoverable,
+                                shortfall=shortfall)
 
     def _commit(self, writes: list[Changed], then: Callable[[], None] | None) -> None:
         """Snapshot the changed documents for the storage actor; then runs once they are durable.

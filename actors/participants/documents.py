@@ -31,6 +31,7 @@ class FailedAnswer(TypedDict):
 
     reason: str
     recoverable: bool
+    shortfall: NotRequired[bool]  # the step lacked stock or money (absent: stored before it was told)
 
 
 class Reservation(TypedDict):
@@ -80,6 +81,7 @@ class LedgerRow(TypedDict):
     state: LedgerState
     reason: NotRequired[str]
     recoverable: NotRequired[bool]
+    shortfall: NotRequired[bool]
 
 
 class ReservationRow(Reservation):

@@ -51,7 +51,7 @@ class InventoryService(Participant):
             available = self._stock[sku]["available"]
             if available < quantity:
                 return EffectResult(ok=False, reason=f"Not enough stock of {sku}: wanted {quantity}, "
-                                                     f"available {available}")
+                                                     f"available {available}", shortfall=True)
         for sku, quantity in wanted.items():
             level = self._stock[sku]
             level["available"] -= quantity
@@ -94,6 +94,10 @@ class InventoryService(Participant):
         return self._acknowledge([(STOCK + sku, level)], f"Restocked {sku} by {quantity}; "
                                                          f"{level['available']} available.")
 
+    def available(self) -> dict[str, int]:
+        """Units available per sku now: what a retry's reservation could take."""
+        return {sku: level["available"] for sku, level in self._stock.items()}
+
     @classmethod
     def report_of(cls, docs: StoredDocuments) -> InventoryReport:
         """The report of stored documents, so a database can be reported without actors."""
@@ -106,4 +110,5 @@ class InventoryService(Participant):
 
 class InventoryProxy(ParticipantProxy):
     restock = actor_method(InventoryService.restock)
+    available = actor_method(InventoryService.available)
     report = actor_method(InventoryService.report)

@@ -47,7 +47,7 @@ class PaymentService(Participant):
         if account["balance_cents"] < total:
             return EffectResult(ok=False, reason=f"Insufficient funds: balance "
                                                  f"{format_cents(account['balance_cents'])}, "
-                                                 f"order total {format_cents(total)}")
+                                                 f"order total {format_cents(total)}", shortfall=True)
         account["balance_cents"] -= total
         charges = self._order_doc(order).setdefault("charges", {})
         charges[effect] = {"amount_cents": total, "status": self.effect_words.live}
@@ -81,6 +81,10 @@ class PaymentService(Participant):
                                  f"{format_cents(amount_cents)}; balance "
                                  f"{format_cents(account['balance_cents'])}.")
 
+    def balances(self) -> dict[str, int]:
+        """Each customer's balance now, in cents: what a retry's charge could take."""
+        return {customer: account["balance_cents"] for customer, account in self._accounts.items()}
+
     @classmethod
     def report_of(cls, docs: StoredDocuments) -> PaymentReport:
         """The report of stored documents, so a database can be reported without actors."""
@@ -93,4 +97,5 @@ class PaymentService(Participant):
 
 class PaymentProxy(ParticipantProxy):
     top_up = actor_method(PaymentService.top_up)
+    balances = actor_method(PaymentService.balances)
     report = actor_method(PaymentService.report)

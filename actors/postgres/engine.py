@@ -30,6 +30,7 @@ from actors.postgres.schema import create_tables, empty_world
 from actors.postgres.store import (changed_since, credit, engine_for, has_tables, load_record,
                                    not_an_ordersaga_database, read_meta, read_records, read_world,
                                    save_record, seed, unsettled_count, workflow_id, write_meta)
+from actors.preflight import CauseCheck, CauseUnresolved, Supplies, cause_check
 from actors.read_model import OrderSummary, WorldSnapshot, record_of, summary_of
 from actors.saga_logic import Refused
 from storage.errors import DatabaseError, StorageFailed
@@ -159,7 +160,11 @@ class PostgresEngine:
                     _enqueue(self._client, connection, self._run, stored.record)
 
     # -- operator actions ---------------------------------------------------------
-    def retry(self, order_id: str) -> str:
+    def retry(self, order_id: str, force: bool = False) -> str:
+        if not force:
+            check = self.check_cause(order_id)
+            if check is not None and not check.resolved:
+                raise CauseUnresolved(order_id, check)
         record = self._transition(order_id, saga_logic.retry)
         attempt = record.current_attempt
         command = saga_logic.outstanding_command(record)
@@ -274,6 +279,15 @@ class PostgresEngine:
     def summaries(self) -> list[OrderSummary]:
         snapshot = self.snapshot()
         return [summary_of(record, snapshot.workers.get(record.order.id)) for record in snapshot.records]
+
+    def check_cause(self, order_id: str) -> CauseCheck | None:
+        return cause_check(self.record(order_id), self.supplies())
+
+    def supplies(self) -> Supplies:
+        snapshot = self.snapshot()
+        return Supplies(stock={sku: level["available"] for sku, level in snapshot.inventory["stock"].items()},
+                        balances={customer: account["balance_cents"]
+                                  for customer, account in snapshot.payment["accounts"].items()})
 
     def record(self, order_id: str) -> OrderRecord:
         return record_of(self.records(), order_id)

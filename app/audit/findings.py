@@ -22,6 +22,7 @@ class Kind(str, Enum):
     FAILURE_NOTICE = "failure_notice"      # a failed attempt without one notice giving its reason
     HOLD_NOTICE = "hold_notice"            # a held attempt without one on-hold notice
     VERSION_MISMATCH = "version_mismatch"  # versions, their edits and notices, attempts' versions disagree
+    CANCELLATION_NOTICE = "cancellation_notice"  # a cancelled order without one notice giving its reason
 
 
 @dataclass(frozen=True)

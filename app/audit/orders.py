@@ -45,7 +45,7 @@ class _Order:
         if last.failed_step is None:
             self.add(Kind.STATUS_MISMATCH, f"{claim} its last attempt ({last.number}) records no failure.")
             return
-        expected = set() if status == SagaStatus.FAILED else set(self._before(last.failed_step))
+        expected = set() if status in _HOLDS_NOTHING else set(self._before(last.failed_step))
         if held - expected:
             extra = ", ".join(sorted(held - expected, key=PLAN.index))
             self.add(Kind.STATUS_MISMATCH, f"{claim} its timeline never compensated {extra}.")
@@ -75,7 +75,7 @@ class _Order:
         forbidden: tuple[str, ...]
         if status == SagaStatus.COMPLETED:
             required, forbidden = PLAN, ()
-        elif status == SagaStatus.FAILED:
+        elif status in _HOLDS_NOTHING:
             required, forbidden = (), PLAN
         else:
             last = self.replay.attempts[-1] if self.replay.attempts else None
@@ -200,6 +200,12 @@ class _Order:
             n = attempt.number
             failures = notes[n, NotificationKind.FAILURE]
             holds = notes[n, NotificationKind.ON_HOLD]
+            cancellations = notes[n, NotificationKind.CANCELLATION]
+            last = attempt is self.replay.attempts[-1]
+            cancelled = last and self.record.status == SagaStatus.CANCELLED
+            if cancellations != int(cancelled):
+                self.add(Kind.CANCELLATION_NOTICE, f"Order {self.id} has {cancellations} cancellation "
+                                                   f"notices for attempt {n}, instead of {int(cancelled)}.")
             if attempt.failed_step is None:
                 if failures:
                     self.add(Kind.FAILURE_NOTICE, f"Order {self.id} has a failure notice for "
@@ -208,7 +214,6 @@ class _Order:
                     self.add(Kind.HOLD_NOTICE, f"Order {self.id} has an on-hold notice for "
                                                f"attempt {n}, which did not fail.")
                 continue
-            last = attempt is self.replay.attempts[-1]
             if last and self.record.status == SagaStatus.COMPLETED:
                 continue  # completed though its last attempt failed: the status check said so
             self._count_notices(attempt, last, failures, holds)
@@ -261,8 +266,11 @@ def _told(fate: Fate, kind: EffectWords[str]) -> str:
 
 _NOTICE_KIND = {NotificationKind.FAILURE: Kind.FAILURE_NOTICE,
                 NotificationKind.ON_HOLD: Kind.HOLD_NOTICE,
+                NotificationKind.CANCELLATION: Kind.CANCELLATION_NOTICE,
                 NotificationKind.CONFIRMATION: Kind.CONFIRMATION,
                 NotificationKind.CORRECTION: Kind.VERSION_MISMATCH}
+# The statuses in which an order holds no effect at all.
+_HOLDS_NOTHING = (SagaStatus.FAILED, SagaStatus.CANCELLED)
 
 
 def check_order(record: OrderRecord, replay: Replay, effects: OrderEffects,

@@ -17,7 +17,7 @@ from app.dashboard.display import word
 
 # Sorting by status puts what needs a person first.
 ATTENTION = (SagaStatus.FAILED, SagaStatus.ON_HOLD, SagaStatus.COMPENSATING,
-             SagaStatus.RUNNING, SagaStatus.PENDING, SagaStatus.COMPLETED)
+             SagaStatus.RUNNING, SagaStatus.PENDING, SagaStatus.CANCELLED, SagaStatus.COMPLETED)
 _EPOCH = datetime.min.replace(tzinfo=timezone.utc)
 
 

@@ -14,6 +14,7 @@ SAGA_LOOKS: dict[SagaStatus, tuple[str, str]] = {
     SagaStatus.COMPENSATING: ("↺", "yellow"),
     SagaStatus.ON_HOLD: ("‖", "yellow"),
     SagaStatus.FAILED: ("✗", "bold red"),
+    SagaStatus.CANCELLED: ("⊘", "magenta"),
     SagaStatus.COMPLETED: ("✓", "green"),
 }
 STEP_LOOKS: dict[StepStatus, tuple[str, str]] = {
@@ -36,6 +37,7 @@ NOTICE_LOOKS: dict[NotificationKind, tuple[str, str]] = {
     NotificationKind.FAILURE: ("✗", "bold red"),
     NotificationKind.ON_HOLD: ("‖", "yellow"),
     NotificationKind.CORRECTION: ("✎", "cyan"),
+    NotificationKind.CANCELLATION: ("⊘", "magenta"),
 }
 
 

@@ -26,7 +26,8 @@ class Key:
 # shows only those that can help it), help and quit last (pinned to the right).
 KEYS: tuple[Key, ...] = (
     Key("r", "r", "retry", "Retry",
-        "Retry the selected order: a failed one whose cause is resolved, or one on hold"),
+        "Retry the selected order, failed or on hold; asks first while the stock or money it lacked "
+        "is still short"),
     Key("e", "e", "edit", "Edit",
         "Correct the selected failed or held order (address, quantities, items), then r retries it"),
     Key("c", "c", "cancel", "Cancel",

@@ -19,7 +19,8 @@ from app.dashboard.display import NOTICE_LOOKS
 # Most urgent first, so a narrow line cuts off the good news, not the bad; and
 # how many of the latest order ids to name (completed ones need nothing done).
 VERBS = ((NotificationKind.FAILURE, "failed", 5), (NotificationKind.ON_HOLD, "on hold", 5),
-         (NotificationKind.CORRECTION, "corrected", 5), (NotificationKind.CONFIRMATION, "completed", 0))
+         (NotificationKind.CORRECTION, "corrected", 5), (NotificationKind.CANCELLATION, "cancelled", 0),
+         (NotificationKind.CONFIRMATION, "completed", 0))
 
 
 class News:

@@ -17,6 +17,7 @@ import pytest
 from actors.domain import format_cents
 from actors import create_database
 from app.scenario import parse_scenario
+from storage.store import DocumentStore
 from tests.conftest import events, order_of
 from tests.invariants import assert_invariants
 
@@ -78,12 +79,63 @@ def test_us004_a_held_order_resumes_at_payment_or_is_cancelled(cli: Cli, tmp_pat
     assert {o["status"] for o in json.loads(out)["orders"]} == {"on_hold"}
     cli("top-up", "bob", "100", "--db", db)
     assert "attempt 2 started at payment" in cli("retry", "o-1", "--db", db)[1]
-    assert "failed" in cli("cancel", "o-2", "--db", db)[1]
+    assert "Order o-2 (carol, $99.98): cancelled, attempt 1" in cli("cancel", "o-2", "--db", db)[1]
     report = json.loads(cli("report", "--db", db, "--json")[1])
     resumed = order_of(report, "o-1")
     assert resumed["status"] == "completed"
     assert {step for step, _, _ in events(resumed, attempt=2)} == {"payment", "shipping"}
     assert_invariants(report)
+
+
+@pytest.mark.parametrize("scenario, order, refusal, fix", [
+    ("insufficient_funds", "o-1", "its payment failure is not resolved yet (balance $10.00, order $49.99); "
+                                  "top up bob by at least $39.99 first", ("top-up", "bob", "39.99")),
+    ("out_of_stock", "o-2", "its inventory failure is not resolved yet (stock 2 MONITOR, order 3); "
+                            "restock MONITOR by at least 1 first", ("restock", "MONITOR", "1")),
+], ids=["short of money", "short of stock"])
+def test_a_retry_before_its_shortfall_is_made_up_is_refused_unless_forced(
+        cli: Cli, tmp_path: Path, scenario: str, order: str, refusal: str, fix: tuple[str, ...]) -> None:
+    db = tmp_path / "s.db"
+    cli("run", without_follow_ups(scenario, tmp_path), "--db", db)
+    before = db.read_bytes()
+    status, out, err = cli("retry", order, "--db", db)
+    assert (status, out) == (2, "")
+    assert err == f"ordersaga: Order {order} was not retried: {refusal}, or pass --force to retry anyway.\n"
+    assert db.read_bytes() == before, "a refused retry writes nothing"
+
+    cli(*fix, "--db", db)  # just enough
+    status, out, _ = cli("retry", order, "--db", db)
+    assert status == 0 and f"Order {order}: attempt 2 started" in out and "completed, attempt 2" in out
+
+
+def test_a_forced_retry_runs_and_fails_again_with_one_more_notice(cli: Cli, tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    cli("run", without_follow_ups("insufficient_funds_hold", tmp_path), "--db", db)
+    status, out, _ = cli("retry", "o-1", "--db", db, "--force")
+    assert status == 0 and "attempt 2 started at payment" in out and "on hold, attempt 2" in out
+    notices = json.loads(cli("status", "o-1", "--db", db, "--json")[1])["notifications"]
+    assert [n["kind"] for n in notices] == ["on_hold", "on_hold"]
+
+
+def test_a_retry_after_a_failure_the_engine_cannot_see_is_not_held_back(cli: Cli, tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    cli("run", without_follow_ups("shipping_failure", tmp_path), "--db", db)  # the carrier was down
+    status, out, _ = cli("retry", "o-1", "--db", db)
+    assert status == 0 and "completed, attempt 2" in out
+
+
+def test_a_cancelled_order_leaves_the_live_journal_for_the_archive_and_reads_the_same(
+        cli: Cli, tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    cli("run", "insufficient_funds_hold", "--db", db)  # o-1 resumed and completed, o-2 cancelled
+    store = DocumentStore(db, read_only=True)
+    try:
+        assert store.peek("order/o-2") is None and store.archived("o-2") is not None
+    finally:
+        store.close()
+    assert "Order o-2 (carol, $99.98): cancelled, attempt 1" in cli("status", "o-2", "--db", db)[1]
+    assert cli("list", "--db", db, "--status", "cancelled")[1].splitlines()[1].split()[0] == "o-2"
+    assert cli("audit", "--db", db)[1].strip() == "2 orders audited, 0 findings"
 
 
 def test_us005_list_and_report_show_every_order(cli: Cli, tmp_path: Path) -> None:
@@ -278,11 +330,15 @@ restock = { sku = "MOUSE", quantity = 0 }
         "orders[0].customer: 'carol' has no entry in [accounts]",
         "then[1].restock.sku: 'MOUSE' has no entry in [stock]"]),
     ('name = "p"\nrecoverable_failures = "later"\n', ["recoverable_failures: input should be 'compensate' or 'hold'"]),
+    ('name = "p"\n[stock]\nKB = 1\n[accounts]\nbob = 1\n[[orders]]\nid = "o-1"\ncustomer = "bob"\nship_to = "x"\n'
+     'items = [{ sku = "KB", quantity = 1, price_cents = 1 }]\nrecoverable_failures = "wait"\n',
+     ["orders[0].recoverable_failures: input should be 'compensate' or 'hold' (got 'wait')"]),
     ('name = "t"\n[[then]]\nretry = "o-7"\n', ["then[0].retry: no order 'o-7' in [[orders]]"]),
     ('name = "u"\ncolour = "red"\n', ["colour: unknown field"]),
     ('name = "x\n', ["not valid TOML"]),
 ], ids=["unknown names", "below the bounds", "negative balance", "beyond the caps", "slow", "numbers as text",
-        "untypeable names", "bad then and unknown names", "unknown policy", "unknown order", "unknown field",
+        "untypeable names", "bad then and unknown names", "unknown policy", "unknown order policy",
+        "unknown order", "unknown field",
         "not TOML"])
 def test_a_bad_scenario_names_file_and_field_per_problem_and_writes_nothing(
         cli: Cli, tmp_path: Path, text: str, problems: list[str]) -> None:
@@ -464,7 +520,7 @@ def five_orders(cli: Cli, never_started: Path) -> Path:
     """FIVE_ORDERS run, then o-5 and o-2 retried in that order (failing again): the last changes."""
     assert cli("report", "--db", never_started)[0] == 0
     for order in ("o-5", "o-2"):
-        assert "failed, attempt 2" in cli("retry", order, "--db", never_started)[1]
+        assert "failed, attempt 2" in cli("retry", order, "--db", never_started, "--force")[1]
     return never_started
 
 
@@ -513,7 +569,7 @@ def test_list_limit_says_how_many_it_left_out(cli: Cli, five_orders: Path) -> No
 
 @pytest.mark.parametrize("args, message", [
     (("--status", "shipped"), "--status 'shipped' is not a status of an order; the statuses are pending, "
-                              "running, completed, compensating, failed, on_hold."),
+                              "running, completed, compensating, failed, on_hold, cancelled."),
     (("--status", "failed,"), "--status '' is not a status of an order;"),
     (("--limit", "0"), "--limit must be a whole number of orders, at least 1 (got '0')."),
     (("--limit", "-3"), "--limit must be a whole number of orders, at least 1 (got '-3')."),

@@ -10,7 +10,7 @@ import asyncio
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from actors.coordinator import EngineSettings
 from actors import Engine
@@ -123,10 +123,15 @@ async def test_cancelling_an_order_on_hold_compensates_its_kept_steps(dashboard:
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
         assert "o-2 is on hold with its inventory step done. Cancelling undoes it (release items)" in str(
             app.screen.query_one("Static").visual)
+        assert "the order ends cancelled" in str(app.screen.query_one("Static").visual)
         await pilot.press("y")
-        await until(pilot, lambda: row(app, "o-2")["status"] == "✗ failed", "o-2 cancelled")
+        await until(pilot, lambda: row(app, "o-2")["status"] == "⊘ cancelled", "o-2 cancelled")
         assert "inventory ↶ compensated → payment ✗ failed" in strip_text(app)
+        assert ("Order o-2 was cancelled by an operator while on hold at payment (Insufficient funds: "
+                "balance $10.00, order total $99.98)") in strip_text(app)
         assert timeline_rows(app)[-1][1:4] == ("inventory", "compensate", "↶ compensated")
+        tally = main_screen(app).query_one("#tally", Static)
+        await until(pilot, lambda: "1 cancelled" in str(tally.visual), "the cancelled order counted")
 
 
 def stalled(*steps: str) -> dict[str, object]:

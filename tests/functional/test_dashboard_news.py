@@ -36,8 +36,9 @@ async def test_news_is_one_line_by_kind_over_no_pane_and_n_lists_every_notificat
                     "the demo settled")
         await until(pilot, lambda: "4 orders completed" in event_line(app), "every notice summed up")
         line = event_line(app)
-        assert line.startswith("✗ 4 orders failed: ") and line.endswith(" — n lists them")
-        assert {"o-2", "o-4", "o-6", "o-7"} == set(line.split(": ")[1].split(" · ")[0].split(", "))
+        assert line.startswith("✗ 3 orders failed: ") and line.endswith(" — n lists them")
+        assert {"o-4", "o-6", "o-7"} == set(line.split(": ")[1].split(" · ")[0].split(", "))
+        assert " · ‖ 1 order on hold: o-2 · " in line
         assert not app.screen.query("Toast"), "a toast covers whatever is under it"
         strip = main.query_one(EventLine).region
         assert strip.height == 1

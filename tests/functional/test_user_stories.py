@@ -114,6 +114,30 @@ def test_us004_retry_after_top_up_completes_without_repeating_kept_steps(
     assert_invariants(report)
 
 
+@pytest.mark.parametrize("scenario_policy, own_policy", [("compensate", "hold"), ("hold", "compensate")])
+def test_an_order_with_its_own_policy_holds_or_compensates_as_it_says(
+        start_engine: EngineFactory, scenario_policy: str, own_policy: str) -> None:
+    own = {**order("o-2", customer="amy"), "recoverable_failures": own_policy}
+    engine = start_engine(world(order("o-1"), own, balance=1000, recoverable_failures=scenario_policy))
+    policies = {"o-1": scenario_policy, "o-2": own_policy}
+    held_by = {"compensate": ("failed", "released", ["inventory", "payment", "shipping"]),
+               "hold": ("on_hold", "held", ["payment", "shipping"])}
+    first = settled_report(engine, follow_ups=False)
+    for order_id, policy in policies.items():
+        assert order_of(first, order_id)["status"] == held_by[policy][0]
+        assert [r["status"] for r in first["reservations"] if r["order"] == order_id] == [held_by[policy][1]]
+
+    for customer, order_id in (("bob", "o-1"), ("amy", "o-2")):
+        engine.top_up(customer, 10000)
+        engine.retry(order_id)
+    report = settled_report(engine, follow_ups=False)
+    for order_id, policy in policies.items():
+        done = order_of(report, order_id)
+        assert done["status"] == "completed"
+        assert list(dict.fromkeys(step for step, _, _ in events(done, attempt=2))) == held_by[policy][2]
+    assert_invariants(report)
+
+
 def test_us004_a_non_recoverable_failure_cannot_be_retried(start_engine: EngineFactory) -> None:
     engine = start_engine("card_declined")
     engine.wait_until_settled(10)
@@ -129,7 +153,7 @@ def test_us004_a_held_order_can_be_cancelled_and_is_then_fully_undone(start_engi
     engine.cancel("o-1")
     report = settled_report(engine, follow_ups=False)
     cancelled = order_of(report, "o-1")
-    assert cancelled["status"] == "failed"
+    assert cancelled["status"] == "cancelled"
     assert cancelled["failure"]["reason"].startswith("Cancelled while on hold")
     assert events(cancelled)[-1] == ("inventory", "compensate", "compensated")
     assert_invariants(report)

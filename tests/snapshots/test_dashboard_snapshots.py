@@ -30,6 +30,7 @@ from tests.dashboard_pilot import (  # noqa: F401  (dashboard is a fixture)
     dashboard,
     main_screen,
     select,
+    strip_text,
     until,
 )
 
@@ -66,7 +67,9 @@ def finished_demo(settled_demo: Path, dashboard: DashboardFactory, tmp_path: Pat
     time.tzset()
 
 
-def showing(order_id: str) -> Callable[[Pilot[None]], Awaitable[None]]:
+def showing(order_id: str, pane_says: str = "") -> Callable[[Pilot[None]], Awaitable[None]]:
+    """Select order_id once everything about it is on screen (pane_says: what the order pane
+    shows once it has read the stock and balances)."""
     async def run_before(pilot: Pilot[None]) -> None:
         main = main_screen(pilot.app)  # type: ignore[arg-type]
         await until(pilot, lambda: len(main.board.records) == DEMO_ORDERS, "the demo's orders")
@@ -76,11 +79,13 @@ def showing(order_id: str) -> Callable[[Pilot[None]], Awaitable[None]]:
         timeline = main.query_one(Timeline)
         await until(pilot, lambda: timeline.row_count > 0 and timeline.scroll_y == timeline.max_scroll_y,
                     "the latest events of the timeline")
+        await until(pilot, lambda: pane_says in strip_text(pilot.app), pane_says)  # type: ignore[arg-type]
     return run_before
 
 
 def test_main_screen_after_the_demo(snap_compare: Snap, finished_demo: SagaDashboard) -> None:
-    assert snap_compare(finished_demo, terminal_size=(80, 24), run_before=showing("o-2"))
+    assert snap_compare(finished_demo, terminal_size=(80, 24),
+                        run_before=showing("o-2", pane_says="Not resolved yet"))
 
 
 def test_timeline_of_an_order_whose_refund_was_retried(snap_compare: Snap,

@@ -188,6 +188,41 @@ def test_notices_that_do_not_fit_the_timeline(events: list[str], notices: tuple[
     assert expected in messages(kind, snapshot)
 
 
+HELD_NOTICE = (1, "on_hold", "Order o-1 is on hold at payment: declined.")
+CANCELLED_NOTICE = (1, "cancellation", "Order o-1 was cancelled by an operator while on hold at payment "
+                                       "(declined). Nothing is charged or reserved.")
+
+
+@pytest.mark.parametrize("status, notices", [
+    (SagaStatus.CANCELLED, (HELD_NOTICE, CANCELLED_NOTICE)),
+    (SagaStatus.FAILED, (HELD_NOTICE, FAILED_NOTICE)),  # a cancel stored before the cancelled status
+], ids=["cancelled", "cancelled, stored as failed"])
+def test_a_cancelled_order_holds_nothing_and_was_told_once(status: SagaStatus,
+                                                           notices: tuple[tuple[int, str, str], ...]) -> None:
+    cancelled = record(*COMPENSATED, status=status, notices=notices)
+    # (no participant ledger is written here, so only its agreement with the timeline is left out)
+    assert [f for f in audit(_snapshot(cancelled)) if f.kind != Kind.RECORD_MISMATCH] == []
+    reservation = {"order": "o-1", "effect": "o-1/inventory/1", "items": {"LAMP": 1}, "status": "held"}
+    assert messages(Kind.ORPHANED_EFFECT, _snapshot(cancelled, reservations=[reservation])) == [
+        f"Order o-1 is {status.value} but inventory still holds its reservation o-1/inventory/1."]
+
+
+@pytest.mark.parametrize("status, notices, expected", [
+    (SagaStatus.CANCELLED, (HELD_NOTICE,),
+     "Order o-1 has 0 cancellation notices for attempt 1, instead of 1."),
+    (SagaStatus.CANCELLED, (HELD_NOTICE, CANCELLED_NOTICE, CANCELLED_NOTICE),
+     "Order o-1 has 2 cancellation notices for attempt 1, instead of 1."),
+    (SagaStatus.FAILED, (FAILED_NOTICE, CANCELLED_NOTICE),
+     "Order o-1 has 1 cancellation notices for attempt 1, instead of 0."),
+    (SagaStatus.CANCELLED, (HELD_NOTICE, (1, "cancellation", "Order o-1 was cancelled.")),
+     "Order o-1's cancellation notice for attempt 1 does not give the reason (declined)."),
+], ids=["missing", "twice", "on a failed order", "without the reason"])
+def test_cancellation_notices_that_do_not_fit(status: SagaStatus, notices: tuple[tuple[int, str, str], ...],
+                                              expected: str) -> None:
+    snapshot = _snapshot(record(*COMPENSATED, status=status, notices=notices))
+    assert messages(Kind.CANCELLATION_NOTICE, snapshot) == [expected]
+
+
 def test_a_notice_for_an_attempt_that_did_not_fail() -> None:
     notices = ((1, "on_hold", "Order o-1 is on hold."), (1, "confirmation", "Order o-1 is complete."))
     assert messages(Kind.HOLD_NOTICE, _snapshot(record(*COMPLETE, notices=notices))) == [

@@ -139,7 +139,7 @@ def test_a_reserve_beyond_stock_fails_with_the_numbers_and_leaves_no_effect(inve
     inventory.reply()
     inventory.send(Action.EXECUTE, attempt=2)
     reply = inventory.reply()
-    assert not reply.ok and reply.recoverable
+    assert not reply.ok and reply.recoverable and reply.shortfall  # a restock resolves it
     assert reply.reason == "Not enough stock of KB: wanted 2, available 1"
     assert inventory.state()["stock"]["KB"] == {"initial": 3, "available": 1, "reserved": 2, "restocks": {}}
 
@@ -220,7 +220,7 @@ def test_a_top_up_with_the_same_key_is_credited_once(payment: Harness) -> None:
 
 DECLINE = Fault(service=Service.PAYMENT, reason="Card declined by issuer", recoverable=False)
 DECLINED_ENTRY = {"order": "o-1", "effect": "o-1/payment/1", "state": "failed",
-                  "reason": "Card declined by issuer", "recoverable": False}
+                  "reason": "Card declined by issuer", "recoverable": False, "shortfall": False}
 
 
 @pytest.mark.parametrize("payment", [(DECLINE,)], indirect=True)
@@ -228,7 +228,8 @@ def test_a_repeated_charge_after_a_decline_is_declined_again_though_the_fault_is
         payment: Harness) -> None:
     payment.send(Action.EXECUTE)
     first = payment.reply()
-    assert (first.ok, first.reason, first.recoverable) == (False, "Card declined by issuer", False)
+    assert (first.ok, first.reason, first.recoverable, first.shortfall) == (
+        False, "Card declined by issuer", False, False)
     payment.send(Action.EXECUTE)
     assert payment.reply() == first
     state = payment.state()
@@ -258,6 +259,7 @@ def test_insufficient_funds_stays_the_answer_to_its_key_after_a_top_up(payment: 
     payment.send(Action.EXECUTE, order=big)
     first = payment.reply()
     assert first.reason == "Insufficient funds: balance $100.00, order total $150.00"
+    assert first.shortfall  # a top-up resolves it; a repeat of the key is still answered so
     payment.service.top_up("bob", 10000, "k").get().get()
     payment.send(Action.EXECUTE, order=big)
     assert payment.reply() == first

@@ -154,9 +154,37 @@ def test_cancelling_a_held_order_compensates_the_kept_steps_under_their_own_atte
     assert (t.command.key.step, t.command.key.attempt, t.command.key.action) == (
         "inventory", 1, Action.COMPENSATE)
     t = answer(t)
-    assert t.record.status == SagaStatus.FAILED and t.record.cancelled
+    assert t.record.status == SagaStatus.CANCELLED and t.record.cancelled
     with pytest.raises(Refused, match="cancelled by an operator"):
         saga_logic.retry(t.record, now())
+
+
+def test_a_cancel_ends_cancelled_once_compensated_with_one_notice_giving_the_reason() -> None:
+    held = answer(answer(start(RecoverablePolicy.HOLD)), ok=False, reason="Insufficient funds")
+    t = saga_logic.cancel(held.record, now())
+    assert t.record.status == SagaStatus.COMPENSATING and not t.record.status.settled
+    t = answer(t)
+    assert t.record.status == SagaStatus.CANCELLED and t.record.status.settled and t.command is None
+    assert [n.kind for n in t.record.notifications] == [NotificationKind.ON_HOLD,
+                                                         NotificationKind.CANCELLATION]
+    assert t.record.notifications[-1].message == (
+        "Order o-1 was cancelled by an operator while on hold at payment (Insufficient funds). "
+        "Nothing is charged or reserved.")
+    assert t.record.failure.reason == "Cancelled while on hold (Insufficient funds)"
+    with pytest.raises(Refused, match="only an order on hold can be cancelled"):
+        saga_logic.cancel(t.record, now())
+
+
+def test_a_cancel_stored_before_the_cancelled_status_reads_as_failed_and_is_not_retried() -> None:
+    held = answer(answer(start(RecoverablePolicy.HOLD)), ok=False, reason="Insufficient funds")
+    cancelled = answer(saga_logic.cancel(held.record, now())).record
+    document = cancelled.model_dump(mode="json")
+    document["status"] = "failed"  # as a cancel ended before the cancelled status existed
+    document["notifications"][-1]["kind"] = "failure"
+    old = OrderRecord.model_validate(document)
+    assert old.status == SagaStatus.FAILED and old.cancelled and old.status.settled
+    with pytest.raises(Refused, match="cancelled by an operator"):
+        saga_logic.retry(old, now())
 
 
 def test_a_non_recoverable_failure_compensates_even_under_hold_and_refuses_retry() -> None:

@@ -19,7 +19,7 @@ PANES = (
                "or stopped at, its attempts and last update (a narrow terminal drops these two). Click a "
                "heading to sort by it, again to reverse."),
     ("Order", "The selected order's steps in plan order, and what it needs now: a failed order "
-              "says why, and which key resolves it."),
+              "says why, whether the stock or money it lacked is there now, and which key resolves it."),
     ("Timeline", "Every event of the selected order under a heading per attempt: time, step, "
                  "action, outcome and the reason of a failure. Compensations run in reverse order."),
     ("Events", "The line above the keys: the answer to your last action for a few seconds, "

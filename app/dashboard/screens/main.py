@@ -12,6 +12,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 from textual.events import Key, Resize
+from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
@@ -19,6 +20,8 @@ from textual.widgets import DataTable, Input, Static
 from actors import (
     SAGA_PLAN,
     Correction,
+    CauseCheck,
+    CauseUnresolved,
     DatabaseError,
     Engine,
     OrderRecord,
@@ -28,6 +31,9 @@ from actors import (
     StepStatus,
     StorageFailed,
     must_be_correctable,
+    Supplies,
+    cause_check,
+    shortfall_remedy,
 )
 from app.audit import AuditError, audit
 from app.amounts import as_dollars, parse_dollars, parse_units
@@ -77,11 +83,34 @@ def cancel_question(record: OrderRecord) -> str:
         steps = f"{' and '.join(done)} step{'s' if len(done) > 1 else ''}"
         question = (f"{record.order.id} is on hold with its {steps} done. Cancelling undoes "
                     f"{'them' if len(done) > 1 else 'it'} ({undo})")
-    return question + " and the order ends failed: it cannot be retried afterwards."
+    return question + " and the order ends cancelled: it cannot be retried afterwards."
+
+
+def retry_anyway_question(unresolved: CauseUnresolved, record: OrderRecord | None) -> str:
+    """Why a retry now would likely fail again, before the operator says yes anyway."""
+    check = unresolved.check
+    customer = record.order.customer if record else "the customer"
+    return (f"{unresolved.order_id}'s {check.step} failure is not resolved yet: {check.facts}, so a "
+            f"retry now would likely fail again and send {customer} another notice.")
 
 
 class MainScreen(Screen[None]):
     BINDINGS = [key.binding() for key in KEYS]
+
+    class SuppliesRead(Message):
+        """The stock and balances as the engine had them at `at` (monotonic), for the cause check."""
+
+        def __init__(self, supplies: Supplies, at: float) -> None:
+            super().__init__()
+            self.supplies = supplies
+            self.at = at
+
+    class RetryUnresolved(Message):
+        """A retry the engine did not start, because its failure's cause is not resolved yet."""
+
+        def __init__(self, unresolved: CauseUnresolved) -> None:
+            super().__init__()
+            self.unresolved = unresolved
 
     def __init__(self, session: DashboardSession) -> None:
         super().__init__()
@@ -95,6 +124,8 @@ class MainScreen(Screen[None]):
         self._audit: AuditBadge.Audited | None = None
         self._news = News()
         self._keys_state: tuple[object, ...] = ()
+        self._supplies: Supplies | None = None
+        self._supplies_at = 0.0
 
     def compose(self) -> ComposeResult:
         yield TopBar()
@@ -150,6 +181,7 @@ class MainScreen(Screen[None]):
         self._bridge = message.bridge
         self._scenario = message.scenario
         self._show_storage_failure(message.bridge.failure)
+        self._supplies, self._supplies_at = None, time.monotonic()  # the old world's are no guide
         news = self.board.reset(message.records, announce_existing=message.fresh)
         self._news.clear()
         self.orders.rebuild()
@@ -196,6 +228,8 @@ class MainScreen(Screen[None]):
                                     self.board.tally())
         if self.orders.selected_id in changed:
             self._show_detail()
+        elif changed:  # other orders took or gave back stock or money
+            self._check_cause_again()
         self._update_keys()
         self._announce(news)
         if changed and self._audit_timer is None:
@@ -256,14 +290,48 @@ class MainScreen(Screen[None]):
 
     @on(DataTable.RowHighlighted, "#orders")
     def _show_detail(self) -> None:
-        record = self._current
+        self._show_situation()
+        self.query_one(Timeline).show(self._current)
+        self._check_cause_again()
+
+    def _show_situation(self) -> None:
+        """The order pane and the footer, as the selected order and the last supplies read say."""
         if self.board.records:
             hint = "No order matches the filter."
         else:
             hint = "No orders in this database. Press l to load a scenario."
-        self.query_one(StepStrip).show(record, hint)
-        self.query_one(Timeline).show(record)
+        self.query_one(StepStrip).show(self._current, hint, self._cause_check())
         self._update_keys()
+
+    # -- whether the selected order's failure looks resolved ------------------------------
+    def _cause_check(self) -> CauseCheck | None:
+        record = self._current
+        return cause_check(record, self._supplies) if record and self._supplies else None
+
+    def _check_cause_again(self) -> None:
+        """Read the stock and balances afresh if the order pane judges the selected order's cause."""
+        record = self._current
+        if record is not None and shortfall_remedy(record) is not None:
+            self._read_supplies_in_worker()
+
+    @work(thread=True, group="supplies")
+    def _read_supplies_in_worker(self) -> None:
+        self._read_supplies()
+
+    def _read_supplies(self) -> None:
+        """On a worker thread: post the stock and balances, stamped in the order they were read."""
+        try:
+            supplies, at = self.session.call(lambda engine: (engine.supplies(), time.monotonic()))
+        except (Refused, StorageFailed, pykka.ActorDeadError):
+            return  # no database, a failed one (the banner says so), or a restart: the pane keeps its last
+        self.post_message(self.SuppliesRead(supplies, at))
+
+    @on(SuppliesRead)
+    def _supplies_read(self, message: SuppliesRead) -> None:
+        if message.at < self._supplies_at:
+            return  # read before the supplies already shown
+        self._supplies, self._supplies_at = message.supplies, message.at
+        self._show_situation()
 
     def _selected(self) -> OrderRecord | None:
         record = self._current
@@ -276,7 +344,7 @@ class MainScreen(Screen[None]):
         """Show in the footer only the keys that can help now (remedies() of the selected
         order); a hidden key pressed anyway still answers, see on_key."""
         if action in ORDER_ACTIONS:
-            return action in remedies(self._current)
+            return action in remedies(self._current, self._cause_check())
         if action == "next_failed":
             return self._anything_to_fix()
         return True
@@ -286,7 +354,7 @@ class MainScreen(Screen[None]):
 
     def _update_keys(self) -> None:
         """Redraw the footer when what it would show has changed, and only then."""
-        state = (remedies(self._current), self._anything_to_fix())
+        state = (remedies(self._current, self._cause_check()), self._anything_to_fix())
         if state != self._keys_state:
             self._keys_state = state
             self.refresh_bindings()
@@ -316,6 +384,8 @@ class MainScreen(Screen[None]):
         """Run one operator action; the engine's answer or refusal goes to the event line."""
         try:
             message = self.session.call(call)
+        except CauseUnresolved as unresolved:
+            self.post_message(self.RetryUnresolved(unresolved))
         except Refused as refusal:
             self.post_message(EventLine.Said(f"Refused: {refusal}", "warning"))
         except StorageFailed as error:
@@ -326,6 +396,7 @@ class MainScreen(Screen[None]):
                 "The coordinator is restarting after a crash; try again in a moment.", "warning"))
         else:
             self.post_message(EventLine.Said(message))
+            self._read_supplies()  # a top-up or restock may have resolved the selected order's cause
 
     def action_retry(self) -> None:
         if record := self._selected():
@@ -348,6 +419,13 @@ class MainScreen(Screen[None]):
                 self._on_engine(lambda engine: engine.edit(change))
 
         self._dialog(EditPrompt(record), save)
+
+    @on(RetryUnresolved)
+    def _ask_retry_anyway(self, message: RetryUnresolved) -> None:
+        order_id = message.unresolved.order_id
+        question = retry_anyway_question(message.unresolved, self.board.records.get(order_id))
+        self._confirm(ConfirmScreen("Retry anyway?", question, "Retry anyway", "Not now"),
+                      lambda: self._on_engine(lambda engine: engine.retry(order_id, force=True)))
 
     def action_cancel(self) -> None:
         record = self._selected()

@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.content import Content
 from textual.widgets import Static
 
-from actors import (SAGA_PLAN, NotificationKind, OrderRecord, SagaStatus, StepState, definition,
+from actors import (SAGA_PLAN, CauseCheck, NotificationKind, OrderRecord, SagaStatus, StepState, definition,
                     format_cents)
 from app.dashboard import display
 from app.dashboard.board import units_by_sku
@@ -36,8 +36,9 @@ def steps_line(record: OrderRecord) -> Text:
     return line
 
 
-def situation_line(record: OrderRecord) -> Text:
-    """What is happening, in the engine's own words once the order has settled."""
+def situation_line(record: OrderRecord, check: CauseCheck | None = None) -> Text:
+    """What is happening, in the engine's own words once the order has settled, and
+    whether the cause of its failure looks resolved now (check, where there is one)."""
     step = record.current_step
     if record.status == SagaStatus.PENDING:
         return Text("Waiting to start.", style="dim")
@@ -54,7 +55,10 @@ def situation_line(record: OrderRecord) -> Text:
     notice = next((n for n in reversed(record.notifications) if n.kind != NotificationKind.CORRECTION), None)
     text = Text(notice.message if notice and attempt and notice.attempt == attempt.number else "")
     text.stylize(display.SAGA_LOOKS[record.status][1])
-    if actions := remedies(record):
+    if check is not None:
+        said = str(check)
+        text.append(f" {said[0].upper()}{said[1:]}.", style="green" if check.resolved else "yellow")
+    if actions := remedies(record, check):
         text.append(f" Keys: {keys_hint(actions)}.", style="bold")
     return text
 
@@ -68,10 +72,10 @@ def keys_hint(actions: tuple[str, ...]) -> str:
 
 
 class StepStrip(Static):
-    def show(self, record: OrderRecord | None, empty_hint: str = "") -> None:
+    def show(self, record: OrderRecord | None, empty_hint: str = "", check: CauseCheck | None = None) -> None:
         if record is None:
             self.border_title = "No order selected"
             self.update(Text(empty_hint, style="dim"))
             return
         self.border_title = Content(summary(record))
-        self.update(Text("\n").join([steps_line(record), situation_line(record)]))
+        self.update(Text("\n").join([steps_line(record), situation_line(record, check)]))
