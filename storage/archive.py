@@ -68,7 +68,11 @@ class Archive:
                 f"another database; a database is its file with {self.path.name} and "
                 f"{self.index_path.name} beside it: copy them together.")
         if writable and generation is not None:
-            self._repair()
+            try:
+                self._repair()
+            except OSError as error:
+                raise StorageFailed(self.path, error, kept="nothing acknowledged was lost",
+                                    then="open it again") from None
 
     # -- reading -----------------------------------------------------------
     def _current(self, path: Path) -> bool:
