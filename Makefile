@@ -32,7 +32,7 @@ check: $(STAMP)
 	$(BIN)/mypy --strict app actors storage
 
 test: check
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 $(BENCH_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test,bench]'

@@ -56,8 +56,13 @@ class FollowUpProgress:
 
 
 def meta_document(scenario: Scenario, progress: FollowUpProgress = FollowUpProgress()) -> Document:
-    """The database's one META document: its scenario and how far its follow-ups went."""
-    meta: dict[str, Any] = {"scenario": scenario.model_dump(mode="json"), "then_applied": progress.applied}
+    """The database's one META document: its scenario and how far its follow-ups went.
+
+    The scenario is kept without its orders: each order has its own record from the
+    start, and a copy of 100,000 orders here would be read at every open.
+    """
+    rules = scenario.model_dump(mode="json", exclude={"orders"})
+    meta: dict[str, Any] = {"scenario": rules, "then_applied": progress.applied}
     if progress.begun is not None:
         meta["then_begun"] = dict(progress.begun)
     return META, meta
