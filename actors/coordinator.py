@@ -91,6 +91,8 @@ class SagaCoordinator(pykka.ThreadingActor):
         self._waiting: deque[str] = deque()
         self._running: set[str] = set()
         self._batch: CommitBatch | None = None
+        # Archived orders forgotten here that the participants are yet to forget.
+        self._forgotten: list[str] = []
         # Set when the engine "kills" this coordinator: it then acts on nothing more.
         self._killed = killed
         # Settled orders leave memory for the archive, where the store has one.
@@ -179,6 +181,9 @@ class SagaCoordinator(pykka.ThreadingActor):
     def _record(self, order_id: str) -> OrderRecord:
         record = self._records.get(order_id)
         if record is None:
+            # The engine brings an archived order back to the participants next: they must
+            # have forgotten it first.
+            self.send_forgotten()
             raise NotLive(f"There is no order {order_id!r} in this database.")
         return record
 
@@ -226,13 +231,26 @@ class SagaCoordinator(pykka.ThreadingActor):
         return and_archive
 
     def forget(self, settled: OrderRecord) -> None:
-        """Drop an archived order from memory, unless a retry has moved it on since it settled."""
+        """Drop an archived order from memory, unless a retry has moved it on since it settled.
+
+        The participants drop it too, told of every order forgotten in this burst of messages
+        at once (send_forgotten): one message each per burst rather than per order.
+        """
         order_id = settled.order.id
         if self._records.get(order_id) is not settled:
             return
         del self._records[order_id]
+        if not self._forgotten:
+            self._self.send_forgotten.defer()
+        self._forgotten.append(order_id)
+
+    def send_forgotten(self) -> None:
+        """Tell the participants which orders were forgotten since the last call, if any."""
+        if not self._forgotten:
+            return
+        forgotten, self._forgotten = tuple(self._forgotten), []
         for participant in self._participants.values():
-            participant.forget.defer(order_id)
+            participant.forget.defer(forgotten)
 
     def adopt(self, record: OrderRecord) -> None:
         """Take an order back from the archive (before an operator's retry of it)."""
@@ -281,4 +299,5 @@ class CoordinatorProxy(ActorMemberMixin, pykka.ActorProxy[SagaCoordinator]):
     progress = actor_method(SagaCoordinator.progress)
     send_to_storage = actor_method(SagaCoordinator.send_to_storage)
     forget = actor_method(SagaCoordinator.forget)
+    send_forgotten = actor_method(SagaCoordinator.send_forgotten)
     adopt = actor_method(SagaCoordinator.adopt)

@@ -11,7 +11,7 @@ late delivery is refused instead of applied).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Final, Generic, Protocol, TypeVar, cast
 
@@ -185,10 +185,11 @@ class Participant(pykka.ThreadingActor):
         return self._reply(key, False, "it was cancelled before it arrived")
 
     # -- the archive -----------------------------------------------------------
-    def forget(self, order_id: str) -> None:
-        """The order settled and was archived: its document leaves memory."""
-        self._orders.pop(order_id, None)
-        self._archived.add(order_id)
+    def forget(self, order_ids: Sequence[str]) -> None:
+        """The orders settled and were archived: their documents leave memory."""
+        for order_id in order_ids:
+            self._orders.pop(order_id, None)
+        self._archived.update(order_ids)
 
     def adopt(self, documents: StoredDocuments, order_id: str) -> None:
         """Take an archived order's document back (an operator retries the order)."""
