@@ -27,11 +27,17 @@ def collect_less_often() -> None:
 
 @contextmanager
 def loading() -> Iterator[None]:
-    """Load a database without collecting on the way: what is loaded is kept anyway."""
+    """Load a database without collecting on the way: what is loaded is kept anyway.
+
+    Then freeze it (gc.freeze): the collector never scans it again, where each of the first
+    collections after loading would (a 100 ms pause with 5,000 orders on a loaded machine,
+    the worst order latencies). Frozen objects are still freed when no longer referenced.
+    """
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was_enabled:
+            gc.freeze()
             gc.enable()

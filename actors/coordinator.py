@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, cast
 
@@ -23,7 +23,7 @@ import pykka
 from pykka.typing import ActorMemberMixin
 
 from actors import saga_logic
-from actors.domain import Correction, IdempotencyKey, OrderRecord, ParticipantReply, SagaStatus, Service, now
+from actors.domain import Correction, IdempotencyKey, Order, OrderRecord, ParticipantReply, SagaStatus, Service, now
 from actors.events import EventHub, OrderUpdate
 from actors.mapper import ARCHIVED_STATUSES, order_document, order_summary
 from actors.participants.base import ParticipantProxy
@@ -91,6 +91,10 @@ class SagaCoordinator(pykka.ThreadingActor):
         self._waiting: deque[str] = deque()
         self._running: set[str] = set()
         self._batch: CommitBatch | None = None
+        # Commands of the transitions made since the last send_to_storage, by participant.
+        self._outgoing: dict[Service, list[tuple[IdempotencyKey, Order]]] = {}
+        # Archived orders forgotten here that the participants are yet to forget.
+        self._forgotten: list[str] = []
         # Set when the engine "kills" this coordinator: it then acts on nothing more.
         self._killed = killed
         # Settled orders leave memory for the archive, where the store has one.
@@ -114,14 +118,16 @@ class SagaCoordinator(pykka.ThreadingActor):
                 self._apply(transition)
 
     # -- answers from participants and timers ---------------------------------
-    def on_reply(self, reply: ParticipantReply) -> None:
-        record = self._records.get(reply.key.order)
-        if record is None or self._killed.is_set():
+    def on_replies(self, replies: Sequence[ParticipantReply]) -> None:
+        """A participant's replies that became durable together."""
+        if self._killed.is_set():
             return
-        transition = saga_logic.apply_reply(record, reply, now())
-        if transition is not None:
-            self._apply(transition)
-            self._admit()
+        for reply in replies:
+            record = self._records.get(reply.key.order)
+            transition = saga_logic.apply_reply(record, reply, now()) if record is not None else None
+            if transition is not None:
+                self._apply(transition)
+        self._admit()
 
     def on_no_answer(self, key: IdempotencyKey, tries: int) -> None:
         record = self._records.get(key.order)
@@ -179,6 +185,9 @@ class SagaCoordinator(pykka.ThreadingActor):
     def _record(self, order_id: str) -> OrderRecord:
         record = self._records.get(order_id)
         if record is None:
+            # The engine brings an archived order back to the participants next: they must
+            # have forgotten it first.
+            self.send_forgotten()
             raise NotLive(f"There is no order {order_id!r} in this database.")
         return record
 
@@ -226,13 +235,26 @@ class SagaCoordinator(pykka.ThreadingActor):
         return and_archive
 
     def forget(self, settled: OrderRecord) -> None:
-        """Drop an archived order from memory, unless a retry has moved it on since it settled."""
+        """Drop an archived order from memory, unless a retry has moved it on since it settled.
+
+        The participants drop it too, told of every order forgotten in this burst of messages
+        at once (send_forgotten): one message each per burst rather than per order.
+        """
         order_id = settled.order.id
         if self._records.get(order_id) is not settled:
             return
         del self._records[order_id]
+        if not self._forgotten:
+            self._self.send_forgotten.defer()
+        self._forgotten.append(order_id)
+
+    def send_forgotten(self) -> None:
+        """Tell the participants which orders were forgotten since the last call, if any."""
+        if not self._forgotten:
+            return
+        forgotten, self._forgotten = tuple(self._forgotten), []
         for participant in self._participants.values():
-            participant.forget.defer(order_id)
+            participant.forget.defer(forgotten)
 
     def adopt(self, record: OrderRecord) -> None:
         """Take an order back from the archive (before an operator's retry of it)."""
@@ -241,10 +263,12 @@ class SagaCoordinator(pykka.ThreadingActor):
     def send_to_storage(self) -> None:
         """Hand the transitions made since the last call to the storage actor in one message."""
         assert self._batch is not None
+        self._send_commands()
         self._batch.send()
 
     def _prepare_send(self, order_id: str, command: Command | None) -> Callable[[], None] | None:
-        """Count the try and build the send to run once the transition is durable."""
+        """Count the try, queue the command for this burst's send (_send_commands) or, after a
+        backoff, for its own, and build what starts its timeout once the transition is durable."""
         previous = self._tries.pop(order_id, None)
         if previous is not None:
             previous.timeout.cancel()  # answered, or about to be asked again with a new timeout
@@ -259,20 +283,38 @@ class SagaCoordinator(pykka.ThreadingActor):
         me, scheduler, key = self._self, self._scheduler, command.key
         timeout = self._timeout_s(key) + delay
 
+        if not delay:
+            self._outgoing.setdefault(command.service, []).append((key, order))
+
         def send() -> None:
             if delay:
-                scheduler.call_later(delay, lambda: participant.execute_or_compensate.defer(key, order, me))
-            else:
-                participant.execute_or_compensate.defer(key, order, me)
+                scheduler.call_later(delay, lambda: participant.execute_all.defer([(key, order)], me))
             scheduler.call_later(timeout, lambda: me.on_no_answer.defer(key, tries), timer)
 
         return send
+
+    def _send_commands(self) -> None:
+        """Once this burst's transitions are durable, send their commands (those not waiting for a
+        backoff) in one message to each participant, rather than one each: each wakes a thread."""
+        if not self._outgoing:
+            return
+        assert self._batch is not None
+        outgoing, self._outgoing = self._outgoing, {}
+        sends = [(self._participants[service], commands) for service, commands in outgoing.items()]
+        me, killed = self._self, self._killed
+
+        def after_durable() -> None:
+            if not killed.is_set():
+                for participant, commands in sends:
+                    participant.execute_all.defer(commands, me)
+
+        self._batch.add([], after_durable)
 
 
 class CoordinatorProxy(ActorMemberMixin, pykka.ActorProxy[SagaCoordinator]):
     """The coordinator as the engine, the participants (its replies) and its timers call it."""
 
-    on_reply = actor_method(SagaCoordinator.on_reply)
+    on_replies = actor_method(SagaCoordinator.on_replies)
     on_no_answer = actor_method(SagaCoordinator.on_no_answer)
     retry = actor_method(SagaCoordinator.retry)
     edit = actor_method(SagaCoordinator.edit)
@@ -281,4 +323,5 @@ class CoordinatorProxy(ActorMemberMixin, pykka.ActorProxy[SagaCoordinator]):
     progress = actor_method(SagaCoordinator.progress)
     send_to_storage = actor_method(SagaCoordinator.send_to_storage)
     forget = actor_method(SagaCoordinator.forget)
+    send_forgotten = actor_method(SagaCoordinator.send_forgotten)
     adopt = actor_method(SagaCoordinator.adopt)

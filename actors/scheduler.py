@@ -4,7 +4,9 @@ A `threading.Timer` per outstanding command would mean a thread per order in
 flight; a heap served by one thread costs a push per timer. The thread is
 woken only when a new timer falls due before every other one, and a timer
 that is no longer wanted (its command was answered) is cancelled rather
-than delivered, so neither costs a message or a thread switch per command.
+than delivered, so neither costs a message or a thread switch per command:
+the thread drops every cancelled timer at the head of the heap at once, rather
+than waking at the time each was due.
 """
 
 from __future__ import annotations
@@ -65,6 +67,8 @@ class Scheduler:
         while True:
             with self._wake:
                 while not self._stopped:
+                    while self._heap and self._heap[0][2].cancelled:
+                        heapq.heappop(self._heap)  # answered in time: dropped unread, not waited for
                     if self._heap and self._heap[0][0] <= time.monotonic():
                         break
                     timeout = self._heap[0][0] - time.monotonic() if self._heap else None

@@ -47,11 +47,11 @@ def measure(orders: int = 2000) -> dict[str, Any]:
         path = folder / "throughput.db"
         create_database(path, saga_world(orders))
         with counted(os, "fsync") as fsyncs, counted(DocumentStore, "put") as writes:
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             with Engine.open(path) as engine:
                 opened = time.perf_counter()
                 engine.wait_until_settled()
-                finished = time.perf_counter()
+                finished, cpu_finished = time.perf_counter(), time.process_time()
                 records = engine.records()
     completed = sum(1 for record in records if record.status == SagaStatus.COMPLETED)
     assert completed == orders, f"only {completed} of {orders} orders completed"
@@ -60,6 +60,8 @@ def measure(orders: int = 2000) -> dict[str, Any]:
         "orders_per_s": orders / (finished - started),
         "open_s": opened - started,
         "run_s": finished - started,
+        # CPU of every thread of the process: on a shared machine, steadier than orders/s.
+        "cpu_ms_per_order": (cpu_finished - cpu_started) * 1000 / orders,
         "latencies_ms": latencies_ms(records),
         "fsyncs": fsyncs[0],
         "writes": writes[0],
@@ -79,6 +81,7 @@ def report(figures: dict[str, Any]) -> str:
         f"  {figures['orders_per_s']:,.0f} durable orders/s "
         f"({figures['run_s']:.2f} s from opening the database to the last order settled; "
         f"load {figures['load']:.2f})",
+        f"  {figures['cpu_ms_per_order']:.2f} ms of CPU per order (every thread of the process)",
         f"  order latency {summary_ms(figures['latencies_ms'])} (first transition to completion)",
         f"  {figures['fsyncs']:,} fsyncs for {figures['writes']:,} document writes "
         f"({figures['writes'] / figures['orders']:.1f} per order): {per_fsync:.0f} per fsync (group commit)",

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import orjson
 from tinydb.storages import Storage
 
 from storage.errors import DatabaseError, DatabaseLocked, DatabaseReadOnly, StorageFailed
@@ -50,6 +51,20 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"))
 
 
 def _dumps(value: Any) -> str:
+    """Compact ASCII JSON, as _ENCODER writes it.
+
+    orjson writes the same text for the documents stored here about ten times faster (the
+    encoding was a fifth of the engine's CPU); where it would differ (text beyond ASCII, which
+    it leaves unescaped, DEL included, or a value it refuses: a non-string key, an integer over
+    64 bits), _ENCODER writes the line, so lines and the archive's search for them stay as they
+    were. (Documents hold no floats; orjson writes 1e-07 as 1e-7, which reads back the same.)
+    """
+    try:
+        encoded = orjson.dumps(value)
+    except TypeError:  # orjson.JSONEncodeError
+        return _ENCODER.encode(value)
+    if encoded.isascii() and b"\x7f" not in encoded:
+        return encoded.decode()
     return _ENCODER.encode(value)
 
 

@@ -11,7 +11,8 @@ late delivery is refused instead of applied).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Final, Generic, Protocol, TypeVar, cast
 
@@ -57,10 +58,11 @@ class EffectWords(Generic[Status]):
 
 
 class ReplyTo(Protocol):
-    """Whoever sends a participant commands (the coordinator): the answer goes to its on_reply."""
+    """Whoever sends a participant commands (the coordinator): the answers go to its on_replies,
+    those made durable together in one message."""
 
     @property
-    def on_reply(self) -> ProxyMethod[[ParticipantReply], None]: ...
+    def on_replies(self) -> ProxyMethod[[Sequence[ParticipantReply]], None]: ...
 
 
 def effect_name(key: IdempotencyKey) -> str:
@@ -112,6 +114,8 @@ class Participant(pykka.ThreadingActor):
         self._latency_s = latency_s
         self._crash = crash
         self._batch: CommitBatch | None = None
+        # Replies made since the last commit callback, sent together once durable (_send_replies).
+        self._replies: list[tuple[ReplyTo, ParticipantReply]] = []
         # Orders archived while this actor ran: their documents left memory with them.
         self._archived: set[str] = set()
 
@@ -123,6 +127,11 @@ class Participant(pykka.ThreadingActor):
         self._batch = CommitBatch(self._storage, me.send_to_storage.defer)
 
     # -- commands from the coordinator --------------------------------------
+    def execute_all(self, commands: Sequence[tuple[IdempotencyKey, Order]], reply_to: ReplyTo) -> None:
+        """Commands that became durable together, sent in one message: each in turn."""
+        for key, order in commands:
+            self.execute_or_compensate(key, order, reply_to)
+
     def execute_or_compensate(self, key: IdempotencyKey, order: Order, reply_to: ReplyTo) -> None:
         """Apply (execute) or undo (compensate) the effect key names, at most once."""
         if order.id in self._archived:
@@ -188,10 +197,11 @@ class Participant(pykka.ThreadingActor):
         return self._reply(key, False, "it was cancelled before it arrived")
 
     # -- the archive -----------------------------------------------------------
-    def forget(self, order_id: str) -> None:
-        """The order settled and was archived: its document leaves memory."""
-        self._orders.pop(order_id, None)
-        self._archived.add(order_id)
+    def forget(self, order_ids: Sequence[str]) -> None:
+        """The orders settled and were archived: their documents leave memory."""
+        for order_id in order_ids:
+            self._orders.pop(order_id, None)
+        self._archived.update(order_ids)
 
     def adopt(self, documents: StoredDocuments, order_id: str) -> None:
         """Take an archived order's document back (an operator retries the order)."""
@@ -235,11 +245,14 @@ class Participant(pykka.ThreadingActor):
         Commands that arrive together are committed in one message to the storage actor.
         """
         assert self._batch is not None
+        if then is not None:
+            self._send_replies()  # the replies made before then go before it
         self._batch.add([(name, copy_document(doc)) for name, doc in writes], then)
 
     def send_to_storage(self) -> None:
         """Hand the changes made since the last call to the storage actor in one message."""
         assert self._batch is not None
+        self._send_replies()
         self._batch.send()
 
     def _answer(self, writes: list[Changed], reply_to: ReplyTo, reply: ParticipantReply,
@@ -248,20 +261,30 @@ class Participant(pykka.ThreadingActor):
 
         A lost reply (an injected fault) is written all the same, and never sent.
         """
-        if lost:
-            self._commit(writes, None)
-            return
+        self._commit(writes, None)
+        if not lost:
+            self._replies.append((reply_to, reply))
 
-        def deliver() -> None:
-            reply_to.on_reply.defer(reply)
+    def _send_replies(self) -> None:
+        """Send the replies made so far once everything before them is durable: together, in
+        one message to each receiver, rather than one each (every message wakes a thread)."""
+        if not self._replies:
+            return
+        assert self._batch is not None
+        gathered, self._replies = self._replies, []
+        latency_s, scheduler = self._latency_s, self._scheduler
 
         def after_durable() -> None:
-            if self._latency_s > 0:
-                self._scheduler.call_later(self._latency_s, deliver)
-            else:
-                deliver()
+            receivers: dict[int, tuple[ReplyTo, list[ParticipantReply]]] = {}
+            for reply_to, reply in gathered:
+                receivers.setdefault(id(reply_to), (reply_to, []))[1].append(reply)
+            for reply_to, replies in receivers.values():
+                if latency_s > 0:
+                    scheduler.call_later(latency_s, functools.partial(reply_to.on_replies.defer, replies))
+                else:
+                    reply_to.on_replies.defer(replies)
 
-        self._commit(writes, after_durable)
+        self._batch.add([], after_durable)
 
     def _acknowledge(self, writes: list[Changed], message: str) -> pykka.ThreadingFuture[str]:
         """A future that resolves to message once the writes are durable (operator actions)."""
@@ -273,6 +296,7 @@ class Participant(pykka.ThreadingActor):
 class ParticipantProxy(ActorMemberMixin, pykka.ActorProxy[Participant]):
     """Any participant, as the coordinator and the engine call it."""
 
+    execute_all = actor_method(Participant.execute_all)
     execute_or_compensate = actor_method(Participant.execute_or_compensate)
     send_to_storage = actor_method(Participant.send_to_storage)
     forget = actor_method(Participant.forget)

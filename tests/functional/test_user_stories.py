@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
+from pathlib import Path
 
 import pytest
 
 from actors.coordinator import EngineSettings
 from actors.domain import Service
 from actors import Engine
+from actors.database import create_database
 from actors.events import OrderUpdate
 from actors.saga_logic import Refused
 from app.audit import audit
 from app.report import build_report
-from app.scenario import library
+from app.scenario import library, parse_scenario
 from tests.conftest import FAST, EngineFactory, events, order_of, settled_report
 from tests.invariants import assert_invariants
 
@@ -284,3 +287,39 @@ def test_every_library_scenario_ends_with_the_invariants_holding(start_engine: E
     report = settled_report(start_engine(str(path)))
     assert_invariants(report)
     assert report["orders"], "a scenario without orders shows nothing"
+
+
+def test_orders_retried_as_they_fail_or_once_archived_all_complete(tmp_path: Path) -> None:
+    """On a database file what settles leaves memory for the archive: an order retried as it
+    fails, or once archived (brought back to every participant), completes all the same."""
+    count = 20
+    orders = [order(f"o-{n}", customer=f"c-{n}") for n in range(1, count + 1)]
+    accounts = {f"c-{n}": 100 for n in range(1, count + 1)}
+    create_database(tmp_path / "s.db", parse_scenario({**world(*orders, stock=100), "accounts": accounts},
+                                                      "test scenario"))
+    engine = Engine.open(tmp_path / "s.db", settings=FAST)
+    try:
+        failed: queue.Queue[str] = queue.Queue()
+        engine.hub.subscribe(lambda update: failed.put(update.record.order.id)
+                             if update.record.status.value == "failed" else None)
+        later = []
+        for _ in orders:
+            order_id = failed.get(timeout=30)
+            engine.top_up(order_id.replace("o-", "c-"), 10000)
+            if int(order_id[2:]) % 2:
+                engine.retry(order_id)
+            else:
+                later.append(order_id)
+        engine.wait_until_settled(timeout_s=30)
+        deadline = time.monotonic() + 30
+        while {r.order.id for r in engine.coordinator.records().get()} & set(later):
+            assert time.monotonic() < deadline, "the settled orders were never archived"
+            time.sleep(0.01)
+        for order_id in later:
+            assert "attempt 2 started" in engine.retry(order_id)
+        report = settled_report(engine, follow_ups=False)
+    finally:
+        engine.close()
+    assert {o["id"]: (o["status"], o["attempts"]) for o in report["orders"]} == {
+        f"o-{n}": ("completed", 2) for n in range(1, count + 1)}
+    assert_invariants(report)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import zlib
@@ -71,6 +72,20 @@ def test_a_document_written_again_is_replaced_whole(tmp_path: Path) -> None:
     _write(db, {"order/o-1": {"step": 1, "failure": "declined"}})
     _write(db, {"order/o-1": {"step": 2}})
     assert _stored(db)["order/o-1"] == {"step": 2}
+
+
+def test_any_text_or_number_reads_back_as_written_in_escaped_ascii(tmp_path: Path) -> None:
+    """Lines stay what earlier versions wrote (ASCII with escapes), which the archive's search
+    for an order's line relies on, whatever a document holds."""
+    db = tmp_path / "s.db"
+    docs = [{"ship_to": "Zoë, 1 Straße \u2028 ☃"}, {"note": "tab\tDEL\x7f"}, {"big": 2**70},
+            {"n": -3, "ok": True, "none": None, "list": [1, "two", {"3": [4]}]}]
+    for doc in docs:
+        _write(db, {"order/o-1": doc})
+        line = db.read_bytes().splitlines()[-1]
+        assert line.isascii() and b"\x7f" not in line
+        assert json.loads(line[9:]) == {"w": {"order/o-1": {"1": doc}}, "x": []}
+        assert _stored(db)["order/o-1"] == doc
 
 
 def test_writes_between_flushes_share_one_line_and_one_fsync(tmp_path: Path,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import queue
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +40,9 @@ class Replies(pykka.ThreadingActor):
         super().__init__()
         self.inbox = inbox
 
-    def on_reply(self, reply: ParticipantReply) -> None:
-        self.inbox.put(reply)
+    def on_replies(self, replies: Sequence[ParticipantReply]) -> None:
+        for reply in replies:
+            self.inbox.put(reply)
 
 
 class Harness:

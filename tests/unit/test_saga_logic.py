@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from actors import saga_logic
 from actors.domain import (
@@ -219,3 +220,22 @@ def test_resume_begins_pending_orders_and_asks_again_for_an_unanswered_step() ->
     assert again.record.timeline[-1].reason == "asked again after a restart"
     done = answer(answer(in_flight))
     assert saga_logic.resume(done.record, now()) is None
+
+
+def test_every_record_a_transition_makes_is_frozen_and_stores_and_reads_back_the_same() -> None:
+    """The rules copy records without validating them again: what they make must still be
+    immutable (an actor message) and exactly what storage reads back."""
+    held = start(RecoverablePolicy.HOLD)
+    made = [held, answer(held)]
+    made.append(answer(made[-1], ok=False, reason="Card declined"))
+    made.append(saga_logic.cancel(made[-1].record, now()))
+    made.append(saga_logic.no_answer(made[-1].record, made[-1].command.key, 1, 4, 250, now()))
+    made.append(answer(made[-1]))
+    for transition in made:
+        record = transition.record
+        stored = OrderRecord.model_validate(record.model_dump(mode="json"))
+        assert stored == record and stored.model_dump() == record.model_dump()
+        assert type(stored.current_attempt) is type(record.current_attempt)
+        with pytest.raises(ValidationError):
+            record.current_attempt.steps[0].status = StepStatus.PENDING
+    assert made[-1].record.status == SagaStatus.CANCELLED and made[-1].record.cancelled
