@@ -108,10 +108,15 @@ def _read(args: argparse.Namespace, look: Callable[[WorldReader], T]) -> tuple[T
     """What a reading command shows (look at the database), and whether it was resumed.
 
     Resumed and settled first, as every command does, when this process can open
-    the database for writing. Otherwise (--no-resume, another process has it open,
+    the database for writing (on PostgreSQL the workers run the orders: it is read as it is). Otherwise (--no-resume, another process has it open,
     or it is read-only) it is read as last stored, without the lock and without
     writing a byte, and one line on stderr says which orders in flight were left.
     """
+    if is_database_url(args.db):
+        # The workers run the sagas: a reader shows the tables as they are, waiting for no one
+        # (a lost worker's orders would keep it waiting until `ordersaga recover`).
+        with open_reader(args.db) as world:
+            return look(world), False  # in flight: the audit checks those for saga order only
     why = "read with --no-resume"
     if not args.no_resume:
         try:

@@ -39,10 +39,13 @@ class _Outcome:
     ok: bool
     reason: str = ""
     recoverable: bool = True
+    shortfall: bool = False  # failed for want of stock or money, which a restock or top-up adds
 
 
-def _reply(key: IdempotencyKey, ok: bool, reason: str = "", recoverable: bool = True) -> ParticipantReply:
-    return ParticipantReply(key=key, ok=ok, reason="" if ok else reason, recoverable=recoverable)
+def _reply(key: IdempotencyKey, ok: bool, reason: str = "", recoverable: bool = True,
+           shortfall: bool = False) -> ParticipantReply:
+    return ParticipantReply(key=key, ok=ok, reason="" if ok else reason, recoverable=recoverable,
+                            shortfall=shortfall)
 
 
 def _take_fault(connection: sa.Connection, service: Service, faults: tuple[Fault, ...],
@@ -89,7 +92,7 @@ def carry_out(connection: sa.Connection, key: IdempotencyKey, order: Order,
                    if fault is not None and fault.kind == FaultKind.ERROR
                    else _APPLY[step.service](connection, order, key))
         _record(connection, key, outcome.ok, reason=outcome.reason, recoverable=outcome.recoverable)
-        reply = _reply(key, outcome.ok, outcome.reason, outcome.recoverable)
+        reply = _reply(key, outcome.ok, outcome.reason, outcome.recoverable, outcome.shortfall)
     elif fault is not None and fault.kind == FaultKind.ERROR:
         # A failed compensation leaves the effect applied; it is asked again until it succeeds.
         return Done(_reply(key, False, fault.reason, fault.recoverable), fault)
@@ -141,7 +144,7 @@ def _reserve(connection: sa.Connection, order: Order, key: IdempotencyKey) -> _O
     for sku, quantity in wanted.items():
         if available.get(sku, 0) < quantity:
             return _Outcome(False, f"Not enough stock of {sku}: wanted {quantity}, "
-                                   f"available {available.get(sku, 0)}")
+                                   f"available {available.get(sku, 0)}", shortfall=True)
     for sku, quantity in sorted(wanted.items()):
         connection.execute(_q("UPDATE $S.stock SET available = available - :n, reserved = reserved + :n "
                               "WHERE sku = :sku"), {"n": quantity, "sku": sku})
@@ -168,7 +171,7 @@ def _charge(connection: sa.Connection, order: Order, key: IdempotencyKey) -> _Ou
     total = order.total_cents
     if balance < total:
         return _Outcome(False, f"Insufficient funds: balance {format_cents(balance)}, "
-                               f"order total {format_cents(total)}")
+                               f"order total {format_cents(total)}", shortfall=True)
     connection.execute(_q("UPDATE $S.accounts SET balance_cents = balance_cents - :t WHERE customer = :c"),
                        {"t": total, "c": order.customer})
     connection.execute(_q("INSERT INTO $S.charges VALUES (:e, :o, :t, :status)"),

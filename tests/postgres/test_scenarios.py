@@ -65,6 +65,8 @@ def test_a_retry_after_a_top_up_completes(cli: Cli, postgres_url: str, workers: 
                         'items = [{ sku = "KB", quantity = 1, price_cents = 4999 }]\n')
     report = _run(cli, postgres_url, scenario)
     assert order_of(report, "o-1")["status"] == "failed"
+    status, out, err = cli("retry", "o-1", "--db", postgres_url)  # looks before it leaps, as embedded
+    assert (status, out) == (2, "") and "its payment failure is not resolved yet (balance $10.00" in err
     status, out, err = cli("top-up", "bob", "50", "--db", postgres_url)
     assert (status, out.strip()) == (0, "Topped up bob by $50.00; balance $60.00."), err
     status, out, err = cli("retry", "o-1", "--db", postgres_url)
