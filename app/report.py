@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Iterable
-from datetime import datetime, timezone
 from typing import Any
 
 from actors import OperatorAction, OrderRecord, OrderSummary, SagaStatus, WorldSnapshot, format_cents, order_sort_key
 
 _NARROWEST = 10  # the id, customer and total columns of an order line
 _STATUS_WIDTH = len("compensating")
-_NEVER_CHANGED = datetime.min.replace(tzinfo=timezone.utc)
 _FAILURE_FIELDS = {"step", "reason", "recoverable"}  # as documented: a script reads these
 
 
@@ -132,13 +130,17 @@ def select_orders(orders: Iterable[OrderSummary], statuses: Collection[SagaStatu
     """The orders a listing shows, newest change first (or oldest first).
 
     An order never started has no change yet, so it counts as the oldest; orders
-    that tie keep the order they came in (by id).
+    that tie are in id order either way.
     """
-    chosen = sorted((order for order in orders
-                     if (statuses is None or order.status in statuses)
-                     and (customer is None or order.customer == customer)),
-                    key=lambda order: order_sort_key(order.id))
-    return sorted(chosen, key=lambda order: order.updated_at or _NEVER_CHANGED, reverse=not oldest_first)
+    direction = 1 if oldest_first else -1
+
+    def when(order: OrderSummary) -> tuple[float, tuple[str, int, str]]:
+        at = order.updated_at.timestamp() if order.updated_at else float("-inf")
+        return direction * at, order_sort_key(order.id)
+
+    return sorted((order for order in orders
+                   if (statuses is None or order.status in statuses)
+                   and (customer is None or order.customer == customer)), key=when)
 
 
 def summary_report(summary: OrderSummary) -> dict[str, Any]:

@@ -56,7 +56,9 @@ class Archive:
     sees the groups whose index lines were complete when it read them.
     """
 
-    def __init__(self, real: Path, generation: str | None, writable: bool) -> None:
+    def __init__(self, real: Path, generation: str | None, writable: bool, named: Path | None = None) -> None:
+        """named: the database as the user named it, for messages (a full disk is the database's)."""
+        self._named = named if named is not None else real
         self.path, self.index_path = archive_paths(real)
         self.generation = generation
         self._writable = writable
@@ -71,7 +73,7 @@ class Archive:
             try:
                 self._repair()
             except OSError as error:
-                raise StorageFailed(self.path, error, kept="nothing acknowledged was lost",
+                raise StorageFailed(self._named, error, kept="nothing acknowledged was lost",
                                     then="open it again") from None
 
     # -- reading -----------------------------------------------------------
@@ -154,7 +156,7 @@ class Archive:
             self._start(self.path)
             self._start(self.index_path)
         except OSError as error:
-            raise StorageFailed(self.path, error) from None
+            raise StorageFailed(self._named, error) from None
 
     def add(self, group: str, documents: dict[str, dict[str, Any]], summary: dict[str, Any]) -> None:
         """Queue a group for the next sync; until then it is still live."""
@@ -188,7 +190,7 @@ class Archive:
                 out.flush()
                 os.fsync(out.fileno())
         except OSError as error:
-            raise StorageFailed(self.path, error) from None
+            raise StorageFailed(self._named, error) from None
 
     def _start(self, path: Path) -> None:
         """Begin path afresh with this generation's header, unless it already holds it."""
@@ -201,6 +203,12 @@ class Archive:
             os.fsync(out.fileno())
         _fsync_directory(path.parent)
 
+    def _indexed_end(self) -> int:
+        """Where the archive's indexed lines end: the last index entry's (entries are appended
+        in archive order), so opening reads one line of the index, not all of it."""
+        entry = _decode(_last_line(self.index_path))
+        return int(entry["o"]) + int(entry["n"]) if entry is not None and "o" in entry else 0
+
     def _repair(self) -> None:
         """After a crash: cut unfinished last lines, and index what the archive holds beyond the index."""
         if not self._current(self.path):
@@ -209,7 +217,7 @@ class Archive:
         if not self._current(self.index_path):
             self._start(self.index_path)
         _cut_torn_tail(self.index_path)
-        indexed_end = max((entry.offset + entry.length for entry in self.groups()), default=0)
+        indexed_end = self._indexed_end()
         missing = []
         with open(self.path, "rb") as archive:
             header = len(archive.readline())
@@ -230,6 +238,21 @@ class Archive:
                 out.write(b"".join(missing))
                 out.flush()
                 os.fsync(out.fileno())
+
+
+def _last_line(path: Path) -> bytes:
+    """The last whole line of path, read from its end (an index can be tens of megabytes)."""
+    size = path.stat().st_size
+    window = 4096
+    with open(path, "rb") as handle:
+        while True:
+            start = max(0, size - window)
+            handle.seek(start)
+            tail = handle.read()
+            cut = tail.rstrip(b"\n").rfind(b"\n")
+            if cut >= 0 or start == 0:
+                return tail[cut + 1:]
+            window *= 2
 
 
 def _cut_torn_tail(path: Path) -> int:

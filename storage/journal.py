@@ -82,7 +82,10 @@ def _decode(line: bytes) -> dict[str, Any] | None:
     try:
         if int(line[:8], 16) != zlib.crc32(body):
             return None
-        record = json.loads(body)
+        try:
+            record = orjson.loads(body)  # about three times faster to open a database
+        except orjson.JSONDecodeError:  # what orjson leaves to json (an integer over 64 bits)
+            record = json.loads(body)
     except ValueError:
         return None
     return record if isinstance(record, dict) else None
