@@ -15,7 +15,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
@@ -24,7 +23,7 @@ import pykka
 from actors import collector
 from actors import saga_logic
 from actors.coordinator import CoordinatorProxy, EngineSettings, NotLive, SagaCoordinator
-from actors.domain import Correction, OrderRecord, Scenario, Service, ThenAction, now
+from actors.domain import Correction, OrderRecord, Scenario, Service, now
 from actors.events import EventHub, Subscriber
 from actors.follow_ups import FollowUps
 from actors.mapper import Document, archived_record, read_follow_ups, read_records, read_scenario
@@ -209,19 +208,6 @@ class Engine:
         except KeyError as error:  # the participant does not know the customer or sku
             raise Refused(error.args[0]) from None
         return self.storage_failure.get(durable)
-
-    def apply(self, action: ThenAction, key: str | None = None) -> str:
-        """Apply one scenario follow-up; Refused says why it cannot apply."""
-        if action.top_up:
-            return self.top_up(action.top_up.customer, action.top_up.amount_cents, key)
-        if action.restock:
-            return self.restock(action.restock.sku, action.restock.quantity, key)
-        if action.retry:
-            return self.retry(action.retry, force=True)  # a script's retry runs as written
-        if action.edit:
-            return self.edit(action.edit)
-        assert action.cancel is not None
-        return self.cancel(action.cancel)
 
     def run_follow_ups(self, report: Callable[[str], None], timeout_s: float = 600) -> None:
         """Apply the scenario's `then` actions not yet applied (see FollowUps)."""

@@ -13,6 +13,21 @@ if TYPE_CHECKING:
     from actors.facade import SagaEngine
 
 
+def apply(engine: SagaEngine, action: ThenAction, key: str) -> str:
+    """Apply one scenario follow-up (top-ups and restocks under their own idempotency key);
+    Refused says why it cannot apply. A script's retry runs as written, without pre-flight."""
+    if action.top_up:
+        return engine.top_up(action.top_up.customer, action.top_up.amount_cents, key)
+    if action.restock:
+        return engine.restock(action.restock.sku, action.restock.quantity, key)
+    if action.retry:
+        return engine.retry(action.retry, force=True)
+    if action.edit:
+        return engine.edit(action.edit)
+    assert action.cancel is not None
+    return engine.cancel(action.cancel)
+
+
 class FollowUps:
     """Applies the scenario's `then` actions not yet applied, each after the orders settle.
 
@@ -39,7 +54,7 @@ class FollowUps:
             else:
                 self._begin(action, index)
                 try:
-                    report(f"then {action.describe()}: {engine.apply(action, key=f'then/{index}')}")
+                    report(f"then {action.describe()}: {apply(engine, action, key=f'then/{index}')}")
                 except Refused as refusal:
                     report(f"then {action.describe()}: not applied. {refusal}")
             self._applied = index + 1

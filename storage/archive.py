@@ -20,7 +20,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from storage.errors import DatabaseError, StorageFailed
 from storage.journal import _decode, _dumps, _fsync_directory, _line
@@ -240,37 +240,43 @@ class Archive:
                 os.fsync(out.fileno())
 
 
-def _last_line(path: Path) -> bytes:
-    """The last whole line of path, read from its end (an index can be tens of megabytes)."""
-    size = path.stat().st_size
+def _line_start(handle: BinaryIO, end: int) -> int:
+    """Where the line holding the byte before `end` starts: just after the last newline before
+    it. Read back from `end`, in growing windows (an index can be tens of megabytes)."""
     window = 4096
+    while True:
+        start = max(0, end - window)
+        handle.seek(start)
+        newline = handle.read(end - start).rfind(b"\n")
+        if newline >= 0 or start == 0:
+            return start + newline + 1
+        window *= 2
+
+
+def _last_line(path: Path) -> bytes:
+    """The last whole line of path (empty when there is none)."""
     with open(path, "rb") as handle:
-        while True:
-            start = max(0, size - window)
-            handle.seek(start)
-            tail = handle.read()
-            cut = tail.rstrip(b"\n").rfind(b"\n")
-            if cut >= 0 or start == 0:
-                return tail[cut + 1:]
-            window *= 2
+        end = _whole_end(handle, path.stat().st_size)
+        start = _line_start(handle, end - 1) if end else 0
+        handle.seek(start)
+        return handle.read(end - start)
+
+
+def _whole_end(handle: BinaryIO, size: int) -> int:
+    """Where the file's last whole line ends: size, or where an unfinished last line starts."""
+    if size == 0:
+        return 0
+    handle.seek(size - 1)
+    return size if handle.read(1) == b"\n" else _line_start(handle, size)
 
 
 def _cut_torn_tail(path: Path) -> int:
     """Cut an unfinished last line (one with no newline) off path; its new size."""
     size = path.stat().st_size
-    window = 65536
     with open(path, "r+b") as handle:
-        while True:
-            start = max(0, size - window)
-            handle.seek(start)
-            tail = handle.read()
-            if not tail or tail.endswith(b"\n"):
-                return size
-            cut = tail.rfind(b"\n")
-            if cut >= 0 or start == 0:
-                end = start + cut + 1
-                handle.truncate(end)
-                handle.flush()
-                os.fsync(handle.fileno())
-                return end
-            window *= 2
+        end = _whole_end(handle, size)
+        if end < size:
+            handle.truncate(end)
+            handle.flush()
+            os.fsync(handle.fileno())
+        return end

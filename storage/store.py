@@ -16,7 +16,6 @@ from typing import Any
 
 from tinydb import TinyDB
 from tinydb.storages import MemoryStorage
-from tinydb.table import Document
 
 from storage.errors import StorageFailed
 from storage.archive import Archive, ArchivedGroup

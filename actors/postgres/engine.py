@@ -21,7 +21,7 @@ from dbos import DBOS, DBOSClient, EnqueueOptions
 
 from actors import saga_logic
 from actors.coordinator import EngineSettings
-from actors.domain import Correction, OrderRecord, Scenario, ThenAction, format_cents, now
+from actors.domain import Correction, OrderRecord, Scenario, format_cents, now
 from actors.events import EventHub, OrderUpdate, Subscriber
 from actors.follow_ups import FollowUps
 from actors.mapper import Document
@@ -210,19 +210,6 @@ class PostgresEngine:
     def _credit(self, table: str, target: str, amount: int, key: str | None) -> int | None:
         with self._db.begin() as connection:
             return credit(connection, table, target, amount, key or f"operator/{uuid.uuid4()}")
-
-    def apply(self, action: ThenAction, key: str | None = None) -> str:
-        """Apply one scenario follow-up; Refused says why it cannot apply."""
-        if action.top_up:
-            return self.top_up(action.top_up.customer, action.top_up.amount_cents, key)
-        if action.restock:
-            return self.restock(action.restock.sku, action.restock.quantity, key)
-        if action.retry:
-            return self.retry(action.retry)
-        if action.edit:
-            return self.edit(action.edit)
-        assert action.cancel is not None
-        return self.cancel(action.cancel)
 
     def run_follow_ups(self, report: Callable[[str], None], timeout_s: float = 600) -> None:
         if self.scenario is not None:
