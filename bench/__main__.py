@@ -10,7 +10,7 @@ import os
 import platform
 import sys
 
-from bench import compare, history, recovery, throughput
+from bench import compare, history, postgres_workers, recovery, throughput
 
 GOALS = (f"goals: >= 1,000 durable orders/s; {compare.GOAL_OVER_SQLITE}x DBOS on SQLite; "
          "10,000 stored within 1.5x of 100; 1,000 in flight recovered < 2 s")
@@ -43,6 +43,10 @@ def run() -> None:
     print(history.report(rows), flush=True)
     recovered = recovery.measure(1000)
     print(recovery.report(recovered), flush=True)
+    try:  # the PostgreSQL runtime with one and two workers: 300 orders each, about a minute
+        print(postgres_workers.report(postgres_workers.measure(300)), flush=True)
+    except (ImportError, OSError, RuntimeError) as error:  # no pgserver here, or it cannot start
+        print(f"PostgreSQL runtime: skipped, its server could not start ({error})", flush=True)
 
     over_sqlite = compare.ratio_over_sqlite(runs)
     ratio = rows[1]["ms_per_order"] / rows[0]["ms_per_order"]
