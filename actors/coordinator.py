@@ -107,6 +107,12 @@ class SagaCoordinator(pykka.ThreadingActor):
         # Sagas caught mid-way go first: they hold stock and money until they finish.
         unsettled.sort(key=lambda record: record.status == SagaStatus.PENDING)
         self._waiting.extend(record.order.id for record in unsettled)
+        if self._archive_settled:
+            # Settled when the process stopped, before the archive took them (or stored by a
+            # version without one): they leave memory now.
+            for record in self._records.values():
+                if record.status in ARCHIVED_STATUSES:
+                    self._archive(record, order_document(record)[1]["updated_at"])
         self._admit()
 
     def _admit(self) -> None:
@@ -224,15 +230,18 @@ class SagaCoordinator(pykka.ThreadingActor):
                       settled_at: str) -> Callable[[], None]:
         """After the settling transition is durable and acted on, archive the order; once that
         is durable, forget it here and in the participants."""
-        storage, me, order_id = self._storage, self._self, record.order.id
-        summary = order_summary(record)
-
         def and_archive() -> None:
             after_durable()
-            storage.archive.defer(order_id, settled_at, summary,
-                                  lambda: me.forget.defer(record))
+            self._archive(record, settled_at)
 
         return and_archive
+
+    def _archive(self, record: OrderRecord, settled_at: str) -> None:
+        """Ask the storage actor to archive a settled order (stored with updated_at settled_at);
+        once that is durable, forget it. Safe on any thread: it only sends messages."""
+        me = self._self
+        self._storage.archive.defer(record.order.id, settled_at, order_summary(record),
+                                    lambda: me.forget.defer(record))
 
     def forget(self, settled: OrderRecord) -> None:
         """Drop an archived order from memory, unless a retry has moved it on since it settled.

@@ -60,3 +60,24 @@ def test_a_retry_brings_an_archived_order_back_and_it_is_archived_again(tmp_path
     assert order["status"] == "completed" and order["attempts"] == 2
     assert _live_orders(db) == []
     assert cli("audit", "--db", db)[0] == 0
+
+
+def test_orders_left_settled_in_the_journal_are_archived_when_it_is_next_opened(tmp_path: Path,
+                                                                                cli: Cli) -> None:
+    """A process stopped between an order settling and its archiving, or a database written
+    before the archive existed, leaves settled orders live: the next open archives them."""
+    db = tmp_path / "s.db"
+    assert cli("run", "happy_path", "--db", db)[0] == 0
+    store = DocumentStore(db, create=False)
+    for found, documents in list(store.every_archived()):  # as if never archived
+        for name, doc in documents.items():
+            store.put(name, doc)
+    store.flush()
+    store.close()
+    assert len(_live_orders(db)) == 3
+
+    assert cli("report", "--db", db)[0] == 0
+    assert _live_orders(db) == []
+    status, out, _ = cli("list", "--db", db, "--json")
+    assert sorted(order["status"] for order in json_out(out)) == ["completed"] * 3
+    assert cli("audit", "--db", db)[0] == 0
