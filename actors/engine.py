@@ -144,35 +144,34 @@ class Engine:
             check = self.check_cause(order_id)
             if check is not None and not check.resolved:
                 raise CauseUnresolved(order_id, check)
-        try:
-            return self._answer(self.coordinator.retry(order_id))
-        except NotLive:
-            pass
-        # Archived: the rules refuse or allow it on the archived record, then it comes back.
-        saga_logic.retry(self._archived(order_id), now())
-        self._bring_back(order_id)
-        return self._answer(self.coordinator.retry(order_id))
+        return self._ask_coordinator(order_id, lambda: self.coordinator.retry(order_id),
+                                     lambda record: saga_logic.retry(record, now()))
 
     def check_cause(self, order_id: str) -> CauseCheck | None:
         """Whether the order's failure looks resolved now (None: nothing the engine can judge)."""
         return cause_check(self.record(order_id), self.supplies())
 
     def cancel(self, order_id: str) -> str:
-        try:
-            return self._answer(self.coordinator.cancel(order_id))
-        except NotLive:
-            saga_logic.cancel(self._archived(order_id), now())  # refuses: an archived order is settled
-            raise
+        return self._ask_coordinator(order_id, lambda: self.coordinator.cancel(order_id),
+                                     lambda record: saga_logic.cancel(record, now()))
 
     def edit(self, change: Correction) -> str:
         """Correct a failed or held order (a new version of it); a retry then runs on it."""
+        return self._ask_coordinator(change.order, lambda: self.coordinator.edit(change),
+                                     lambda record: saga_logic.edit(record, change, now()))
+
+    def _ask_coordinator(self, order_id: str, ask: Callable[[], pykka.Future[str]],
+                         rule: Callable[[OrderRecord], object]) -> str:
+        """The coordinator's answer to an operator's request about an order. An archived order
+        is not in its memory: the rule (the same saga_logic function) refuses on the archived
+        record, or the order is brought back live and the coordinator asked again."""
         try:
-            return self._answer(self.coordinator.edit(change))
+            return self._answer(ask())
         except NotLive:
             pass
-        saga_logic.edit(self._archived(change.order), change, now())  # refuses, or it may go on
-        self._bring_back(change.order)
-        return self._answer(self.coordinator.edit(change))
+        rule(self._archived(order_id))
+        self._bring_back(order_id)
+        return self._answer(ask())
 
     def _archived(self, order_id: str) -> OrderRecord:
         record = self.storage.archived_record(order_id).get()

@@ -106,3 +106,10 @@ def order_summary(record: OrderRecord) -> dict[str, Any]:
 
 def archived_record(documents: Mapping[str, dict[str, Any]], order_id: str) -> OrderRecord:
     return OrderRecord.model_validate(documents[order_record_document(order_id)])
+
+
+def archived_summaries(store: DocumentStore) -> list[dict[str, Any]]:
+    """The summary row of every archived order that is not live again (a live copy wins)."""
+    live = set(store.names(ORDER_PREFIX))
+    return [found.summary for found in store.archived_groups()
+            if order_record_document(found.group) not in live]

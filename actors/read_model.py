@@ -12,8 +12,8 @@ from actors import collector
 from actors.domain import Failure, OrderRecord, SagaStatus, Scenario, Service
 from actors.mapper import (
     archived_record,
+    archived_summaries,
     order_of_document,
-    order_record_document,
     read_records,
     read_scenario,
 )
@@ -157,9 +157,7 @@ class StoredWorld:
         reports = (InventoryService.report_of(owned[Service.INVENTORY]),
                    PaymentService.report_of(owned[Service.PAYMENT]),
                    ShippingService.report_of(owned[Service.SHIPPING]))
-        live_orders = {order_record_document(record.order.id) for record in self._live}
-        archived = [documents for found, documents in self._store.every_archived()
-                    if order_record_document(found.group) not in live_orders]
+        archived = [documents for _, documents in self._store.every_archived()]  # combine: live wins
         return combine(read_scenario(self._store), self._live, reports, archived)
 
     def find(self, order_id: str) -> OrderRecord | None:
@@ -170,10 +168,8 @@ class StoredWorld:
         return archived_record(documents, order_id) if documents is not None else None
 
     def summaries(self) -> list[OrderSummary]:
-        live = {record.order.id for record in self._live}
         return [*(summary_of(record) for record in self._live),
-                *(summary_from_row(found.summary) for found in self._store.archived_groups()
-                  if found.group not in live)]
+                *(summary_from_row(row) for row in archived_summaries(self._store))]
 
     def close(self) -> None:
         self._store.close()

@@ -22,8 +22,8 @@ from pykka.typing import ActorMemberMixin
 from actors.domain import OrderRecord
 from actors.mapper import (
     ARCHIVED_STATUSES,
-    ORDER_PREFIX,
     archived_record,
+    archived_summaries,
     order_group,
     order_record_document,
     read_records,
@@ -186,16 +186,12 @@ class StorageActor(pykka.ThreadingActor):
 
     def archived_summaries(self) -> list[dict[str, Any]]:
         """The summary row of every archived order that is not live again (a live copy wins)."""
-        live = set(self._store.names(ORDER_PREFIX))
-        return [found.summary for found in self._store.archived_groups()
-                if order_record_document(found.group) not in live]
+        return archived_summaries(self._store)
 
     def archived_groups(self) -> list[dict[str, dict[str, Any]]]:
-        """The documents of every archived order that is not live again (a live copy wins)."""
+        """The documents of every archived order (read_model.combine lets a live copy win)."""
         self.flush()
-        live = set(self._store.names(ORDER_PREFIX))
-        return [documents for found, documents in self._store.every_archived()
-                if order_record_document(found.group) not in live]
+        return [documents for _, documents in self._store.every_archived()]
 
     def _flush(self) -> None:
         if self._failure.error is not None:
