@@ -12,22 +12,15 @@ import pytest
 from storage.archive import archive_paths, database_files
 from storage.errors import DatabaseError
 from storage.store import DocumentStore
+from tests.documents import write_documents
 
 GROUP = {"order/o-1": {"status": "completed", "n": 1}, "payment/o-1": {"charges": {}}}
 SUMMARY = {"id": "o-1", "status": "completed"}
 
 
-def _stored(path: Path, docs: dict[str, dict[str, object]]) -> None:
-    store = DocumentStore(path)
-    for name, doc in docs.items():
-        store.put(name, doc)
-    store.flush()
-    store.close()
-
-
 def test_an_archived_group_leaves_the_journal_and_is_read_back_by_name(tmp_path: Path) -> None:
     db = tmp_path / "a.db"
-    _stored(db, {**GROUP, "stock/KB": {"available": 3}})
+    write_documents(db, {**GROUP, "stock/KB": {"available": 3}})
     store = DocumentStore(db, create=False)
     store.archive("o-1", list(GROUP), SUMMARY)
     store.flush()
@@ -47,7 +40,7 @@ def test_a_crash_after_the_archive_is_synced_but_before_the_journal_drops_keeps_
     """The archive is synced first; a process that dies before the journal's drop line
     leaves the group live as well, and the live copy wins."""
     db = tmp_path / "a.db"
-    _stored(db, GROUP)
+    write_documents(db, GROUP)
     store = DocumentStore(db, create=False)
     store.archive("o-1", list(GROUP), SUMMARY)
     store._sync_archive()  # the archive's half of a flush; then the process dies
@@ -64,7 +57,7 @@ def test_a_crash_after_the_archive_is_synced_but_before_the_journal_drops_keeps_
 
 def test_an_index_lost_or_behind_is_rebuilt_from_the_archive(tmp_path: Path) -> None:
     db = tmp_path / "a.db"
-    _stored(db, GROUP)
+    write_documents(db, GROUP)
     store = DocumentStore(db, create=False)
     store.archive("o-1", list(GROUP), SUMMARY)
     store.close()
@@ -81,7 +74,7 @@ def test_an_index_lost_or_behind_is_rebuilt_from_the_archive(tmp_path: Path) -> 
 
 def test_an_unfinished_last_archive_line_is_cut_off_on_opening(tmp_path: Path) -> None:
     db = tmp_path / "a.db"
-    _stored(db, GROUP)
+    write_documents(db, GROUP)
     store = DocumentStore(db, create=False)
     store.archive("o-1", list(GROUP), SUMMARY)
     store.close()
@@ -96,7 +89,7 @@ def test_an_unfinished_last_archive_line_is_cut_off_on_opening(tmp_path: Path) -
 
 def test_a_database_copied_without_its_archive_is_refused_not_shown_short(tmp_path: Path) -> None:
     db = tmp_path / "a.db"
-    _stored(db, GROUP)
+    write_documents(db, GROUP)
     store = DocumentStore(db, create=False)
     store.archive("o-1", list(GROUP), SUMMARY)
     store.close()
@@ -113,12 +106,12 @@ def test_a_database_copied_without_its_archive_is_refused_not_shown_short(tmp_pa
 
 def test_a_replaced_database_ignores_the_old_worlds_archive(tmp_path: Path) -> None:
     db = tmp_path / "a.db"
-    _stored(db, GROUP)
+    write_documents(db, GROUP)
     store = DocumentStore(db, create=False)
     store.archive("o-1", list(GROUP), SUMMARY)
     store.close()
     os.unlink(db)
-    _stored(db, {"order/o-9": {"status": "pending"}})  # a new world, no archive of its own yet
+    write_documents(db, {"order/o-9": {"status": "pending"}})  # a new world, no archive of its own yet
 
     store = DocumentStore(db, create=False)
     try:

@@ -14,17 +14,8 @@ from actors.storage_actor import StorageActor, StorageFailure
 from storage.errors import StorageFailed
 from storage.salvage import salvage
 from storage.store import DocumentStore
+from tests.documents import write_documents
 from tests.failing_disk import SmallDisk, failing, small_disk  # noqa: F401  (small_disk is a fixture)
-
-
-def _write(path: Path, docs: dict[str, dict]) -> None:
-    store = DocumentStore(path)
-    try:
-        for name, doc in docs.items():
-            store.put(name, doc)
-        store.flush()
-    finally:
-        store.close()
 
 
 def _stored(path: Path, name: str) -> dict | None:
@@ -48,7 +39,7 @@ def _stored(path: Path, name: str) -> dict | None:
 def test_a_failed_flush_keeps_what_was_acknowledged_and_writes_nothing_more(
         tmp_path: Path, call: str, code: int, cause: str) -> None:
     db = tmp_path / "s.db"
-    _write(db, {"order/o-1": {"step": 1}})
+    write_documents(db, {"order/o-1": {"step": 1}})
     acknowledged = db.read_bytes()
     store = DocumentStore(db, create=False)
     store.put("order/o-1", {"step": 2, "padding": "x" * 1000})
@@ -66,8 +57,8 @@ def test_a_failed_flush_keeps_what_was_acknowledged_and_writes_nothing_more(
 def test_a_compaction_that_cannot_write_its_new_file_leaves_the_journal_and_no_temp_file(
         tmp_path: Path) -> None:
     db = tmp_path / "s.db"
-    _write(db, {"order/o-1": {"step": 1}})
-    _write(db, {"order/o-1": {"step": 2}})
+    write_documents(db, {"order/o-1": {"step": 1}})
+    write_documents(db, {"order/o-1": {"step": 2}})
     before = db.read_bytes()
     store = DocumentStore(db, create=False)
     with failing(db.with_name("s.db.compact"), "fsync", errno.ENOSPC), \
@@ -82,7 +73,7 @@ def test_a_compaction_that_cannot_write_its_new_file_leaves_the_journal_and_no_t
 def test_a_compaction_on_a_full_disk_leaves_the_journal_and_gives_the_space_back(
         small_disk: SmallDisk) -> None:
     db = small_disk.path / "s.db"
-    _write(db, {"order/o-1": {"step": 1, "padding": "x" * 60_000}})
+    write_documents(db, {"order/o-1": {"step": 1, "padding": "x" * 60_000}})
     before = db.read_bytes()
     store = DocumentStore(db, create=False)
     small_disk.fill()
@@ -107,7 +98,7 @@ def test_a_database_that_cannot_be_written_is_not_created(tmp_path: Path) -> Non
 
 def test_a_salvage_that_cannot_write_its_copy_leaves_none(tmp_path: Path) -> None:
     db, copy = tmp_path / "s.db", tmp_path / "copy.db"
-    _write(db, {"order/o-1": {"step": 1}})
+    write_documents(db, {"order/o-1": {"step": 1}})
     with failing(copy.with_name("copy.db.compact"), "fsync", errno.EDQUOT), \
             pytest.raises(StorageFailed) as failed:
         salvage(db, copy)
@@ -145,5 +136,5 @@ def test_a_new_database_whose_header_cannot_be_written_says_why_and_stays_usable
     with failing(db, "write", errno.ENOSPC), \
             pytest.raises(StorageFailed, match="no space left on the device holding"):
         DocumentStore(db)
-    _write(db, {"order/o-1": {"step": 1}})  # unlocked, and nothing half-written in the way
+    write_documents(db, {"order/o-1": {"step": 1}})  # unlocked, and nothing half-written in the way
     assert _stored(db, "order/o-1") == {"step": 1}

@@ -15,22 +15,13 @@ from actors import create_database
 from storage.errors import DatabaseError, DatabaseLocked
 from storage.journal import HEADER, locked
 from storage.store import DocumentStore
+from tests.documents import write_documents
 
 
 def _stored(path: Path) -> dict[str, dict | None]:
     store = DocumentStore(path, create=False)
     try:
         return {name: store.get(name) for name in ("stock/KB", "inventory/o-1", "order/o-1")}
-    finally:
-        store.close()
-
-
-def _write(path: Path, docs: dict[str, dict]) -> None:
-    store = DocumentStore(path)
-    try:
-        for name, doc in docs.items():
-            store.put(name, doc)
-        store.flush()
     finally:
         store.close()
 
@@ -42,9 +33,9 @@ def test_a_crash_inside_a_flush_keeps_all_of_its_documents_or_none(tmp_path: Pat
     before = {"stock/KB": {"available": 5}, "inventory/o-1": {"ledger": {}}, "order/o-1": {"step": 1}}
     after = {"stock/KB": {"available": 4}, "inventory/o-1": {"ledger": {"o-1/inventory/1": "applied"}},
              "order/o-1": {"step": 2}}
-    _write(db, before)
+    write_documents(db, before)
     acknowledged = db.read_bytes()
-    _write(db, after)
+    write_documents(db, after)
     whole = db.read_bytes()
     assert len(whole) > len(acknowledged)
     for cut in range(len(acknowledged), len(whole)):
@@ -61,16 +52,16 @@ def test_a_crash_inside_a_flush_keeps_all_of_its_documents_or_none(tmp_path: Pat
 
 def test_after_a_torn_tail_is_cut_new_writes_append_and_replay(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
-    _write(db, {"order/o-1": {"step": 1}})
+    write_documents(db, {"order/o-1": {"step": 1}})
     db.write_bytes(db.read_bytes() + b'0badc0de {"w":{"order/o-1":{"1":{"st')
-    _write(db, {"stock/KB": {"available": 3}})
+    write_documents(db, {"stock/KB": {"available": 3}})
     assert _stored(db) == {"stock/KB": {"available": 3}, "inventory/o-1": None, "order/o-1": {"step": 1}}
 
 
 def test_a_document_written_again_is_replaced_whole(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
-    _write(db, {"order/o-1": {"step": 1, "failure": "declined"}})
-    _write(db, {"order/o-1": {"step": 2}})
+    write_documents(db, {"order/o-1": {"step": 1, "failure": "declined"}})
+    write_documents(db, {"order/o-1": {"step": 2}})
     assert _stored(db)["order/o-1"] == {"step": 2}
 
 
@@ -81,7 +72,7 @@ def test_any_text_or_number_reads_back_as_written_in_escaped_ascii(tmp_path: Pat
     docs = [{"ship_to": "Zoë, 1 Straße \u2028 ☃"}, {"note": "tab\tDEL\x7f"}, {"big": 2**70},
             {"n": -3, "ok": True, "none": None, "list": [1, "two", {"3": [4]}]}]
     for doc in docs:
-        _write(db, {"order/o-1": doc})
+        write_documents(db, {"order/o-1": doc})
         line = db.read_bytes().splitlines()[-1]
         assert line.isascii() and b"\x7f" not in line
         assert json.loads(line[9:]) == {"w": {"order/o-1": {"1": doc}}, "x": []}
@@ -119,7 +110,7 @@ def test_a_journal_of_mostly_superseded_lines_is_compacted_on_its_own(tmp_path: 
         store.close()
     assert db.stat().st_size < 2_000_000
     assert not db.with_name("s.db.compact").exists()
-    _write(db, {"stock/KB": {"available": 1}})  # appends after a compaction replay too
+    write_documents(db, {"stock/KB": {"available": 1}})  # appends after a compaction replay too
     assert _stored(db) == {"stock/KB": {"available": 1}, "inventory/o-1": None,
                            "order/o-1": {"step": 299, "padding": "x" * 20_000}}
 
@@ -127,7 +118,7 @@ def test_a_journal_of_mostly_superseded_lines_is_compacted_on_its_own(tmp_path: 
 def test_a_crash_during_compaction_leaves_the_journal_as_it_was(tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "s.db"
-    _write(db, {"order/o-1": {"step": 1}, "stock/KB": {"available": 2}})
+    write_documents(db, {"order/o-1": {"step": 1}, "stock/KB": {"available": 2}})
     before = db.read_bytes()
     store = DocumentStore(db, create=False)
 
@@ -161,8 +152,8 @@ def test_a_file_that_is_not_a_journal_is_refused_untouched(tmp_path: Path, conte
 
 def test_a_bad_checksum_before_the_end_is_damage_not_a_torn_tail(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
-    _write(db, {"order/o-1": {"step": 1}})
-    _write(db, {"order/o-1": {"step": 2}})
+    write_documents(db, {"order/o-1": {"step": 1}})
+    write_documents(db, {"order/o-1": {"step": 2}})
     content = bytearray(db.read_bytes())
     second_line = content.index(b"\n") + 1
     content[second_line + 20] ^= 0x01  # one flipped bit in the first batch
@@ -180,7 +171,7 @@ def test_a_bad_checksum_before_the_end_is_damage_not_a_torn_tail(tmp_path: Path)
 
 def test_another_schema_version_is_refused_untouched(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
-    _write(db, {"order/o-1": {"step": 1}})
+    write_documents(db, {"order/o-1": {"step": 1}})
     body = HEADER[9:-1].replace(b'"schema":1', b'"schema":9')
     content = b"%08x %s\n" % (zlib.crc32(body), body) + db.read_bytes()[len(HEADER):]
     db.write_bytes(content)
@@ -223,9 +214,9 @@ def test_a_symlink_reaches_the_same_lock_as_the_file_it_leads_to(tmp_path: Path)
 
 def test_a_compaction_through_a_symlink_rewrites_the_file_and_keeps_the_link(tmp_path: Path) -> None:
     db, link = tmp_path / "s.db", tmp_path / "link.db"
-    _write(db, {"order/o-1": {"step": 1}})
+    write_documents(db, {"order/o-1": {"step": 1}})
     link.symlink_to(db)
-    _write(link, {"order/o-1": {"step": 2}})
+    write_documents(link, {"order/o-1": {"step": 2}})
     store = DocumentStore(link, create=False)
     try:
         store._storage.compact()
@@ -239,7 +230,7 @@ def test_a_database_file_with_hard_links_is_refused_untouched(tmp_path: Path) ->
     """A compaction renames a new file over one name: the others would keep a stale copy that
     another process could open, unlocked, and write to."""
     db, other = tmp_path / "s.db", tmp_path / "other.db"
-    _write(db, {"order/o-1": {"step": 1}})
+    write_documents(db, {"order/o-1": {"step": 1}})
     first = DocumentStore(db, create=False)
     try:
         os.link(db, other)
