@@ -36,12 +36,12 @@ from actors.plan import SAGA_PLAN
 from actors.preflight import CauseCheck, CauseUnresolved, Supplies, cause_check
 from actors.proxies import ProxyMethod
 from actors.read_model import (
+    ArchivedSummaries,
     OrderSummary,
     WorldSnapshot,
     combine,
     owned_documents,
     record_of,
-    summary_from_row,
     summary_of,
 )
 from actors.saga_logic import Refused
@@ -72,6 +72,7 @@ class Engine:
         self._archives = store.archives
         self.settings = settings
         self.hub = EventHub()
+        self._archived_summaries = ArchivedSummaries()
         self._scheduler = Scheduler()
         self._follow_up_progress = read_follow_ups(store)
         with collector.loading():
@@ -257,7 +258,7 @@ class Engine:
         known = {record.order.id for record in live}
         archived = self.storage.archived_summaries().get() if self._archives else []
         return [*(summary_of(record) for record in live),
-                *(summary_from_row(row) for row in archived if row["id"] not in known)]
+                *(summary for summary in self._archived_summaries.of(archived) if summary.id not in known)]
 
     def find(self, order_id: str) -> OrderRecord | None:
         live = next((r for r in self.live_records() if r.order.id == order_id), None)

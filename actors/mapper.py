@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from actors.domain import OrderRecord, SagaStatus, Scenario, Service
+from actors.domain import OrderRecord, SagaStatus, Scenario, Service, StepStatus
 from storage.errors import DatabaseError
 from storage.store import DocumentStore
 
@@ -39,10 +40,15 @@ def order_document(record: OrderRecord) -> Document:
 
 
 def read_records(store: DocumentStore) -> list[OrderRecord]:
+    return [validated_record(doc, store.path) for _, doc in store.stored(ORDER_PREFIX)]
+
+
+def validated_record(doc: Mapping[str, Any], path: Path | None) -> OrderRecord:
+    """A stored order's record; DatabaseError names the database whose record is not one."""
     try:
-        return [OrderRecord.model_validate(doc) for _, doc in store.stored(ORDER_PREFIX)]
+        return OrderRecord.model_validate(doc)
     except ValueError as error:
-        raise DatabaseError(f"{store.path}: an order record does not match the schema "
+        raise DatabaseError(f"{path}: an order record does not match the schema "
                             f"({str(error).splitlines()[0]}).") from None
 
 
@@ -102,6 +108,31 @@ def order_summary(record: OrderRecord) -> dict[str, Any]:
             "attempts": len(record.attempts), "version": record.version,
             "updated_at": record.updated_at.isoformat() if record.updated_at else None,
             "failure": failure.model_dump(mode="json") if failure else None}
+
+
+def document_summary(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A live order's summary row (order_summary's, with its current step) from its stored
+    document, without validating the record: a listing reads thousands of live orders and
+    shows a few. What it reads is what OrderRecord's properties read."""
+    order = doc["order"]
+    attempts = doc.get("attempts", ())
+    status = doc.get("status", SagaStatus.PENDING.value)
+    last = attempts[-1] if attempts else None
+    failure = last.get("failure") if last is not None and status != SagaStatus.COMPLETED.value else None
+    now = next((step["name"] for step in last["steps"] if step.get("status") in _MOVING), None) if last else None
+    return {"id": order["id"], "customer": order["customer"],
+            "total_cents": sum(item["quantity"] * item["price_cents"] for item in order["items"]),
+            "status": status, "attempts": len(attempts), "version": len(doc.get("earlier_versions", ())) + 1,
+            "updated_at": doc.get("updated_at"), "failure": failure, "current_step": now}
+
+
+_MOVING = {StepStatus.RUNNING.value, StepStatus.COMPENSATING.value}
+
+
+def acted_on_at_open(store: DocumentStore) -> bool:
+    """Whether an engine opening the store would act on a live order: resume one in flight,
+    or archive one settled for good. An order on hold waits for an operator, untouched."""
+    return any(doc.get("status") != SagaStatus.ON_HOLD.value for _, doc in store.stored(ORDER_PREFIX))
 
 
 def archived_record(documents: Mapping[str, dict[str, Any]], order_id: str) -> OrderRecord:

@@ -5,14 +5,17 @@ commands and dashboards share it). The PostgreSQL runtime loads only when chosen
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from actors import database, read_model
+from actors import collector, database, read_model
 from actors.domain import Scenario
 from actors.engine import Engine
 from actors.facade import SagaEngine, WorldReader
+from actors.mapper import acted_on_at_open
 from storage.errors import DatabaseError
+from storage.store import DocumentStore
 
 _SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 _NEEDS = ("PostgreSQL needs the postgres extra: pip install 'ordersaga[postgres]' "
@@ -64,7 +67,35 @@ def open_reader(db: str | Path) -> WorldReader:
     """The database as last stored, to read without resuming, locking or writing anything."""
     if is_database_url(db):
         return read_model.SnapshotWorld(read_snapshot(db))
-    return read_model.StoredWorld(db)
+    return read_model.StoredWorld.read_only(db)
+
+
+def open_resumed(db: str | Path, settle: Callable[[SagaEngine], None]) -> WorldReader:
+    """The database to read as every command reads it: resumed, and settled by `settle`.
+
+    A file's lock is taken, and an engine starts only where opening one would act on an
+    order (resume one in flight, archive one settled for good). Where every live order
+    waits for an operator, the database is read as stored, which is what the engine would
+    show, at the cost of what is shown rather than of starting every live order.
+    """
+    if is_database_url(db):
+        engine = open_engine(db)
+    else:
+        with collector.loading():
+            store = DocumentStore(db, create=False)
+        try:
+            if not acted_on_at_open(store):
+                return read_model.StoredWorld(store)
+            engine = Engine(store)
+        except BaseException:
+            store.close()
+            raise
+    try:
+        settle(engine)
+    except BaseException:
+        engine.close()
+        raise
+    return engine
 
 
 def run_worker(db: str | Path, name: str, started: Any, stop: Any) -> None:

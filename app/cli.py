@@ -31,6 +31,7 @@ from actors import (
     is_database_url,
     open_engine,
     open_reader,
+    open_resumed,
     order_sort_key,
     record_of,
     recover,
@@ -89,11 +90,15 @@ def _print_report(snapshot: WorldSnapshot, as_json: bool, follow_ups: list[str])
 def _open(db: Path | str) -> SagaEngine:
     """Open the database's engine, saying on stderr if an unfinished last line was cut off."""
     engine = open_engine(db)
-    if engine.torn_bytes:
-        print(f"ordersaga: {db}: cut off its unfinished last line ({engine.torn_bytes} bytes), which "
+    _tell_torn(db, engine.torn_bytes)
+    return engine
+
+
+def _tell_torn(db: Path | str, torn_bytes: int) -> None:
+    if torn_bytes:
+        print(f"ordersaga: {db}: cut off its unfinished last line ({torn_bytes} bytes), which "
               "is exactly what a crash in the middle of a write leaves; that write was never "
               "acknowledged, so nothing had acted on it.", file=sys.stderr)
-    return engine
 
 
 def _run_to_end(engine: SagaEngine, args: argparse.Namespace) -> int:
@@ -120,9 +125,9 @@ def _read(args: argparse.Namespace, look: Callable[[WorldReader], T]) -> tuple[T
     why = "read with --no-resume"
     if not args.no_resume:
         try:
-            with _open(args.db) as engine:
-                _settle(engine)
-                return look(engine), True
+            with open_resumed(args.db, _settle) as world:
+                _tell_torn(args.db, world.torn_bytes)
+                return look(world), True
         except DatabaseLocked:
             why = "another ordersaga process has the database open"
         except DatabaseReadOnly:

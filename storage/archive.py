@@ -8,7 +8,8 @@ archive, or still live, or both (the live copy wins), never neither.
 
 Opening costs nothing in proportion to the archive: nothing is read until a
 group is asked for (found by searching the index's bytes for its name) or the
-summaries are listed (one pass over the index). Each file starts with the
+summaries are listed (one pass over the index, kept: a later listing parses
+only the lines appended since). Each file starts with the
 archive's generation, which the journal also holds: a database replaced by a
 new world gets a new generation, so an archive left from the old one is
 ignored, then overwritten.
@@ -39,7 +40,7 @@ def database_files(path: Path) -> list[Path]:
     return [path, *(part for part in archive_paths(path) if part.exists())]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ArchivedGroup:
     """One archived group as its index line tells it: its name, summary and place in the archive."""
 
@@ -64,6 +65,10 @@ class Archive:
         self._writable = writable
         self._pending: list[tuple[str, bytes, dict[str, Any]]] = []
         self._index_cache: bytes | None = None
+        # The index parsed so far: each group's latest entry, from its first line (the header,
+        # naming the generation) to the byte parsed_to.
+        self._latest: dict[str, ArchivedGroup] = {}
+        self._parsed_header, self._parsed_to = b"", 0
         if generation is not None and not self._current(self.path):
             raise DatabaseError(
                 f"{real}: its archive of settled orders, {self.path.name}, is missing or belongs to "
@@ -95,13 +100,25 @@ class Archive:
         return self._index_cache
 
     def groups(self) -> Iterator[ArchivedGroup]:
-        """Every archived group's latest index entry (a group archived twice appears once)."""
-        latest: dict[str, ArchivedGroup] = {}
-        for line in self._index_bytes().splitlines(keepends=True)[1:]:
-            entry = _decode(line)
-            if entry is not None:  # a reader may meet the writer's unfinished last line
-                latest[entry["g"]] = ArchivedGroup(entry["g"], entry["s"], entry["o"], entry["n"])
-        return iter(latest.values())
+        """Every archived group's latest index entry (a group archived twice appears once).
+
+        The index only grows, so what was parsed is kept and only the whole lines appended
+        since are parsed (a reader may meet the writer's unfinished last line: it waits for
+        the next call). An index that no longer starts as the parsed one did (a new
+        generation) is parsed afresh.
+        """
+        data = self._index_bytes()
+        header = data[:data.find(b"\n") + 1]
+        whole = data.rfind(b"\n") + 1
+        if whole < self._parsed_to or header != self._parsed_header:
+            self._latest, self._parsed_header, self._parsed_to = {}, header, len(header)
+        if whole > self._parsed_to:
+            latest = self._latest
+            for entry in map(_decode, data[self._parsed_to:whole].splitlines(keepends=True)):
+                if entry is not None:  # a damaged line names no group it could be trusted for
+                    latest[entry["g"]] = ArchivedGroup(entry["g"], entry["s"], entry["o"], entry["n"])
+            self._parsed_to = whole
+        return iter(self._latest.values())
 
     def count(self) -> int:
         return sum(1 for _ in self.groups())
@@ -197,6 +214,7 @@ class Archive:
         if self._current(path):
             return
         self._index_cache = None
+        self._latest, self._parsed_header, self._parsed_to = {}, b"", 0
         with open(path, "wb") as out:
             out.write(_line(_dumps({"format": FORMAT, "generation": self.generation})))
             out.flush()
