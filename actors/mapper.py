@@ -141,6 +141,6 @@ def archived_record(documents: Mapping[str, dict[str, Any]], order_id: str) -> O
 
 def archived_summaries(store: DocumentStore) -> list[dict[str, Any]]:
     """The summary row of every archived order that is not live again (a live copy wins)."""
-    live = set(store.names(ORDER_PREFIX))
-    return [found.summary for found in store.archived_groups()
-            if order_record_document(found.group) not in live]
+    tables = store.names(ORDER_PREFIX)
+    live = {name[len(ORDER_PREFIX):] for name in tables}
+    return [summary for group, summary in store.archived_summaries() if group not in live]

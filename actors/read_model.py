@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 from pathlib import Path
 
 from actors import collector
@@ -110,10 +110,11 @@ def _with_rows(live: Mapping[str, object], archived: Mapping[str, object]) -> An
 _SERVICES = {service.value for service in Service}
 
 
-@dataclass(frozen=True, slots=True)
-class OrderSummary:
+class OrderSummary(NamedTuple):
     """An order as a listing shows it, without its timeline: for an archived order it comes
-    from the archive's index, so listing 100,000 orders reads no order's documents."""
+    from the archive's index, so listing 100,000 orders reads no order's documents. Immutable;
+    a named tuple, which builds in a third of a frozen dataclass's time (a listing builds one
+    per order stored)."""
 
     id: str
     customer: str

@@ -6,7 +6,6 @@ import argparse
 import json
 import sys
 import threading
-import tomllib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -39,11 +38,9 @@ from actors import (
     salvage,
 )
 from app.amounts import parse_dollars, parse_units
-from app.audit import AuditError, audit, summary
 from app.paths import default_database
-from app.report import (build_report, order_lines, order_report, render_history, render_status,
-                        render_summary, select_orders, summary_report)
-from app.salvage import render_salvage
+from app.report import (build_report, first_orders, order_lines, order_report, render_history,
+                        render_status, render_summary, select_orders, summary_report)
 from app.signals import Interrupted, leave_quietly_on_closed_pipe
 from app.scenario import ScenarioError, load_scenario
 
@@ -199,30 +196,31 @@ def _limit(text: str | None) -> int | None:
 def cmd_list(args: argparse.Namespace) -> int:
     statuses, limit = _statuses(args.status), _limit(args.limit)  # checked before anything resumes
 
-    def look(world: WorldReader) -> tuple[int, list[OrderSummary], list[dict[str, Any]] | None]:
+    def look(world: WorldReader) -> tuple[int, int, list[OrderSummary], list[dict[str, Any]] | None]:
         """Every order's summary (an archived order's from the archive's index), and for --json
         the whole report of each order shown, read by id."""
         summaries = world.summaries()
         if args.customer is not None and not any(s.customer == args.customer for s in summaries):
             if args.customer not in world.snapshot().payment["accounts"]:  # the rare case: read it all
                 raise Refused(f"There is no customer {args.customer!r} in this database.")
-        matching = select_orders(summaries, statuses, args.customer, args.oldest_first)
+        matching = select_orders(summaries, statuses, args.customer)
+        first = first_orders(matching, args.oldest_first, limit)
         shown = None
         if args.json:
-            found = (world.find(summary.id) for summary in matching[:limit])
+            found = (world.find(summary.id) for summary in first)
             shown = [order_report(record, summary.worker) for record, summary
-                     in zip(found, matching[:limit]) if record is not None]
-        return len(summaries), matching, shown
+                     in zip(found, first) if record is not None]
+        return len(summaries), len(matching), first, shown
 
-    total, matching, reports = _read(args, look)[0]
+    total, matching, first, reports = _read(args, look)[0]
     if reports is not None:
         print(json.dumps(reports, indent=2))
     elif matching:
-        shown = [summary_report(summary) for summary in matching[:limit]]
+        shown = [summary_report(summary) for summary in first]
         filtered = statuses is not None or args.customer is not None
         print("\n".join(order_lines(shown)))
-        if len(shown) < len(matching):
-            print(f"showing {len(shown):,} of {len(matching):,} {'matching ' if filtered else ''}orders; "
+        if len(shown) < matching:
+            print(f"showing {len(shown):,} of {matching:,} {'matching ' if filtered else ''}orders; "
                   "--limit to see more")
     elif total:
         print(f"No order matches these filters ({total:,} order{'s' if total != 1 else ''} in this "
@@ -318,6 +316,8 @@ def _argument(parse: Callable[[str], int]) -> Callable[[str], int]:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
+    from app.audit import AuditError, audit, summary  # only here: other commands need none of it
+
     snapshot, resumed = _read(args, _snapshot)
     # Orders left in flight by a read without resuming are checked for saga order only:
     # whatever they hold is still to be completed or compensated, not a violation.
@@ -362,6 +362,8 @@ def cmd_recover(args: argparse.Namespace) -> int:
 def cmd_salvage(args: argparse.Namespace) -> int:
     if is_database_url(args.db):
         raise BadArgument("salvage reads a damaged database file; PostgreSQL keeps and repairs its own.")
+    from app.salvage import render_salvage  # only here, as the audit is
+
     print(render_salvage(args.db, args.to, salvage(args.db, args.to)))
     return 0
 
@@ -374,6 +376,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 def package_version() -> str:
     """The version installed; from a source tree never installed, the one its pyproject.toml declares."""
+    import tomllib
     from importlib import metadata  # only here: importing it takes longer than most commands' own work
 
     try:

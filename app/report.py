@@ -126,21 +126,37 @@ def order_lines(orders: list[dict[str, Any]]) -> list[str]:
 
 
 def select_orders(orders: Iterable[OrderSummary], statuses: Collection[SagaStatus] | None,
-                  customer: str | None, oldest_first: bool) -> list[OrderSummary]:
-    """The orders a listing shows, newest change first (or oldest first).
+                  customer: str | None) -> list[OrderSummary]:
+    """The orders a listing's filters keep, in no particular order."""
+    return [order for order in orders
+            if (statuses is None or order.status in statuses) and (customer is None or order.customer == customer)]
 
-    An order never started has no change yet, so it counts as the oldest; orders
-    that tie are in id order either way.
+
+def first_orders(orders: list[OrderSummary], oldest_first: bool, limit: int | None) -> list[OrderSummary]:
+    """The first `limit` orders (all without one) as a listing shows them, newest change first
+    (or oldest first).
+
+    An order never started has no change yet, so it counts as the oldest; orders that tie are
+    in id order either way. They are sorted by their change alone, then only the first `limit`
+    (with any that tie with the last of them) by id too: the id's order costs more to compute
+    than the sort of 100,000 times.
     """
     direction = 1 if oldest_first else -1
 
-    def when(order: OrderSummary) -> tuple[float, tuple[str, int, str]]:
-        at = order.updated_at.timestamp() if order.updated_at else float("-inf")
-        return direction * at, order_sort_key(order.id)
+    def at(order: OrderSummary) -> float:
+        return direction * (order.updated_at.timestamp() if order.updated_at else float("-inf"))
 
-    return sorted((order for order in orders
-                   if (statuses is None or order.status in statuses)
-                   and (customer is None or order.customer == customer)), key=when)
+    def when(order: OrderSummary) -> tuple[float, tuple[str, int, str]]:
+        return at(order), order_sort_key(order.id)
+
+    if limit is None or limit >= len(orders):
+        return sorted(orders, key=when)
+    by_change = sorted(orders, key=at)
+    last = at(by_change[limit - 1])
+    end = limit
+    while end < len(by_change) and at(by_change[end]) == last:
+        end += 1
+    return sorted(by_change[:end], key=when)[:limit]
 
 
 def summary_report(summary: OrderSummary) -> dict[str, Any]:

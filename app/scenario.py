@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import stat
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -176,6 +175,8 @@ def _read_text(path: Path) -> str:
 
 
 def load_scenario(name: str | Path) -> Scenario:
+    import tomllib  # here: a command that loads no scenario need not import it
+
     path = resolve_scenario_path(name)
     text = _read_text(path)
     try:

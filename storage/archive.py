@@ -18,7 +18,7 @@ ignored, then overwritten.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -65,9 +65,9 @@ class Archive:
         self._writable = writable
         self._pending: list[tuple[str, bytes, dict[str, Any]]] = []
         self._index_cache: bytes | None = None
-        # The index parsed so far: each group's latest entry, from its first line (the header,
-        # naming the generation) to the byte parsed_to.
-        self._latest: dict[str, ArchivedGroup] = {}
+        # The index parsed so far: each group's latest entry as stored, from its first line
+        # (the header, naming the generation) to the byte parsed_to.
+        self._latest: dict[str, dict[str, Any]] = {}
         self._parsed_header, self._parsed_to = b"", 0
         if generation is not None and not self._current(self.path):
             raise DatabaseError(
@@ -100,7 +100,15 @@ class Archive:
         return self._index_cache
 
     def groups(self) -> Iterator[ArchivedGroup]:
-        """Every archived group's latest index entry (a group archived twice appears once).
+        """Every archived group's latest index entry (a group archived twice appears once)."""
+        return (ArchivedGroup(entry["g"], entry["s"], entry["o"], entry["n"]) for entry in self._entries())
+
+    def summaries(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every archived group's name and latest summary: what a listing reads."""
+        return [(entry["g"], entry["s"]) for entry in self._entries()]
+
+    def _entries(self) -> Iterable[dict[str, Any]]:
+        """Every group's latest index entry, as stored.
 
         The index only grows, so what was parsed is kept and only the whole lines appended
         since are parsed (a reader may meet the writer's unfinished last line: it waits for
@@ -116,9 +124,9 @@ class Archive:
             latest = self._latest
             for entry in map(_decode, data[self._parsed_to:whole].splitlines(keepends=True)):
                 if entry is not None:  # a damaged line names no group it could be trusted for
-                    latest[entry["g"]] = ArchivedGroup(entry["g"], entry["s"], entry["o"], entry["n"])
+                    latest[entry["g"]] = entry
             self._parsed_to = whole
-        return iter(self._latest.values())
+        return self._latest.values()
 
     def count(self) -> int:
         return sum(1 for _ in self.groups())

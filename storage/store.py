@@ -143,6 +143,10 @@ class DocumentStore:
         """Every archived group's summary and place (whether or not it is live again)."""
         return list(self._archive.groups()) if self._archive is not None else []
 
+    def archived_summaries(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every archived group's name and summary (whether or not it is live again)."""
+        return self._archive.summaries() if self._archive is not None else []
+
     def every_archived(self) -> Iterator[tuple[ArchivedGroup, dict[str, dict[str, Any]]]]:
         """Every archived group with its documents, in one pass over the archive."""
         if self._archive is not None:

@@ -118,3 +118,38 @@ def test_a_replaced_database_ignores_the_old_worlds_archive(tmp_path: Path) -> N
         assert store.archived("o-1") is None and store.archived_groups() == []
     finally:
         store.close()
+
+
+def test_a_reader_lists_each_group_once_whole_as_the_writer_appends(tmp_path: Path) -> None:
+    """A reader keeps what it parsed of the index and parses what is appended since: a line
+    the writer has not finished is not listed until it is, and a group archived again is
+    listed once, as last archived."""
+    db = tmp_path / "a.db"
+    other = {"order/o-2": {"status": "failed"}}
+    write_documents(db, {**GROUP, **other})
+    writer = DocumentStore(db, create=False)
+    try:
+        writer.archive("o-1", list(GROUP), SUMMARY)
+        writer.flush()
+        reader = DocumentStore(db, read_only=True)
+        assert reader.archived_summaries() == [("o-1", SUMMARY)]
+
+        writer.archive("o-2", list(other), {"id": "o-2", "status": "failed"})
+        writer.flush()
+        _, index = archive_paths(db)
+        whole = index.read_bytes()
+        index.write_bytes(whole[:-20])  # the writer's last line, half written
+        assert reader.archived_summaries() == [("o-1", SUMMARY)]
+        index.write_bytes(whole)
+        assert reader.archived_summaries() == [("o-1", SUMMARY), ("o-2", {"id": "o-2", "status": "failed"})]
+
+        for name, doc in GROUP.items():  # brought back live, then archived again as it settles anew
+            writer.put(name, doc)
+        writer.archive("o-1", list(GROUP), {"id": "o-1", "status": "completed", "attempts": 2})
+        writer.flush()
+        assert sorted(reader.archived_summaries()) == [
+            ("o-1", {"id": "o-1", "status": "completed", "attempts": 2}),
+            ("o-2", {"id": "o-2", "status": "failed"})]
+        reader.close()
+    finally:
+        writer.close()
