@@ -256,9 +256,10 @@ class Engine:
         """Every order as a listing shows it: the archived ones from the archive's index."""
         live = self.live_records()
         known = {record.order.id for record in live}
-        archived = self.storage.archived_summaries().get() if self._archives else []
-        return [*(summary_of(record) for record in live),
-                *(summary for summary in self._archived_summaries.of(archived) if summary.id not in known)]
+        with collector.loading():  # the first call parses the whole index: kept, like a database loaded
+            archived = self.storage.archived_summaries().get() if self._archives else []
+            kept = self._archived_summaries.of(archived)
+        return [*(summary_of(record) for record in live), *(summary for summary in kept if summary.id not in known)]
 
     def find(self, order_id: str) -> OrderRecord | None:
         live = next((r for r in self.live_records() if r.order.id == order_id), None)

@@ -138,8 +138,8 @@ def first_orders(orders: list[OrderSummary], oldest_first: bool, limit: int | No
 
     An order never started has no change yet, so it counts as the oldest; orders that tie are
     in id order either way. They are sorted by their change alone, then only the first `limit`
-    (with any that tie with the last of them) by id too: the id's order costs more to compute
-    than the sort of 100,000 times.
+    (with those that tie with the last of them) by id as well: an id's sort key costs more than
+    the whole sort by change, so 100,000 of them would be most of a listing's time.
     """
     direction = 1 if oldest_first else -1
 
