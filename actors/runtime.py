@@ -71,25 +71,23 @@ def open_reader(db: str | Path) -> WorldReader:
 
 
 def open_resumed(db: str | Path, settle: Callable[[SagaEngine], None]) -> WorldReader:
-    """The database to read as every command reads it: resumed, and settled by `settle`.
+    """A database file to read as every command reads it: resumed, and settled by `settle`.
 
-    A file's lock is taken, and an engine starts only where opening one would act on an
-    order (resume one in flight, archive one settled for good). Where every live order
-    waits for an operator, the database is read as stored, which is what the engine would
-    show, at the cost of what is shown rather than of starting every live order.
+    Its lock is taken, and an engine starts only where opening one would act on an order
+    (resume one in flight, archive one settled for good). Where every live order waits for
+    an operator, the database is read as stored, which is what the engine would show, at
+    the cost of what is shown rather than of starting every live order. (A PostgreSQL
+    database is run by its workers: a reader reads it as it is, see open_reader.)
     """
-    if is_database_url(db):
-        engine = open_engine(db)
-    else:
-        with collector.loading():
-            store = DocumentStore(db, create=False)
-        try:
-            if not acted_on_at_open(store):
-                return read_model.StoredWorld(store)
-            engine = Engine(store)
-        except BaseException:
-            store.close()
-            raise
+    with collector.loading():
+        store = DocumentStore(db, create=False)
+    try:
+        if not acted_on_at_open(store):
+            return read_model.StoredWorld(store)
+        engine = Engine(store)
+    except BaseException:
+        store.close()
+        raise
     try:
         settle(engine)
     except BaseException:

@@ -110,9 +110,10 @@ def _read(args: argparse.Namespace, look: Callable[[WorldReader], T]) -> tuple[T
     """What a reading command shows (look at the database), and whether it was resumed.
 
     Resumed and settled first, as every command does, when this process can open
-    the database for writing (on PostgreSQL the workers run the orders: it is read as it is). Otherwise (--no-resume, another process has it open,
-    or it is read-only) it is read as last stored, without the lock and without
-    writing a byte, and one line on stderr says which orders in flight were left.
+    the database for writing (an engine starts only if an order needs one; on PostgreSQL
+    the workers run the orders: it is read as it is). Otherwise (--no-resume, another
+    process has it open, or it is read-only) it is read as last stored, without the lock
+    and without writing a byte, and one line on stderr says which orders in flight were left.
     """
     if is_database_url(args.db):
         # The workers run the sagas: a reader shows the tables as they are, waiting for no one
