@@ -180,6 +180,7 @@ class StoredWorld:
 
     def __init__(self, store: DocumentStore) -> None:
         self._store = store
+        self._summaries: list[OrderSummary] | None = None  # read once: a command's look is one moment
 
     @classmethod
     def read_only(cls, path: str | Path) -> StoredWorld:
@@ -209,9 +210,12 @@ class StoredWorld:
         return archived_record(documents, order_id) if documents is not None else None
 
     def summaries(self) -> list[OrderSummary]:
-        with collector.loading():
-            return [*(summary_from_row(document_summary(doc)) for _, doc in self._store.stored(ORDER_PREFIX)),
+        if self._summaries is None:
+            with collector.loading():
+                self._summaries = [
+                    *(summary_from_row(document_summary(doc)) for _, doc in self._store.stored(ORDER_PREFIX)),
                     *(summary_from_row(row) for row in archived_summaries(self._store))]
+        return list(self._summaries)
 
     def close(self) -> None:
         self._store.close()
