@@ -18,7 +18,7 @@ ignored, then overwritten.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -101,14 +101,14 @@ class Archive:
 
     def groups(self) -> Iterator[ArchivedGroup]:
         """Every archived group's latest index entry (a group archived twice appears once)."""
-        return (ArchivedGroup(entry["g"], entry["s"], entry["o"], entry["n"]) for entry in self._entries())
+        return (_group(entry) for entry in self._parsed().values())
 
     def summaries(self) -> list[tuple[str, dict[str, Any]]]:
         """Every archived group's name and latest summary: what a listing reads."""
-        return [(entry["g"], entry["s"]) for entry in self._entries()]
+        return [(entry["g"], entry["s"]) for entry in self._parsed().values()]
 
-    def _entries(self) -> Iterable[dict[str, Any]]:
-        """Every group's latest index entry, as stored.
+    def _parsed(self) -> dict[str, dict[str, Any]]:
+        """Every group's latest index entry as stored, by group: only to read, never to keep.
 
         The index only grows, so what was parsed is kept and only the whole lines appended
         since are parsed (a reader may meet the writer's unfinished last line: it waits for
@@ -126,23 +126,26 @@ class Archive:
                 if entry is not None:  # a damaged line names no group it could be trusted for
                     latest[entry["g"]] = entry
             self._parsed_to = whole
-        return self._latest.values()
+        return self._latest
 
     def count(self) -> int:
         return sum(1 for _ in self.groups())
 
     def find(self, group: str) -> ArchivedGroup | None:
-        """The group's latest entry, found by searching the index for its name (no full parse)."""
+        """The group's latest entry: looked up in the parsed index once a listing has parsed
+        it (parsing what was appended since), otherwise found by searching the index's bytes
+        for its name, so showing one order parses no other."""
+        if self._parsed_to:
+            entry = self._parsed().get(group)
+            return _group(entry) if entry is not None else None
         data = self._index_bytes()
         at = data.rfind(b' {"g":' + _dumps(group).encode() + b',"o":')
         if at < 0:
             return None
         start = data.rfind(b"\n", 0, at) + 1
         end = data.find(b"\n", at)
-        entry = _decode(data[start:end + 1]) if end >= 0 else None
-        if entry is None:
-            return None
-        return ArchivedGroup(entry["g"], entry["s"], entry["o"], entry["n"])
+        found = _decode(data[start:end + 1]) if end >= 0 else None
+        return _group(found) if found is not None else None
 
     def documents(self, found: ArchivedGroup) -> dict[str, dict[str, Any]]:
         """The documents of an archived group, read from its place in the archive."""
@@ -264,6 +267,10 @@ class Archive:
                 out.write(b"".join(missing))
                 out.flush()
                 os.fsync(out.fileno())
+
+
+def _group(entry: dict[str, Any]) -> ArchivedGroup:
+    return ArchivedGroup(entry["g"], entry["s"], entry["o"], entry["n"])
 
 
 def _line_start(handle: BinaryIO, end: int) -> int:

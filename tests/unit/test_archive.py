@@ -143,13 +143,15 @@ def test_a_reader_lists_each_group_once_whole_as_the_writer_appends(tmp_path: Pa
         index.write_bytes(whole)
         assert reader.archived_summaries() == [("o-1", SUMMARY), ("o-2", {"id": "o-2", "status": "failed"})]
 
-        for name, doc in GROUP.items():  # brought back live, then archived again as it settles anew
+        again = {**GROUP, "order/o-1": {"status": "completed", "n": 2}}
+        for name, doc in again.items():  # brought back live, then archived again as it settles anew
             writer.put(name, doc)
-        writer.archive("o-1", list(GROUP), {"id": "o-1", "status": "completed", "attempts": 2})
+        writer.archive("o-1", list(again), {"id": "o-1", "status": "completed", "attempts": 2})
         writer.flush()
         assert sorted(reader.archived_summaries()) == [
             ("o-1", {"id": "o-1", "status": "completed", "attempts": 2}),
             ("o-2", {"id": "o-2", "status": "failed"})]
+        assert reader.archived("o-1") == writer.archived("o-1") == again  # found in the parsed index
         reader.close()
     finally:
         writer.close()
