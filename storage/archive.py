@@ -9,7 +9,8 @@ archive, or still live, or both (the live copy wins), never neither.
 Opening costs nothing in proportion to the archive: nothing is read until a
 group is asked for (found by searching the index's bytes for its name) or the
 summaries are listed (one pass over the index, kept: a later listing parses
-only the lines appended since). Each file starts with the
+only the lines appended since, and a later process starts from the parsed
+index kept beside it, see storage/index_cache.py). Each file starts with the
 archive's generation, which the journal also holds: a database replaced by a
 new world gets a new generation, so an archive left from the old one is
 ignored, then overwritten.
@@ -23,10 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from storage import index_cache
 from storage.errors import DatabaseError, StorageFailed
 from storage.journal import _decode, _dumps, _fsync_directory, _line
 
 FORMAT = "ordersaga-archive"
+# The parsed index is kept for the next reader once a tenth of it or more was parsed anew.
+_CACHE_BEHIND = 10
 
 
 def archive_paths(real: Path) -> tuple[Path, Path]:
@@ -120,12 +124,18 @@ class Archive:
         whole = data.rfind(b"\n") + 1
         if whole < self._parsed_to or header != self._parsed_header:
             self._latest, self._parsed_header, self._parsed_to = {}, header, len(header)
-        if whole > self._parsed_to:
+            kept = index_cache.load(self.index_path, header) if header else None
+            if kept is not None and kept[0] <= whole and data[kept[0] - 1:kept[0]] == b"\n":
+                self._parsed_to, self._latest = kept
+        parsed_from = self._parsed_to
+        if whole > parsed_from:
             latest = self._latest
-            for entry in map(_decode, data[self._parsed_to:whole].splitlines(keepends=True)):
+            for entry in map(_decode, data[parsed_from:whole].splitlines(keepends=True)):
                 if entry is not None:  # a damaged line names no group it could be trusted for
                     latest[entry["g"]] = entry
             self._parsed_to = whole
+            if self._writable and whole - parsed_from > whole // _CACHE_BEHIND:
+                index_cache.save(self.index_path, header, whole, latest)
         return self._latest
 
     def count(self) -> int:

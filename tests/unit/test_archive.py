@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from storage import index_cache
 from storage.archive import archive_paths, database_files
 from storage.errors import DatabaseError
+from storage.journal import _dumps, _line
 from storage.store import DocumentStore
 from tests.documents import write_documents
 
@@ -155,3 +157,47 @@ def test_a_reader_lists_each_group_once_whole_as_the_writer_appends(tmp_path: Pa
         reader.close()
     finally:
         writer.close()
+
+
+def _listed(db: Path) -> list[tuple[str, dict[str, object]]]:
+    """The archived summaries a new process reads (it may start from the kept parsed index)."""
+    reader = DocumentStore(db, read_only=True)
+    try:
+        return sorted(reader.archived_summaries())
+    finally:
+        reader.close()
+
+
+def _archive_one(db: Path, order: str) -> None:
+    store = DocumentStore(db, create=False)
+    try:
+        store.put(f"order/{order}", {"status": "completed"})
+        store.archive(order, [f"order/{order}"], {"id": order})
+        store.flush()
+        store.archived_summaries()  # a listing by the owner, which keeps the parsed index
+    finally:
+        store.close()
+
+
+def test_the_kept_parsed_index_is_used_only_where_it_matches_the_index(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    write_documents(db, {"stock/KB": {"available": 3}})
+    for order in ("o-1", "o-2"):
+        _archive_one(db, order)
+    kept = index_cache.cache_path(archive_paths(db)[1])
+    assert kept.exists() and _listed(db) == [("o-1", {"id": "o-1"}), ("o-2", {"id": "o-2"})]
+
+    with open(archive_paths(db)[1], "ab") as index:  # archived since, by a writer that kept nothing
+        index.write(_line(_dumps({"g": "o-3", "o": 0, "n": 0, "s": {"id": "o-3"}})))
+    assert _listed(db) == [("o-1", {"id": "o-1"}), ("o-2", {"id": "o-2"}), ("o-3", {"id": "o-3"})]
+
+    data = bytearray(kept.read_bytes())
+    data[-5] ^= 0xFF  # damaged: ignored, the index is parsed instead
+    kept.write_bytes(bytes(data))
+    assert [group for group, _ in _listed(db)] == ["o-1", "o-2", "o-3"]
+
+    _archive_one(db, "o-4")
+    os.unlink(db)
+    write_documents(db, {"stock/KB": {"available": 3}})  # a new world: the old world's copy is ignored
+    _archive_one(db, "o-9")
+    assert kept.exists() and _listed(db) == [("o-9", {"id": "o-9"})]
