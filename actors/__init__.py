@@ -84,6 +84,7 @@ __all__ = [
     "WorldReader", "WorldSnapshot",
     "cause_check", "correction", "create_database", "create_empty_database", "database_location",
     "definition", "format_cents", "is_database_url", "must_be_correctable", "open_engine",
-    "open_reader", "open_resumed", "order_of_document", "order_record_document", "order_sort_key", "preview_edit",
+    "open_reader", "open_resumed", "order_of_document", "order_record_document", "order_sort_key",
+    "preview_edit",
     "read_snapshot", "record_of", "recover", "run_worker", "salvage", "shortfall_remedy",
 ]

@@ -259,7 +259,8 @@ class Engine:
         with collector.loading():  # the first call parses the whole index: kept, like a database loaded
             archived = self.storage.archived_summaries().get() if self._archives else []
             kept = self._archived_summaries.of(archived)
-        return [*(summary_of(record) for record in live), *(summary for summary in kept if summary.id not in known)]
+        return [*(summary_of(record) for record in live),
+                *(summary for summary in kept if summary.id not in known)]
 
     def find(self, order_id: str) -> OrderRecord | None:
         live = next((r for r in self.live_records() if r.order.id == order_id), None)

@@ -119,7 +119,8 @@ def document_summary(doc: Mapping[str, Any]) -> dict[str, Any]:
     status = doc.get("status", SagaStatus.PENDING.value)
     last = attempts[-1] if attempts else None
     failure = last.get("failure") if last is not None and status != SagaStatus.COMPLETED.value else None
-    now = next((step["name"] for step in last["steps"] if step.get("status") in _MOVING), None) if last else None
+    steps = last["steps"] if last is not None else ()
+    now = next((step["name"] for step in steps if step.get("status") in _MOVING), None)
     return {"id": order["id"], "customer": order["customer"],
             "total_cents": sum(item["quantity"] * item["price_cents"] for item in order["items"]),
             "status": status, "attempts": len(attempts), "version": len(doc.get("earlier_versions", ())) + 1,
@@ -141,6 +142,5 @@ def archived_record(documents: Mapping[str, dict[str, Any]], order_id: str) -> O
 
 def archived_summaries(store: DocumentStore) -> list[dict[str, Any]]:
     """The summary row of every archived order that is not live again (a live copy wins)."""
-    tables = store.names(ORDER_PREFIX)
-    live = {name[len(ORDER_PREFIX):] for name in tables}
+    live = {name[len(ORDER_PREFIX):] for name in store.names(ORDER_PREFIX)}
     return [summary for group, summary in store.archived_summaries() if group not in live]

@@ -128,8 +128,8 @@ def order_lines(orders: list[dict[str, Any]]) -> list[str]:
 def select_orders(orders: Iterable[OrderSummary], statuses: Collection[SagaStatus] | None,
                   customer: str | None) -> list[OrderSummary]:
     """The orders a listing's filters keep, in no particular order."""
-    return [order for order in orders
-            if (statuses is None or order.status in statuses) and (customer is None or order.customer == customer)]
+    return [order for order in orders if (statuses is None or order.status in statuses)
+            and (customer is None or order.customer == customer)]
 
 
 def first_orders(orders: list[OrderSummary], oldest_first: bool, limit: int | None) -> list[OrderSummary]:
