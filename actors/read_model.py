@@ -215,9 +215,17 @@ class StoredWorld:
         if self._summaries is None:
             with collector.loading():
                 self._summaries = [
-                    *(summary_from_row(document_summary(doc)) for _, doc in self._store.stored(ORDER_PREFIX)),
+                    *(self._live_summary(doc) for _, doc in self._store.stored(ORDER_PREFIX)),
                     *(summary_from_row(row) for row in archived_summaries(self._store))]
         return list(self._summaries)
+
+    def _live_summary(self, doc: Mapping[str, Any]) -> OrderSummary:
+        """A live order's summary from its document as stored; one that does not read as an
+        order's is validated, which says what is wrong with it."""
+        try:
+            return summary_from_row(document_summary(doc))
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+            return summary_of(validated_record(doc, self._store.path))
 
     def close(self) -> None:
         self._store.close()

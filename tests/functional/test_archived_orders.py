@@ -13,6 +13,7 @@ from app.scenario import parse_scenario
 from storage.archive import database_files
 from storage.store import DocumentStore
 from tests.conftest import json_out
+from tests.tampering import tamper
 
 Cli = Callable[..., tuple[int, str, str]]
 SHORT_OF_STOCK = """
@@ -166,3 +167,14 @@ def test_an_engines_summaries_follow_an_order_archived_again(tmp_path: Path, cli
         engine.wait_until_settled(timeout_s=30)
         assert [(s.id, s.status.value, s.attempts) for s in engine.summaries()] == [("o-1", "completed", 2)]
     assert _live_orders(db) == []
+
+
+def test_a_held_orders_record_that_is_not_one_is_named_not_a_traceback(tmp_path: Path, cli: Cli) -> None:
+    db, scenario = tmp_path / "h.db", tmp_path / "held.toml"
+    scenario.write_text(HELD_AND_ARCHIVED)
+    assert cli("run", scenario, "--db", db)[0] == 0
+    damaged = tamper(db, tmp_path, ("order/o-2", lambda doc: doc.pop("order")))
+    for command in (("list",), ("status", "o-2")):
+        status, out, err = cli(*command, "--db", damaged)
+        assert (status, out) == (2, "") and err.startswith(
+            f"ordersaga: {damaged}: an order record does not match the schema (")
