@@ -132,8 +132,10 @@ _MOVING = {StepStatus.RUNNING.value, StepStatus.COMPENSATING.value}
 
 def acted_on_at_open(store: DocumentStore) -> bool:
     """Whether an engine opening the store would act on a live order: resume one in flight,
-    or archive one settled for good. An order on hold waits for an operator, untouched."""
-    return any(doc.get("status") != SagaStatus.ON_HOLD.value for _, doc in store.stored(ORDER_PREFIX))
+    or archive one settled for good. An order on hold waits for an operator, untouched.
+    (A document that is not an order's is the engine's to refuse, naming what is wrong.)"""
+    return any(not isinstance(doc, dict) or doc.get("status") != SagaStatus.ON_HOLD.value
+               for _, doc in store.stored(ORDER_PREFIX))
 
 
 def archived_record(documents: Mapping[str, dict[str, Any]], order_id: str) -> OrderRecord:
