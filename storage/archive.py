@@ -64,6 +64,9 @@ class Archive:
         self._writable = writable
         self._pending: list[tuple[str, bytes, dict[str, Any]]] = []
         self._index_cache: bytes | None = None
+        # The generation both files were last found or made to hold: only this store writes
+        # them, so a sync need not read their headers again.
+        self._started: str | None = None
         if generation is not None and not self._current(self.path):
             raise DatabaseError(
                 f"{real}: its archive of settled orders, {self.path.name}, is missing or belongs to "
@@ -174,8 +177,10 @@ class Archive:
             return
         pending, self._pending = self._pending, []
         try:
-            self._start(self.path)
-            self._start(self.index_path)
+            if self._started != self.generation:
+                self._start(self.path)
+                self._start(self.index_path)
+                self._started = self.generation
             offset = self.path.stat().st_size
             index = []
             with open(self.path, "ab") as archive:
