@@ -33,6 +33,10 @@ from actors.saga_logic import Command, Refused, Transition
 from actors.scheduler import Scheduler, Timer
 from actors.storage_actor import CommitBatch, StorageProxy
 
+# Settled orders are archived this many at a time, or all of them once none is running:
+# archiving costs the storage actor three fsyncs (archive, index, journal) whatever the number.
+ARCHIVE_BATCH = 128
+
 
 @dataclass(frozen=True)
 class EngineSettings:
@@ -226,9 +230,10 @@ class SagaCoordinator(pykka.ThreadingActor):
 
     def _send_settled(self) -> None:
         """Once this burst's transitions are durable and acted on, ask the storage actor to
-        archive the orders they settled, in one message (rather than one per order); once that
-        is durable, forget them here and in the participants."""
-        if not self._settled:
+        archive the orders settled so far, in one message (once ARCHIVE_BATCH of them are
+        waiting, or none is running); once that is durable, forget them here and in the
+        participants."""
+        if not self._settled or (self._running and len(self._settled) < ARCHIVE_BATCH):
             return
         assert self._batch is not None
         groups = [(record.order.id, settled_at, order_summary(record)) for record, settled_at in self._settled]
@@ -260,8 +265,8 @@ class SagaCoordinator(pykka.ThreadingActor):
     def send_to_storage(self) -> None:
         """Hand the transitions made since the last call to the storage actor in one message."""
         assert self._batch is not None
-        self._send_commands()
         self._send_settled()
+        self._send_commands()  # last, so a participant is woken once the rest is done
         self._batch.send()
 
     def _prepare_send(self, order_id: str, command: Command | None) -> Callable[[], None] | None:

@@ -181,9 +181,9 @@ class Archive:
                 self._start(self.path)
                 self._start(self.index_path)
                 self._started = self.generation
-            offset = self.path.stat().st_size
             index = []
             with open(self.path, "ab") as archive:
+                offset = archive.tell()  # its end: append mode starts there
                 for group, line, summary in pending:
                     archive.write(line)
                     index.append(_line(_dumps({"g": group, "o": offset, "n": len(line), "s": summary})))
