@@ -47,8 +47,10 @@ class EngineSettings:
     backoff_base_s: float = 0.02
     backoff_cap_s: float = 0.5
     # Sagas running at once: enough to fill a group commit, few enough that a
-    # command's wait in the queues stays well inside the answer timeout.
-    max_in_flight: int = 32
+    # command's wait in the queues stays well inside the answer timeout. Each burst
+    # of transitions costs thread wake-ups and fsyncs whatever its size: 48 take a
+    # third fewer of each per order than 32, for an order latency of 48 / throughput.
+    max_in_flight: int = 48
 
     def backoff(self, tries: int) -> float:
         return min(self.backoff_cap_s, self.backoff_base_s * 2.0 ** max(tries - 1, 0))
