@@ -99,8 +99,8 @@ class SagaCoordinator(pykka.ThreadingActor):
         self._batch: CommitBatch | None = None
         # Commands of the transitions made since the last send_to_storage, by participant.
         self._outgoing: dict[Service, list[tuple[IdempotencyKey, Order]]] = {}
-        # Orders settled by the transitions since the last send_to_storage, with the updated_at
-        # they settled at: archived together once those transitions are durable.
+        # Settled orders not yet handed to the archive, with the updated_at they settled at:
+        # handed over together, ARCHIVE_BATCH at a time or once none is running (_send_settled).
         self._settled: list[tuple[OrderRecord, str]] = []
         # Set when the engine "kills" this coordinator: it then acts on nothing more.
         self._killed = killed
