@@ -11,6 +11,7 @@ recorded where every thread waiting on the engine hears of it at once.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 Write = tuple[str, dict[str, Any]]
 AfterDurable = Callable[[], None]
 _MAX_BATCH = 500
+_ARCHIVED_VALUES = frozenset(status.value for status in ARCHIVED_STATUSES)
 T = TypeVar("T")
 
 
@@ -151,23 +153,29 @@ class StorageActor(pykka.ThreadingActor):
         return read_records(self._store)
 
     # -- the archive ---------------------------------------------------------------
-    def archive(self, order_id: str, settled_at: str, summary: dict[str, Any],
-                then: AfterDurable) -> None:
-        """Move a settled order's documents to the archive, if it is still as it settled
-        (an operator's retry may have moved it on since); then runs once that is durable."""
+    def archive(self, groups: Sequence[tuple[str, str, dict[str, Any]]],
+                then: Callable[[list[str]], None]) -> None:
+        """Move settled orders' documents to the archive, given as (order id, the updated_at it
+        settled at, its summary), each only if it is still as it settled (an operator's retry
+        may have moved it on since); then gets the ids archived once that is durable."""
         if self._failure.error is not None or not self._store.archives:
             return
-        doc = self._store.peek(order_record_document(order_id))
-        if (doc is None or doc.get("updated_at") != settled_at
-                or doc.get("status") not in {status.value for status in ARCHIVED_STATUSES}):
+        archived = []
+        for order_id, settled_at, summary in groups:
+            doc = self._store.peek(order_record_document(order_id))
+            if (doc is None or doc.get("updated_at") != settled_at
+                    or doc.get("status") not in _ARCHIVED_VALUES):
+                continue
+            try:
+                self._store.archive(order_id, order_group(order_id), summary)
+            except StorageFailed as error:  # starting the archive's files on a full or failing disk
+                self._after = []  # not durable, so never acted on
+                self._failure.set(error)
+                return
+            archived.append(order_id)
+        if not archived:
             return
-        try:
-            self._store.archive(order_id, order_group(order_id), summary)
-        except StorageFailed as error:  # starting the archive's files on a full or failing disk
-            self._after = []  # not durable, so never acted on
-            self._failure.set(error)
-            return
-        self._after.append(then)
+        self._after.append(functools.partial(then, archived))
         if self.actor_inbox.empty() or len(self._after) >= _MAX_BATCH:
             self._flush()
 

@@ -20,20 +20,22 @@ import threading
 import time
 from typing import Any
 
+from actors.coordinator import EngineSettings
 from bench.common import run_child, saga_world, scratch_dir
 from bench.postgres import PostgresUnavailable, embedded_postgres
 
+QUEUE_CONCURRENCY = EngineSettings().max_in_flight
 # (label, how the workflows are started, SQLite in WAL mode), all shown by `python -m bench.dbos_saga`.
 CONFIGURATIONS = (
     ("one after another", "sequential", True),
     ("one after another, SQLite as DBOS sets it up", "sequential", False),
     ("all started at once", "concurrent", True),
-    ("through a queue polled every 10 ms, 32 at a time (ordersaga's max_in_flight)", "queue", True),
+    (f"through a queue polled every 10 ms, {QUEUE_CONCURRENCY} at a time (ordersaga's max_in_flight)",
+     "queue", True),
 )
 # `make bench` gives DBOS the configuration that was fastest on this machine for each database.
 SQLITE_MODE = "sequential"  # in WAL mode
 POSTGRES_MODE = "concurrent"
-QUEUE_CONCURRENCY = 32
 
 
 def _run_in_this_process(url: str, orders: int, mode: str, wal: bool) -> dict[str, Any]:

@@ -73,6 +73,9 @@ class Archive:
         # (the header, naming the generation) to the byte parsed_to.
         self._latest: dict[str, dict[str, Any]] = {}
         self._parsed_header, self._parsed_to = b"", 0
+        # The generation both files were last found or made to hold: only this store writes
+        # them, so a sync need not read their headers again.
+        self._started: str | None = None
         if generation is not None and not self._current(self.path):
             raise DatabaseError(
                 f"{real}: its archive of settled orders, {self.path.name}, is missing or belongs to "
@@ -212,11 +215,13 @@ class Archive:
             return
         pending, self._pending = self._pending, []
         try:
-            self._start(self.path)
-            self._start(self.index_path)
-            offset = self.path.stat().st_size
+            if self._started != self.generation:
+                self._start(self.path)
+                self._start(self.index_path)
+                self._started = self.generation
             index = []
             with open(self.path, "ab") as archive:
+                offset = archive.tell()  # its end: append mode starts there
                 for group, line, summary in pending:
                     archive.write(line)
                     index.append(_line(_dumps({"g": group, "o": offset, "n": len(line), "s": summary})))

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from actors import saga_logic
 from actors.domain import (
     Action,
+    IdempotencyKey,
     Item,
     NotificationKind,
     Order,
@@ -238,4 +239,9 @@ def test_every_record_a_transition_makes_is_frozen_and_stores_and_reads_back_the
         assert type(stored.current_attempt) is type(record.current_attempt)
         with pytest.raises(ValidationError):
             record.current_attempt.steps[0].status = StepStatus.PENDING
+        with pytest.raises(ValidationError):
+            record.timeline[-1].reason = "rewritten"
+        if transition.command is not None:  # a key names one effect: equal keys are one dict key
+            key = transition.command.key
+            assert {key: 1}.get(IdempotencyKey.model_validate(key.model_dump())) == 1
     assert made[-1].record.status == SagaStatus.CANCELLED and made[-1].record.cancelled
