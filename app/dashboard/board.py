@@ -2,22 +2,35 @@
 
 Plain Python, so the rules of filtering, sorting and announcing are the same
 whatever draws them, and can be read without a terminal.
+
+A database's history only grows, so the board keeps one summary per order (with
+its search text) and full records only for the orders still live (in flight or
+on hold) and the one the operator selected; the list shows the orders that
+matter up to a cap, and a filter searches every order.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from itertools import chain, islice
 from typing import Any
 
-from actors import Notification, Order, OrderRecord, SagaStatus, order_sort_key
+from actors import Notification, Order, OrderRecord, OrderSummary, SagaStatus, order_sort_key, summary_of
 from app.dashboard.display import word
 
 # Sorting by status puts what needs a person first.
 ATTENTION = (SagaStatus.FAILED, SagaStatus.ON_HOLD, SagaStatus.COMPENSATING,
              SagaStatus.RUNNING, SagaStatus.PENDING, SagaStatus.CANCELLED, SagaStatus.COMPLETED)
+# Listed before the most recent others, whatever their age: what is moving or needs a person.
+MATTERS = frozenset(ATTENTION[:5])
+# The archive keeps these: the engine answers for their full record on demand.
+ARCHIVED = frozenset({SagaStatus.COMPLETED, SagaStatus.FAILED, SagaStatus.CANCELLED})
+# At most this many rows in the list: a table of this size redraws within a key press
+# through a terminal (see bench/dashboard_tmux.py), and a filter finds any other order.
+LIST_CAP = 300
 _EPOCH = datetime.min.replace(tzinfo=timezone.utc)
 
 
@@ -34,23 +47,36 @@ def version(record: OrderRecord) -> int:
     return len(record.timeline) + len(record.notifications)
 
 
-def shown_step(record: OrderRecord) -> str:
+def shown_step(summary: OrderSummary) -> str:
     """The step at work now, or where a settled order stopped."""
-    if record.current_step:
-        return record.current_step
-    failure = record.failure
+    if summary.current_step:
+        return summary.current_step
+    failure = summary.failure
     return failure.step if failure else ""
 
 
+def searchable(summary: OrderSummary) -> str:
+    """What a filter matches: id, customer, status, step and failure reason."""
+    failure = summary.failure
+    parts = [summary.id, summary.customer, word(summary.status.value), shown_step(summary),
+             failure.reason if failure else ""]
+    return " ".join(parts).lower()
+
+
+def newest_first(summaries: Iterable[OrderSummary]) -> list[OrderSummary]:
+    """The order a history is listed in after what matters (cheap enough for a worker thread)."""
+    return sorted(summaries, key=lambda s: s.updated_at or _EPOCH, reverse=True)
+
+
 # Each column's sort value; orders that tie keep the id order.
-SORT_KEYS: dict[str, Callable[[OrderRecord], Any]] = {
-    "id": lambda r: order_sort_key(r.order.id),
-    "customer": lambda r: r.order.customer,
-    "total": lambda r: r.order.total_cents,
-    "status": lambda r: ATTENTION.index(r.status),
-    "step": lambda r: shown_step(r),
-    "attempts": lambda r: len(r.attempts),
-    "updated": lambda r: r.updated_at or _EPOCH,
+SORT_KEYS: dict[str, Callable[[OrderSummary], Any]] = {
+    "id": lambda s: order_sort_key(s.id),
+    "customer": lambda s: s.customer,
+    "total": lambda s: s.total_cents,
+    "status": lambda s: ATTENTION.index(s.status),
+    "step": shown_step,
+    "attempts": lambda s: s.attempts,
+    "updated": lambda s: s.updated_at or _EPOCH,
 }
 
 
@@ -62,16 +88,33 @@ class Announcement:
     notification: Notification
 
 
+@dataclass(frozen=True)
+class Listing:
+    """What the list shows: the ids, in the chosen order, and how many orders the filter
+    matches (every order when there is none), of which the ids are the first that matter."""
+
+    ids: list[str]
+    matches: int
+
+
 class OrderBoard:
     def __init__(self, records: Iterable[OrderRecord] = ()) -> None:
+        self.summaries: dict[str, OrderSummary] = {}
         self.records: dict[str, OrderRecord] = {}
-        self._announced: dict[str, int] = {}
         self.reset(records)
 
     def reset(self, records: Iterable[OrderRecord], announce_existing: bool = False) -> list[Announcement]:
-        """Show a new world; its notifications are news only if the world is new."""
+        """Show a new world (its live orders; its history follows, see add_history); its
+        notifications are news only if the world is new."""
+        self.summaries = {}
         self.records = {}
-        self._announced = {}
+        self._search: dict[str, str] = {}
+        self._tally = Counter[SagaStatus]()
+        self._announced: dict[str, int] = {}
+        # Orders that moved while shown, latest last, then the history as loaded, newest first.
+        self._moved: dict[str, None] = {}
+        self._history: list[str] = []
+        self.history_loaded = False
         news = self.apply(records)[1]
         return news if announce_existing else []
 
@@ -84,36 +127,94 @@ class OrderBoard:
             known = self.records.get(order_id)
             if known is not None and version(known) > version(record):
                 continue
+            self._summarise(summary_of(record))
             self.records[order_id] = record
+            self._moved.pop(order_id, None)
+            self._moved[order_id] = None
             changed.add(order_id)
             seen = self._announced.get(order_id, 0)
             news += [Announcement(order_id, n) for n in record.notifications[seen:]]
             self._announced[order_id] = len(record.notifications)
         return changed, news
 
-    def visible(self, filter_text: str = "", sort: str = "id", reverse: bool = False) -> list[str]:
-        """The order ids to list, filtered by text and in the chosen order."""
+    def add_history(self, newest: Iterable[OrderSummary]) -> None:
+        """Take the summaries of every order, newest first; an order the board already
+        follows keeps what it has (it arrived since, or is as new)."""
+        for summary in newest:
+            if summary.id not in self.summaries:
+                self._summarise(summary)
+                self._history.append(summary.id)
+        self.history_loaded = True
+
+    def _summarise(self, summary: OrderSummary) -> None:
+        before = self.summaries.get(summary.id)
+        if before is not None:
+            self._tally[before.status] -= 1
+        self._tally[summary.status] += 1
+        self.summaries[summary.id] = summary
+        self._search[summary.id] = searchable(summary)
+
+    def forget_settled(self, keep: str | None) -> None:
+        """Drop the full records of archived orders but keep's: the engine finds them again."""
+        for order_id in [i for i, r in self.records.items() if r.status in ARCHIVED and i != keep]:
+            del self.records[order_id]
+
+    def adopt(self, record: OrderRecord) -> None:
+        """Hold a record fetched for the selection (unless a newer copy has arrived since)."""
+        known = self.records.get(record.order.id)
+        if known is None or version(known) <= version(record):
+            self.records[record.order.id] = record
+
+    def ranked(self) -> Iterator[str]:
+        """Every order, those that matter first: moving or needing a person (failed first),
+        then the others, most recently moved first."""
+        def urgency(order_id: str) -> tuple[int, float]:
+            summary = self.summaries[order_id]
+            return ATTENTION.index(summary.status), -(summary.updated_at or _EPOCH).timestamp()
+
+        matter = sorted((i for i, s in self.summaries.items() if s.status in MATTERS), key=urgency)
+        yield from matter
+        listed = set(matter)
+        yield from (i for i in reversed(self._moved) if i not in listed)
+        yield from (i for i in self._history if i not in listed and i not in self._moved)
+
+    def listing(self, filter_text: str = "", sort: str = "id", reverse: bool = False,
+                cap: int = LIST_CAP) -> Listing:
+        """The first cap orders that matter among those the filter matches, in the chosen order."""
         needle = filter_text.strip().lower()
-        chosen = [r for r in self.records.values() if not needle or needle in searchable(r)]
+        if needle:
+            chosen: list[str] = []
+            matches = 0
+            search = self._search
+            for order_id in self.ranked():
+                if needle in search[order_id]:
+                    matches += 1
+                    if matches <= cap:
+                        chosen.append(order_id)
+        else:
+            chosen, matches = list(islice(self.ranked(), cap)), len(self.summaries)
+        return Listing(self.in_order(chosen, sort, reverse), matches)
+
+    def in_order(self, ids: Iterable[str], sort: str, reverse: bool = False) -> list[str]:
         column = SORT_KEYS[sort]
-        chosen.sort(key=lambda r: (column(r), order_sort_key(r.order.id)), reverse=reverse)
-        return [r.order.id for r in chosen]
+        rows = [self.summaries[i] for i in ids]
+        rows.sort(key=lambda s: (column(s), order_sort_key(s.id)), reverse=reverse)
+        return [s.id for s in rows]
 
     def tally(self) -> Counter[SagaStatus]:
-        return Counter(record.status for record in self.records.values())
+        return +self._tally
 
     def unsettled(self) -> int:
-        return sum(1 for record in self.records.values() if not record.status.settled)
+        return sum(count for status, count in self._tally.items() if not status.settled)
 
-    def notifications(self) -> list[Announcement]:
-        """Every notification of every order, oldest first."""
-        every = [Announcement(r.order.id, n) for r in self.records.values() for n in r.notifications]
-        return sorted(every, key=lambda a: (a.notification.at, order_sort_key(a.order)))
+    def needing_attention(self) -> int:
+        return self._tally[SagaStatus.FAILED] + self._tally[SagaStatus.ON_HOLD]
 
+    def known_notifications(self) -> int | None:
+        """How many notifications the orders have, if the board has seen every order whole."""
+        return None if self._history else sum(self._announced.values())
 
-def searchable(record: OrderRecord) -> str:
-    """What a filter matches: id, customer, status, step and failure reason."""
-    failure = record.failure
-    parts = [record.order.id, record.order.customer, word(record.status.value), shown_step(record),
-             failure.reason if failure else ""]
-    return " ".join(parts).lower()
+    def latest(self, count: int) -> list[str]:
+        """The count orders that moved last (what the notifications list reads)."""
+        history = (i for i in self._history if i not in self._moved)
+        return list(islice(chain(reversed(self._moved), history), count))

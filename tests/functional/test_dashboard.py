@@ -61,7 +61,7 @@ async def test_insufficient_funds_then_top_up_and_retry_completes_with_one_confi
         await pilot.press("t")
         await until(pilot, lambda: isinstance(app.screen, AmountPrompt), "the top-up prompt")
         amount = app.screen.query_one(Input)
-        assert amount.value == "49.99"  # the order's total, as a starting point
+        assert amount.value == "39.99"  # what the balance ($10.00) lacks of the total ($49.99)
         amount.value = "ten dollars"
         submitted = handled(app.screen, Input.Submitted)
         await pilot.press("enter")

@@ -68,6 +68,12 @@ class Timeline(DataTable[Text]):
             return
         self._rebuild()
 
+    def show_loading(self, order_id: str) -> None:
+        """Empty, until the order's record arrives."""
+        self._record = None
+        self.border_title = Content(f"Timeline of {order_id} (loading…)")
+        self._rebuild()
+
     def _rebuild(self) -> None:
         self.clear(columns=True)
         self._last_attempt = 0
