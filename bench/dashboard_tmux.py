@@ -200,13 +200,18 @@ def measure(terminal: Terminal, ids: set[str], presses: int, poll_s: float, char
         sort.add(terminal.timed_press("o", moved(SORTED_BY), poll_s, "the list sorted"))
     print(sort.line(), flush=True)
 
-    print(f"  top line before quitting: {terminal.capture().splitlines()[0].strip()}", flush=True)
+    before = terminal.capture()
+    print(f"  top line before quitting: {before.splitlines()[0].strip()}", flush=True)
     started = time.perf_counter()
     terminal.press("q")
-    ended = terminal.wait_until(lambda screen: EXITED in screen, poll_s, "the dashboard's exit")
+    closing = terminal.wait_until(lambda screen: screen != before, poll_s, "the screen answering q")
+    answered = time.perf_counter() - started
+    ended = closing if EXITED in closing else terminal.wait_until(
+        lambda screen: EXITED in screen, poll_s, "the dashboard's exit")
     status = ended[ended.index(EXITED) + len(EXITED):].split("]")[0].strip()
+    print(f"  {'q until the screen changed':<34} {answered * 1000:6.1f} ms", flush=True)
     print(f"  {'q until the process exited':<34} {time.perf_counter() - started:6.2f} s "
-          f"(exit status {status})", flush=True)
+          f"(exit status {status}, load {os.getloadavg()[0]:.2f})", flush=True)
 
 
 def _settle(terminal: Terminal, quiet_s: float = 0.5, give_up_s: float = 5.0) -> str:

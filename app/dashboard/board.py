@@ -12,7 +12,7 @@ matter up to a cap, and a filter searches every order.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from itertools import chain, islice
@@ -30,7 +30,7 @@ MATTERS = frozenset(ATTENTION[:5])
 ARCHIVED = frozenset({SagaStatus.COMPLETED, SagaStatus.FAILED, SagaStatus.CANCELLED})
 # At most this many rows in the list: a table of this size redraws within a key press
 # through a terminal (see bench/dashboard_tmux.py), and a filter finds any other order.
-LIST_CAP = 300
+LIST_CAP = 100
 _EPOCH = datetime.min.replace(tzinfo=timezone.utc)
 
 
@@ -114,6 +114,7 @@ class OrderBoard:
         # Orders that moved while shown, latest last, then the history as loaded, newest first.
         self._moved: dict[str, None] = {}
         self._history: list[str] = []
+        self._ranking: list[str] | None = None  # ranked(), until an order changes
         self.history_loaded = False
         news = self.apply(records)[1]
         return news if announce_existing else []
@@ -153,6 +154,7 @@ class OrderBoard:
         self._tally[summary.status] += 1
         self.summaries[summary.id] = summary
         self._search[summary.id] = searchable(summary)
+        self._ranking = None
 
     def forget_settled(self, keep: str | None) -> None:
         """Drop the full records of archived orders but keep's: the engine finds them again."""
@@ -165,22 +167,26 @@ class OrderBoard:
         if known is None or version(known) <= version(record):
             self.records[record.order.id] = record
 
-    def ranked(self) -> Iterator[str]:
+    def ranked(self) -> list[str]:
         """Every order, those that matter first: moving or needing a person (failed first),
-        then the others, most recently moved first."""
-        def urgency(order_id: str) -> tuple[int, float]:
-            summary = self.summaries[order_id]
-            return ATTENTION.index(summary.status), -(summary.updated_at or _EPOCH).timestamp()
+        then the others, most recently moved first. Kept until an order changes, so each
+        filter keystroke only reads it."""
+        if self._ranking is None:
+            def urgency(order_id: str) -> tuple[int, float]:
+                summary = self.summaries[order_id]
+                return ATTENTION.index(summary.status), -(summary.updated_at or _EPOCH).timestamp()
 
-        matter = sorted((i for i, s in self.summaries.items() if s.status in MATTERS), key=urgency)
-        yield from matter
-        listed = set(matter)
-        yield from (i for i in reversed(self._moved) if i not in listed)
-        yield from (i for i in self._history if i not in listed and i not in self._moved)
+            matter = sorted((i for i, s in self.summaries.items() if s.status in MATTERS), key=urgency)
+            listed = set(matter)
+            self._ranking = [*matter, *(i for i in reversed(self._moved) if i not in listed),
+                             *(i for i in self._history if i not in listed and i not in self._moved)]
+        return self._ranking
 
     def listing(self, filter_text: str = "", sort: str = "id", reverse: bool = False,
-                cap: int = LIST_CAP) -> Listing:
-        """The first cap orders that matter among those the filter matches, in the chosen order."""
+                cap: int | None = None) -> Listing:
+        """The first cap (LIST_CAP) orders that matter among those the filter matches, in the
+        chosen order."""
+        cap = LIST_CAP if cap is None else cap
         needle = filter_text.strip().lower()
         if needle:
             chosen: list[str] = []
@@ -192,7 +198,7 @@ class OrderBoard:
                     if matches <= cap:
                         chosen.append(order_id)
         else:
-            chosen, matches = list(islice(self.ranked(), cap)), len(self.summaries)
+            chosen, matches = self.ranked()[:cap], len(self.summaries)
         return Listing(self.in_order(chosen, sort, reverse), matches)
 
     def in_order(self, ids: Iterable[str], sort: str, reverse: bool = False) -> list[str]:

@@ -170,6 +170,8 @@ class MainScreen(Screen[None]):
         self._keys_state: tuple[object, ...] = ()
         self._supplies: Supplies | None = None
         self._supplies_at = 0.0
+        self._filter_text = ""
+        self._filter_due = False
 
     def compose(self) -> ComposeResult:
         yield TopBar()
@@ -602,9 +604,19 @@ class MainScreen(Screen[None]):
 
     @on(Input.Changed, "#filter")
     def _filter(self, event: Input.Changed) -> None:
-        self.orders.filter_text = event.value
-        self.orders.rebuild()
-        self._show_detail()
+        """Filter once the typed text is on screen: the echo never waits for the list, and
+        keys typed meanwhile are filtered for together."""
+        self._filter_text = event.value
+        if not self._filter_due:
+            self._filter_due = True
+            self.call_after_refresh(self._apply_filter)
+
+    def _apply_filter(self) -> None:
+        self._filter_due = False
+        if self.orders.filter_text != self._filter_text:
+            self.orders.filter_text = self._filter_text
+            self.orders.rebuild()
+            self._show_detail()
 
     @on(Input.Submitted, "#filter")
     def _keep_filter(self, event: Input.Submitted) -> None:
@@ -659,4 +671,6 @@ class MainScreen(Screen[None]):
         self._dialog(HelpScreen(self.session.db))
 
     def action_quit(self) -> None:
-        self.app.exit()
+        """Say so at once, then close: taking the screen down takes a moment of its own."""
+        self._say("Closing…")
+        self.call_after_refresh(self.app.exit)
