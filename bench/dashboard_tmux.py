@@ -46,6 +46,7 @@ SORTED_BY = re.compile(r"· by (\w+) [↑↓]")  # the orders list's title
 FILTER_OPEN = "Filter: id"  # the filter bar's placeholder
 MATCHES = "match “"  # the list's title while a filter is on
 EXITED = "[ordersaga exited with status"
+AUDITING = "auditing…"  # the audit badge while its pass runs (a full pass reads every order)
 
 Shows = Callable[[str], bool]
 
@@ -171,6 +172,10 @@ def measure(terminal: Terminal, ids: set[str], presses: int, poll_s: float, char
     terminal.wait_until(lambda screen: not ids.isdisjoint(screen.split()), poll_s, "an order of the database")
     print(f"  {'launch until orders are on screen':<34} {time.perf_counter() - started:6.2f} s "
           f"(load {load:.2f})", flush=True)
+    started = time.perf_counter()
+    terminal.wait_until(lambda screen: AUDITING not in screen, poll_s, "the audit's verdict")
+    print(f"  {'launch until the audit badge is in':<34} {time.perf_counter() - started:6.2f} s more "
+          f"(load {os.getloadavg()[0]:.2f}); the keys are pressed after it", flush=True)
     print(f"  {_settle(terminal)}", flush=True)
 
     # Down all the way while the list is long enough; Down and Up in turn on a short one.

@@ -12,7 +12,7 @@ matter up to a cap, and a filter searches every order.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from itertools import chain, islice
@@ -63,9 +63,40 @@ def searchable(summary: OrderSummary) -> str:
     return " ".join(parts).lower()
 
 
-def newest_first(summaries: Iterable[OrderSummary]) -> list[OrderSummary]:
-    """The order a history is listed in after what matters (cheap enough for a worker thread)."""
-    return sorted(summaries, key=lambda s: s.updated_at or _EPOCH, reverse=True)
+def urgency(summary: OrderSummary) -> tuple[int, float]:
+    """Failed before on hold before moving, then the most recently updated first."""
+    return ATTENTION.index(summary.status), -(summary.updated_at or _EPOCH).timestamp()
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """Orders in the order they are listed, with the search text of each."""
+
+    ids: list[str]
+    texts: list[str]
+
+    @classmethod
+    def of(cls, summaries: list[OrderSummary]) -> Ranked:
+        return cls([s.id for s in summaries], [searchable(s) for s in summaries])
+
+
+@dataclass(frozen=True)
+class History:
+    """Every order's summary as read when the dashboard opened, ranked (see OrderBoard.ranked)."""
+
+    summaries: list[OrderSummary]
+    matter: Ranked
+    rest: Ranked
+    newest: list[str]  # every id, the most recently updated first
+
+
+def prepared_history(summaries: Iterable[OrderSummary]) -> History:
+    """A history as add_history takes it, built on a worker thread, where its cost at
+    100,000 orders holds up no key."""
+    newest = sorted(summaries, key=lambda s: s.updated_at or _EPOCH, reverse=True)
+    matter = sorted((s for s in newest if s.status in MATTERS), key=urgency)
+    rest = [s for s in newest if s.status not in MATTERS]
+    return History(newest, Ranked.of(matter), Ranked.of(rest), [s.id for s in newest])
 
 
 # Each column's sort value; orders that tie keep the id order.
@@ -111,10 +142,11 @@ class OrderBoard:
         self._search: dict[str, str] = {}
         self._tally = Counter[SagaStatus]()
         self._announced: dict[str, int] = {}
-        # Orders that moved while shown, latest last, then the history as loaded, newest first.
+        # Orders that moved while shown, latest last; the history as read (orders that move
+        # since are listed as moved).
         self._moved: dict[str, None] = {}
-        self._history: list[str] = []
-        self._ranking: list[str] | None = None  # ranked(), until an order changes
+        self._history = History([], Ranked([], []), Ranked([], []), [])
+        self._only_summarised = False  # whether some orders are known by their summary only
         self.history_loaded = False
         news = self.apply(records)[1]
         return news if announce_existing else []
@@ -138,13 +170,16 @@ class OrderBoard:
             self._announced[order_id] = len(record.notifications)
         return changed, news
 
-    def add_history(self, newest: Iterable[OrderSummary]) -> None:
-        """Take the summaries of every order, newest first; an order the board already
-        follows keeps what it has (it arrived since, or is as new)."""
-        for summary in newest:
-            if summary.id not in self.summaries:
-                self._summarise(summary)
-                self._history.append(summary.id)
+    def add_history(self, history: History) -> None:
+        """Take the summaries of every order (see prepared_history); an order the board
+        already follows keeps what it has (it arrived since, or is as new)."""
+        summaries = self.summaries
+        for summary in history.summaries:
+            if summary.id not in summaries:
+                self._tally[summary.status] += 1
+                summaries[summary.id] = summary
+                self._only_summarised = True
+        self._history = history
         self.history_loaded = True
 
     def _summarise(self, summary: OrderSummary) -> None:
@@ -154,7 +189,6 @@ class OrderBoard:
         self._tally[summary.status] += 1
         self.summaries[summary.id] = summary
         self._search[summary.id] = searchable(summary)
-        self._ranking = None
 
     def forget_settled(self, keep: str | None) -> None:
         """Drop the full records of archived orders but keep's: the engine finds them again."""
@@ -167,38 +201,44 @@ class OrderBoard:
         if known is None or version(known) <= version(record):
             self.records[record.order.id] = record
 
-    def ranked(self) -> list[str]:
-        """Every order, those that matter first: moving or needing a person (failed first),
-        then the others, most recently moved first. Kept until an order changes, so each
-        filter keystroke only reads it."""
-        if self._ranking is None:
-            def urgency(order_id: str) -> tuple[int, float]:
-                summary = self.summaries[order_id]
-                return ATTENTION.index(summary.status), -(summary.updated_at or _EPOCH).timestamp()
+    def _ranked_parts(self) -> list[Ranked]:
+        """Every order once, in four parts, those that matter first: the moved ones that are
+        moving or need a person, then the history's (failed, on hold), then the other moved
+        ones, latest first, then the rest of the history, newest first. Only the moved
+        orders are ranked here; the history was ranked on a worker."""
+        moved, summaries, search = self._moved, self.summaries, self._search
+        # By status then id, not by time: a busy list changes rows only as orders change status.
+        matter = sorted((i for i in moved if summaries[i].status in MATTERS),
+                        key=lambda i: (ATTENTION.index(summaries[i].status), order_sort_key(i)))
+        rest = [i for i in reversed(moved) if summaries[i].status not in MATTERS]
+        return [Ranked(matter, [search[i] for i in matter]), self._history.matter,
+                Ranked(rest, [search[i] for i in rest]), self._history.rest]
 
-            matter = sorted((i for i, s in self.summaries.items() if s.status in MATTERS), key=urgency)
-            listed = set(matter)
-            self._ranking = [*matter, *(i for i in reversed(self._moved) if i not in listed),
-                             *(i for i in self._history if i not in listed and i not in self._moved)]
-        return self._ranking
+    def ranked(self) -> Iterator[str]:
+        """Every order, as listed without a filter."""
+        moved = self._moved
+        for index, part in enumerate(self._ranked_parts()):
+            from_history = index % 2 == 1
+            yield from (i for i in part.ids if not from_history or i not in moved)
 
     def listing(self, filter_text: str = "", sort: str = "id", reverse: bool = False,
-                cap: int | None = None) -> Listing:
+                cap: int | None = None, keep: str | None = None) -> Listing:
         """The first cap (LIST_CAP) orders that matter among those the filter matches, in the
-        chosen order."""
+        chosen order; and keep (the selected order) if the filter matches it, so a selection
+        never drops out of the list while its order moves."""
         cap = LIST_CAP if cap is None else cap
         needle = filter_text.strip().lower()
         if needle:
-            chosen: list[str] = []
-            matches = 0
-            search = self._search
-            for order_id in self.ranked():
-                if needle in search[order_id]:
-                    matches += 1
-                    if matches <= cap:
-                        chosen.append(order_id)
+            moved = self._moved
+            hits: list[str] = []
+            for index, part in enumerate(self._ranked_parts()):
+                found = [i for i, text in zip(part.ids, part.texts) if needle in text]
+                hits += [i for i in found if i not in moved] if index % 2 == 1 else found
+            chosen, matches = hits[:cap], len(hits)
         else:
-            chosen, matches = self.ranked()[:cap], len(self.summaries)
+            chosen, matches = list(islice(self.ranked(), cap)), len(self.summaries)
+        if keep in self._search and keep not in chosen and needle in self._search[keep]:
+            chosen.append(keep)
         return Listing(self.in_order(chosen, sort, reverse), matches)
 
     def in_order(self, ids: Iterable[str], sort: str, reverse: bool = False) -> list[str]:
@@ -218,9 +258,9 @@ class OrderBoard:
 
     def known_notifications(self) -> int | None:
         """How many notifications the orders have, if the board has seen every order whole."""
-        return None if self._history else sum(self._announced.values())
+        return None if self._only_summarised else sum(self._announced.values())
 
     def latest(self, count: int) -> list[str]:
         """The count orders that moved last (what the notifications list reads)."""
-        history = (i for i in self._history if i not in self._moved)
+        history = (i for i in self._history.newest if i not in self._moved)
         return list(islice(chain(reversed(self._moved), history), count))

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
@@ -265,7 +267,8 @@ def shows(app: SagaDashboard, order_id: str) -> bool:
 
 
 async def test_with_two_hundred_orders_in_flight_each_key_moves_the_cursor_and_the_order_shown(
-        dashboard: DashboardFactory) -> None:
+        dashboard: DashboardFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("app.dashboard.board.LIST_CAP", 200)  # every order listed, in id order
     # The carrier takes ten minutes to answer: every order that gets that far
     # stays in flight for the whole test, however slow the machine.
     mixed = load_scenario("mixed_200")

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from actors import saga_logic
 from actors.domain import Item, NotificationKind, Order, OrderRecord, ParticipantReply, SagaStatus
-from app.dashboard.board import OrderBoard, newest_first
+from app.dashboard.board import OrderBoard, prepared_history
 from actors import summary_of
 
 AT = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -84,7 +84,7 @@ def completed_at(order_id: str, minute: int) -> OrderRecord:
 def test_a_long_history_lists_what_matters_first_up_to_the_cap_and_the_filter_finds_any_order() -> None:
     board = OrderBoard([failed_at_inventory(record("o-1"))])
     history = [summary_of(completed_at(f"o-{n}", n)) for n in range(2, 50)]
-    board.add_history(newest_first(history))
+    board.add_history(prepared_history(history))
     listed = board.listing(cap=5)
     assert listed.matches == 49
     # The failed order, then the newest of the history, shown in id order.
@@ -99,7 +99,7 @@ def test_a_long_history_lists_what_matters_first_up_to_the_cap_and_the_filter_fi
 def test_history_read_before_an_order_moved_does_not_replace_what_the_board_has_since() -> None:
     failed = failed_at_inventory(record("o-1"))
     board = OrderBoard([failed])
-    board.add_history([summary_of(record("o-1"))])  # read while o-1 was still pending
+    board.add_history(prepared_history([summary_of(record("o-1"))]))  # read while o-1 was still pending
     assert board.summaries["o-1"].status == SagaStatus.FAILED
     assert board.tally() == {SagaStatus.FAILED: 1}
 

@@ -40,7 +40,7 @@ from actors import (
 )
 from app.audit import AuditError, audit
 from app.amounts import as_dollars, parse_dollars, parse_units
-from app.dashboard.board import LIST_CAP, Announcement, OrderBoard, newest_first, units_by_sku
+from app.dashboard.board import LIST_CAP, Announcement, History, OrderBoard, prepared_history, units_by_sku
 from app.dashboard.keys import KEY_BY_NAME, KEYS, PINNED
 from app.dashboard.live import LiveUpdates
 from app.dashboard.news import News
@@ -126,12 +126,12 @@ class MainScreen(Screen[None]):
             self.at = at
 
     class HistoryRead(Message):
-        """Every order's summary, newest first, for the world the bridge follows."""
+        """Every order's summary, ranked, for the world the bridge follows."""
 
-        def __init__(self, bridge: LiveUpdates, summaries: list[OrderSummary]) -> None:
+        def __init__(self, bridge: LiveUpdates, history: History) -> None:
             super().__init__()
             self.bridge = bridge
-            self.summaries = summaries
+            self.history = history
 
     class RecordFetched(Message):
         """The full record of an order selected while the board had only its summary."""
@@ -227,7 +227,7 @@ class MainScreen(Screen[None]):
         self.post_message(LiveUpdates.Opened(bridge, current, records, fresh))
         # The history fills in behind the live orders, without holding up the operator's actions.
         try:
-            history = newest_first(self.session.read(lambda engine: engine.summaries()))
+            history = prepared_history(self.session.read(lambda engine: engine.summaries()))
         except (Refused, StorageFailed, pykka.ActorDeadError):
             return  # replaced or failed meanwhile: the new world reads its own, the banner says why
         self.post_message(self.HistoryRead(bridge, history))
@@ -253,7 +253,7 @@ class MainScreen(Screen[None]):
     def _show_history(self, message: HistoryRead) -> None:
         if message.bridge is not self._bridge:
             return  # the history of a world since replaced
-        self.board.add_history(message.summaries)
+        self.board.add_history(message.history)
         self.orders.rebuild()
         if self.orders.selected_id is not None and self.orders.cursor_row == 0:
             self._show_detail()  # the first row may be another order now

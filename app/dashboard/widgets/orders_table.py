@@ -107,7 +107,8 @@ class OrdersTable(DataTable[Text]):
         return list(self._shown)
 
     def _listing(self) -> Listing:
-        return self._board.listing(self.filter_text, self.sort_column, self.sort_reverse)
+        return self._board.listing(self.filter_text, self.sort_column, self.sort_reverse,
+                                   keep=self.selected_id)
 
     def rebuild(self, listing: Listing | None = None) -> None:
         """List the board again from scratch, keeping the selected order selected."""
