@@ -5,10 +5,12 @@
 
 Runs `ordersaga dashboard --db DB [SCENARIO]` in a detached tmux session of 120x35
 and reads its screen with `tmux capture-pane`: from the launch until an order of
-the database is on screen, then, for each key, from `tmux send-keys` to the first
+the database is on screen, then until the audit badge has its verdict (its first pass
+reads every order), then, for each key, from `tmux send-keys` to the first
 capture showing what the key does (Down: the next order selected; `/` then a
 character: the list filtered, and Backspace: the filter gone; `o`: the list sorted
-by the next column), and to the first capture that differs at all. Each capture
+by the next column; `q`: anything, then the process's exit), and to the first
+capture that differs at all. Each capture
 itself costs a few ms: the floor printed first is a capture with nothing changing.
 
 A SCENARIO is loaded and started at once, replacing what DB holds, as the dashboard

@@ -201,24 +201,24 @@ class OrderBoard:
         if known is None or version(known) <= version(record):
             self.records[record.order.id] = record
 
-    def _ranked_parts(self) -> list[Ranked]:
+    def _ranked_parts(self) -> list[tuple[Ranked, bool]]:
         """Every order once, in four parts, those that matter first: the moved ones that are
         moving or need a person, then the history's (failed, on hold), then the other moved
         ones, latest first, then the rest of the history, newest first. Only the moved
-        orders are ranked here; the history was ranked on a worker."""
+        orders are ranked here; the history was ranked on a worker. Each part says whether it
+        is the history's, whose orders that moved since are listed as moved instead."""
         moved, summaries, search = self._moved, self.summaries, self._search
         # By status then id, not by time: a busy list changes rows only as orders change status.
         matter = sorted((i for i in moved if summaries[i].status in MATTERS),
                         key=lambda i: (ATTENTION.index(summaries[i].status), order_sort_key(i)))
         rest = [i for i in reversed(moved) if summaries[i].status not in MATTERS]
-        return [Ranked(matter, [search[i] for i in matter]), self._history.matter,
-                Ranked(rest, [search[i] for i in rest]), self._history.rest]
+        return [(Ranked(matter, [search[i] for i in matter]), False), (self._history.matter, True),
+                (Ranked(rest, [search[i] for i in rest]), False), (self._history.rest, True)]
 
     def ranked(self) -> Iterator[str]:
         """Every order, as listed without a filter."""
         moved = self._moved
-        for index, part in enumerate(self._ranked_parts()):
-            from_history = index % 2 == 1
+        for part, from_history in self._ranked_parts():
             yield from (i for i in part.ids if not from_history or i not in moved)
 
     def listing(self, filter_text: str = "", sort: str = "id", reverse: bool = False,
@@ -231,14 +231,15 @@ class OrderBoard:
         if needle:
             moved = self._moved
             hits: list[str] = []
-            for index, part in enumerate(self._ranked_parts()):
+            for part, from_history in self._ranked_parts():
                 found = [i for i, text in zip(part.ids, part.texts) if needle in text]
-                hits += [i for i in found if i not in moved] if index % 2 == 1 else found
+                hits += [i for i in found if i not in moved] if from_history else found
             chosen, matches = hits[:cap], len(hits)
         else:
             chosen, matches = list(islice(self.ranked(), cap)), len(self.summaries)
-        if keep in self._search and keep not in chosen and needle in self._search[keep]:
-            chosen.append(keep)
+        kept = self.summaries.get(keep or "")
+        if kept is not None and kept.id not in chosen and needle in searchable(kept):
+            chosen.append(kept.id)
         return Listing(self.in_order(chosen, sort, reverse), matches)
 
     def in_order(self, ids: Iterable[str], sort: str, reverse: bool = False) -> list[str]:

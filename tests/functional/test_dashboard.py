@@ -10,7 +10,6 @@ import asyncio
 from pathlib import Path
 
 import pytest
-
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 

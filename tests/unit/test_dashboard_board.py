@@ -92,6 +92,7 @@ def test_a_long_history_lists_what_matters_first_up_to_the_cap_and_the_filter_fi
     found = board.listing("o-2", cap=5)  # o-2 and o-20 to o-29: the newest five shown
     assert found.matches == 11 and found.ids == ["o-25", "o-26", "o-27", "o-28", "o-29"]
     assert "o-2" in board.listing("o-2", cap=11).ids
+    assert "o-2" in board.listing(cap=5, keep="o-2").ids  # the selected order stays listed
     assert board.listing("completed", cap=5).matches == 48
     assert board.tally()[SagaStatus.COMPLETED] == 48 and board.needing_attention() == 1
 
