@@ -118,39 +118,51 @@ class OrdersTable(DataTable[Text]):
         self.clear()
         self._cells = {}
         for order_id in self._shown:
-            cells = self._shown_cells(self._board.summaries[order_id])
-            self.add_row(*(cell for _, cell in cells), key=order_id)
-            self._cells[order_id] = tuple(cell.plain for _, cell in cells)
+            self._add(order_id)
         if selected in self._shown:
             self.move_cursor(row=self._shown.index(selected))
         self._retitle()
 
+    def _add(self, order_id: str) -> None:
+        cells = self._shown_cells(self._board.summaries[order_id])
+        self.add_row(*(cell for _, cell in cells), key=order_id)
+        self._cells[order_id] = tuple(cell.plain for _, cell in cells)
+
     def refresh_orders(self, changed: set[str]) -> None:
-        """Show changed orders: cells in place, rows moved only when the sort asks."""
+        """Show changed orders: cells in place, rows added or removed as orders come into the
+        list or leave it, moved only when the sort asks (a rebuild only when most rows change)."""
+        selected = self.selected_id
         listing = self._listing()
         wanted = listing.ids
-        if set(wanted) != set(self._shown):
+        gone = set(self._shown).difference(wanted)
+        new = [order_id for order_id in wanted if order_id not in self._cells]
+        if len(gone) + len(new) > len(wanted) // 2:
             self.rebuild(listing)
             return
         self._matches = listing.matches
+        for order_id in gone:
+            self.remove_row(order_id)
+            del self._cells[order_id]
         for order_id in changed.intersection(self._cells):
             cells = self._shown_cells(self._board.summaries[order_id])
             plain = tuple(cell.plain for _, cell in cells)
-            for (key, cell), old, new in zip(cells, self._cells[order_id], plain):
-                if old != new:
+            for (key, cell), old, now in zip(cells, self._cells[order_id], plain):
+                if old != now:
                     self.update_cell(order_id, key, cell)
             self._cells[order_id] = plain
+        for order_id in new:
+            self._add(order_id)
+        self._shown = [order_id for order_id in self._shown if order_id not in gone] + new
         if wanted != self._shown:
-            self._reorder(wanted)
+            self._reorder(wanted, selected)
         else:
             self._retitle()
 
-    def _reorder(self, wanted: list[str]) -> None:
-        selected = self.selected_id
+    def _reorder(self, wanted: list[str], selected: str | None) -> None:
         position = {order_id: index for index, order_id in enumerate(wanted)}
         self.sort("id", key=lambda cell: position[cell.plain])
         self._shown = wanted
-        if selected is not None:
+        if selected in position:
             self.move_cursor(row=position[selected], scroll=False)
         self._retitle()
 
@@ -171,7 +183,7 @@ class OrdersTable(DataTable[Text]):
 
     def sort_by(self, column: str, reverse: bool = False) -> None:
         self.sort_column, self.sort_reverse = column, reverse
-        self._reorder(self._board.in_order(self._shown, column, reverse))
+        self._reorder(self._board.in_order(self._shown, column, reverse), self.selected_id)
 
     def next_sort(self) -> None:
         """The next column, ascending: a key press cycles through them all."""
