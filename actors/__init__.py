@@ -61,7 +61,7 @@ from actors.participants.documents import (
 )
 from actors.plan import SAGA_PLAN, STEP_NAMES, Remedy, StepDefinition, definition
 from actors.preflight import CauseCheck, CauseUnresolved, Supplies, cause_check, shortfall_remedy
-from actors.read_model import OrderSummary, WorldSnapshot, order_sort_key, record_of
+from actors.read_model import OrderSummary, WorldSnapshot, order_sort_key, record_of, summary_of
 from actors.runtime import (create_database, database_location, is_database_url, open_engine,
                             open_reader, open_resumed, read_snapshot, recover, run_worker)
 from actors.saga_logic import Refused, correction, must_be_correctable, preview_edit
@@ -85,6 +85,6 @@ __all__ = [
     "cause_check", "correction", "create_database", "create_empty_database", "database_location",
     "definition", "format_cents", "is_database_url", "must_be_correctable", "open_engine",
     "open_reader", "open_resumed", "order_of_document", "order_record_document", "order_sort_key",
-    "preview_edit",
-    "read_snapshot", "record_of", "recover", "run_worker", "salvage", "shortfall_remedy",
+    "preview_edit", "read_snapshot", "record_of", "recover", "run_worker", "salvage",
+    "shortfall_remedy", "summary_of",
 ]

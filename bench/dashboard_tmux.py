@@ -5,10 +5,12 @@
 
 Runs `ordersaga dashboard --db DB [SCENARIO]` in a detached tmux session of 120x35
 and reads its screen with `tmux capture-pane`: from the launch until an order of
-the database is on screen, then, for each key, from `tmux send-keys` to the first
+the database is on screen, then until the audit badge has its verdict (its first pass
+reads every order), then, for each key, from `tmux send-keys` to the first
 capture showing what the key does (Down: the next order selected; `/` then a
 character: the list filtered, and Backspace: the filter gone; `o`: the list sorted
-by the next column), and to the first capture that differs at all. Each capture
+by the next column; `q`: anything, then the process's exit), and to the first
+capture that differs at all. Each capture
 itself costs a few ms: the floor printed first is a capture with nothing changing.
 
 A SCENARIO is loaded and started at once, replacing what DB holds, as the dashboard
@@ -46,6 +48,7 @@ SORTED_BY = re.compile(r"· by (\w+) [↑↓]")  # the orders list's title
 FILTER_OPEN = "Filter: id"  # the filter bar's placeholder
 MATCHES = "match “"  # the list's title while a filter is on
 EXITED = "[ordersaga exited with status"
+AUDITING = "auditing…"  # the audit badge while its pass runs (a full pass reads every order)
 
 Shows = Callable[[str], bool]
 
@@ -171,6 +174,10 @@ def measure(terminal: Terminal, ids: set[str], presses: int, poll_s: float, char
     terminal.wait_until(lambda screen: not ids.isdisjoint(screen.split()), poll_s, "an order of the database")
     print(f"  {'launch until orders are on screen':<34} {time.perf_counter() - started:6.2f} s "
           f"(load {load:.2f})", flush=True)
+    started = time.perf_counter()
+    terminal.wait_until(lambda screen: AUDITING not in screen, poll_s, "the audit's verdict")
+    print(f"  {'launch until the audit badge is in':<34} {time.perf_counter() - started:6.2f} s more "
+          f"(load {os.getloadavg()[0]:.2f}); the keys are pressed after it", flush=True)
     print(f"  {_settle(terminal)}", flush=True)
 
     # Down all the way while the list is long enough; Down and Up in turn on a short one.
@@ -200,13 +207,18 @@ def measure(terminal: Terminal, ids: set[str], presses: int, poll_s: float, char
         sort.add(terminal.timed_press("o", moved(SORTED_BY), poll_s, "the list sorted"))
     print(sort.line(), flush=True)
 
-    print(f"  top line before quitting: {terminal.capture().splitlines()[0].strip()}", flush=True)
+    before = terminal.capture()
+    print(f"  top line before quitting: {before.splitlines()[0].strip()}", flush=True)
     started = time.perf_counter()
     terminal.press("q")
-    ended = terminal.wait_until(lambda screen: EXITED in screen, poll_s, "the dashboard's exit")
+    closing = terminal.wait_until(lambda screen: screen != before, poll_s, "the screen answering q")
+    answered = time.perf_counter() - started
+    ended = closing if EXITED in closing else terminal.wait_until(
+        lambda screen: EXITED in screen, poll_s, "the dashboard's exit")
     status = ended[ended.index(EXITED) + len(EXITED):].split("]")[0].strip()
+    print(f"  {'q until the screen changed':<34} {answered * 1000:6.1f} ms", flush=True)
     print(f"  {'q until the process exited':<34} {time.perf_counter() - started:6.2f} s "
-          f"(exit status {status})", flush=True)
+          f"(exit status {status}, load {os.getloadavg()[0]:.2f})", flush=True)
 
 
 def _settle(terminal: Terminal, quiet_s: float = 0.5, give_up_s: float = 5.0) -> str:

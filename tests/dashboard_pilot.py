@@ -140,4 +140,5 @@ async def select(pilot: Pilot[None], order_id: str) -> None:
     """Move the cursor to an order, as the arrow keys would."""
     table = main_screen(pilot.app).query_one(OrdersTable)  # type: ignore[arg-type]
     table.move_cursor(row=table.get_row_index(order_id))
-    await pilot.pause()
+    await until(pilot, lambda: strip_text(pilot.app).startswith(f"Order {order_id} ·")  # type: ignore[arg-type]
+                and "loading…" not in strip_text(pilot.app), f"{order_id} in the order pane")  # type: ignore[arg-type]

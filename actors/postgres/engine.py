@@ -258,6 +258,10 @@ class PostgresEngine:
         with self._db.connect() as connection:
             return [stored.record for stored in read_records(connection)]
 
+    def live_records(self) -> list[OrderRecord]:
+        """Every order: nothing is archived in PostgreSQL."""
+        return self.records()
+
     def find(self, order_id: str) -> OrderRecord | None:
         with self._db.connect() as connection:
             stored = load_record(connection, order_id)

@@ -2,22 +2,35 @@
 
 Plain Python, so the rules of filtering, sorting and announcing are the same
 whatever draws them, and can be read without a terminal.
+
+A database's history only grows, so the board keeps one summary per order (with
+its search text) and full records only for the orders still live (in flight or
+on hold) and the one the operator selected; the list shows the orders that
+matter up to a cap, and a filter searches every order.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from itertools import chain, islice
 from typing import Any
 
-from actors import Notification, Order, OrderRecord, SagaStatus, order_sort_key
+from actors import Notification, Order, OrderRecord, OrderSummary, SagaStatus, order_sort_key, summary_of
 from app.dashboard.display import word
 
 # Sorting by status puts what needs a person first.
 ATTENTION = (SagaStatus.FAILED, SagaStatus.ON_HOLD, SagaStatus.COMPENSATING,
              SagaStatus.RUNNING, SagaStatus.PENDING, SagaStatus.CANCELLED, SagaStatus.COMPLETED)
+# Listed before the most recent others, whatever their age: what is moving or needs a person.
+MATTERS = frozenset(ATTENTION[:5])
+# The archive keeps these: the engine answers for their full record on demand.
+ARCHIVED = frozenset({SagaStatus.COMPLETED, SagaStatus.FAILED, SagaStatus.CANCELLED})
+# At most this many rows in the list: a table of this size redraws within a key press
+# through a terminal (see bench/dashboard_tmux.py), and a filter finds any other order.
+LIST_CAP = 100
 _EPOCH = datetime.min.replace(tzinfo=timezone.utc)
 
 
@@ -34,23 +47,67 @@ def version(record: OrderRecord) -> int:
     return len(record.timeline) + len(record.notifications)
 
 
-def shown_step(record: OrderRecord) -> str:
+def shown_step(summary: OrderSummary) -> str:
     """The step at work now, or where a settled order stopped."""
-    if record.current_step:
-        return record.current_step
-    failure = record.failure
+    if summary.current_step:
+        return summary.current_step
+    failure = summary.failure
     return failure.step if failure else ""
 
 
+def searchable(summary: OrderSummary) -> str:
+    """What a filter matches: id, customer, status, step and failure reason."""
+    failure = summary.failure
+    parts = [summary.id, summary.customer, word(summary.status.value), shown_step(summary),
+             failure.reason if failure else ""]
+    return " ".join(parts).lower()
+
+
+def urgency(summary: OrderSummary) -> tuple[int, float]:
+    """Failed before on hold before moving, then the most recently updated first."""
+    return ATTENTION.index(summary.status), -(summary.updated_at or _EPOCH).timestamp()
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """Orders in the order they are listed, with the search text of each."""
+
+    ids: list[str]
+    texts: list[str]
+
+    @classmethod
+    def of(cls, summaries: list[OrderSummary]) -> Ranked:
+        return cls([s.id for s in summaries], [searchable(s) for s in summaries])
+
+
+@dataclass(frozen=True)
+class History:
+    """Every order's summary as read when the dashboard opened, ranked (see OrderBoard.ranked)."""
+
+    summaries: list[OrderSummary]
+    matter: Ranked
+    rest: Ranked
+    newest: list[str]  # every id, the most recently updated first
+
+
+def prepared_history(summaries: Iterable[OrderSummary]) -> History:
+    """A history as add_history takes it, built on a worker thread, where its cost at
+    100,000 orders holds up no key."""
+    newest = sorted(summaries, key=lambda s: s.updated_at or _EPOCH, reverse=True)
+    matter = sorted((s for s in newest if s.status in MATTERS), key=urgency)
+    rest = [s for s in newest if s.status not in MATTERS]
+    return History(newest, Ranked.of(matter), Ranked.of(rest), [s.id for s in newest])
+
+
 # Each column's sort value; orders that tie keep the id order.
-SORT_KEYS: dict[str, Callable[[OrderRecord], Any]] = {
-    "id": lambda r: order_sort_key(r.order.id),
-    "customer": lambda r: r.order.customer,
-    "total": lambda r: r.order.total_cents,
-    "status": lambda r: ATTENTION.index(r.status),
-    "step": lambda r: shown_step(r),
-    "attempts": lambda r: len(r.attempts),
-    "updated": lambda r: r.updated_at or _EPOCH,
+SORT_KEYS: dict[str, Callable[[OrderSummary], Any]] = {
+    "id": lambda s: order_sort_key(s.id),
+    "customer": lambda s: s.customer,
+    "total": lambda s: s.total_cents,
+    "status": lambda s: ATTENTION.index(s.status),
+    "step": shown_step,
+    "attempts": lambda s: s.attempts,
+    "updated": lambda s: s.updated_at or _EPOCH,
 }
 
 
@@ -62,16 +119,35 @@ class Announcement:
     notification: Notification
 
 
+@dataclass(frozen=True)
+class Listing:
+    """What the list shows: the ids, in the chosen order, and how many orders the filter
+    matches (every order when there is none), of which the ids are the first that matter."""
+
+    ids: list[str]
+    matches: int
+
+
 class OrderBoard:
     def __init__(self, records: Iterable[OrderRecord] = ()) -> None:
+        self.summaries: dict[str, OrderSummary] = {}
         self.records: dict[str, OrderRecord] = {}
-        self._announced: dict[str, int] = {}
         self.reset(records)
 
     def reset(self, records: Iterable[OrderRecord], announce_existing: bool = False) -> list[Announcement]:
-        """Show a new world; its notifications are news only if the world is new."""
+        """Show a new world (its live orders; its history follows, see add_history); its
+        notifications are news only if the world is new."""
+        self.summaries = {}
         self.records = {}
-        self._announced = {}
+        self._search: dict[str, str] = {}
+        self._tally = Counter[SagaStatus]()
+        self._announced: dict[str, int] = {}
+        # Orders that moved while shown, latest last; the history as read (orders that move
+        # since are listed as moved).
+        self._moved: dict[str, None] = {}
+        self._history = History([], Ranked([], []), Ranked([], []), [])
+        self._only_summarised = False  # whether some orders are known by their summary only
+        self.history_loaded = False
         news = self.apply(records)[1]
         return news if announce_existing else []
 
@@ -84,36 +160,108 @@ class OrderBoard:
             known = self.records.get(order_id)
             if known is not None and version(known) > version(record):
                 continue
+            self._summarise(summary_of(record))
             self.records[order_id] = record
+            self._moved.pop(order_id, None)
+            self._moved[order_id] = None
             changed.add(order_id)
             seen = self._announced.get(order_id, 0)
             news += [Announcement(order_id, n) for n in record.notifications[seen:]]
             self._announced[order_id] = len(record.notifications)
         return changed, news
 
-    def visible(self, filter_text: str = "", sort: str = "id", reverse: bool = False) -> list[str]:
-        """The order ids to list, filtered by text and in the chosen order."""
+    def add_history(self, history: History) -> None:
+        """Take the summaries of every order (see prepared_history); an order the board
+        already follows keeps what it has (it arrived since, or is as new)."""
+        summaries = self.summaries
+        for summary in history.summaries:
+            if summary.id not in summaries:
+                self._tally[summary.status] += 1
+                summaries[summary.id] = summary
+                self._only_summarised = True
+        self._history = history
+        self.history_loaded = True
+
+    def _summarise(self, summary: OrderSummary) -> None:
+        before = self.summaries.get(summary.id)
+        if before is not None:
+            self._tally[before.status] -= 1
+        self._tally[summary.status] += 1
+        self.summaries[summary.id] = summary
+        self._search[summary.id] = searchable(summary)
+
+    def forget_settled(self, keep: str | None) -> None:
+        """Drop the full records of archived orders but keep's: the engine finds them again."""
+        for order_id in [i for i, r in self.records.items() if r.status in ARCHIVED and i != keep]:
+            del self.records[order_id]
+
+    def adopt(self, record: OrderRecord) -> None:
+        """Hold a record fetched for the selection (unless a newer copy has arrived since)."""
+        known = self.records.get(record.order.id)
+        if known is None or version(known) <= version(record):
+            self.records[record.order.id] = record
+
+    def _ranked_parts(self) -> list[tuple[Ranked, bool]]:
+        """Every order once, in four parts, those that matter first: the moved ones that are
+        moving or need a person, then the history's (failed, on hold), then the other moved
+        ones, latest first, then the rest of the history, newest first. Only the moved
+        orders are ranked here; the history was ranked on a worker. Each part says whether it
+        is the history's, whose orders that moved since are listed as moved instead."""
+        moved, summaries, search = self._moved, self.summaries, self._search
+        # By status then id, not by time: a busy list changes rows only as orders change status.
+        matter = sorted((i for i in moved if summaries[i].status in MATTERS),
+                        key=lambda i: (ATTENTION.index(summaries[i].status), order_sort_key(i)))
+        rest = [i for i in reversed(moved) if summaries[i].status not in MATTERS]
+        return [(Ranked(matter, [search[i] for i in matter]), False), (self._history.matter, True),
+                (Ranked(rest, [search[i] for i in rest]), False), (self._history.rest, True)]
+
+    def ranked(self) -> Iterator[str]:
+        """Every order, as listed without a filter."""
+        moved = self._moved
+        for part, from_history in self._ranked_parts():
+            yield from (i for i in part.ids if not from_history or i not in moved)
+
+    def listing(self, filter_text: str = "", sort: str = "id", reverse: bool = False,
+                cap: int | None = None, keep: str | None = None) -> Listing:
+        """The first cap (LIST_CAP) orders that matter among those the filter matches, in the
+        chosen order; and keep (the selected order) if the filter matches it, so a selection
+        never drops out of the list while its order moves."""
+        cap = LIST_CAP if cap is None else cap
         needle = filter_text.strip().lower()
-        chosen = [r for r in self.records.values() if not needle or needle in searchable(r)]
+        if needle:
+            moved = self._moved
+            hits: list[str] = []
+            for part, from_history in self._ranked_parts():
+                found = [i for i, text in zip(part.ids, part.texts) if needle in text]
+                hits += [i for i in found if i not in moved] if from_history else found
+            chosen, matches = hits[:cap], len(hits)
+        else:
+            chosen, matches = list(islice(self.ranked(), cap)), len(self.summaries)
+        kept = self.summaries.get(keep or "")
+        if kept is not None and kept.id not in chosen and needle in searchable(kept):
+            chosen.append(kept.id)
+        return Listing(self.in_order(chosen, sort, reverse), matches)
+
+    def in_order(self, ids: Iterable[str], sort: str, reverse: bool = False) -> list[str]:
         column = SORT_KEYS[sort]
-        chosen.sort(key=lambda r: (column(r), order_sort_key(r.order.id)), reverse=reverse)
-        return [r.order.id for r in chosen]
+        rows = [self.summaries[i] for i in ids]
+        rows.sort(key=lambda s: (column(s), order_sort_key(s.id)), reverse=reverse)
+        return [s.id for s in rows]
 
     def tally(self) -> Counter[SagaStatus]:
-        return Counter(record.status for record in self.records.values())
+        return +self._tally
 
     def unsettled(self) -> int:
-        return sum(1 for record in self.records.values() if not record.status.settled)
+        return sum(count for status, count in self._tally.items() if not status.settled)
 
-    def notifications(self) -> list[Announcement]:
-        """Every notification of every order, oldest first."""
-        every = [Announcement(r.order.id, n) for r in self.records.values() for n in r.notifications]
-        return sorted(every, key=lambda a: (a.notification.at, order_sort_key(a.order)))
+    def needing_attention(self) -> int:
+        return self._tally[SagaStatus.FAILED] + self._tally[SagaStatus.ON_HOLD]
 
+    def known_notifications(self) -> int | None:
+        """How many notifications the orders have, if the board has seen every order whole."""
+        return None if self._only_summarised else sum(self._announced.values())
 
-def searchable(record: OrderRecord) -> str:
-    """What a filter matches: id, customer, status, step and failure reason."""
-    failure = record.failure
-    parts = [record.order.id, record.order.customer, word(record.status.value), shown_step(record),
-             failure.reason if failure else ""]
-    return " ".join(parts).lower()
+    def latest(self, count: int) -> list[str]:
+        """The count orders that moved last (what the notifications list reads)."""
+        history = (i for i in self._history.newest if i not in self._moved)
+        return list(islice(chain(reversed(self._moved), history), count))

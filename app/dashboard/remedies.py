@@ -22,6 +22,6 @@ def remedies(record: OrderRecord | None, check: CauseCheck | None = None) -> tup
     return ((fix,) if fix else ()) + ("edit", "retry") + (("cancel",) if held else ())
 
 
-def needs_attention(record: OrderRecord) -> bool:
+def needs_attention(status: SagaStatus) -> bool:
     """Failed or on hold: what the `f` key jumps to."""
-    return record.status in (SagaStatus.FAILED, SagaStatus.ON_HOLD)
+    return status in (SagaStatus.FAILED, SagaStatus.ON_HOLD)

@@ -50,6 +50,17 @@ class DashboardSession:
                 raise Refused(f"No database is open ({self.db}); quit and start the dashboard again.")
             return action(self._engine)
 
+    def read(self, action: Callable[[Engine], T]) -> T:
+        """A long read (every order's summary) that must not hold up the operator's actions:
+        it runs outside the lock, so the world may be replaced meanwhile. The engine then
+        refuses (pykka.ActorDeadError, Refused) or answers for the old world: the caller
+        drops what belongs to a world no longer shown."""
+        with self._lock:
+            engine = self._engine
+        if engine is None:
+            raise Refused(f"No database is open ({self.db}); quit and start the dashboard again.")
+        return action(engine)
+
     def replace(self, scenario: Scenario) -> None:
         """Make the database hold scenario's world, every order starting at once."""
         with self._lock:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
@@ -61,7 +62,7 @@ async def test_insufficient_funds_then_top_up_and_retry_completes_with_one_confi
         await pilot.press("t")
         await until(pilot, lambda: isinstance(app.screen, AmountPrompt), "the top-up prompt")
         amount = app.screen.query_one(Input)
-        assert amount.value == "49.99"  # the order's total, as a starting point
+        assert amount.value == "39.99"  # what the balance ($10.00) lacks of the total ($49.99)
         amount.value = "ten dollars"
         submitted = handled(app.screen, Input.Submitted)
         await pilot.press("enter")
@@ -265,7 +266,8 @@ def shows(app: SagaDashboard, order_id: str) -> bool:
 
 
 async def test_with_two_hundred_orders_in_flight_each_key_moves_the_cursor_and_the_order_shown(
-        dashboard: DashboardFactory) -> None:
+        dashboard: DashboardFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("app.dashboard.board.LIST_CAP", 200)  # every order listed, in id order
     # The carrier takes ten minutes to answer: every order that gets that far
     # stays in flight for the whole test, however slow the machine.
     mixed = load_scenario("mixed_200")

@@ -44,7 +44,7 @@ def footer_keys(app: SagaDashboard) -> list[str]:
 
 async def settled(pilot: Pilot[None], app: SagaDashboard, orders: int) -> None:
     main = main_screen(app)
-    await until(pilot, lambda: len(main.board.records) == orders and main.board.unsettled() == 0,
+    await until(pilot, lambda: len(main.board.summaries) == orders and main.board.unsettled() == 0,
                 f"all {orders} orders settled")
 
 

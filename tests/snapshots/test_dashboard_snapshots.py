@@ -72,7 +72,7 @@ def showing(order_id: str, pane_says: str = "") -> Callable[[Pilot[None]], Await
     shows once it has read the stock and balances)."""
     async def run_before(pilot: Pilot[None]) -> None:
         main = main_screen(pilot.app)  # type: ignore[arg-type]
-        await until(pilot, lambda: len(main.board.records) == DEMO_ORDERS, "the demo's orders")
+        await until(pilot, lambda: main.board.history_loaded and len(main.board.summaries) == DEMO_ORDERS, "the demo's orders")
         badge = main.query_one(AuditBadge)
         await until(pilot, lambda: "ledger balanced" in str(badge.visual), "the audit's verdict")
         await select(pilot, order_id)

@@ -3,6 +3,7 @@ operator action, each run on a worker thread so the UI never waits on the engine
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -25,19 +26,21 @@ from actors import (
     DatabaseError,
     Engine,
     OrderRecord,
+    OrderSummary,
     Refused,
     SagaStatus,
     Scenario,
     StepStatus,
     StorageFailed,
     must_be_correctable,
+    order_sort_key,
     Supplies,
     cause_check,
     shortfall_remedy,
 )
 from app.audit import AuditError, audit
 from app.amounts import as_dollars, parse_dollars, parse_units
-from app.dashboard.board import Announcement, OrderBoard, units_by_sku
+from app.dashboard.board import LIST_CAP, Announcement, History, OrderBoard, prepared_history, units_by_sku
 from app.dashboard.keys import KEY_BY_NAME, KEYS, PINNED
 from app.dashboard.live import LiveUpdates
 from app.dashboard.news import News
@@ -86,10 +89,27 @@ def cancel_question(record: OrderRecord) -> str:
     return question + " and the order ends cancelled: it cannot be retried afterwards."
 
 
-def retry_anyway_question(unresolved: CauseUnresolved, record: OrderRecord | None) -> str:
+def top_up_suggestion(record: OrderRecord, supplies: Supplies | None) -> int:
+    """What to pre-fill a top-up with: what the balance lacks of the order's total, as the stock
+    and balances last read say, else as the failure's reason said it, else the total."""
+    total = record.order.total_cents
+    failure = record.failure
+    if supplies is not None and record.order.customer in supplies.balances:
+        balance: int | None = supplies.balances[record.order.customer]
+    elif failure is not None and failure.shortfall and (said := _BALANCE.search(failure.reason)):
+        balance = int(re.sub(r"[$,.]", "", said[1]))
+    else:
+        balance = None
+    return total - balance if balance is not None and 0 <= balance < total else total
+
+
+_BALANCE = re.compile(r"balance (\$[0-9,]+\.[0-9]{2})")
+
+
+def retry_anyway_question(unresolved: CauseUnresolved, order: OrderSummary | None) -> str:
     """Why a retry now would likely fail again, before the operator says yes anyway."""
     check = unresolved.check
-    customer = record.order.customer if record else "the customer"
+    customer = order.customer if order else "the customer"
     return (f"{unresolved.order_id}'s {check.step} failure is not resolved yet: {check.facts}, so a "
             f"retry now would likely fail again and send {customer} another notice.")
 
@@ -104,6 +124,30 @@ class MainScreen(Screen[None]):
             super().__init__()
             self.supplies = supplies
             self.at = at
+
+    class HistoryRead(Message):
+        """Every order's summary, ranked, for the world the bridge follows."""
+
+        def __init__(self, bridge: LiveUpdates, history: History) -> None:
+            super().__init__()
+            self.bridge = bridge
+            self.history = history
+
+    class RecordFetched(Message):
+        """The full record of an order selected while the board had only its summary."""
+
+        def __init__(self, record: OrderRecord) -> None:
+            super().__init__()
+            self.record = record
+
+    class NotificationsRead(Message):
+        """The notifications of the latest orders (of every order when complete), for screen."""
+
+        def __init__(self, screen: NotificationsScreen, notices: list[Announcement], complete: bool) -> None:
+            super().__init__()
+            self.screen = screen
+            self.notices = notices
+            self.complete = complete
 
     class RetryUnresolved(Message):
         """A retry the engine did not start, because its failure's cause is not resolved yet."""
@@ -126,6 +170,8 @@ class MainScreen(Screen[None]):
         self._keys_state: tuple[object, ...] = ()
         self._supplies: Supplies | None = None
         self._supplies_at = 0.0
+        self._filter_text = ""
+        self._filter_due = False
 
     def compose(self) -> ComposeResult:
         yield TopBar()
@@ -162,10 +208,14 @@ class MainScreen(Screen[None]):
                 self.post_message(EventLine.Said(f"“{scenario.name}” was not loaded. {error}", "error"))
         bridge = LiveUpdates(self)
 
+        fresh = self.session.fresh
+
         def follow(engine: Engine) -> tuple[Scenario | None, list[OrderRecord]]:
             engine.subscribe(bridge)
             engine.on_storage_failure(bridge.stopped)
-            return engine.scenario, engine.records()
+            # A world this session just wrote is the scenario's orders, each one news: all of
+            # them whole. Otherwise the live ones, and the history's summaries behind them.
+            return engine.scenario, engine.records() if fresh else engine.live_records()
 
         try:
             current, records = self.session.call(follow)
@@ -174,7 +224,13 @@ class MainScreen(Screen[None]):
             return
         except StorageFailed:
             return  # the bridge has posted it: the banner says so, what is on screen stays
-        self.post_message(LiveUpdates.Opened(bridge, current, records, self.session.fresh))
+        self.post_message(LiveUpdates.Opened(bridge, current, records, fresh))
+        # The history fills in behind the live orders, without holding up the operator's actions.
+        try:
+            history = prepared_history(self.session.read(lambda engine: engine.summaries()))
+        except (Refused, StorageFailed, pykka.ActorDeadError):
+            return  # replaced or failed meanwhile: the new world reads its own, the banner says why
+        self.post_message(self.HistoryRead(bridge, history))
 
     @on(LiveUpdates.Opened)
     def show_world(self, message: LiveUpdates.Opened) -> None:
@@ -185,12 +241,24 @@ class MainScreen(Screen[None]):
         news = self.board.reset(message.records, announce_existing=message.fresh)
         self._news.clear()
         self.orders.rebuild()
+        self.query_one(TopBar).show(self._scenario.name if self._scenario else None, self.board.tally())
         self.orders.move_cursor(row=0)
         self._show_detail()
         self._refresh()
         self._news.add(news)
         self._show_news()
         self._run_audit()
+
+    @on(HistoryRead)
+    def _show_history(self, message: HistoryRead) -> None:
+        if message.bridge is not self._bridge:
+            return  # the history of a world since replaced
+        self.board.add_history(message.history)
+        self.orders.rebuild()
+        if self.orders.selected_id is not None and self.orders.cursor_row == 0:
+            self._show_detail()  # the first row may be another order now
+        self._refresh()
+        self._show_news()
 
     @on(LiveUpdates.Arrived)
     def schedule_refresh(self, message: LiveUpdates.Arrived) -> None:
@@ -223,6 +291,7 @@ class MainScreen(Screen[None]):
         self._last_refresh = time.monotonic()
         records = self._bridge.take() if self._bridge else []
         changed, news = self.board.apply(records)
+        self.board.forget_settled(keep=self.orders.selected_id)
         self.orders.refresh_orders(changed)
         self.query_one(TopBar).show(self._scenario.name if self._scenario else None,
                                     self.board.tally())
@@ -272,8 +341,7 @@ class MainScreen(Screen[None]):
             self._show_news()
 
     def _show_news(self) -> None:
-        total = sum(len(record.notifications) for record in self.board.records.values())
-        self.query_one(EventLine).show_news(self._news.line(), total)
+        self.query_one(EventLine).show_news(self._news.line(), self.board.known_notifications())
 
     def _say(self, text: str, severity: Severity = "information") -> None:
         self.query_one(EventLine).say(text, severity)
@@ -290,13 +358,38 @@ class MainScreen(Screen[None]):
 
     @on(DataTable.RowHighlighted, "#orders")
     def _show_detail(self) -> None:
+        selected = self.orders.selected_id
+        self.board.forget_settled(keep=selected)
+        if selected is not None and self._current is None:
+            self.query_one(StepStrip).show_loading(self.board.summaries[selected])
+            self.query_one(Timeline).show_loading(selected)
+            self._update_keys()
+            self._fetch(selected)
+            return
         self._show_situation()
         self.query_one(Timeline).show(self._current)
         self._check_cause_again()
 
+    @work(thread=True, group="fetch")
+    def _fetch(self, order_id: str) -> None:
+        """Read an archived order's record for the order pane and the timeline."""
+        try:
+            record = self.session.call(lambda engine: engine.find(order_id))
+        except (Refused, StorageFailed, pykka.ActorDeadError):
+            return  # no database, a failed one (the banner says so), or a restart: the pane waits
+        if record is not None:
+            self.post_message(self.RecordFetched(record))
+
+    @on(RecordFetched)
+    def _fetched(self, message: RecordFetched) -> None:
+        if message.record.order.id != self.orders.selected_id:
+            return  # selected no longer: another fetch is on its way
+        self.board.adopt(message.record)
+        self._show_detail()
+
     def _show_situation(self) -> None:
         """The order pane and the footer, as the selected order and the last supplies read say."""
-        if self.board.records:
+        if self.board.summaries:
             hint = "No order matches the filter."
         else:
             hint = "No orders in this database. Press l to load a scenario."
@@ -336,7 +429,9 @@ class MainScreen(Screen[None]):
     def _selected(self) -> OrderRecord | None:
         record = self._current
         if record is None:
-            self._say("Select an order first.", "warning")
+            selected = self.orders.selected_id
+            self._say(f"{selected} is still loading; press the key again in a moment." if selected
+                      else "Select an order first.", "warning")
         return record
 
     # -- which keys the footer shows ----------------------------------------------------
@@ -350,7 +445,7 @@ class MainScreen(Screen[None]):
         return True
 
     def _anything_to_fix(self) -> bool:
-        return any(needs_attention(record) for record in self.board.records.values())
+        return self.board.needing_attention() > 0
 
     def _update_keys(self) -> None:
         """Redraw the footer when what it would show has changed, and only then."""
@@ -423,7 +518,7 @@ class MainScreen(Screen[None]):
     @on(RetryUnresolved)
     def _ask_retry_anyway(self, message: RetryUnresolved) -> None:
         order_id = message.unresolved.order_id
-        question = retry_anyway_question(message.unresolved, self.board.records.get(order_id))
+        question = retry_anyway_question(message.unresolved, self.board.summaries.get(order_id))
         self._confirm(ConfirmScreen("Retry anyway?", question, "Retry anyway", "Not now"),
                       lambda: self._on_engine(lambda engine: engine.retry(order_id, force=True)))
 
@@ -448,7 +543,7 @@ class MainScreen(Screen[None]):
             return
         customer = record.order.customer
         field = Field("Amount in dollars and cents, e.g. 25.00",
-                      as_dollars(record.order.total_cents), parse_dollars)
+                      as_dollars(top_up_suggestion(record, self._supplies)), parse_dollars)
 
         def top_up(values: list[int] | None) -> None:
             if values:
@@ -479,7 +574,7 @@ class MainScreen(Screen[None]):
     def _confirm_load(self, scenario: Scenario | None) -> None:
         if scenario is None:
             return
-        orders, in_flight = len(self.board.records), self.board.unsettled()
+        orders, in_flight = len(self.board.summaries), self.board.unsettled()
         if self._scenario is None and not orders:
             self._load(scenario)  # an empty database: nothing to lose
             return
@@ -509,9 +604,19 @@ class MainScreen(Screen[None]):
 
     @on(Input.Changed, "#filter")
     def _filter(self, event: Input.Changed) -> None:
-        self.orders.filter_text = event.value
-        self.orders.rebuild()
-        self._show_detail()
+        """Filter once the typed text is on screen: the echo never waits for the list, and
+        keys typed meanwhile are filtered for together."""
+        self._filter_text = event.value
+        if not self._filter_due:
+            self._filter_due = True
+            self.call_after_refresh(self._apply_filter)
+
+    def _apply_filter(self) -> None:
+        self._filter_due = False
+        if self.orders.filter_text != self._filter_text:
+            self.orders.filter_text = self._filter_text
+            self.orders.rebuild()
+            self._show_detail()
 
     @on(Input.Submitted, "#filter")
     def _keep_filter(self, event: Input.Submitted) -> None:
@@ -529,20 +634,43 @@ class MainScreen(Screen[None]):
         shown = self.orders.visible_ids
         start = shown.index(self.orders.selected_id) + 1 if self.orders.selected_id else 0
         for order_id in shown[start:] + shown[:start]:
-            if needs_attention(self.board.records[order_id]):
+            if needs_attention(self.board.summaries[order_id].status):
                 self.orders.select(order_id)
                 return
         among = "among the orders shown" if self.orders.filter_text else "now"
         self._say(f"No order is failed or on hold {among}.")
 
     def action_notifications(self) -> None:
-        """List every notification; the event line's summary starts again from here."""
-        self._dialog(NotificationsScreen(self.board.notifications()))
+        """List the notifications (read on a worker); the event line's summary starts again from here."""
+        latest = self.board.latest(LIST_CAP)
+        screen = NotificationsScreen()
+        self._dialog(screen)
+        self._read_notifications(screen, latest, complete=len(latest) == len(self.board.summaries))
         self._news.clear()
         self._show_news()
+
+    @work(thread=True, group="notifications")
+    def _read_notifications(self, screen: NotificationsScreen, order_ids: list[str], complete: bool) -> None:
+        def read(engine: Engine) -> list[OrderRecord]:
+            return [record for order_id in order_ids if (record := engine.find(order_id)) is not None]
+
+        try:
+            records = self.session.call(read)
+        except (Refused, StorageFailed, pykka.ActorDeadError) as error:
+            self.post_message(EventLine.Said(f"The notifications could not be read: {error}", "warning"))
+            return
+        notices = [Announcement(r.order.id, n) for r in records for n in r.notifications]
+        notices.sort(key=lambda a: (a.notification.at, order_sort_key(a.order)))
+        self.post_message(self.NotificationsRead(screen, notices, complete))
+
+    @on(NotificationsRead)
+    def _notifications_read(self, message: NotificationsRead) -> None:
+        message.screen.show(message.notices, message.complete)
 
     def action_help(self) -> None:
         self._dialog(HelpScreen(self.session.db))
 
     def action_quit(self) -> None:
-        self.app.exit()
+        """Say so at once, then close: taking the screen down takes a moment of its own."""
+        self._say("Closing…")
+        self.call_after_refresh(self.app.exit)

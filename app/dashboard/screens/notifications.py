@@ -1,4 +1,5 @@
-"""Every notification the customers were sent, oldest first."""
+"""The notifications the customers were sent, oldest first: every one, or those of the
+latest orders when the history is long (they are read from the archive when asked for)."""
 
 from __future__ import annotations
 
@@ -9,35 +10,48 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable
 
 from app.dashboard import display
-from app.dashboard.board import Announcement
+from app.dashboard.board import LIST_CAP, Announcement
 
 
 class NotificationsScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,n,q", "dismiss", "Close", show=False)]
 
-    def __init__(self, notices: list[Announcement]) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self._notices = notices
+        self._read: tuple[list[Announcement], bool] | None = None
 
     def compose(self) -> ComposeResult:
         table: DataTable[Text] = DataTable(cursor_type="row", id="dialog")
-        table.border_title = f"Notifications ({len(self._notices)})"
+        table.border_title = "Notifications (loading…)"
         table.border_subtitle = "Esc closes"
         yield table
 
     def on_mount(self) -> None:
-        self.call_after_refresh(self._fill)  # the message column takes the width laid out
+        self.call_after_refresh(self._add_columns)  # the message column takes the width laid out
 
-    def _fill(self) -> None:
+    def _add_columns(self) -> None:
         table = self.query_one(DataTable)
         table.add_column("Time", width=8, key="at")
         table.add_column("Kind", width=14, key="kind")
         fixed = 8 + 14 + 6 * table.cell_padding + table.styles.scrollbar_size_vertical
         table.add_column("Message", width=max(20, table.scrollable_content_region.width - fixed),
                          key="message")
-        for notice in self._notices:
+        if self._read is not None:  # read before the columns were laid out
+            self._fill(*self._read)
+
+    def show(self, notices: list[Announcement], complete: bool) -> None:
+        """The notices read; complete says they are every order's, not the latest orders' only."""
+        self._read = (notices, complete)
+        if self.query_one(DataTable).columns:
+            self._fill(notices, complete)
+
+    def _fill(self, notices: list[Announcement], complete: bool) -> None:
+        table = self.query_one(DataTable)
+        of = "" if complete else f" of the latest {LIST_CAP:,} orders"
+        table.border_title = f"Notifications{of} ({len(notices):,})"
+        for notice in notices:
             note = notice.notification
             table.add_row(Text(display.clock(note.at)), display.notice_kind(note.kind),
                           Text(note.message), height=None)
-        if not self._notices:
+        if not notices:
             table.add_row(Text(""), Text(""), Text("No notifications yet.", style="dim"))

@@ -54,13 +54,14 @@ class EventLine(Horizontal):
         self.query_one("#hint").display = False
         self.query_one("#said", Static).update(Text(text, style=STYLES[severity]))
 
-    def show_news(self, news: Text, total: int) -> None:
-        """News since `n` was last pressed, or, when there is none, how many notifications exist."""
+    def show_news(self, news: Text, total: int | None) -> None:
+        """News since `n` was last pressed, or, when there is none, how many notifications exist
+        (None: some orders are known by their summary only, so the count is not)."""
         self._has_news = bool(news)
         if news:
             self._news = news
         else:
-            count = f"all {total:,}" if total else "them as they come"
+            count = "them" if total is None else f"all {total:,}" if total else "them as they come"
             self._news = Text(f"No new notifications · n lists {count}", style="dim")
         if self._expiry is None:
             self._show_news()

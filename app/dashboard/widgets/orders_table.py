@@ -1,4 +1,5 @@
-"""The list of orders: one row each, updated in place as their sagas move.
+"""The list of orders: one row each of those that matter (board.LIST_CAP at most),
+updated in place as their sagas move; a filter finds any other.
 
 Column widths are fixed: measuring content on each update costs a full pass
 over the rows, which is what keeps a big table from answering keys. A narrow
@@ -12,9 +13,9 @@ from textual import events
 from textual.content import Content
 from textual.widgets import DataTable
 
-from actors import OrderRecord, format_cents
+from actors import OrderSummary, format_cents
 from app.dashboard import display
-from app.dashboard.board import SORT_KEYS, OrderBoard, shown_step
+from app.dashboard.board import SORT_KEYS, Listing, OrderBoard, shown_step
 from app.dashboard.keys import MOVE_BINDINGS
 
 # (key, title, width): 74 cells with padding, so the table fits 80 columns,
@@ -35,15 +36,15 @@ SORT_ORDER = tuple(key for key, _, _ in COLUMNS)
 assert set(SORT_ORDER) == set(SORT_KEYS)
 
 
-def row_cells(record: OrderRecord) -> dict[str, Text]:
+def row_cells(summary: OrderSummary) -> dict[str, Text]:
     return {
-        "id": Text(record.order.id, no_wrap=True, overflow="ellipsis"),
-        "customer": Text(record.order.customer, no_wrap=True, overflow="ellipsis"),
-        "total": Text(format_cents(record.order.total_cents), justify="right"),
-        "status": display.saga_status(record.status),
-        "step": Text(shown_step(record)),
-        "attempts": Text(str(len(record.attempts)), justify="right"),
-        "updated": Text(display.clock(record.updated_at)),
+        "id": Text(summary.id, no_wrap=True, overflow="ellipsis"),
+        "customer": Text(summary.customer, no_wrap=True, overflow="ellipsis"),
+        "total": Text(format_cents(summary.total_cents), justify="right"),
+        "status": display.saga_status(summary.status),
+        "step": Text(shown_step(summary)),
+        "attempts": Text(str(summary.attempts), justify="right"),
+        "updated": Text(display.clock(summary.updated_at)),
     }
 
 
@@ -67,6 +68,7 @@ class OrdersTable(DataTable[Text]):
         self.sort_column = "id"
         self.sort_reverse = False
         self._shown: list[str] = []
+        self._matches = 0
         self._cells: dict[str, tuple[str, ...]] = {}
         self._columns = COLUMNS
 
@@ -89,8 +91,8 @@ class OrdersTable(DataTable[Text]):
             if selected is not None:
                 self.select(selected)
 
-    def _shown_cells(self, record: OrderRecord) -> list[tuple[str, Text]]:
-        cells = row_cells(record)
+    def _shown_cells(self, summary: OrderSummary) -> list[tuple[str, Text]]:
+        cells = row_cells(summary)
         return [(key, cells[key]) for key, _, _ in self._columns]
 
     @property
@@ -104,55 +106,84 @@ class OrdersTable(DataTable[Text]):
         """The ids listed, top to bottom."""
         return list(self._shown)
 
-    def rebuild(self) -> None:
+    def _listing(self) -> Listing:
+        return self._board.listing(self.filter_text, self.sort_column, self.sort_reverse,
+                                   keep=self.selected_id)
+
+    def rebuild(self, listing: Listing | None = None) -> None:
         """List the board again from scratch, keeping the selected order selected."""
         selected = self.selected_id
-        self._shown = self._board.visible(self.filter_text, self.sort_column, self.sort_reverse)
+        listing = listing or self._listing()
+        self._shown, self._matches = listing.ids, listing.matches
         self.clear()
         self._cells = {}
         for order_id in self._shown:
-            cells = self._shown_cells(self._board.records[order_id])
-            self.add_row(*(cell for _, cell in cells), key=order_id)
-            self._cells[order_id] = tuple(cell.plain for _, cell in cells)
+            self._add(order_id)
         if selected in self._shown:
             self.move_cursor(row=self._shown.index(selected))
         self._retitle()
 
+    def _add(self, order_id: str) -> None:
+        cells = self._shown_cells(self._board.summaries[order_id])
+        self.add_row(*(cell for _, cell in cells), key=order_id)
+        self._cells[order_id] = tuple(cell.plain for _, cell in cells)
+
     def refresh_orders(self, changed: set[str]) -> None:
-        """Show changed orders: cells in place, rows moved only when the sort asks."""
-        wanted = self._board.visible(self.filter_text, self.sort_column, self.sort_reverse)
-        if set(wanted) != set(self._shown):
-            self.rebuild()
+        """Show changed orders: cells in place, rows added or removed as orders come into the
+        list or leave it, moved only when the sort asks (a rebuild only when most rows change)."""
+        selected = self.selected_id
+        listing = self._listing()
+        wanted = listing.ids
+        gone = set(self._shown).difference(wanted)
+        new = [order_id for order_id in wanted if order_id not in self._cells]
+        if len(gone) + len(new) > len(wanted) // 2:
+            self.rebuild(listing)
             return
+        self._matches = listing.matches
+        for order_id in gone:
+            self.remove_row(order_id)
+            del self._cells[order_id]
         for order_id in changed.intersection(self._cells):
-            cells = self._shown_cells(self._board.records[order_id])
+            cells = self._shown_cells(self._board.summaries[order_id])
             plain = tuple(cell.plain for _, cell in cells)
-            for (key, cell), old, new in zip(cells, self._cells[order_id], plain):
-                if old != new:
+            for (key, cell), old, now in zip(cells, self._cells[order_id], plain):
+                if old != now:
                     self.update_cell(order_id, key, cell)
             self._cells[order_id] = plain
+        for order_id in new:
+            self._add(order_id)
+        self._shown = [order_id for order_id in self._shown if order_id not in gone] + new
         if wanted != self._shown:
-            self._reorder(wanted)
+            self._reorder(wanted, selected)
+        else:
+            self._retitle()
 
-    def _reorder(self, wanted: list[str]) -> None:
-        selected = self.selected_id
+    def _reorder(self, wanted: list[str], selected: str | None) -> None:
         position = {order_id: index for index, order_id in enumerate(wanted)}
         self.sort("id", key=lambda cell: position[cell.plain])
         self._shown = wanted
-        if selected is not None:
+        if selected in position:
             self.move_cursor(row=position[selected], scroll=False)
         self._retitle()
 
     def _retitle(self) -> None:
-        title = f"Orders ({len(self._board.records)})"
+        """How many orders there are, how many are listed, and how they are sorted."""
+        board, shown = self._board, len(self._shown)
+        title = f"Orders ({len(board.summaries):,})"
         if self.filter_text:
-            title += f" · {len(self._shown)} match “{self.filter_text}”"
+            title += f" · {self._matches:,} match “{self.filter_text}”"
+            if shown < self._matches:
+                title += f", first {shown:,} shown"
+        elif shown < self._matches:
+            title = f"Orders ({shown:,} of {self._matches:,} shown, / finds any)"
+        if not board.history_loaded:
+            title += " · loading history…"
         title += f" · by {self.sort_column} {'↓' if self.sort_reverse else '↑'}"
         self.border_title = Content(title)
 
     def sort_by(self, column: str, reverse: bool = False) -> None:
         self.sort_column, self.sort_reverse = column, reverse
-        self._reorder(self._board.visible(self.filter_text, column, reverse))
+        self._reorder(self._board.in_order(self._shown, column, reverse), self.selected_id)
 
     def next_sort(self) -> None:
         """The next column, ascending: a key press cycles through them all."""

@@ -6,8 +6,8 @@ from rich.text import Text
 from textual.content import Content
 from textual.widgets import Static
 
-from actors import (SAGA_PLAN, CauseCheck, NotificationKind, OrderRecord, SagaStatus, StepState, definition,
-                    format_cents)
+from actors import (SAGA_PLAN, CauseCheck, NotificationKind, OrderRecord, OrderSummary, SagaStatus, StepState,
+                    definition, format_cents)
 from app.dashboard import display
 from app.dashboard.board import units_by_sku
 from app.dashboard.keys import KEY_FOR
@@ -72,6 +72,12 @@ def keys_hint(actions: tuple[str, ...]) -> str:
 
 
 class StepStrip(Static):
+    def show_loading(self, order: OrderSummary) -> None:
+        """An order selected whose full record is on its way from the archive."""
+        self.border_title = Content(f"Order {order.id} · {order.customer} · "
+                                    f"{format_cents(order.total_cents)} · loading…")
+        self.update(Text(f"Reading {order.id} from the archive…", style="dim"))
+
     def show(self, record: OrderRecord | None, empty_hint: str = "", check: CauseCheck | None = None) -> None:
         if record is None:
             self.border_title = "No order selected"

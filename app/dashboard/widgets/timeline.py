@@ -68,6 +68,13 @@ class Timeline(DataTable[Text]):
             return
         self._rebuild()
 
+    def show_loading(self, order_id: str) -> None:
+        """Empty, until the order's record arrives (the columns stay: they are laid out already)."""
+        self._record = None
+        self._last_attempt = 0
+        self.border_title = Content(f"Timeline of {order_id} (loading…)")
+        self.clear()
+
     def _rebuild(self) -> None:
         self.clear(columns=True)
         self._last_attempt = 0
