@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from pathlib import Path
 
 from actors import collector
@@ -23,7 +23,11 @@ from actors.participants.payment import PaymentService
 from actors.participants.shipping import ShippingService
 from actors.plan import SAGA_PLAN
 from actors.saga_logic import Refused
+from storage.archive import ArchivedGroup
 from storage.store import DocumentStore
+
+if TYPE_CHECKING:
+    from actors.order_stream import WorldStream
 
 
 @dataclass(frozen=True)
@@ -152,13 +156,25 @@ class StoredWorld:
             self._store = DocumentStore(path, read_only=True)
             self._live = read_records(self._store)
 
-    def snapshot(self) -> WorldSnapshot:
+    def _reports(self) -> LiveReports:
         owned = owned_documents(self._store)
-        reports = (InventoryService.report_of(owned[Service.INVENTORY]),
-                   PaymentService.report_of(owned[Service.PAYMENT]),
-                   ShippingService.report_of(owned[Service.SHIPPING]))
+        return (InventoryService.report_of(owned[Service.INVENTORY]),
+                PaymentService.report_of(owned[Service.PAYMENT]),
+                ShippingService.report_of(owned[Service.SHIPPING]))
+
+    def snapshot(self) -> WorldSnapshot:
         archived = [documents for _, documents in self._store.every_archived()]  # combine: live wins
-        return combine(read_scenario(self._store), self._live, reports, archived)
+        return combine(read_scenario(self._store), self._live, self._reports(), archived)
+
+    def stream(self) -> WorldStream:
+        """Every order one at a time: the archived ones read from the archive as they are reached."""
+        from actors.order_stream import stream_world  # it builds on this module's types
+
+        def read(places: list[ArchivedGroup]) -> list[StoredDocuments]:
+            return [documents for _, documents in self._store.archived_each(places)]
+
+        return stream_world(read_scenario(self._store), self._live, self._reports(),
+                            self._store.archived_places(), read, str(self._store.path))
 
     def find(self, order_id: str) -> OrderRecord | None:
         live = next((record for record in self._live if record.order.id == order_id), None)
@@ -189,6 +205,10 @@ class SnapshotWorld:
 
     def snapshot(self) -> WorldSnapshot:
         return self._snapshot
+
+    def stream(self) -> WorldStream:
+        from actors.order_stream import stream_of  # it builds on this module's types
+        return stream_of(self._snapshot)
 
     def find(self, order_id: str) -> OrderRecord | None:
         return next((r for r in self._snapshot.records if r.order.id == order_id), None)

@@ -30,6 +30,7 @@ from actors.mapper import (
 )
 from actors.proxies import actor_method
 from storage.errors import StorageFailed
+from storage.archive import ArchivedGroup
 from storage.store import DocumentStore, copy_document
 
 log = logging.getLogger(__name__)
@@ -193,6 +194,14 @@ class StorageActor(pykka.ThreadingActor):
         self.flush()
         return [documents for _, documents in self._store.every_archived()]
 
+    def archived_places(self, groups: list[str] | None) -> list[ArchivedGroup]:
+        """Where the named archived orders are (every one, for None), for a reader of each in turn."""
+        return self._store.archived_places(groups)
+
+    def archived_documents(self, places: list[ArchivedGroup]) -> list[dict[str, dict[str, Any]]]:
+        """The documents of the archived groups at places, in that order: a reader's next few."""
+        return [documents for _, documents in self._store.archived_each(places)]
+
     def _flush(self) -> None:
         if self._failure.error is not None:
             return
@@ -227,3 +236,5 @@ class StorageProxy(ActorMemberMixin, pykka.ActorProxy[StorageActor]):
     unarchive = actor_method(StorageActor.unarchive)
     archived_groups = actor_method(StorageActor.archived_groups)
     archived_summaries = actor_method(StorageActor.archived_summaries)
+    archived_places = actor_method(StorageActor.archived_places)
+    archived_documents = actor_method(StorageActor.archived_documents)
