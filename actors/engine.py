@@ -294,8 +294,9 @@ class Engine:
         inventory, payment, shipping = (self._inventory.report(), self._payment.report(),
                                         self._shipping.report())
         reports = (inventory.get(), payment.get(), shipping.get())
-        places = self.storage.archived_places(list(archived) if archived is not None else None).get() \
-            if self._archives else []
+        live_ids = {record.order.id for record in live}
+        wanted = None if archived is None else [order_id for order_id in archived if order_id not in live_ids]
+        places = self.storage.archived_places(wanted).get() if self._archives else []
         self.storage_failure.check()
         return stream_world(self.scenario, live, reports, places,
                             lambda chunk: self.storage.archived_documents(chunk).get(), str(self.path))
