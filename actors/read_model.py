@@ -173,8 +173,11 @@ class StoredWorld:
         def read(places: list[ArchivedGroup]) -> list[StoredDocuments]:
             return [documents for _, documents in self._store.archived_each(places)]
 
-        return stream_world(read_scenario(self._store), self._live, self._reports(),
-                            self._store.archived_places(), read, str(self._store.path))
+        collector.collect_less_often()  # a pass allocates fast; the index's entries stay
+        with collector.loading():
+            places = self._store.archived_places()
+        return stream_world(read_scenario(self._store), self._live, self._reports(), places, read,
+                            str(self._store.path))
 
     def find(self, order_id: str) -> OrderRecord | None:
         live = next((record for record in self._live if record.order.id == order_id), None)
