@@ -289,13 +289,20 @@ class Engine:
 
     def stream(self, archived: Collection[str] | None = None) -> WorldStream:
         """The live orders and participants now, and the archived orders (only those named in
-        `archived`, when given) read from the archive a few at a time as the stream is read."""
+        `archived`, when given) read from the archive a few at a time as the stream is read.
+
+        The records first, then the participants, as for a snapshot; then which orders are
+        still live. One the coordinator forgot meanwhile was archived, and the participants may
+        have forgotten it too: it is read from the archive, with its participants' documents."""
         live = self.live_records()
         inventory, payment, shipping = (self._inventory.report(), self._payment.report(),
                                         self._shipping.report())
         reports = (inventory.get(), payment.get(), shipping.get())
-        live_ids = {record.order.id for record in live}
-        wanted = None if archived is None else [order_id for order_id in archived if order_id not in live_ids]
+        live_ids = {record.order.id for record in self.live_records()}
+        forgotten = [record.order.id for record in live if record.order.id not in live_ids]
+        live = [record for record in live if record.order.id in live_ids]
+        wanted = None if archived is None else [order_id for order_id in [*archived, *forgotten]
+                                                if order_id not in live_ids]
         places = self.storage.archived_places(wanted).get() if self._archives else []
         self.storage_failure.check()
         return stream_world(self.scenario, live, reports, places,
