@@ -50,22 +50,22 @@ class WorldStream:
 
 
 def stream_world(scenario: Scenario | None, live: Sequence[OrderRecord], reports: LiveReports,
-                 archived: Iterable[ArchivedGroup], read: ReadArchived, source: str) -> WorldStream:
+                 archived: Iterable[ArchivedGroup], read: ReadArchived, source: str,
+                 workers: Mapping[str, str] | None = None) -> WorldStream:
     """A stream of the live orders and the archived ones not live again (a live copy wins).
     source names the database in the sentence about an archived record that is not valid."""
     by_id = {record.order.id: record for record in live}
     entries = {entry.group: entry for entry in archived if entry.group not in by_id}
     ids = sorted([*by_id, *entries], key=order_sort_key)
-    return WorldStream(scenario, reports, list(live), len(ids),
-                       _orders(ids, by_id, entries, read, source))
+    return WorldStream(scenario, reports, list(live), len(ids), _orders(ids, by_id, entries, read, source),
+                       workers or {})
 
 
 def stream_of(snapshot: WorldSnapshot) -> WorldStream:
     """A world already read whole, as a stream (a PostgreSQL database, a test's snapshot)."""
-    reports = (snapshot.inventory, snapshot.payment, snapshot.shipping)
-    stream = stream_world(snapshot.scenario, snapshot.records, reports, [], lambda _: [], "")
-    return WorldStream(stream.scenario, stream.live, stream.live_records, stream.count, stream.orders,
-                       snapshot.workers)
+    return stream_world(snapshot.scenario, snapshot.records,
+                        (snapshot.inventory, snapshot.payment, snapshot.shipping), [], lambda _: [], "",
+                        snapshot.workers)
 
 
 def _orders(ids: list[str], live: Mapping[str, OrderRecord], archived: Mapping[str, ArchivedGroup],

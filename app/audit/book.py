@@ -16,7 +16,7 @@ from app.audit.records import OrderEffects, effects_by_order, merged, validated
 from app.audit.timeline import replay
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Verdict:
     """One order's findings and its part of the stock and money. A live order keeps what it
     was checked with, to be checked again only when that changes; an archived one keeps none
