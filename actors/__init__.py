@@ -61,7 +61,7 @@ from actors.participants.documents import (
 )
 from actors.plan import SAGA_PLAN, STEP_NAMES, Remedy, StepDefinition, definition
 from actors.preflight import CauseCheck, CauseUnresolved, Supplies, cause_check, shortfall_remedy
-from actors.order_stream import OrderParts, WorldStream, stream_of
+from actors.order_stream import ArchivedShare, OrderParts, WorldStream, stream_of
 from actors.read_model import LiveReports, OrderSummary, WorldSnapshot, order_sort_key, record_of
 from actors.runtime import (create_database, database_location, is_database_url, open_engine,
                             open_reader, read_snapshot, recover, run_worker)
@@ -74,7 +74,7 @@ from storage.salvage import salvage
 __all__ = [
     "MAX_BALANCE_CENTS", "MAX_CENTS", "MAX_FAULT_TIMES", "MAX_LATENCY_MS", "MAX_STOCK_UNITS",
     "MAX_UNITS", "SAGA_PLAN", "STEP_NAMES",
-    "Account", "Action", "Attempt", "CauseCheck", "CauseUnresolved", "ChargeRow", "Correction",
+    "Account", "Action", "ArchivedShare", "Attempt", "CauseCheck", "CauseUnresolved", "ChargeRow", "Correction",
     "DatabaseError", "DatabaseLocked", "DatabaseReadOnly", "DroppedLine", "EffectWords", "Engine",
     "EngineSettings", "Failure", "Fault", "FaultKind", "InventoryReport", "Item", "LedgerRow",
     "LedgerState", "LiveReports", "Notification", "NotificationKind", "OperatorAction", "Order", "OrderRecord",

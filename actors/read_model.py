@@ -177,7 +177,7 @@ class StoredWorld:
         with collector.loading():
             places = self._store.archived_places()
         return stream_world(read_scenario(self._store), self._live, self._reports(), places, read,
-                            str(self._store.path))
+                            str(self._store.path), self._store.archive_file())
 
     def find(self, order_id: str) -> OrderRecord | None:
         live = next((record for record in self._live if record.order.id == order_id), None)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pykka
@@ -194,6 +195,10 @@ class StorageActor(pykka.ThreadingActor):
         self.flush()
         return [documents for _, documents in self._store.every_archived()]
 
+    def archive_file(self) -> tuple[Path, str | None] | None:
+        """Where another process can read the archive (see DocumentStore.archive_file)."""
+        return self._store.archive_file()
+
     def archived_places(self, groups: list[str] | None) -> list[ArchivedGroup]:
         """Where the named archived orders are (every one, for None), for a reader of each in turn."""
         return self._store.archived_places(groups)
@@ -236,5 +241,6 @@ class StorageProxy(ActorMemberMixin, pykka.ActorProxy[StorageActor]):
     unarchive = actor_method(StorageActor.unarchive)
     archived_groups = actor_method(StorageActor.archived_groups)
     archived_summaries = actor_method(StorageActor.archived_summaries)
+    archive_file = actor_method(StorageActor.archive_file)
     archived_places = actor_method(StorageActor.archived_places)
     archived_documents = actor_method(StorageActor.archived_documents)

@@ -105,7 +105,7 @@ def write_report_json(stream: WorldStream, follow_ups: list[str], write: Callabl
     archived: list[tuple[str, dict[str, list[str]]]] = []
 
     def entries() -> Iterator[str]:
-        for parts in stream.orders:
+        for parts in stream.orders():
             if parts.archived_rows is not None:
                 rows = _rows(parts.archived_rows)
                 archived.append((parts.order_id, {name: [_json(row, 2) for row in listed]

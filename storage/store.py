@@ -143,6 +143,11 @@ class DocumentStore:
         """Every archived group's summary and place (whether or not it is live again)."""
         return list(self._archive.groups()) if self._archive is not None else []
 
+    def archive_file(self) -> tuple[Path, str | None] | None:
+        """The database's real file and its archive's generation, from which another process
+        can open the archive to read (None for a store in memory)."""
+        return (real_path(self.path), self._archive.generation) if self._archive is not None and self.path else None
+
     def archived_places(self, groups: Iterable[str] | None = None) -> list[ArchivedGroup]:
         """Where the named archived groups are (every group, for None): a few are found by
         name, without parsing the whole index."""

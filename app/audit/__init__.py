@@ -8,7 +8,10 @@ function of a snapshot, cheap enough for a dashboard to run as orders settle.
 
 from __future__ import annotations
 
-from actors import WorldSnapshot, WorldStream, stream_of
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+
+from actors import ArchivedShare, LiveReports, WorldSnapshot, WorldStream, stream_of
 from app.audit.book import AuditBook
 from app.audit.findings import Finding, Kind, summary
 from app.audit.records import AuditError
@@ -27,9 +30,33 @@ def audit(snapshot: WorldSnapshot, allow_in_flight: bool = False) -> list[Findin
 
 
 def audit_stream(stream: WorldStream, allow_in_flight: bool = False) -> tuple[int, list[Finding]]:
-    """The orders audited and the findings, as audit gives them, one order at a time."""
+    """The orders audited and the findings, as audit gives them, one order at a time.
+
+    With many archived orders, another process checks the later half of them meanwhile:
+    checking an order is CPU-bound Python, so two cores take about half the time."""
     book = AuditBook(allow_in_flight)
     book.begin(stream.live)
-    for parts in stream.orders:
-        book.check(parts)
+    share = stream.share(0.5) if stream.count >= SHARED_FROM else None
+    if share is None:
+        for parts in stream.orders():
+            book.check(parts)
+        return book.orders, book.findings()
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        other = pool.submit(audit_share, share, stream.live, allow_in_flight)
+        for parts in stream.orders(skip={place.group for place in share.places}):
+            book.check(parts)
+        book.absorb(other.result())
     return book.orders, book.findings()
+
+
+# Orders from which another process takes half: below, starting it costs more than it saves.
+SHARED_FROM = 20_000
+
+
+def audit_share(share: ArchivedShare, live: LiveReports, allow_in_flight: bool) -> AuditBook:
+    """The verdicts on a share of the archived orders (run in another process)."""
+    book = AuditBook(allow_in_flight)
+    book.begin(live)
+    for parts in share.orders():
+        book.check(parts)
+    return book

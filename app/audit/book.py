@@ -112,6 +112,16 @@ class AuditBook:
         else:
             self._flagged.discard(order_id)
 
+    def absorb(self, other: AuditBook) -> None:
+        """Take the verdicts of another book that checked other orders on the same state."""
+        for order_id, verdict in other._verdicts.items():
+            assert order_id not in self._verdicts, f"{order_id} was checked twice"
+            self._verdicts[order_id] = verdict
+            self._held.change({}, verdict.held)
+            self._captured.change({}, verdict.captured)
+        self._flagged |= other._flagged
+        self._archived_strays.update(other._archived_strays)
+
     def findings(self) -> list[Finding]:
         """Everything wrong, as a full audit lists it: per order, then per sku, then per customer."""
         assert self._live is not None, "begin a pass first"

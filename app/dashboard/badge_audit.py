@@ -47,7 +47,7 @@ class BadgeAudit:
             book, stream, first = session.call(self._start)
             book.begin(stream.live)
             done = -1
-            for n, parts in enumerate(stream.orders, start=1):
+            for n, parts in enumerate(stream.orders(), start=1):
                 book.check(parts)
                 if first and n * 100 // stream.count != done:
                     done = n * 100 // stream.count

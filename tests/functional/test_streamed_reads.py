@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+import app.audit
 from actors import create_database, open_engine, open_reader
 from app.audit import audit, audit_stream
 from app.report import build_report, write_report_json
@@ -99,3 +102,17 @@ def test_the_streamed_audit_finds_what_the_snapshot_audit_finds(tmp_path: Path) 
         orders, streamed = audit_stream(world.stream())
     assert orders == 4 and streamed == whole
     assert {finding.subject for finding in whole} >= {"o-2", "o-9"}
+
+
+def test_an_audit_shared_with_another_process_finds_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    archived = tmp_path / "archived"
+    archived.mkdir()
+    db = tamper_archived(_settled(tmp_path), archived, "o-9", "order/o-9", lambda d: d.update(notifications=[]))
+    with open_reader(db) as world:
+        alone = audit_stream(world.stream())
+        monkeypatch.setattr(app.audit, "SHARED_FROM", 0)  # share even these few orders
+        stream = world.stream()
+        share = stream.share(0.5)
+        assert share is not None and [place.group for place in share.places] == ["o-9"]  # of o-2 and o-9
+        shared = audit_stream(stream)
+    assert shared == alone and alone[0] == 4 and {f.subject for f in alone[1]} == {"o-9"}
