@@ -84,8 +84,12 @@ def _settle(engine: SagaEngine) -> None:
 def _print_report(world: WorldReader, as_json: bool, follow_ups: list[str]) -> None:
     """The report; as JSON, written one order at a time (a database of any size)."""
     if as_json:
-        write_report_json(world.stream(), follow_ups, sys.stdout.write)
-        print()
+        sys.stdout.flush()
+        out = getattr(sys.stdout, "buffer", None)  # bytes, as written; a text stream in tests
+        write = out.write if out is not None else lambda text: sys.stdout.write(text.decode())
+        write_report_json(world.stream(), follow_ups, write)
+        write(b"\n")
+        sys.stdout.flush()
     else:
         print(render_summary(build_report(world.snapshot(), follow_ups)))
 

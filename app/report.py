@@ -95,16 +95,16 @@ def _rows(reports: LiveReports) -> dict[str, list[dict[str, Any]]]:
             "shipments": [{"order": s["order"], "status": s["status"]} for s in shipping["shipments"]]}
 
 
-def write_report_json(stream: WorldStream, follow_ups: list[str], write: Callable[[str], object]) -> None:
-    """The report as `json.dumps(build_report(...), indent=2)` writes it, written one order at
-    a time: an archived order's documents are let go once its entry is written (only its
-    rows, a few lines of text, wait for the lists that follow the orders)."""
+def write_report_json(stream: WorldStream, follow_ups: list[str], write: Callable[[bytes], object]) -> None:
+    """The report as `json.dumps(build_report(...), indent=2)` writes it (UTF-8), written one
+    order at a time: an archived order's documents are let go once its entry is written (only
+    its rows, a few lines of text, wait for the lists that follow the orders)."""
     inventory, payment, shipping = stream.live
-    write('{\n  "scenario": ' + _json(stream.scenario.name if stream.scenario else None, 1)
-          + ',\n  "follow_ups": ' + _json(follow_ups, 1) + ',\n  "orders": ')
-    archived: list[tuple[str, dict[str, list[str]]]] = []
+    write(b'{\n  "scenario": ' + _json(stream.scenario.name if stream.scenario else None, 1)
+          + b',\n  "follow_ups": ' + _json(follow_ups, 1) + b',\n  "orders": ')
+    archived: list[tuple[str, dict[str, list[bytes]]]] = []
 
-    def entries() -> Iterator[str]:
+    def entries() -> Iterator[bytes]:
         for parts in stream.orders():
             if parts.archived_rows is not None:
                 rows = _rows(parts.archived_rows)
@@ -114,34 +114,36 @@ def write_report_json(stream: WorldStream, follow_ups: list[str], write: Callabl
                 yield _json(order_report(parts.record, stream.workers.get(parts.order_id)), 2)
 
     _write_list(write, entries())
-    write(',\n  "stock": ' + _json(_stock(inventory), 1) + ',\n  "accounts": ' + _json(_accounts(payment), 1))
+    write(b',\n  "stock": ' + _json(_stock(inventory), 1) + b',\n  "accounts": ' + _json(_accounts(payment), 1))
     archived.sort(key=lambda entry: entry[0])  # as each participant reports its orders: by id
     for name, live in _rows((inventory, payment, shipping)).items():
-        write(f',\n  "{name}": ')
+        write(b',\n  "' + name.encode() + b'": ')
         _write_list(write, itertools.chain((_json(row, 2) for row in live),
                                            (row for _, rows in archived for row in rows[name])))
-    write("\n}")
+    write(b"\n}")
 
 
-def _write_list(write: Callable[[str], object], entries: Iterable[str]) -> None:
+def _write_list(write: Callable[[bytes], object], entries: Iterable[bytes]) -> None:
     """A list one level into the report, its entries already written two levels in."""
     empty = True
     for entry in entries:
-        write(("[\n    " if empty else ",\n    ") + entry)
+        write(b"[\n    " if empty else b",\n    ")
+        write(entry)
         empty = False
-    write("[]" if empty else "\n  ]")
+    write(b"[]" if empty else b"\n  ]")
 
 
-def _json(value: Any, depth: int) -> str:
+def _json(value: Any, depth: int) -> bytes:
     """json.dumps(value, indent=2) as it reads `depth` levels into the report. orjson writes the
     same text several times faster; where it would differ (text beyond ASCII, which json
     escapes, or a value orjson refuses), json writes it."""
     try:
         encoded = orjson.dumps(value, option=orjson.OPT_INDENT_2)
-        text = encoded.decode() if encoded.isascii() else json.dumps(value, indent=2)
+        if not encoded.isascii():
+            encoded = json.dumps(value, indent=2).encode()
     except TypeError:  # orjson.JSONEncodeError
-        text = json.dumps(value, indent=2)
-    return text.replace("\n", "\n" + "  " * depth)
+        encoded = json.dumps(value, indent=2).encode()
+    return encoded.replace(b"\n", b"\n" + b"  " * depth)
 
 
 def _status_word(record: dict[str, Any]) -> str:

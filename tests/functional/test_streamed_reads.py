@@ -70,9 +70,9 @@ def _both_ways(db: Path) -> tuple[str, str]:
     """The report as the snapshot gives it and as the stream writes it."""
     with open_reader(db) as world:
         whole = json.dumps(build_report(world.snapshot()), indent=2)
-        pieces: list[str] = []
+        pieces: list[bytes] = []
         write_report_json(world.stream(), [], pieces.append)
-    return whole, "".join(pieces)
+    return whole, b"".join(pieces).decode()
 
 
 def test_the_streamed_report_is_the_snapshot_report_byte_for_byte(tmp_path: Path) -> None:
