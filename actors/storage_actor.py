@@ -195,16 +195,21 @@ class StorageActor(pykka.ThreadingActor):
         self.flush()
         return [documents for _, documents in self._store.every_archived()]
 
+    # A reader's message may be the one a commit deferred its flush behind (see commit): each
+    # flushes first, so nothing waits on it, and what was archived is in the archive to read.
     def archive_file(self) -> tuple[Path, str | None] | None:
         """Where another process can read the archive (see DocumentStore.archive_file)."""
+        self.flush()
         return self._store.archive_file()
 
     def archived_places(self, groups: list[str] | None) -> list[ArchivedGroup]:
         """Where the named archived orders are (every one, for None), for a reader of each in turn."""
+        self.flush()
         return self._store.archived_places(groups)
 
     def archived_documents(self, places: list[ArchivedGroup]) -> list[dict[str, dict[str, Any]]]:
         """The documents of the archived groups at places, in that order: a reader's next few."""
+        self.flush()
         return [documents for _, documents in self._store.archived_each(places)]
 
     def _flush(self) -> None:
