@@ -61,7 +61,8 @@ from actors.participants.documents import (
 )
 from actors.plan import SAGA_PLAN, STEP_NAMES, Remedy, StepDefinition, definition
 from actors.preflight import CauseCheck, CauseUnresolved, Supplies, cause_check, shortfall_remedy
-from actors.read_model import OrderSummary, WorldSnapshot, order_sort_key, record_of, summary_of
+from actors.order_stream import ArchivedShare, OrderParts, WorldStream, stream_of
+from actors.read_model import LiveReports, OrderSummary, WorldSnapshot, order_sort_key, record_of, summary_of
 from actors.runtime import (create_database, database_location, is_database_url, open_engine,
                             open_reader, open_resumed, read_snapshot, recover, run_worker)
 from actors.saga_logic import Refused, correction, must_be_correctable, preview_edit
@@ -73,18 +74,18 @@ from storage.salvage import salvage
 __all__ = [
     "MAX_BALANCE_CENTS", "MAX_CENTS", "MAX_FAULT_TIMES", "MAX_LATENCY_MS", "MAX_STOCK_UNITS",
     "MAX_UNITS", "SAGA_PLAN", "STEP_NAMES",
-    "Account", "Action", "Attempt", "CauseCheck", "CauseUnresolved", "ChargeRow", "Correction",
+    "Account", "Action", "ArchivedShare", "Attempt", "CauseCheck", "CauseUnresolved", "ChargeRow", "Correction",
     "DatabaseError", "DatabaseLocked", "DatabaseReadOnly", "DroppedLine", "EffectWords", "Engine",
     "EngineSettings", "Failure", "Fault", "FaultKind", "InventoryReport", "Item", "LedgerRow",
-    "LedgerState", "Notification", "NotificationKind", "OperatorAction", "Order", "OrderRecord",
-    "OrderSummary", "OrderUpdate", "Outcome", "PaymentReport", "RecoverablePolicy", "Refused",
+    "LedgerState", "LiveReports", "Notification", "NotificationKind", "OperatorAction", "Order", "OrderRecord",
+    "OrderParts", "OrderSummary", "OrderUpdate", "Outcome", "PaymentReport", "RecoverablePolicy", "Refused",
     "Remedy", "ReservationRow", "Restock", "SagaEngine", "SagaStatus", "SalvageReport", "Scenario",
     "Service", "ShipmentRow", "ShippingReport", "StepDefinition", "StepState", "StepStatus",
     "StockLevel", "StorageFailed", "Subscriber", "Supplies", "ThenAction", "TimelineEvent", "TopUp",
-    "WorldReader", "WorldSnapshot",
+    "WorldReader", "WorldSnapshot", "WorldStream",
     "cause_check", "correction", "create_database", "create_empty_database", "database_location",
     "definition", "format_cents", "is_database_url", "must_be_correctable", "open_engine",
     "open_reader", "open_resumed", "order_of_document", "order_record_document", "order_sort_key",
     "preview_edit", "read_snapshot", "record_of", "recover", "run_worker", "salvage",
-    "shortfall_remedy", "summary_of",
+    "shortfall_remedy", "stream_of", "summary_of",
 ]

@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import cast
 
@@ -26,6 +26,7 @@ from actors.coordinator import CoordinatorProxy, EngineSettings, NotLive, SagaCo
 from actors.domain import Correction, OrderRecord, Scenario, Service, now
 from actors.events import EventHub, Subscriber
 from actors.follow_ups import FollowUps
+from actors.order_stream import WorldStream, stream_world
 from actors.mapper import Document, archived_record, read_follow_ups, read_records, read_scenario
 from actors.participants.base import Participant, ParticipantProxy
 from actors.participants.faults import FaultBook, fault_document
@@ -288,6 +289,29 @@ class Engine:
         snapshot = combine(self.scenario, live, reports, archived)
         self.storage_failure.check()  # the participants too may hold what never became durable
         return snapshot
+
+    def stream(self, archived: Collection[str] | None = None) -> WorldStream:
+        """The live orders and participants now, and the archived orders (only those named in
+        `archived`, when given) read from the archive a few at a time as the stream is read.
+
+        The records first, then the participants, as for a snapshot; then which orders are
+        still live. One the coordinator forgot meanwhile was archived, and the participants may
+        have forgotten it too: it is read from the archive, with its participants' documents."""
+        live = self.live_records()
+        inventory, payment, shipping = (self._inventory.report(), self._payment.report(),
+                                        self._shipping.report())
+        reports = (inventory.get(), payment.get(), shipping.get())
+        live_ids = {record.order.id for record in self.live_records()}
+        forgotten = [record.order.id for record in live if record.order.id not in live_ids]
+        live = [record for record in live if record.order.id in live_ids]
+        wanted = None if archived is None else [order_id for order_id in [*archived, *forgotten]
+                                                if order_id not in live_ids]
+        places = self.storage.archived_places(wanted).get() if self._archives else []
+        archive_file = self.storage.archive_file().get() if self._archives else None
+        self.storage_failure.check()
+        return stream_world(self.scenario, live, reports, places,
+                            lambda chunk: self.storage.archived_documents(chunk).get(), str(self.path),
+                            archive_file)
 
     def close(self) -> None:
         """Stop every actor (the storage actor last, so it flushes) and the timers."""

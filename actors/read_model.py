@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 from pathlib import Path
 
 from actors import collector
@@ -28,7 +28,11 @@ from actors.participants.payment import PaymentService
 from actors.participants.shipping import ShippingService
 from actors.plan import SAGA_PLAN
 from actors.saga_logic import Refused
+from storage.archive import ArchivedGroup
 from storage.store import DocumentStore
+
+if TYPE_CHECKING:
+    from actors.order_stream import WorldStream
 
 
 @dataclass(frozen=True)
@@ -193,16 +197,31 @@ class StoredWorld:
     def torn_bytes(self) -> int:
         return self._store.torn_bytes
 
+    def _reports(self) -> LiveReports:
+        owned = owned_documents(self._store)
+        return (InventoryService.report_of(owned[Service.INVENTORY]),
+                PaymentService.report_of(owned[Service.PAYMENT]),
+                ShippingService.report_of(owned[Service.SHIPPING]))
+
     def snapshot(self) -> WorldSnapshot:
         """Every order, the archived ones read in one pass; read as a database is loaded
         (without the collector's passes), since all of it is kept until the command ends."""
         with collector.loading():
-            owned = owned_documents(self._store)
-            reports = (InventoryService.report_of(owned[Service.INVENTORY]),
-                       PaymentService.report_of(owned[Service.PAYMENT]),
-                       ShippingService.report_of(owned[Service.SHIPPING]))
             archived = [documents for _, documents in self._store.every_archived()]  # combine: live wins
-            return combine(read_scenario(self._store), read_records(self._store), reports, archived)
+            return combine(read_scenario(self._store), read_records(self._store), self._reports(), archived)
+
+    def stream(self) -> WorldStream:
+        """Every order one at a time: the archived ones read from the archive as they are reached."""
+        from actors.order_stream import stream_world  # it builds on this module's types
+
+        def read(places: list[ArchivedGroup]) -> list[StoredDocuments]:
+            return [documents for _, documents in self._store.archived_each(places)]
+
+        with collector.loading():
+            live = read_records(self._store)
+            places = self._store.archived_places()
+        return stream_world(read_scenario(self._store), live, self._reports(), places, read,
+                            str(self._store.path), self._store.archive_file())
 
     def find(self, order_id: str) -> OrderRecord | None:
         live = self._store.peek(order_record_document(order_id))
@@ -247,6 +266,10 @@ class SnapshotWorld:
 
     def snapshot(self) -> WorldSnapshot:
         return self._snapshot
+
+    def stream(self) -> WorldStream:
+        from actors.order_stream import stream_of  # it builds on this module's types
+        return stream_of(self._snapshot)
 
     def find(self, order_id: str) -> OrderRecord | None:
         return next((r for r in self._snapshot.records if r.order.id == order_id), None)

@@ -15,6 +15,7 @@ import functools
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pykka
@@ -31,6 +32,7 @@ from actors.mapper import (
 )
 from actors.proxies import actor_method
 from storage.errors import StorageFailed
+from storage.archive import ArchivedGroup
 from storage.store import DocumentStore, copy_document
 
 log = logging.getLogger(__name__)
@@ -201,6 +203,23 @@ class StorageActor(pykka.ThreadingActor):
         self.flush()
         return [documents for _, documents in self._store.every_archived()]
 
+    # A reader's message may be the one a commit deferred its flush behind (see commit): each
+    # flushes first, so nothing waits on it, and what was archived is in the archive to read.
+    def archive_file(self) -> tuple[Path, str | None] | None:
+        """Where another process can read the archive (see DocumentStore.archive_file)."""
+        self.flush()
+        return self._store.archive_file()
+
+    def archived_places(self, groups: list[str] | None) -> list[ArchivedGroup]:
+        """Where the named archived orders are (every one, for None), for a reader of each in turn."""
+        self.flush()
+        return self._store.archived_places(groups)
+
+    def archived_documents(self, places: list[ArchivedGroup]) -> list[dict[str, dict[str, Any]]]:
+        """The documents of the archived groups at places, in that order: a reader's next few."""
+        self.flush()
+        return [documents for _, documents in self._store.archived_each(places)]
+
     def _flush(self) -> None:
         if self._failure.error is not None:
             return
@@ -235,3 +254,6 @@ class StorageProxy(ActorMemberMixin, pykka.ActorProxy[StorageActor]):
     unarchive = actor_method(StorageActor.unarchive)
     archived_groups = actor_method(StorageActor.archived_groups)
     archived_summaries = actor_method(StorageActor.archived_summaries)
+    archive_file = actor_method(StorageActor.archive_file)
+    archived_places = actor_method(StorageActor.archived_places)
+    archived_documents = actor_method(StorageActor.archived_documents)

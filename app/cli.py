@@ -8,7 +8,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pykka
 
@@ -17,13 +17,13 @@ from actors import (
     DatabaseError,
     DatabaseLocked,
     DatabaseReadOnly,
+    Engine,
     OrderRecord,
     OrderSummary,
     Refused,
     SagaEngine,
     SagaStatus,
     WorldReader,
-    WorldSnapshot,
     correction,
     create_database,
     database_location,
@@ -40,9 +40,13 @@ from actors import (
 from app.amounts import parse_dollars, parse_units
 from app.paths import default_database
 from app.report import (build_report, first_orders, order_lines, order_report, render_history,
-                        render_status, render_summary, select_orders, summary_report)
+                        render_status, render_summary, select_orders, summary_report,
+                        write_report_json)
 from app.signals import Interrupted, leave_quietly_on_closed_pipe
 from app.scenario import ScenarioError, load_scenario
+
+if TYPE_CHECKING:
+    from app.audit import Finding  # imported by cmd_audit alone when it runs
 
 T = TypeVar("T")
 USAGE_ERROR = 2
@@ -79,9 +83,17 @@ def _settle(engine: SagaEngine) -> None:
         progress.done()
 
 
-def _print_report(snapshot: WorldSnapshot, as_json: bool, follow_ups: list[str]) -> None:
-    report = build_report(snapshot, follow_ups)
-    print(json.dumps(report, indent=2) if as_json else render_summary(report))
+def _print_report(world: WorldReader, as_json: bool, follow_ups: list[str]) -> None:
+    """The report; as JSON, written one order at a time (a database of any size)."""
+    if as_json:
+        sys.stdout.flush()
+        out = getattr(sys.stdout, "buffer", None)  # bytes, as written; a text stream in tests
+        write = out.write if out is not None else lambda text: sys.stdout.write(text.decode())
+        write_report_json(world.stream(), follow_ups, write)
+        write(b"\n")
+        sys.stdout.flush()
+    else:
+        print(render_summary(build_report(world.snapshot(), follow_ups)))
 
 
 def _open(db: Path | str) -> SagaEngine:
@@ -102,7 +114,7 @@ def _run_to_end(engine: SagaEngine, args: argparse.Namespace) -> int:
     follow_ups: list[str] = []
     _settle(engine)
     engine.run_follow_ups(follow_ups.append)
-    _print_report(engine.snapshot(), args.json, follow_ups)
+    _print_report(engine, args.json, follow_ups)
     return 0
 
 
@@ -142,15 +154,6 @@ def _read(args: argparse.Namespace, look: Callable[[WorldReader], T]) -> tuple[T
     return seen, False
 
 
-def _in_flight(snapshot: WorldSnapshot) -> list[str]:
-    """The orders not settled (pending, running or compensating), by id."""
-    return [record.order.id for record in snapshot.records if not record.status.settled]
-
-
-def _snapshot(world: WorldReader) -> WorldSnapshot:
-    return world.snapshot()
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     create_database(args.db, scenario, replace=args.replace)
@@ -160,7 +163,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     if args.no_resume:
-        _print_report(_read(args, _snapshot)[0], args.json, [])
+        _read(args, lambda world: _print_report(world, args.json, []))
         return 0
     with _open(args.db) as engine:
         return _run_to_end(engine, args)
@@ -317,23 +320,29 @@ def _argument(parse: Callable[[str], int]) -> Callable[[str], int]:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from app.audit import AuditError, audit, summary  # only here: other commands need none of it
+    from app.audit import AuditError, audit_stream, summary  # only here: other commands need none of it
 
-    snapshot, resumed = _read(args, _snapshot)
-    # Orders left in flight by a read without resuming are checked for saga order only:
-    # whatever they hold is still to be completed or compensated, not a violation.
-    in_flight = [] if resumed else _in_flight(snapshot)
-    try:
-        findings = audit(snapshot, allow_in_flight=not resumed)
-    except AuditError as error:
-        raise DatabaseError(f"{args.db}: {error}") from None
+    def look(world: WorldReader) -> tuple[list[str], int, list[Finding]]:
+        """Each order audited as it is read. Orders left in flight by a read without resuming
+        are checked for saga order only: whatever they hold is still to be completed or
+        compensated, not a violation. One still in flight once resumed and settled is one."""
+        # Resumed by this process's engine; a world read without one (open_resumed) had nothing in
+        # flight, so it is audited the same either way.
+        resumed = isinstance(world, Engine)
+        stream = world.stream()
+        try:
+            return ([] if resumed else stream.in_flight), *audit_stream(stream, allow_in_flight=not resumed)
+        except AuditError as error:
+            raise DatabaseError(f"{args.db}: {error}") from None
+
+    in_flight, orders, findings = _read(args, look)[0]
     if args.json:
-        print(json.dumps({"orders_audited": len(snapshot.records), "in_flight": in_flight,
+        print(json.dumps({"orders_audited": orders, "in_flight": in_flight,
                           "findings": [finding.as_json() for finding in findings]}, indent=2))
     else:
         for finding in findings:
             print(finding.line())
-        print(summary(len(snapshot.records), len(findings), len(in_flight)))
+        print(summary(orders, len(findings), len(in_flight)))
     return AUDIT_FINDINGS if findings else 0
 
 

@@ -3,11 +3,16 @@ readable rendering. The JSON form is a stable interface for scripts."""
 
 from __future__ import annotations
 
+import itertools
+import json
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import Any
 
-from actors import OperatorAction, OrderRecord, OrderSummary, SagaStatus, WorldSnapshot, format_cents, order_sort_key
+import orjson
+
+from actors import (InventoryReport, LiveReports, OperatorAction, OrderRecord, OrderSummary, PaymentReport,
+                    SagaStatus, WorldSnapshot, WorldStream, format_cents, order_sort_key)
 
 _NARROWEST = 10  # the id, customer and total columns of an order line
 _STATUS_WIDTH = len("compensating")
@@ -62,19 +67,83 @@ def build_report(snapshot: WorldSnapshot, follow_ups: list[str] | None = None) -
         "scenario": snapshot.scenario.name if snapshot.scenario else None,
         "follow_ups": follow_ups or [],
         "orders": [order_report(record, snapshot.workers.get(record.order.id)) for record in snapshot.records],
-        "stock": {sku: {"available": level["available"], "reserved": level["reserved"],
-                        "initial": level["initial"], "restocked": sum(level["restocks"].values())}
-                  for sku, level in inventory["stock"].items()},
-        "accounts": {customer: {"balance_cents": account["balance_cents"],
-                                "initial_cents": account["initial_cents"],
-                                "top_ups_cents": sum(account["top_ups"].values())}
-                     for customer, account in payment["accounts"].items()},
-        "reservations": [{"order": r["order"], "items": r["items"], "status": r["status"]}
-                         for r in inventory["reservations"]],
-        "charges": [{"order": c["order"], "amount_cents": c["amount_cents"], "status": c["status"]}
-                    for c in payment["charges"]],
-        "shipments": [{"order": s["order"], "status": s["status"]} for s in shipping["shipments"]],
+        "stock": _stock(inventory),
+        "accounts": _accounts(payment),
+        **_rows((inventory, payment, shipping)),
     }
+
+
+def _stock(inventory: InventoryReport) -> dict[str, Any]:
+    return {sku: {"available": level["available"], "reserved": level["reserved"],
+                  "initial": level["initial"], "restocked": sum(level["restocks"].values())}
+            for sku, level in inventory["stock"].items()}
+
+
+def _accounts(payment: PaymentReport) -> dict[str, Any]:
+    return {customer: {"balance_cents": account["balance_cents"], "initial_cents": account["initial_cents"],
+                       "top_ups_cents": sum(account["top_ups"].values())}
+            for customer, account in payment["accounts"].items()}
+
+
+def _rows(reports: LiveReports) -> dict[str, list[dict[str, Any]]]:
+    """The reservations, charges and shipments in the participants' reports, as the report lists them."""
+    inventory, payment, shipping = reports
+    return {"reservations": [{"order": r["order"], "items": r["items"], "status": r["status"]}
+                             for r in inventory["reservations"]],
+            "charges": [{"order": c["order"], "amount_cents": c["amount_cents"], "status": c["status"]}
+                        for c in payment["charges"]],
+            "shipments": [{"order": s["order"], "status": s["status"]} for s in shipping["shipments"]]}
+
+
+def write_report_json(stream: WorldStream, follow_ups: list[str], write: Callable[[bytes], object]) -> None:
+    """The report as `json.dumps(build_report(...), indent=2)` writes it (UTF-8), written one
+    order at a time: an archived order's documents are let go once its entry is written (only
+    its rows, a few lines of text, wait for the lists that follow the orders)."""
+    inventory, payment, shipping = stream.live
+    write(b'{\n  "scenario": ' + _json(stream.scenario.name if stream.scenario else None, 1)
+          + b',\n  "follow_ups": ' + _json(follow_ups, 1) + b',\n  "orders": ')
+    archived: list[tuple[str, dict[str, list[bytes]]]] = []
+
+    def entries() -> Iterator[bytes]:
+        for parts in stream.orders():
+            if parts.archived_rows is not None:
+                rows = _rows(parts.archived_rows)
+                archived.append((parts.order_id, {name: [_json(row, 2) for row in listed]
+                                                  for name, listed in rows.items()}))
+            if parts.record is not None:
+                yield _json(order_report(parts.record, stream.workers.get(parts.order_id)), 2)
+
+    _write_list(write, entries())
+    write(b',\n  "stock": ' + _json(_stock(inventory), 1) + b',\n  "accounts": ' + _json(_accounts(payment), 1))
+    archived.sort(key=lambda entry: entry[0])  # as each participant reports its orders: by id
+    for name, live in _rows((inventory, payment, shipping)).items():
+        write(b',\n  "' + name.encode() + b'": ')
+        _write_list(write, itertools.chain((_json(row, 2) for row in live),
+                                           (row for _, rows in archived for row in rows[name])))
+    write(b"\n}")
+
+
+def _write_list(write: Callable[[bytes], object], entries: Iterable[bytes]) -> None:
+    """A list one level into the report, its entries already written two levels in."""
+    empty = True
+    for entry in entries:
+        write(b"[\n    " if empty else b",\n    ")
+        write(entry)
+        empty = False
+    write(b"[]" if empty else b"\n  ]")
+
+
+def _json(value: Any, depth: int) -> bytes:
+    """json.dumps(value, indent=2) as it reads `depth` levels into the report. orjson writes the
+    same text several times faster; where it would differ (text beyond ASCII, which json
+    escapes, or a value orjson refuses), json writes it."""
+    try:
+        encoded = orjson.dumps(value, option=orjson.OPT_INDENT_2)
+        if not encoded.isascii():
+            encoded = json.dumps(value, indent=2).encode()
+    except TypeError:  # orjson.JSONEncodeError
+        encoded = json.dumps(value, indent=2).encode()
+    return encoded.replace(b"\n", b"\n" + b"  " * depth)
 
 
 def _status_word(record: dict[str, Any]) -> str:

@@ -19,7 +19,7 @@ ignored, then overwritten.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -162,14 +162,19 @@ class Archive:
 
     def documents(self, found: ArchivedGroup) -> dict[str, dict[str, Any]]:
         """The documents of an archived group, read from its place in the archive."""
+        return next(self.each([found]))[1]
+
+    def each(self, entries: Iterable[ArchivedGroup]) -> Iterator[tuple[ArchivedGroup, dict[str, dict[str, Any]]]]:
+        """The documents of each entry, in the order given, read through one open file: a
+        reader of every order in its own order holds one group at a time."""
         with open(self.path, "rb") as archive:
-            archive.seek(found.offset)
-            record = _decode(archive.read(found.length))
-        if record is None or record.get("g") != found.group:
-            raise DatabaseError(f"{self.path}: the archived documents of {found.group!r} are damaged "
-                                f"at byte {found.offset}.")
-        documents: dict[str, dict[str, Any]] = record["d"]
-        return documents
+            for entry in entries:
+                archive.seek(entry.offset)
+                record = _decode(archive.read(entry.length))
+                if record is None or record.get("g") != entry.group:
+                    raise DatabaseError(f"{self.path}: the archived documents of {entry.group!r} "
+                                        f"are damaged at byte {entry.offset}.")
+                yield entry, record["d"]
 
     def every(self) -> Iterator[tuple[ArchivedGroup, dict[str, dict[str, Any]]]]:
         """Every archived group with its documents, in archive order (one pass over the file)."""

@@ -10,7 +10,7 @@ thread may use a store at a time: the opener, then the storage actor.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +146,25 @@ class DocumentStore:
     def archived_summaries(self) -> list[tuple[str, dict[str, Any]]]:
         """Every archived group's name and summary (whether or not it is live again)."""
         return self._archive.summaries() if self._archive is not None else []
+
+    def archive_file(self) -> tuple[Path, str | None] | None:
+        """The database's real file and its archive's generation, from which another process
+        can open the archive to read (None for a store in memory)."""
+        return (real_path(self.path), self._archive.generation) if self._archive is not None and self.path else None
+
+    def archived_places(self, groups: Iterable[str] | None = None) -> list[ArchivedGroup]:
+        """Where the named archived groups are (every group, for None): a few are found by
+        name, without parsing the whole index."""
+        if self._archive is None:
+            return []
+        if groups is None:
+            return list(self._archive.groups())
+        return [found for group in groups if (found := self._archive.find(group)) is not None]
+
+    def archived_each(self, entries: Iterable[ArchivedGroup]) -> Iterator[tuple[ArchivedGroup, dict[str, dict[str, Any]]]]:
+        """The documents of the given archived groups, one group at a time, in the order given."""
+        if self._archive is not None:
+            yield from self._archive.each(entries)
 
     def every_archived(self) -> Iterator[tuple[ArchivedGroup, dict[str, dict[str, Any]]]]:
         """Every archived group with its documents, in one pass over the archive."""

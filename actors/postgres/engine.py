@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +25,7 @@ from actors.domain import Correction, OrderRecord, Scenario, format_cents, now
 from actors.events import EventHub, OrderUpdate, Subscriber
 from actors.follow_ups import FollowUps
 from actors.mapper import Document
+from actors.order_stream import WorldStream, stream_of
 from actors.postgres.saga_workflow import WORKFLOW
 from actors.postgres.schema import create_tables, empty_world
 from actors.postgres.store import (changed_since, credit, engine_for, has_tables, load_record,
@@ -288,6 +289,10 @@ class PostgresEngine:
         with self._db.connect() as connection:
             connection.execute(sa.text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
             return read_world(connection, self.path)
+
+    def stream(self, archived: Collection[str] | None = None) -> WorldStream:
+        """The world in one consistent read, as a stream (nothing here is archived)."""
+        return stream_of(self.snapshot())
 
     # -- updates for the dashboard ---------------------------------------------------------
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:

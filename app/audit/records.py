@@ -1,4 +1,4 @@
-"""The participants' records, read from a snapshot into checked, typed form.
+"""The participants' records, read into checked, typed form.
 
 The audit trusts nothing it reads: each participant's report is validated against the
 types the participants write it as, and one that does not have that shape makes the
@@ -13,8 +13,8 @@ from typing import TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
-from actors import (SAGA_PLAN, ChargeRow, EffectWords, ShipmentRow, InventoryReport, LedgerState, PaymentReport,
-                    ReservationRow, ShippingReport, WorldSnapshot)
+from actors import (SAGA_PLAN, ChargeRow, EffectWords, InventoryReport, LedgerState, LiveReports, PaymentReport,
+                    ReservationRow, ShipmentRow, ShippingReport)
 
 R = TypeVar("R")
 
@@ -51,13 +51,6 @@ class OrderEffects:
     failure_reasons: dict[tuple[str, str], str] = field(default_factory=dict)  # of failed entries
 
 
-@dataclass(frozen=True)
-class ParticipantRecords:
-    inventory: InventoryReport
-    payment: PaymentReport
-    by_order: dict[str, OrderEffects]
-
-
 def _validate(adapter: TypeAdapter[R], data: object, service: str) -> R:
     try:
         return adapter.validate_python(data)
@@ -68,10 +61,15 @@ def _validate(adapter: TypeAdapter[R], data: object, service: str) -> R:
                          f"{first['msg'][0].lower()}{first['msg'][1:]}.") from None
 
 
-def read_records(snapshot: WorldSnapshot) -> ParticipantRecords:
-    inventory = _validate(_INVENTORY, snapshot.inventory, "inventory")
-    payment = _validate(_PAYMENT, snapshot.payment, "payment")
-    shipping = _validate(_SHIPPING, snapshot.shipping, "shipping")
+def validated(reports: LiveReports) -> LiveReports:
+    """The participants' reports, checked against the types they are written as."""
+    return (_validate(_INVENTORY, reports[0], "inventory"), _validate(_PAYMENT, reports[1], "payment"),
+            _validate(_SHIPPING, reports[2], "shipping"))
+
+
+def effects_by_order(reports: LiveReports) -> dict[str, OrderEffects]:
+    """Each order's effects and ledger entries in validated reports, by order id."""
+    inventory, payment, shipping = reports
     held, captured, created = (EFFECT_KINDS[step].live for step in ("inventory", "payment", "shipping"))
     by_order: dict[str, OrderEffects] = defaultdict(OrderEffects)
     for r in inventory["reservations"]:
@@ -89,4 +87,15 @@ def read_records(snapshot: WorldSnapshot) -> ParticipantRecords:
             by_order[entry["order"]].ledger[step, entry["effect"]] = entry["state"]
             if entry["state"] == "failed":
                 by_order[entry["order"]].failure_reasons[step, entry["effect"]] = entry.get("reason", "")
-    return ParticipantRecords(inventory=inventory, payment=payment, by_order=dict(by_order))
+    return dict(by_order)
+
+
+def merged(live: OrderEffects | None, archived: OrderEffects | None) -> OrderEffects:
+    """An order's live rows with its archived ones (the archived win where both name a key)."""
+    both = OrderEffects()
+    for part in (live, archived):
+        if part is not None:
+            both.effects.update(part.effects)
+            both.ledger.update(part.ledger)
+            both.failure_reasons.update(part.failure_reasons)
+    return both

@@ -15,7 +15,7 @@ import pytest
 
 from app.cli import main
 from app.scenario import SCENARIO_DIR, library
-from tests.tampering import Doc, tamper
+from tests.tampering import Doc, tamper, tamper_archived
 
 Cli = Callable[..., tuple[int, str, str]]
 ROOT = Path(__file__).resolve().parents[2]
@@ -316,3 +316,12 @@ def test_unusable_input_is_one_sentence_and_exit_2(cli: Cli, settled: Callable[[
     assert (status, out) == (2, "")
     assert err == (f"ordersaga: {db}: The inventory records cannot be audited: "
                    "stock.MOUSE.initial: field required.\n")
+
+
+def test_an_order_tampered_in_the_archive_is_found_where_it_lies(cli: Cli, settled: Callable[[str], Path],
+                                                                 tmp_path: Path) -> None:
+    db = tamper_archived(settled("card_declined"), tmp_path, "o-1", "order/o-1",
+                         lambda d: d.update(notifications=[]))
+    assert audited(cli, db) == (1, [
+        "failure_notice: Order o-1 has 0 failure notices for attempt 1, which failed at payment, instead of 1.",
+        "1 order audited, 1 finding"])

@@ -38,8 +38,8 @@ from actors import (
     cause_check,
     shortfall_remedy,
 )
-from app.audit import AuditError, audit
 from app.amounts import as_dollars, parse_dollars, parse_units
+from app.dashboard.badge_audit import BadgeAudit
 from app.dashboard.board import LIST_CAP, Announcement, History, OrderBoard, prepared_history, units_by_sku
 from app.dashboard.keys import KEY_BY_NAME, KEYS, PINNED
 from app.dashboard.live import LiveUpdates
@@ -166,6 +166,7 @@ class MainScreen(Screen[None]):
         self._last_refresh = 0.0
         self._audit_timer: Timer | None = None
         self._audit: AuditBadge.Audited | None = None
+        self._badge_audit = BadgeAudit()
         self._news = News()
         self._keys_state: tuple[object, ...] = ()
         self._supplies: Supplies | None = None
@@ -309,21 +310,17 @@ class MainScreen(Screen[None]):
         self._audit_timer = None
         self._run_audit()
 
-    @work(thread=True, group="audit", exclusive=True)
+    @work(thread=True, group="audit")
     def _run_audit(self) -> None:
-        """Audit the open database off the UI thread; the badge shows the verdict."""
+        """Audit the open database off the UI thread (what changed since the last pass, after
+        the first); the badge shows how far the first pass got, then the verdict."""
+        result = self._badge_audit.run(self.session, lambda done: self.post_message(AuditBadge.Progress(done)))
+        if result is not None:
+            self.post_message(result)
 
-        def audit_now(engine: Engine) -> AuditBadge.Audited:
-            snapshot = engine.snapshot()
-            return AuditBadge.Audited(len(snapshot.records), audit(snapshot, allow_in_flight=True))
-
-        try:
-            result = self.session.call(audit_now)
-        except AuditError as error:
-            result = AuditBadge.Audited(0, None, str(error))
-        except (Refused, StorageFailed):
-            return  # no database open, or its storage failed (the banner says so): nothing to audit
-        self.post_message(result)
+    @on(AuditBadge.Progress)
+    def _show_audit_progress(self, progress: AuditBadge.Progress) -> None:
+        self.query_one(AuditBadge).show_progress(progress.done)
 
     @on(AuditBadge.Audited)
     def _show_audit(self, result: AuditBadge.Audited) -> None:

@@ -21,8 +21,21 @@ class AuditBadge(Static):
             self.findings = findings
             self.error = error
 
+    class Progress(Message):
+        """How far the first audit of a database got, in percent."""
+
+        def __init__(self, done: int) -> None:
+            super().__init__()
+            self.done = done
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, AuditBadge.Progress)
+
     def on_mount(self) -> None:
         self.update(Text("auditing…", style="dim"))
+
+    def show_progress(self, done: int) -> None:
+        self.update(Text(f"auditing {done}%", style="dim"))
 
     def show(self, result: AuditBadge.Audited) -> None:
         if result.error is not None:
