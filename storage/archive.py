@@ -127,8 +127,8 @@ class Archive:
         whole = data.rfind(b"\n") + 1
         if whole < self._parsed_to or header != self._parsed_header:
             self._latest, self._parsed_header, self._parsed_to = {}, header, len(header)
-            kept = index_cache.load(self.index_path, header) if header else None
-            if kept is not None and kept[0] <= whole and data[kept[0] - 1:kept[0]] == b"\n":
+            kept = index_cache.load(self.index_path, memoryview(data)[:whole]) if header else None
+            if kept is not None and data[kept[0] - 1:kept[0]] == b"\n":
                 self._parsed_to, self._latest = kept
         parsed_from = self._parsed_to
         if whole > parsed_from:
@@ -138,7 +138,7 @@ class Archive:
                     latest[entry["g"]] = entry
             self._parsed_to = whole
             if self._writable and whole - parsed_from > whole // _CACHE_BEHIND:
-                index_cache.save(self.index_path, header, whole, latest)
+                index_cache.save(self.index_path, memoryview(data)[:whole], latest)
         return self._latest
 
     def count(self) -> int:

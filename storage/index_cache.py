@@ -1,8 +1,9 @@
 """The archive's index as last parsed, kept beside it, so a listing of 100,000 archived orders
 does not parse 100,000 JSON lines every time (loading this copy takes a third of that).
 
-Derived from the index and never trusted blindly: it names the index's first line (its
-generation) and how many of its bytes it covers, under a checksum of the whole. A copy that
+Derived from the index and never trusted blindly: it names how many of the index's bytes it
+covers and their checksum, so a copy left beside an index that was since replaced (a new
+generation, a backup restored) is known for what it is, under a checksum of its own. A copy that
 does not match its index, is damaged, or was written by another Python (marshal's format is
 Python's own) is ignored, and the index is parsed as if there were none. It is written beside
 its place and renamed into it, not synced: after a crash it is at worst missing or damaged,
@@ -26,9 +27,9 @@ def cache_path(index: Path) -> Path:
     return index.with_name(index.name + ".cache")
 
 
-def load(index: Path, header: bytes) -> tuple[int, Entries] | None:
-    """The entries of the index whose first line is header, and the bytes of it they cover;
-    None when there is no copy that can be trusted for it."""
+def load(index: Path, index_now: memoryview) -> tuple[int, Entries] | None:
+    """The entries parsed from the first bytes of index_now (the index as it is now), and how
+    many bytes they cover; None when there is no copy that can be trusted for it."""
     try:
         data = cache_path(index).read_bytes()
     except OSError:
@@ -39,17 +40,19 @@ def load(index: Path, header: bytes) -> tuple[int, Entries] | None:
     try:
         if int(checksum, 16) != zlib.crc32(body):
             return None
-        kept_header, covered, entries = marshal.loads(body)
+        covered, covered_crc, entries = marshal.loads(body)
     except (ValueError, EOFError, TypeError):
         return None
-    if kept_header != header or not isinstance(covered, int) or not isinstance(entries, dict):
+    if not isinstance(covered, int) or not isinstance(entries, dict) or not 0 < covered <= len(index_now):
         return None
+    if zlib.crc32(index_now[:covered]) != covered_crc:
+        return None  # the index is not the one these entries were parsed from
     return covered, entries
 
 
-def save(index: Path, header: bytes, covered: int, entries: Entries) -> None:
-    """Keep entries, parsed from the index's first `covered` bytes, for the next reader."""
-    body = marshal.dumps((header, covered, entries))
+def save(index: Path, covered: memoryview, entries: Entries) -> None:
+    """Keep entries, parsed from covered (the index's first bytes), for the next reader."""
+    body = marshal.dumps((len(covered), zlib.crc32(covered), entries))
     path = cache_path(index)
     temp = path.with_name(path.name + ".new")
     try:

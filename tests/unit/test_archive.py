@@ -168,13 +168,14 @@ def _listed(db: Path) -> list[tuple[str, dict[str, object]]]:
         reader.close()
 
 
-def _archive_one(db: Path, order: str) -> None:
+def _archive_one(db: Path, order: str, listing: bool = True) -> None:
     store = DocumentStore(db, create=False)
     try:
         store.put(f"order/{order}", {"status": "completed"})
         store.archive(order, [f"order/{order}"], {"id": order})
         store.flush()
-        store.archived_summaries()  # a listing by the owner, which keeps the parsed index
+        if listing:
+            store.archived_summaries()  # a listing by the owner, which keeps the parsed index
     finally:
         store.close()
 
@@ -195,6 +196,18 @@ def test_the_kept_parsed_index_is_used_only_where_it_matches_the_index(tmp_path:
     data[-5] ^= 0xFF  # damaged: ignored, the index is parsed instead
     kept.write_bytes(bytes(data))
     assert [group for group, _ in _listed(db)] == ["o-1", "o-2", "o-3"]
+
+    backup = tmp_path / "backup"
+    backup.mkdir()
+    for part in database_files(db):
+        shutil.copy2(part, backup / part.name)
+    _archive_one(db, "o-4")
+    _archive_one(db, "o-5")  # the copy kept now covers o-4 and o-5
+    for part in database_files(db):
+        shutil.copy2(backup / part.name, part)  # a backup restored; the kept copy is newer
+    _archive_one(db, "o-6", listing=False)
+    _archive_one(db, "o-7", listing=False)  # the index is as long again as the kept copy covers
+    assert [group for group, _ in _listed(db)] == ["o-1", "o-2", "o-3", "o-6", "o-7"]
 
     _archive_one(db, "o-4")
     os.unlink(db)
