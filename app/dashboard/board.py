@@ -225,7 +225,7 @@ class OrderBoard:
     def next_needing_attention(self, after: str | None, listed: list[str], filter_text: str = "") -> str | None:
         """The failed or on-hold order to select after `after`: the next one listed below it
         (listed: the list's own rows, top to bottom), then those not listed (any order the
-        filter matches, failed first), then round to the top of the list."""
+        filter matches, as ranked for the list), then round to the top of the list."""
         def needs(order_id: str) -> bool:
             return self.summaries[order_id].status in NEEDS_ATTENTION
 
