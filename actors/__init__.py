@@ -45,7 +45,7 @@ from actors.limits import (
     MAX_STOCK_UNITS,
     MAX_UNITS,
 )
-from actors.mapper import order_of_document, order_record_document
+from actors.mapper import ARCHIVED_STATUSES, order_of_document, order_record_document
 from actors.participants.base import EffectWords
 from actors.participants.documents import (
     Account,
@@ -72,8 +72,8 @@ from storage.journal import Replay as SalvageReport
 from storage.salvage import salvage
 
 __all__ = [
-    "MAX_BALANCE_CENTS", "MAX_CENTS", "MAX_FAULT_TIMES", "MAX_LATENCY_MS", "MAX_STOCK_UNITS",
-    "MAX_UNITS", "SAGA_PLAN", "STEP_NAMES",
+    "ARCHIVED_STATUSES", "MAX_BALANCE_CENTS", "MAX_CENTS", "MAX_FAULT_TIMES", "MAX_LATENCY_MS",
+    "MAX_STOCK_UNITS", "MAX_UNITS", "SAGA_PLAN", "STEP_NAMES",
     "Account", "Action", "ArchivedShare", "Attempt", "CauseCheck", "CauseUnresolved", "ChargeRow", "Correction",
     "DatabaseError", "DatabaseLocked", "DatabaseReadOnly", "DroppedLine", "EffectWords", "Engine",
     "EngineSettings", "Failure", "Fault", "FaultKind", "InventoryReport", "Item", "LedgerRow",

@@ -15,10 +15,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from itertools import chain, islice
+from itertools import chain, dropwhile, islice
 from typing import Any
 
-from actors import Notification, Order, OrderRecord, OrderSummary, SagaStatus, order_sort_key, summary_of
+from actors import (ARCHIVED_STATUSES, Notification, Order, OrderRecord, OrderSummary, SagaStatus, order_sort_key,
+                    summary_of)
 from app.dashboard.display import word
 
 # Sorting by status puts what needs a person first.
@@ -26,8 +27,8 @@ ATTENTION = (SagaStatus.FAILED, SagaStatus.ON_HOLD, SagaStatus.COMPENSATING,
              SagaStatus.RUNNING, SagaStatus.PENDING, SagaStatus.CANCELLED, SagaStatus.COMPLETED)
 # Listed before the most recent others, whatever their age: what is moving or needs a person.
 MATTERS = frozenset(ATTENTION[:5])
-# The archive keeps these: the engine answers for their full record on demand.
-ARCHIVED = frozenset({SagaStatus.COMPLETED, SagaStatus.FAILED, SagaStatus.CANCELLED})
+# Failed or on hold: what needs a person, and what the `f` key jumps to.
+NEEDS_ATTENTION = frozenset(ATTENTION[:2])
 # At most this many rows in the list: a table of this size redraws within a key press
 # through a terminal (see bench/dashboard_tmux.py), and a filter finds any other order.
 LIST_CAP = 100
@@ -192,7 +193,7 @@ class OrderBoard:
 
     def forget_settled(self, keep: str | None) -> None:
         """Drop the full records of archived orders but keep's: the engine finds them again."""
-        for order_id in [i for i, r in self.records.items() if r.status in ARCHIVED and i != keep]:
+        for order_id in [i for i, r in self.records.items() if r.status in ARCHIVED_STATUSES and i != keep]:
             del self.records[order_id]
 
     def adopt(self, record: OrderRecord) -> None:
@@ -220,6 +221,41 @@ class OrderBoard:
         moved = self._moved
         for part, from_history in self._ranked_parts():
             yield from (i for i in part.ids if not from_history or i not in moved)
+
+    def next_needing_attention(self, after: str | None, listed: list[str], filter_text: str = "") -> str | None:
+        """The failed or on-hold order to select after `after`: the next one listed below it
+        (listed: the list's own rows, top to bottom), then those not listed (any order the
+        filter matches, as ranked for the list), then round to the top of the list."""
+        def needs(order_id: str) -> bool:
+            return self.summaries[order_id].status in NEEDS_ATTENTION
+
+        shown = set(listed)
+        unlisted = (i for i in self._needing_attention(filter_text) if i not in shown)
+        top = (i for i in listed if needs(i))
+        if after in shown:
+            below = (i for i in listed[listed.index(after) + 1:] if needs(i))
+            return next(chain(below, unlisted, top), None)
+        if after is None:
+            return next(chain(top, unlisted), None)
+        rest = dropwhile(lambda order_id: order_id != after, unlisted)
+        next(rest, None)  # after itself
+        return next(chain(rest, top), None)
+
+    def _needing_attention(self, filter_text: str) -> Iterator[str]:
+        """The failed and on-hold orders the filter matches, ranked. They are all in the parts
+        that matter, at the head of the history's (ranked by urgency), so only those are read."""
+        needle = filter_text.strip().lower()
+        moved, summaries = self._moved, self.summaries
+        for part, from_history in self._ranked_parts()[:2]:  # the moved and the history's that matter
+            for order_id, text in zip(part.ids, part.texts):
+                if from_history and order_id in moved:
+                    continue  # listed as moved
+                if summaries[order_id].status not in NEEDS_ATTENTION:
+                    if from_history:
+                        break  # ranked by urgency: none further on
+                    continue
+                if needle in text:
+                    yield order_id
 
     def listing(self, filter_text: str = "", sort: str = "id", reverse: bool = False,
                 cap: int | None = None, keep: str | None = None) -> Listing:
@@ -255,7 +291,7 @@ class OrderBoard:
         return sum(count for status, count in self._tally.items() if not status.settled)
 
     def needing_attention(self) -> int:
-        return self._tally[SagaStatus.FAILED] + self._tally[SagaStatus.ON_HOLD]
+        return sum(self._tally[status] for status in NEEDS_ATTENTION)
 
     def known_notifications(self) -> int | None:
         """How many notifications the orders have, if the board has seen every order whole."""

@@ -4,6 +4,7 @@ and the order pane names them, so the two never disagree."""
 from __future__ import annotations
 
 from actors import CauseCheck, OrderRecord, Remedy, SagaStatus, definition
+from app.dashboard.board import NEEDS_ATTENTION
 
 ORDER_ACTIONS = (Remedy.RESTOCK.value, Remedy.TOP_UP.value, "edit", "retry", "cancel")
 
@@ -11,7 +12,7 @@ ORDER_ACTIONS = (Remedy.RESTOCK.value, Remedy.TOP_UP.value, "edit", "retry", "ca
 def remedies(record: OrderRecord | None, check: CauseCheck | None = None) -> tuple[str, ...]:
     """The actions, in the order an operator would take them, that can move record on
     (no restock or top-up once check says its cause is resolved)."""
-    if record is None or record.status not in (SagaStatus.FAILED, SagaStatus.ON_HOLD):
+    if record is None or record.status not in NEEDS_ATTENTION:
         return ()
     failure = record.failure
     if failure is None or not failure.recoverable or record.cancelled:
@@ -20,8 +21,3 @@ def remedies(record: OrderRecord | None, check: CauseCheck | None = None) -> tup
     fix = remedy.value if remedy and not (check and check.resolved) else None
     held = record.status == SagaStatus.ON_HOLD
     return ((fix,) if fix else ()) + ("edit", "retry") + (("cancel",) if held else ())
-
-
-def needs_attention(status: SagaStatus) -> bool:
-    """Failed or on hold: what the `f` key jumps to."""
-    return status in (SagaStatus.FAILED, SagaStatus.ON_HOLD)

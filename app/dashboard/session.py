@@ -16,7 +16,7 @@ T = TypeVar("T")
 class DashboardSession:
     """Loading a scenario swaps the database's whole world: the engine holds the
     file's lock, so it is closed, the file rewritten and a new engine opened.
-    A lock serialises that swap with every other engine call, and those calls
+    A lock serialises that swap with taking the engine for a call; engine calls
     block, so the dashboard makes them from worker threads only."""
 
     def __init__(self, db: Path, settings: EngineSettings) -> None:
@@ -45,16 +45,10 @@ class DashboardSession:
         return open_engine(self.db, on_crash="restart", settings=self._settings)  # type: ignore[return-value]
 
     def call(self, action: Callable[[Engine], T]) -> T:
-        with self._lock:
-            if self._engine is None:
-                raise Refused(f"No database is open ({self.db}); quit and start the dashboard again.")
-            return action(self._engine)
-
-    def read(self, action: Callable[[Engine], T]) -> T:
-        """A long read (every order's summary) that must not hold up the operator's actions:
-        it runs outside the lock, so the world may be replaced meanwhile. The engine then
-        refuses (pykka.ActorDeadError, Refused) or answers for the old world: the caller
-        drops what belongs to a world no longer shown."""
+        """Run action on the open engine. The lock is held only to take the engine, so a long
+        call (the audit's, every order's summary) holds up no other: the world may be replaced
+        meanwhile, and then the engine refuses (Refused, pykka.ActorDeadError) or answers for
+        the old world, which the caller drops once a new world is shown."""
         with self._lock:
             engine = self._engine
         if engine is None:

@@ -44,7 +44,7 @@ from app.dashboard.board import LIST_CAP, Announcement, History, OrderBoard, pre
 from app.dashboard.keys import KEY_BY_NAME, KEYS, PINNED
 from app.dashboard.live import LiveUpdates
 from app.dashboard.news import News
-from app.dashboard.remedies import ORDER_ACTIONS, needs_attention, remedies
+from app.dashboard.remedies import ORDER_ACTIONS, remedies
 from app.dashboard.screens.amount_prompt import AmountPrompt, Field
 from app.dashboard.screens.audit_findings import AuditFindingsScreen
 from app.dashboard.screens.confirm import ConfirmScreen
@@ -65,6 +65,7 @@ from app.dashboard.widgets.top_bar import TopBar
 REFRESH_INTERVAL_S = 0.1  # at most ten redraws a second, however many orders move
 AUDIT_INTERVAL_S = 1.0  # the badge re-audits at most once a second while orders move
 WIDE_LAYOUT_COLUMNS = 140  # from here the orders and the selected order sit side by side
+FETCH_AGAIN_S = 0.5  # how soon a record unread during a coordinator restart is read again
 
 
 def crash_and_restart(engine: Engine) -> str:
@@ -134,20 +135,18 @@ class MainScreen(Screen[None]):
             self.history = history
 
     class RecordFetched(Message):
-        """The full record of an order selected while the board had only its summary."""
+        """What reading the full record of an order selected while the board had only its
+        summary gave, in the world the bridge follows: the record, or why it was not read
+        (again: the engine is restarting, so read it again in a moment)."""
 
-        def __init__(self, record: OrderRecord) -> None:
+        def __init__(self, bridge: LiveUpdates | None, order_id: str, record: OrderRecord | None,
+                     unread: str = "", again: bool = False) -> None:
             super().__init__()
+            self.bridge = bridge
+            self.order_id = order_id
             self.record = record
-
-    class NotificationsRead(Message):
-        """The notifications of the latest orders (of every order when complete), for screen."""
-
-        def __init__(self, screen: NotificationsScreen, notices: list[Announcement], complete: bool) -> None:
-            super().__init__()
-            self.screen = screen
-            self.notices = notices
-            self.complete = complete
+            self.unread = unread
+            self.again = again
 
     class RetryUnresolved(Message):
         """A retry the engine did not start, because its failure's cause is not resolved yet."""
@@ -173,6 +172,7 @@ class MainScreen(Screen[None]):
         self._supplies_at = 0.0
         self._filter_text = ""
         self._filter_due = False
+        self._fetching: str | None = None  # the order whose record is being read, one at a time
 
     def compose(self) -> ComposeResult:
         yield TopBar()
@@ -228,7 +228,7 @@ class MainScreen(Screen[None]):
         self.post_message(LiveUpdates.Opened(bridge, current, records, fresh))
         # The history fills in behind the live orders, without holding up the operator's actions.
         try:
-            history = prepared_history(self.session.read(lambda engine: engine.summaries()))
+            history = prepared_history(self.session.call(lambda engine: engine.summaries()))
         except (Refused, StorageFailed, pykka.ActorDeadError):
             return  # replaced or failed meanwhile: the new world reads its own, the banner says why
         self.post_message(self.HistoryRead(bridge, history))
@@ -361,28 +361,48 @@ class MainScreen(Screen[None]):
             self.query_one(StepStrip).show_loading(self.board.summaries[selected])
             self.query_one(Timeline).show_loading(selected)
             self._update_keys()
-            self._fetch(selected)
+            if self._fetching is None:  # else the selection then is read once that read answers
+                self._fetching = selected
+                self._fetch(selected)
             return
         self._show_situation()
         self.query_one(Timeline).show(self._current)
         self._check_cause_again()
 
-    @work(thread=True, group="fetch")
+    @work(thread=True, group="fetch", exclusive=True)
     def _fetch(self, order_id: str) -> None:
-        """Read an archived order's record for the order pane and the timeline."""
+        """Read an archived order's record for the order pane and the timeline; always answer,
+        so the next selection's read can start."""
+        bridge = self._bridge
         try:
             record = self.session.call(lambda engine: engine.find(order_id))
-        except (Refused, StorageFailed, pykka.ActorDeadError):
-            return  # no database, a failed one (the banner says so), or a restart: the pane waits
-        if record is not None:
-            self.post_message(self.RecordFetched(record))
+        except pykka.ActorDeadError:
+            self.post_message(self.RecordFetched(bridge, order_id, None, (
+                f"The coordinator is restarting; {order_id} is read again in a moment."), again=True))
+        except (DatabaseError, Refused) as error:  # a damaged archive line, a failed storage, no database
+            self.post_message(self.RecordFetched(bridge, order_id, None, f"{order_id} could not be read: {error}"))
+        else:
+            unread = "" if record else f"{order_id} is not in the database any more."
+            self.post_message(self.RecordFetched(bridge, order_id, record, unread))
 
     @on(RecordFetched)
     def _fetched(self, message: RecordFetched) -> None:
-        if message.record.order.id != self.orders.selected_id:
-            return  # selected no longer: another fetch is on its way
-        self.board.adopt(message.record)
-        self._show_detail()
+        self._fetching = None
+        order_id = message.order_id
+        if message.bridge is not self._bridge or order_id != self.orders.selected_id:
+            if self.orders.selected_id is not None and self._current is None:
+                self._show_detail()  # the order selected since is read now
+            return
+        if message.record is not None:
+            self.board.adopt(message.record)
+            self._show_detail()
+            return
+        self.query_one(StepStrip).show_loading(self.board.summaries[order_id], message.unread)
+        self.query_one(Timeline).show_loading(order_id, unread=True)
+        if message.again:
+            self.set_timer(FETCH_AGAIN_S, self._show_detail)
+        else:
+            self._say(message.unread, "error")
 
     def _show_situation(self) -> None:
         """The order pane and the footer, as the selected order and the last supplies read say."""
@@ -627,13 +647,13 @@ class MainScreen(Screen[None]):
         self.orders.reverse_sort()
 
     def action_next_failed(self) -> None:
-        """Select the next order below the cursor (round to the top) that is failed or on hold."""
-        shown = self.orders.visible_ids
-        start = shown.index(self.orders.selected_id) + 1 if self.orders.selected_id else 0
-        for order_id in shown[start:] + shown[:start]:
-            if needs_attention(self.board.summaries[order_id].status):
-                self.orders.select(order_id)
-                return
+        """Select the next order that is failed or on hold: below the cursor, then any the
+        filter matches that is not listed (listing it), then round to the top."""
+        orders = self.orders
+        order_id = self.board.next_needing_attention(orders.selected_id, orders.own_rows(), orders.filter_text)
+        if order_id is not None:
+            self.orders.select(order_id)
+            return
         among = "among the orders shown" if self.orders.filter_text else "now"
         self._say(f"No order is failed or on hold {among}.")
 
@@ -658,11 +678,7 @@ class MainScreen(Screen[None]):
             return
         notices = [Announcement(r.order.id, n) for r in records for n in r.notifications]
         notices.sort(key=lambda a: (a.notification.at, order_sort_key(a.order)))
-        self.post_message(self.NotificationsRead(screen, notices, complete))
-
-    @on(NotificationsRead)
-    def _notifications_read(self, message: NotificationsRead) -> None:
-        message.screen.show(message.notices, message.complete)
+        screen.post_message(NotificationsScreen.Read(notices, complete))  # dropped if it is closed
 
     def action_help(self) -> None:
         self._dialog(HelpScreen(self.session.db))

@@ -4,8 +4,10 @@ latest orders when the history is long (they are read from the archive when aske
 from __future__ import annotations
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DataTable
 
@@ -14,6 +16,17 @@ from app.dashboard.board import LIST_CAP, Announcement
 
 
 class NotificationsScreen(ModalScreen[None]):
+    """Posted its notices once they are read (Read): a screen closed meanwhile never handles
+    them, and one not composed yet handles them once it is."""
+
+    class Read(Message):
+        """The notices read; complete says they are every order's, not the latest orders' only."""
+
+        def __init__(self, notices: list[Announcement], complete: bool) -> None:
+            super().__init__()
+            self.notices = notices
+            self.complete = complete
+
     BINDINGS = [Binding("escape,n,q", "dismiss", "Close", show=False)]
 
     def __init__(self) -> None:
@@ -39,11 +52,12 @@ class NotificationsScreen(ModalScreen[None]):
         if self._read is not None:  # read before the columns were laid out
             self._fill(*self._read)
 
-    def show(self, notices: list[Announcement], complete: bool) -> None:
-        """The notices read; complete says they are every order's, not the latest orders' only."""
-        self._read = (notices, complete)
-        if self.query_one(DataTable).columns:
-            self._fill(notices, complete)
+    @on(Read)
+    def _show(self, read: Read) -> None:
+        self._read = (read.notices, read.complete)
+        table = next(iter(self.query(DataTable)), None)  # none once closing: its table goes first
+        if table is not None and table.columns:
+            self._fill(read.notices, read.complete)
 
     def _fill(self, notices: list[Announcement], complete: bool) -> None:
         table = self.query_one(DataTable)

@@ -101,14 +101,14 @@ class OrdersTable(DataTable[Text]):
             return None
         return self._shown[min(self.cursor_row, len(self._shown) - 1)]
 
-    @property
-    def visible_ids(self) -> list[str]:
-        """The ids listed, top to bottom."""
-        return list(self._shown)
+    def own_rows(self) -> list[str]:
+        """The ids the list shows of its own, top to bottom: not counting a selection it
+        keeps listed (one the filter or the cap would leave out)."""
+        return self._board.listing(self.filter_text, self.sort_column, self.sort_reverse).ids
 
-    def _listing(self) -> Listing:
+    def _listing(self, keep: str | None = None) -> Listing:
         return self._board.listing(self.filter_text, self.sort_column, self.sort_reverse,
-                                   keep=self.selected_id)
+                                   keep=keep or self.selected_id)
 
     def rebuild(self, listing: Listing | None = None) -> None:
         """List the board again from scratch, keeping the selected order selected."""
@@ -193,6 +193,10 @@ class OrdersTable(DataTable[Text]):
         self.sort_by(self.sort_column, reverse=not self.sort_reverse)
 
     def select(self, order_id: str) -> None:
+        """Move the cursor to order_id, listing it first if it is not (it stays listed while
+        selected, as a filter hit does)."""
+        if order_id not in self._shown:
+            self.rebuild(self._listing(keep=order_id))
         self.move_cursor(row=self._shown.index(order_id))
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:

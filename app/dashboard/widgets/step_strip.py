@@ -72,11 +72,14 @@ def keys_hint(actions: tuple[str, ...]) -> str:
 
 
 class StepStrip(Static):
-    def show_loading(self, order: OrderSummary) -> None:
-        """An order selected whose full record is on its way from the archive."""
+    def show_loading(self, order: OrderSummary, unread: str = "") -> None:
+        """An order selected whose full record is on its way from the archive, or, when
+        unread says why, could not be read."""
+        state = "not read" if unread else "loading…"
         self.border_title = Content(f"Order {order.id} · {order.customer} · "
-                                    f"{format_cents(order.total_cents)} · loading…")
-        self.update(Text(f"Reading {order.id} from the archive…", style="dim"))
+                                    f"{format_cents(order.total_cents)} · {state}")
+        self.update(Text(unread, style="yellow") if unread
+                    else Text(f"Reading {order.id} from the archive…", style="dim"))
 
     def show(self, record: OrderRecord | None, empty_hint: str = "", check: CauseCheck | None = None) -> None:
         if record is None:

@@ -68,11 +68,12 @@ class Timeline(DataTable[Text]):
             return
         self._rebuild()
 
-    def show_loading(self, order_id: str) -> None:
-        """Empty, until the order's record arrives (the columns stay: they are laid out already)."""
+    def show_loading(self, order_id: str, unread: bool = False) -> None:
+        """Empty, until the order's record arrives, or for good when it is unread (the columns
+        stay: they are laid out already)."""
         self._record = None
         self._last_attempt = 0
-        self.border_title = Content(f"Timeline of {order_id} (loading…)")
+        self.border_title = Content(f"Timeline of {order_id} ({'not read' if unread else 'loading…'})")
         self.clear()
 
     def _rebuild(self) -> None:
