@@ -109,8 +109,8 @@ async def test_a_damaged_archived_order_is_said_in_the_order_pane_and_the_next_o
     app = dashboard(db=db)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: history_shown(app), "the history read")
-        await select(pilot, "o-4")
-        assert "not read" in strip_text(app)
+        await select(pilot, "o-4")  # the engine's answer comes from a worker, after the selection
+        await until(pilot, lambda: "not read" in strip_text(app), "the order said unreadable")
         assert "o-4 could not be read: line 4 of demo.db.archive is not a record" in strip_text(app)
         assert "o-4 could not be read" in event_line(app)
 
@@ -151,8 +151,9 @@ async def test_an_order_gone_from_the_database_is_said_not_left_loading(
     app = dashboard(db=db)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: history_shown(app), "the history read")
-        await select(pilot, "o-4")
-        assert "o-4 is not in the database any more." in strip_text(app)
+        await select(pilot, "o-4")  # the engine's answer comes from a worker, after the selection
+        await until(pilot, lambda: "o-4 is not in the database any more." in strip_text(app),
+                    "the order said gone")
 
 
 async def test_f_reaches_every_failed_or_held_order_listed_or_not(

@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from textual import events
 
 from actors import Engine, OrderSummary, create_database
 from app.dashboard.widgets.orders_table import OrdersTable
@@ -63,3 +64,19 @@ async def test_the_history_fills_in_behind_then_the_list_is_capped_and_the_filte
         assert strip_text(app).startswith("Order o-1 · ")
         assert [step for _, step, _, outcome, _ in timeline_rows(app) if outcome == "✓ succeeded"] == [
             "inventory", "payment", "shipping"]
+
+
+async def test_a_filter_typed_in_one_burst_after_the_slash_is_all_filter_text(
+        dashboard: DashboardFactory, tmp_path: Path) -> None:
+    """Keys that reach the dashboard together (a fast typist, a paste) are handed to the orders
+    list before the filter takes the focus; `o` must not sort and every character must count."""
+    app = dashboard(db=settled_demo(tmp_path / "demo.db"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = main_screen(app).query_one(OrdersTable)
+        await until(pilot, lambda: "loading" not in str(table.border_title), "the history read")
+        for key, character in [("slash", "/"), ("o", "o"), ("minus", "-"), ("1", "1")]:
+            burst = events.Key(key, character)  # sent together, as a terminal delivers them
+            burst.set_sender(app)
+            app._driver.send_message(burst)  # type: ignore[union-attr]
+        await until(pilot, lambda: listed_ids(app) == ["o-1"], "o-1 found by its whole id")
+        assert str(table.border_title).startswith("Orders (8) · 1 match “o-1” · by id ↑")

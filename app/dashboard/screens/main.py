@@ -473,7 +473,22 @@ class MainScreen(Screen[None]):
 
     def on_key(self, event: Key) -> None:
         """Keys reach the screen before its bindings run: a key the footer hides (it
-        cannot help the selected order) runs anyway, so its refusal says why."""
+        cannot help the selected order) runs anyway, so its refusal says why.
+
+        Keys typed with the `/` (quickly, or pasted) reach the screen before the binding
+        opens the filter: so `/` opens it here, at once, and what follows is the filter's text,
+        not keys for the orders."""
+        bar = self.query_one(FilterBar)
+        if event.key == "slash" and self.focused is not bar:
+            event.stop()
+            event.prevent_default()
+            self.action_filter()
+            return
+        if self.focused is bar and event.is_printable and event.character:
+            event.stop()
+            event.prevent_default()
+            bar.insert_text_at_cursor(event.character)
+            return
         key = KEY_BY_NAME.get(event.key)
         if key is not None and self.check_action(key.action, ()) is False:
             event.stop()
