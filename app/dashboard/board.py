@@ -85,10 +85,9 @@ class Ranked:
 class History:
     """Every order's summary as read when the dashboard opened, ranked (see OrderBoard.ranked)."""
 
-    summaries: list[OrderSummary]
+    summaries: list[OrderSummary]  # the most recently updated first
     matter: Ranked
     rest: Ranked
-    newest: list[str]  # every id, the most recently updated first
 
 
 def prepared_history(summaries: Iterable[OrderSummary]) -> History:
@@ -97,7 +96,7 @@ def prepared_history(summaries: Iterable[OrderSummary]) -> History:
     newest = sorted(summaries, key=lambda s: s.updated_at or _EPOCH, reverse=True)
     matter = sorted((s for s in newest if s.status in MATTERS), key=urgency)
     rest = [s for s in newest if s.status not in MATTERS]
-    return History(newest, Ranked.of(matter), Ranked.of(rest), [s.id for s in newest])
+    return History(newest, Ranked.of(matter), Ranked.of(rest))
 
 
 # Each column's sort value; orders that tie keep the id order.
@@ -140,13 +139,15 @@ class OrderBoard:
         notifications are news only if the world is new."""
         self.summaries = {}
         self.records = {}
+        self._archived_held: set[str] = set()  # records held whose orders the archive keeps
         self._search: dict[str, str] = {}
         self._tally = Counter[SagaStatus]()
         self._announced: dict[str, int] = {}
         # Orders that moved while shown, latest last; the history as read (orders that move
         # since are listed as moved).
         self._moved: dict[str, None] = {}
-        self._history = History([], Ranked([], []), Ranked([], []), [])
+        self._moved_matter: set[str] = set()  # those of them moving or needing a person now
+        self._history = History([], Ranked([], []), Ranked([], []))
         self._only_summarised = False  # whether some orders are known by their summary only
         self.history_loaded = False
         news = self.apply(records)[1]
@@ -162,9 +163,13 @@ class OrderBoard:
             if known is not None and version(known) > version(record):
                 continue
             self._summarise(summary_of(record))
-            self.records[order_id] = record
+            self._hold(record)
             self._moved.pop(order_id, None)
             self._moved[order_id] = None
+            if record.status in MATTERS:
+                self._moved_matter.add(order_id)
+            else:
+                self._moved_matter.discard(order_id)
             changed.add(order_id)
             seen = self._announced.get(order_id, 0)
             news += [Announcement(order_id, n) for n in record.notifications[seen:]]
@@ -193,34 +198,42 @@ class OrderBoard:
 
     def forget_settled(self, keep: str | None) -> None:
         """Drop the full records of archived orders but keep's: the engine finds them again."""
-        for order_id in [i for i, r in self.records.items() if r.status in ARCHIVED_STATUSES and i != keep]:
-            del self.records[order_id]
+        for order_id in self._archived_held - {keep}:
+            self.records.pop(order_id, None)
+        self._archived_held &= {keep}
 
     def adopt(self, record: OrderRecord) -> None:
         """Hold a record fetched for the selection (unless a newer copy has arrived since)."""
         known = self.records.get(record.order.id)
         if known is None or version(known) <= version(record):
-            self.records[record.order.id] = record
+            self._hold(record)
 
-    def _ranked_parts(self) -> list[tuple[Ranked, bool]]:
-        """Every order once, in four parts, those that matter first: the moved ones that are
-        moving or need a person, then the history's (failed, on hold), then the other moved
-        ones, latest first, then the rest of the history, newest first. Only the moved
-        orders are ranked here; the history was ranked on a worker. Each part says whether it
-        is the history's, whose orders that moved since are listed as moved instead."""
-        moved, summaries, search = self._moved, self.summaries, self._search
+    def _hold(self, record: OrderRecord) -> None:
+        self.records[record.order.id] = record
+        if record.status in ARCHIVED_STATUSES:
+            self._archived_held.add(record.order.id)
+        else:
+            self._archived_held.discard(record.order.id)
+
+    def _ranked_parts(self) -> list[tuple[Iterable[tuple[str, str]], bool]]:
+        """Every order once with its search text, in four parts, those that matter first: the
+        moved ones that are moving or need a person, then the history's (failed, on hold), then
+        the other moved ones, latest first, then the rest of the history, newest first. Only the
+        moved orders that matter are ranked here (the history was ranked on a worker); the
+        parts are read lazily, so listing the first rows reads no further. Each part says
+        whether it is the history's, whose orders that moved since are listed as moved instead."""
+        summaries, search, matters, history = self.summaries, self._search, self._moved_matter, self._history
         # By status then id, not by time: a busy list changes rows only as orders change status.
-        matter = sorted((i for i in moved if summaries[i].status in MATTERS),
-                        key=lambda i: (ATTENTION.index(summaries[i].status), order_sort_key(i)))
-        rest = [i for i in reversed(moved) if summaries[i].status not in MATTERS]
-        return [(Ranked(matter, [search[i] for i in matter]), False), (self._history.matter, True),
-                (Ranked(rest, [search[i] for i in rest]), False), (self._history.rest, True)]
+        matter = sorted(matters, key=lambda i: (ATTENTION.index(summaries[i].status), order_sort_key(i)))
+        rest = (i for i in reversed(self._moved) if i not in matters)
+        return [(((i, search[i]) for i in matter), False), (zip(history.matter.ids, history.matter.texts), True),
+                (((i, search[i]) for i in rest), False), (zip(history.rest.ids, history.rest.texts), True)]
 
     def ranked(self) -> Iterator[str]:
         """Every order, as listed without a filter."""
         moved = self._moved
         for part, from_history in self._ranked_parts():
-            yield from (i for i in part.ids if not from_history or i not in moved)
+            yield from (i for i, _ in part if not from_history or i not in moved)
 
     def next_needing_attention(self, after: str | None, listed: list[str], filter_text: str = "") -> str | None:
         """The failed or on-hold order to select after `after`: the next one listed below it
@@ -247,7 +260,7 @@ class OrderBoard:
         needle = filter_text.strip().lower()
         moved, summaries = self._moved, self.summaries
         for part, from_history in self._ranked_parts()[:2]:  # the moved and the history's that matter
-            for order_id, text in zip(part.ids, part.texts):
+            for order_id, text in part:
                 if from_history and order_id in moved:
                     continue  # listed as moved
                 if summaries[order_id].status not in NEEDS_ATTENTION:
@@ -268,7 +281,7 @@ class OrderBoard:
             moved = self._moved
             hits: list[str] = []
             for part, from_history in self._ranked_parts():
-                found = [i for i, text in zip(part.ids, part.texts) if needle in text]
+                found = [i for i, text in part if needle in text]
                 hits += [i for i in found if i not in moved] if from_history else found
             chosen, matches = hits[:cap], len(hits)
         else:
@@ -299,5 +312,5 @@ class OrderBoard:
 
     def latest(self, count: int) -> list[str]:
         """The count orders that moved last (what the notifications list reads)."""
-        history = (i for i in self._history.newest if i not in self._moved)
+        history = (s.id for s in self._history.summaries if s.id not in self._moved)
         return list(islice(chain(reversed(self._moved), history), count))
