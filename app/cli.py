@@ -17,7 +17,6 @@ from actors import (
     DatabaseError,
     DatabaseLocked,
     DatabaseReadOnly,
-    Engine,
     OrderRecord,
     OrderSummary,
     Refused,
@@ -118,8 +117,8 @@ def _run_to_end(engine: SagaEngine, args: argparse.Namespace) -> int:
     return 0
 
 
-def _read(args: argparse.Namespace, look: Callable[[WorldReader], T]) -> tuple[T, bool]:
-    """What a reading command shows (look at the database), and whether it was resumed.
+def _read(args: argparse.Namespace, look: Callable[[WorldReader, bool], T]) -> T:
+    """What a reading command shows: look at the database, told whether it was resumed.
 
     Resumed and settled first, as every command does, when this process can open
     the database for writing (an engine starts only if an order needs one; on PostgreSQL
@@ -131,19 +130,19 @@ def _read(args: argparse.Namespace, look: Callable[[WorldReader], T]) -> tuple[T
         # The workers run the sagas: a reader shows the tables as they are, waiting for no one
         # (a lost worker's orders would keep it waiting until `ordersaga recover`).
         with open_reader(args.db) as world:
-            return look(world), False  # in flight: the audit checks those for saga order only
+            return look(world, False)  # in flight: the audit checks those for saga order only
     why = "read with --no-resume"
     if not args.no_resume:
         try:
             with open_resumed(args.db, _settle) as world:
                 _tell_torn(args.db, world.torn_bytes)
-                return look(world), True
+                return look(world, True)
         except DatabaseLocked:
             why = "another ordersaga process has the database open"
         except DatabaseReadOnly:
             why = "the database is read-only"
     with open_reader(args.db) as world:
-        seen = look(world)
+        seen = look(world, False)
         in_flight = sorted((s.id for s in world.summaries() if not s.status.settled), key=order_sort_key)
     if in_flight:
         some = f"{len(in_flight)} orders in flight are" if len(in_flight) > 1 else "1 order in flight is"
@@ -151,7 +150,7 @@ def _read(args: argparse.Namespace, look: Callable[[WorldReader], T]) -> tuple[T
                                                  if len(in_flight) > _NAMED else "")
         print(f"ordersaga: {args.db}: {why}, so {some} shown as last stored, not resumed: "
               f"{named}.", file=sys.stderr)
-    return seen, False
+    return seen
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -163,7 +162,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     if args.no_resume:
-        _read(args, lambda world: _print_report(world, args.json, []))
+        _read(args, lambda world, _: _print_report(world, args.json, []))
         return 0
     with _open(args.db) as engine:
         return _run_to_end(engine, args)
@@ -200,7 +199,7 @@ def _limit(text: str | None) -> int | None:
 def cmd_list(args: argparse.Namespace) -> int:
     statuses, limit = _statuses(args.status), _limit(args.limit)  # checked before anything resumes
 
-    def look(world: WorldReader) -> tuple[int, int, list[OrderSummary], list[dict[str, Any]] | None]:
+    def look(world: WorldReader, _: bool) -> tuple[int, int, list[OrderSummary], list[dict[str, Any]] | None]:
         """Every order's summary (an archived order's from the archive's index), and for --json
         the whole report of each order shown, read by id."""
         summaries = world.summaries()
@@ -216,7 +215,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                      in zip(found, first) if record is not None]
         return len(summaries), len(matching), first, shown
 
-    total, matching, first, reports = _read(args, look)[0]
+    total, matching, first, reports = _read(args, look)
     if reports is not None:
         print(json.dumps(reports, indent=2))
     elif matching:
@@ -236,7 +235,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def _show_order(args: argparse.Namespace, render: Callable[[OrderRecord], str]) -> int:
     """One order, rendered for a person or, with --json, as its entry in `report --json`."""
-    found = _read(args, lambda world: world.find(args.order))[0]
+    found = _read(args, lambda world, _: world.find(args.order))
     record = record_of([found] if found is not None else [], args.order)
     print(json.dumps(order_report(record), indent=2) if args.json else render(record))
     return 0
@@ -322,20 +321,17 @@ def _argument(parse: Callable[[str], int]) -> Callable[[str], int]:
 def cmd_audit(args: argparse.Namespace) -> int:
     from app.audit import AuditError, audit_stream, summary  # only here: other commands need none of it
 
-    def look(world: WorldReader) -> tuple[list[str], int, list[Finding]]:
+    def look(world: WorldReader, resumed: bool) -> tuple[list[str], int, list[Finding]]:
         """Each order audited as it is read. Orders left in flight by a read without resuming
         are checked for saga order only: whatever they hold is still to be completed or
         compensated, not a violation. One still in flight once resumed and settled is one."""
-        # Resumed by this process's engine; a world read without one (open_resumed) had nothing in
-        # flight, so it is audited the same either way.
-        resumed = isinstance(world, Engine)
         stream = world.stream()
         try:
             return ([] if resumed else stream.in_flight), *audit_stream(stream, allow_in_flight=not resumed)
         except AuditError as error:
             raise DatabaseError(f"{args.db}: {error}") from None
 
-    in_flight, orders, findings = _read(args, look)[0]
+    in_flight, orders, findings = _read(args, look)
     if args.json:
         print(json.dumps({"orders_audited": orders, "in_flight": in_flight,
                           "findings": [finding.as_json() for finding in findings]}, indent=2))
