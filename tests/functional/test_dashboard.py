@@ -58,6 +58,8 @@ async def test_insufficient_funds_then_top_up_and_retry_completes_with_one_confi
                     "o-1 failed")
         assert "Insufficient funds: balance $10.00, order total $49.99" in strip_text(app)
         assert "t top up or e edit, then r retry" in strip_text(app)
+        await until(pilot, lambda: "resolved yet: balance $10.00, order $49.99" in strip_text(app),
+                    "the balance read for the order pane")
 
         await pilot.press("t")
         await until(pilot, lambda: isinstance(app.screen, AmountPrompt), "the top-up prompt")

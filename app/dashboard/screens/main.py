@@ -3,7 +3,6 @@ operator action, each run on a worker thread so the UI never waits on the engine
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -91,20 +90,11 @@ def cancel_question(record: OrderRecord) -> str:
 
 
 def top_up_suggestion(record: OrderRecord, supplies: Supplies | None) -> int:
-    """What to pre-fill a top-up with: what the balance lacks of the order's total, as the stock
-    and balances last read say, else as the failure's reason said it, else the total."""
+    """What to pre-fill a top-up with: what the balance lacks of the order's total, as the
+    balances last read say (selecting an order short of money reads them), else the total."""
     total = record.order.total_cents
-    failure = record.failure
-    if supplies is not None and record.order.customer in supplies.balances:
-        balance: int | None = supplies.balances[record.order.customer]
-    elif failure is not None and failure.shortfall and (said := _BALANCE.search(failure.reason)):
-        balance = int(re.sub(r"[$,.]", "", said[1]))
-    else:
-        balance = None
+    balance = supplies.balances.get(record.order.customer) if supplies is not None else None
     return total - balance if balance is not None and 0 <= balance < total else total
-
-
-_BALANCE = re.compile(r"balance (\$[0-9,]+\.[0-9]{2})")
 
 
 def retry_anyway_question(unresolved: CauseUnresolved, order: OrderSummary | None) -> str:
