@@ -38,6 +38,7 @@ from actors.preflight import CauseCheck, CauseUnresolved, Supplies, cause_check
 from actors.proxies import ProxyMethod
 from actors.read_model import (
     ArchivedSummaries,
+    LiveReports,
     OrderSummary,
     WorldSnapshot,
     combine,
@@ -277,14 +278,19 @@ class Engine:
         self.storage_failure.check()
         return supplies
 
+    def _live_and_reports(self) -> tuple[list[OrderRecord], LiveReports]:
+        """The live records, then the participants' reports: a participant acts before the
+        coordinator hears of it, so a settled record never meets an older participant state."""
+        live = self.live_records()
+        inventory, payment, shipping = (self._inventory.report(), self._payment.report(),
+                                        self._shipping.report())
+        return live, (inventory.get(), payment.get(), shipping.get())
+
     def snapshot(self) -> WorldSnapshot:
         """The records first, then the participants: a participant acts before the
         coordinator hears of it, so a settled record never meets an older participant state.
         Archived orders come from the archive, with each participant's record of them."""
-        live = self.live_records()
-        inventory, payment, shipping = (self._inventory.report(), self._payment.report(),
-                                        self._shipping.report())
-        reports = (inventory.get(), payment.get(), shipping.get())
+        live, reports = self._live_and_reports()
         archived = self.storage.archived_groups().get() if self._archives else []
         snapshot = combine(self.scenario, live, reports, archived)
         self.storage_failure.check()  # the participants too may hold what never became durable
@@ -297,10 +303,7 @@ class Engine:
         The records first, then the participants, as for a snapshot; then which orders are
         still live. One the coordinator forgot meanwhile was archived, and the participants may
         have forgotten it too: it is read from the archive, with its participants' documents."""
-        live = self.live_records()
-        inventory, payment, shipping = (self._inventory.report(), self._payment.report(),
-                                        self._shipping.report())
-        reports = (inventory.get(), payment.get(), shipping.get())
+        live, reports = self._live_and_reports()
         live_ids = {record.order.id for record in self.live_records()}
         forgotten = [record.order.id for record in live if record.order.id not in live_ids]
         live = [record for record in live if record.order.id in live_ids]

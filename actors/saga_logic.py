@@ -74,21 +74,22 @@ def _copy(model: _Model, **changes: Any) -> _Model:
     so the copy is the same frozen model of the same type; model_copy merely pays for copying
     what a Frozen model never has (extra fields, private attributes) through copy.copy.
     """
-    copied = model.__class__.__new__(model.__class__)
-    _set_attribute(copied, "__dict__", {**model.__dict__, **changes})
-    _set_attribute(copied, "__pydantic_fields_set__", model.__pydantic_fields_set__ | changes.keys())
-    _set_attribute(copied, "__pydantic_extra__", None)
-    _set_attribute(copied, "__pydantic_private__", None)
-    return copied
+    return _built(model.__class__, {**model.__dict__, **changes},
+                  model.__pydantic_fields_set__ | changes.keys())
 
 
 def _new(model_class: type[_Model], **fields: Any) -> _Model:
     """model_class(**fields) without validating them, as _copy makes its copies (a third of the
     cost of a timeline event or a key, made several times per transition): the rules here give
     every field, with its own type."""
+    return _built(model_class, fields, set(fields))
+
+
+def _built(model_class: type[_Model], fields: dict[str, Any], fields_set: set[str]) -> _Model:
+    """A frozen model filled in as pydantic fills in one it copies."""
     made = model_class.__new__(model_class)
     _set_attribute(made, "__dict__", fields)
-    _set_attribute(made, "__pydantic_fields_set__", set(fields))
+    _set_attribute(made, "__pydantic_fields_set__", fields_set)
     _set_attribute(made, "__pydantic_extra__", None)
     _set_attribute(made, "__pydantic_private__", None)
     return made
