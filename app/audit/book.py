@@ -61,6 +61,9 @@ class AuditBook:
         """allow_in_flight: an order still running is checked for saga order only (a live view)."""
         self._allow_in_flight = allow_in_flight
         self._verdicts: dict[str, _Verdict] = {}
+        # Kept as verdicts change, so a pass that checks a few orders reads no others.
+        self._known: set[str] = set()  # the orders with a record
+        self._checked_live: set[str] = set()  # the orders live at their last check
         self._flagged: set[str] = set()
         self._held = _Tally()
         self._captured = _Tally()
@@ -71,12 +74,12 @@ class AuditBook:
     @property
     def orders(self) -> int:
         """The orders with a record checked so far."""
-        return sum(1 for verdict in self._verdicts.values() if verdict.known)
+        return len(self._known)
 
     @property
     def live_orders(self) -> set[str]:
         """The orders that were live at their last check: a later pass reads those again."""
-        return {order_id for order_id, verdict in self._verdicts.items() if verdict.checked is not None}
+        return set(self._checked_live)
 
     def begin(self, live: LiveReports) -> None:
         """Start a pass on the participants' state now; AuditError if it is not as they write it."""
@@ -106,7 +109,7 @@ class AuditBook:
         verdict = _Verdict(parts.record is not None, checked, findings, held_units(effects), captured)
         self._held.change(old.held if old else {}, verdict.held)
         self._captured.change(old.captured if old else {}, verdict.captured)
-        self._verdicts[order_id] = verdict
+        self._keep(order_id, verdict)
         if findings:
             self._flagged.add(order_id)
         else:
@@ -116,18 +119,26 @@ class AuditBook:
         """Take the verdicts of another book that checked other orders on the same state."""
         for order_id, verdict in other._verdicts.items():
             assert order_id not in self._verdicts, f"{order_id} was checked twice"
-            self._verdicts[order_id] = verdict
+            self._keep(order_id, verdict)
             self._held.change({}, verdict.held)
             self._captured.change({}, verdict.captured)
         self._flagged |= other._flagged
         self._archived_strays.update(other._archived_strays)
+
+    def _keep(self, order_id: str, verdict: _Verdict) -> None:
+        self._verdicts[order_id] = verdict
+        for kept, holds in ((self._known, verdict.known), (self._checked_live, verdict.checked is not None)):
+            if holds:
+                kept.add(order_id)
+            else:
+                kept.discard(order_id)
 
     def findings(self) -> list[Finding]:
         """Everything wrong, as a full audit lists it: per order, then per sku, then per customer."""
         assert self._live is not None, "begin a pass first"
         found = [finding for order_id in sorted(self._flagged, key=order_sort_key)
                  for finding in self._verdicts[order_id].findings]
-        known = {order_id for order_id, verdict in self._verdicts.items() if verdict.known}
+        known = self._known
         extra_held = Counter[str]()
         for order_id in sorted((set(self._archived_strays) | set(self._live_effects)) - known):
             live = self._live_effects.get(order_id)
