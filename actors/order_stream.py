@@ -47,7 +47,7 @@ class ArchivedShare:
         archive = Archive(self.database, self.generation, writable=False)
         entries = {place.group: place for place in self.places}
         ids = sorted(entries, key=order_sort_key)
-        return _orders(ids, {}, entries, lambda chunk: [documents for _, documents in archive.each(chunk)],
+        return _orders(ids, {}, entries, lambda chunk: list(archive.each(chunk)),
                        self.source)
 
 

@@ -28,7 +28,6 @@ from actors.participants.payment import PaymentService
 from actors.participants.shipping import ShippingService
 from actors.plan import SAGA_PLAN
 from actors.saga_logic import Refused
-from storage.archive import ArchivedGroup
 from storage.store import DocumentStore
 
 if TYPE_CHECKING:
@@ -214,13 +213,10 @@ class StoredWorld:
         """Every order one at a time: the archived ones read from the archive as they are reached."""
         from actors.order_stream import stream_world  # it builds on this module's types
 
-        def read(places: list[ArchivedGroup]) -> list[StoredDocuments]:
-            return [documents for _, documents in self._store.archived_each(places)]
-
         with collector.loading():
             live = read_records(self._store)
             places = self._store.archived_places()
-        return stream_world(read_scenario(self._store), live, self._reports(), places, read,
+        return stream_world(read_scenario(self._store), live, self._reports(), places, self._store.archived_documents,
                             str(self._store.path), self._store.archive_file())
 
     def find(self, order_id: str) -> OrderRecord | None:

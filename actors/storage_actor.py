@@ -218,7 +218,7 @@ class StorageActor(pykka.ThreadingActor):
     def archived_documents(self, places: list[ArchivedGroup]) -> list[dict[str, dict[str, Any]]]:
         """The documents of the archived groups at places, in that order: a reader's next few."""
         self.flush()
-        return [documents for _, documents in self._store.archived_each(places)]
+        return self._store.archived_documents(places)
 
     def _flush(self) -> None:
         if self._failure.error is not None:

@@ -162,9 +162,9 @@ class Archive:
 
     def documents(self, found: ArchivedGroup) -> dict[str, dict[str, Any]]:
         """The documents of an archived group, read from its place in the archive."""
-        return next(self.each([found]))[1]
+        return next(self.each([found]))
 
-    def each(self, entries: Iterable[ArchivedGroup]) -> Iterator[tuple[ArchivedGroup, dict[str, dict[str, Any]]]]:
+    def each(self, entries: Iterable[ArchivedGroup]) -> Iterator[dict[str, dict[str, Any]]]:
         """The documents of each entry, in the order given, read through one open file: a
         reader of every order in its own order holds one group at a time."""
         with open(self.path, "rb") as archive:
@@ -174,7 +174,7 @@ class Archive:
                 if record is None or record.get("g") != entry.group:
                     raise DatabaseError(f"{self.path}: the archived documents of {entry.group!r} "
                                         f"are damaged at byte {entry.offset}.")
-                yield entry, record["d"]
+                yield record["d"]
 
     def every(self) -> Iterator[tuple[ArchivedGroup, dict[str, dict[str, Any]]]]:
         """Every archived group with its documents, in archive order (one pass over the file)."""

@@ -158,13 +158,12 @@ class DocumentStore:
         if self._archive is None:
             return []
         if groups is None:
-            return list(self._archive.groups())
+            return self.archived_groups()
         return [found for group in groups if (found := self._archive.find(group)) is not None]
 
-    def archived_each(self, entries: Iterable[ArchivedGroup]) -> Iterator[tuple[ArchivedGroup, dict[str, dict[str, Any]]]]:
-        """The documents of the given archived groups, one group at a time, in the order given."""
-        if self._archive is not None:
-            yield from self._archive.each(entries)
+    def archived_documents(self, places: Iterable[ArchivedGroup]) -> list[dict[str, dict[str, Any]]]:
+        """The documents of the archived groups at places, in that order (a reader's next few)."""
+        return list(self._archive.each(places)) if self._archive is not None else []
 
     def every_archived(self) -> Iterator[tuple[ArchivedGroup, dict[str, dict[str, Any]]]]:
         """Every archived group with its documents, in one pass over the archive."""
