@@ -11,7 +11,7 @@ import pykka
 import pytest
 from textual.widgets import DataTable
 
-from actors import DatabaseError, Engine, OrderRecord, WorldStream
+from actors import DatabaseError, Engine, OrderRecord, Supplies, WorldStream
 from app.dashboard.app import SagaDashboard
 from app.dashboard.screens.main import MainScreen
 from app.dashboard.screens.notifications import NotificationsScreen
@@ -170,3 +170,31 @@ async def test_f_reaches_every_failed_or_held_order_listed_or_not(
             reached.append(table.selected_id)
             assert table.selected_id in listed_ids(app)
         assert set(reached[:3]) == {"o-4", "o-6", "o-7"} and reached[3] == "o-2"  # then round to the top
+
+
+async def test_stock_and_balances_read_late_leave_the_unreadable_order_said(
+        dashboard: DashboardFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        held: threading.Event) -> None:
+    """The held order listed first has its stock and balances read for its pane; that read
+    answering after another order was found gone does not blank the pane."""
+    db = settled_demo(tmp_path / "demo.db")
+    find, supplies = Engine.find, Engine.supplies
+    monkeypatch.setattr(Engine, "find", lambda engine, order_id: None if order_id == "o-4"
+                        else find(engine, order_id))
+
+    def slow_supplies(engine: Engine) -> Supplies:
+        held.wait(PATIENCE_S)
+        return supplies(engine)
+
+    monkeypatch.setattr(Engine, "supplies", slow_supplies)
+    app = dashboard(db=db)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: history_shown(app), "the history read")
+        await select(pilot, "o-2")  # on hold for its balance: the pane reads the supplies
+        await select(pilot, "o-4")
+        await until(pilot, lambda: "o-4 is not in the database any more." in strip_text(app),
+                    "the order said gone")
+        held.set()
+        await nothing_pending(pilot)
+        assert strip_text(app).startswith("Order o-4 ·")
+        assert "o-4 is not in the database any more." in strip_text(app)

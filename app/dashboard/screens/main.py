@@ -395,7 +395,13 @@ class MainScreen(Screen[None]):
             self._say(message.unread, "error")
 
     def _show_situation(self) -> None:
-        """The order pane and the footer, as the selected order and the last supplies read say."""
+        """The order pane and the footer, as the selected order and the last supplies read say.
+
+        A selected order whose record is still being read (or could not be) keeps what its
+        pane says about that: only the footer follows."""
+        if self.orders.selected_id is not None and self._current is None:
+            self._update_keys()
+            return
         if self.board.summaries:
             hint = "No order matches the filter."
         else:
