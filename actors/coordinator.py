@@ -25,7 +25,7 @@ from pykka.typing import ActorMemberMixin
 from actors import saga_logic
 from actors.domain import Correction, IdempotencyKey, Order, OrderRecord, ParticipantReply, SagaStatus, Service, now
 from actors.events import EventHub, OrderUpdate
-from actors.mapper import ARCHIVED_STATUSES, order_document, order_summary
+from actors.mapper import ARCHIVED_STATUSES, order_summary, stored_order, stored_time
 from actors.participants.base import ParticipantProxy
 from actors.plan import definition
 from actors.proxies import actor_method
@@ -101,7 +101,7 @@ class SagaCoordinator(pykka.ThreadingActor):
         self._outgoing: dict[Service, list[tuple[IdempotencyKey, Order]]] = {}
         # Settled orders not yet handed to the archive, with the updated_at they settled at:
         # handed over together, ARCHIVE_BATCH at a time or once none is running (_send_settled).
-        self._settled: list[tuple[OrderRecord, str]] = []
+        self._settled: list[tuple[OrderRecord, str | None]] = []
         # Set when the engine "kills" this coordinator: it then acts on nothing more.
         self._killed = killed
         # Settled orders leave memory for the archive, where the store has one.
@@ -117,7 +117,7 @@ class SagaCoordinator(pykka.ThreadingActor):
         if self._archive_settled:
             # Settled when the process stopped, before the archive took them (or stored by a
             # version without one): they leave memory now.
-            self._settled.extend((record, order_document(record)[1]["updated_at"])
+            self._settled.extend((record, stored_time(record.updated_at))
                                  for record in self._records.values() if record.status in ARCHIVED_STATUSES)
             self._send_settled()
         self._admit()
@@ -224,11 +224,10 @@ class SagaCoordinator(pykka.ThreadingActor):
             if send is not None:
                 send()
 
-        document = order_document(record)
         assert self._batch is not None  # one commit for every transition of this burst
-        self._batch.add([document], after_durable)
+        self._batch.add([stored_order(record)], after_durable)
         if self._archive_settled and record.status in ARCHIVED_STATUSES:
-            self._settled.append((record, document[1]["updated_at"]))
+            self._settled.append((record, stored_time(record.updated_at)))
 
     def _send_settled(self) -> None:
         """Once this burst's transitions are durable and acted on, ask the storage actor to

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import orjson
 
 from actors.domain import Frozen, OrderRecord, SagaStatus, Scenario, Service, StepStatus
 from storage.errors import DatabaseError
-from storage.store import DocumentStore
+from storage.store import DocumentStore, StoredDocument, decoded
 
 META = "meta"
 ORDER_PREFIX = "order/"
@@ -38,15 +39,26 @@ def order_record_document(order_id: str) -> str:
 
 
 def order_document(record: OrderRecord) -> Document:
-    """The record as its stored document: what record.model_dump(mode="json") makes, a third
-    faster (made at every transition, it was the coordinator's largest cost). orjson writes
-    the models' fields as pydantic does (enums by value, tuples as lists, UTC times with Z),
-    and reading the text back gives the document; a value it refuses gets pydantic's dump."""
+    """The record as its stored document: what record.model_dump(mode="json") makes."""
+    name, stored = stored_order(record)
+    return name, decoded(stored)
+
+
+def stored_order(record: OrderRecord) -> tuple[str, StoredDocument]:
+    """The record as the store keeps it, encoded once (made at every transition, it was the
+    coordinator's largest cost): orjson writes the models' fields as pydantic's JSON dump does
+    (enums by value, tuples as lists, UTC times with Z), and the journal writes that text as it
+    is; a value orjson refuses gets pydantic's dump."""
     try:
-        document = orjson.loads(orjson.dumps(record, default=_fields, option=orjson.OPT_UTC_Z))
+        stored: StoredDocument = orjson.Fragment(orjson.dumps(record, default=_fields, option=orjson.OPT_UTC_Z))
     except orjson.JSONEncodeError:  # an integer beyond 64 bits
-        document = record.model_dump(mode="json")
-    return order_record_document(record.order.id), document
+        stored = record.model_dump(mode="json")
+    return order_record_document(record.order.id), stored
+
+
+def stored_time(at: datetime | None) -> str | None:
+    """A time as an order's stored document writes it (its updated_at, say)."""
+    return None if at is None else orjson.dumps(at, option=orjson.OPT_UTC_Z)[1:-1].decode()
 
 
 def _fields(value: object) -> dict[str, Any]:

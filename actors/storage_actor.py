@@ -33,11 +33,11 @@ from actors.mapper import (
 from actors.proxies import actor_method
 from storage.errors import StorageFailed
 from storage.archive import ArchivedGroup
-from storage.store import DocumentStore, copy_document
+from storage.store import DocumentStore, StoredDocument, copy_document
 
 log = logging.getLogger(__name__)
 
-Write = tuple[str, dict[str, Any]]
+Write = tuple[str, StoredDocument]
 AfterDurable = Callable[[], None]
 _MAX_BATCH = 500
 _ARCHIVED_VALUES = frozenset(status.value for status in ARCHIVED_STATUSES)
@@ -102,7 +102,7 @@ class CommitBatch:
     def __init__(self, storage: StorageProxy, wake: Callable[[], None]) -> None:
         self._storage = storage
         self._wake = wake
-        self._writes: dict[str, dict[str, Any]] = {}
+        self._writes: dict[str, StoredDocument] = {}
         self._after: list[AfterDurable] = []
 
     def add(self, writes: Sequence[Write], then: AfterDurable | None = None) -> None:
@@ -155,7 +155,7 @@ class StorageActor(pykka.ThreadingActor):
         return read_records(self._store)
 
     # -- the archive ---------------------------------------------------------------
-    def archive(self, groups: Sequence[tuple[str, str, dict[str, Any]]],
+    def archive(self, groups: Sequence[tuple[str, str | None, dict[str, Any]]],
                 then: Callable[[list[str]], None]) -> None:
         """Move settled orders' documents to the archive, given as (order id, the updated_at it
         settled at, its summary), each only if it is still as it settled (an operator's retry

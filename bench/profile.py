@@ -3,7 +3,8 @@
     make profile
     python -m bench.profile [--orders N] [--idle] [--rate HZ]
 
-Records `python -m bench.throughput --child N` under py-spy into
+Records the run of `python -m bench.throughput --child-paused N` (from the database
+opening to the last order settled, not the building of its input) under py-spy into
 bench/out/throughput.speedscope.json (open it at https://www.speedscope.app),
 then prints the functions with the most own time (samples in which they were
 the innermost frame), summed over every thread. py-spy needs ptrace: root, or
@@ -19,9 +20,11 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -29,22 +32,43 @@ from bench.common import ROOT
 
 OUT = ROOT / "bench" / "out"
 TOP = 15
+# py-spy's time to attach to the paused run before it is let go.
+ATTACH_S = 1.0
 
 
 def record(orders: int, rate: int, idle: bool) -> Path:
+    """Profile the run of `python -m bench.throughput --child-paused N`: py-spy attaches once the
+    database is built and stops once the last order settled, so the profile is the engine's run."""
     py_spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
     if py_spy is None:
         sys.exit("py-spy is not installed: pip install -e '.[bench]' (or make profile) installs it.")
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / "throughput.speedscope.json"
+    path.unlink(missing_ok=True)
+    child = subprocess.Popen([sys.executable, "-m", "bench.throughput", "--child-paused", str(orders)],
+                             cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert child.stdin is not None and child.stdout is not None
+    if child.stdout.readline().strip() != "ready":
+        sys.exit(f"the throughput run stopped before its database was built (exit status {child.wait()}).")
     mode = ["--idle"] if idle else ["--gil"]
-    command = [py_spy, "record", "--format", "speedscope", "--output", str(path), "--rate", str(rate), *mode,
-               "--", sys.executable, "-m", "bench.throughput", "--child", str(orders)]
-    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-    if run.returncode != 0 or not path.exists():
-        last = (run.stderr.strip().splitlines() or ["no message"])[-1]
-        sys.exit(f"py-spy could not profile the run (exit status {run.returncode}): {last}")
-    figures = json.loads(next(line for line in reversed(run.stdout.splitlines()) if line.startswith("{")))
+    spy = subprocess.Popen([py_spy, "record", "--format", "speedscope", "--output", str(path),
+                            "--rate", str(rate), *mode, "--pid", str(child.pid)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    time.sleep(ATTACH_S)
+    child.stdin.write("go\n")
+    child.stdin.flush()
+    settled = child.stdout.readline().strip() == "settled"
+    spy.send_signal(signal.SIGINT)  # py-spy writes what it sampled and ends
+    _, spy_errors = spy.communicate(timeout=60)
+    if settled:
+        child.stdin.write("go\n")
+        child.stdin.flush()
+    output = child.stdout.read()
+    status = child.wait()
+    if status != 0 or not settled or not path.exists():
+        last = (spy_errors.strip().splitlines() or ["no message"])[-1]
+        sys.exit(f"py-spy could not profile the run (exit statuses {status} and {spy.returncode}): {last}")
+    figures = json.loads(next(line for line in reversed(output.splitlines()) if line.startswith("{")))
     print(f"{orders:,} orders at {figures['orders_per_s']:,.0f} orders/s while sampled "
           f"(load {figures['load']:.2f}; sampling slows the run)")
     return path

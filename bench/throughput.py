@@ -6,6 +6,10 @@ that arrive together share one fsync (group commit).
 
     python -m bench.throughput [ORDERS]
     python -m bench.throughput --child ORDERS    the figures as one line of JSON (for run_child)
+    python -m bench.throughput --child-paused ORDERS
+        the same, but it prints "ready" once the database is built and "settled" once the
+        last order is, and waits for a line on its input after each: a profiler attaches
+        at the first and stops at the second, so it samples only the run
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -41,17 +45,19 @@ def counted(owner: Any, name: str) -> Iterator[list[int]]:
         setattr(owner, name, real)
 
 
-def measure(orders: int = 2000) -> dict[str, Any]:
+def measure(orders: int = 2000, pause: Callable[[str], None] = lambda moment: None) -> dict[str, Any]:
     load = load_average()
     with scratch_dir() as folder:
         path = folder / "throughput.db"
         create_database(path, saga_world(orders))
+        pause("ready")
         with counted(os, "fsync") as fsyncs, counted(DocumentStore, "put") as writes:
             started, cpu_started = time.perf_counter(), time.process_time()
             with Engine.open(path) as engine:
                 opened = time.perf_counter()
                 engine.wait_until_settled()
                 finished, cpu_finished = time.perf_counter(), time.process_time()
+                pause("settled")
                 records = engine.records()
     completed = sum(1 for record in records if record.status == SagaStatus.COMPLETED)
     assert completed == orders, f"only {completed} of {orders} orders completed"
@@ -88,8 +94,16 @@ def report(figures: dict[str, Any]) -> str:
     ])
 
 
+def wait_for_go(moment: str) -> None:
+    """Say the run has reached moment, and wait for the line that lets it go on."""
+    print(moment, flush=True)
+    sys.stdin.readline()
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--child"]:
         print(json.dumps(measure(int(sys.argv[2]))))
+    elif sys.argv[1:2] == ["--child-paused"]:
+        print(json.dumps(measure(int(sys.argv[2]), pause=wait_for_go)))
     else:
         print(report(measure(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)))

@@ -14,15 +14,21 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import orjson
 from tinydb import TinyDB
 from tinydb.storages import MemoryStorage
 
 from storage.errors import StorageFailed
 from storage.archive import Archive, ArchivedGroup
-from storage.journal import JournalStorage, ReadOnlyJournal, locked, real_path, write_snapshot
+from storage.journal import JournalStorage, ReadOnlyJournal, fragment_value, locked, real_path, write_snapshot
 
 # The journal's own document naming this database's archive generation (see storage/archive.py).
 ARCHIVE_GENERATION = "_archive"
+
+# A document as the store holds it: a dict of JSON values, or (what a writer on the hot path
+# hands over) the same already encoded once, which the journal and the archive write as it is.
+StoredDocument = dict[str, Any] | orjson.Fragment
+
 
 def copy_document(value: Any) -> Any:
     """A deep copy of JSON-shaped data (dicts, lists, scalars), several times faster
@@ -31,6 +37,25 @@ def copy_document(value: Any) -> Any:
         return {key: copy_document(item) for key, item in value.items()}
     if type(value) is list:
         return [copy_document(item) for item in value]
+    return value
+
+
+def encoded(doc: Mapping[str, Any]) -> StoredDocument:
+    """A snapshot of doc to hand to put, encoded now, once: a writer's later changes to doc do
+    not reach it, and nothing encodes it again (a copy, then the journal's encoding of the copy,
+    cost several times more). A document orjson refuses (an integer over 64 bits) is copied."""
+    try:
+        return orjson.Fragment(orjson.dumps(doc))
+    except orjson.JSONEncodeError:
+        return dict(copy_document(doc))
+
+
+def decoded(stored: StoredDocument) -> dict[str, Any]:
+    """The dict a stored document holds (a fresh one, if it was stored encoded)."""
+    if not isinstance(stored, orjson.Fragment):
+        return stored
+    value = fragment_value(stored)
+    assert isinstance(value, dict)
     return value
 
 
@@ -64,8 +89,9 @@ class DocumentStore:
         return str(doc["generation"]) if doc else None
 
     # -- documents --------------------------------------------------------
-    def put(self, name: str, doc: Mapping[str, Any]) -> None:
-        """Store doc (handed over, not copied) as the whole of the named document.
+    def put(self, name: str, doc: Mapping[str, Any] | orjson.Fragment) -> None:
+        """Store doc (handed over, not copied; or encoded, see encoded) as the whole of the
+        named document.
 
         It is written straight into TinyDB's table data, exactly as Table.upsert
         leaves one document with id 1, but without the query layer's per-call work:
@@ -79,13 +105,20 @@ class DocumentStore:
 
     def get(self, name: str) -> dict[str, Any] | None:
         """A copy of the named document: the stored one belongs to the storage thread."""
-        doc = self._db.table(name, cache_size=0).get(doc_id=1)
-        return copy_document(doc) if doc is not None else None
+        stored = self._stored(name)
+        if stored is None:
+            return None
+        return copy_document(stored) if isinstance(stored, dict) else decoded(stored)
 
     def peek(self, name: str) -> dict[str, Any] | None:
-        """The named document itself, not a copy: only to read at once, never to keep or change."""
-        doc = self._db.table(name, cache_size=0).get(doc_id=1)
-        return doc
+        """The named document, maybe itself, not a copy: only to read at once, never to keep or change."""
+        stored = self._stored(name)
+        return decoded(stored) if stored is not None else None
+
+    def _stored(self, name: str) -> StoredDocument | None:
+        """The named document as stored, read straight from TinyDB's table data, as put writes it."""
+        table = self._tables().get(name)
+        return table.get("1") if table else None
 
     def names(self, prefix: str) -> list[str]:
         return sorted(name for name in self._tables() if name.startswith(prefix))
@@ -107,7 +140,7 @@ class DocumentStore:
         for name in self.names(prefix):
             doc = tables[name].get("1")
             if doc is not None:
-                yield name[len(prefix):], doc
+                yield name[len(prefix):], decoded(doc)
 
     # -- the archive -------------------------------------------------------
     @property

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from storage.store import DocumentStore
+from storage.store import DocumentStore, StoredDocument
 
 
-def write_documents(path: Path, docs: dict[str, dict[str, Any]]) -> None:
+def write_documents(path: Path, docs: dict[str, StoredDocument]) -> None:
     """Create (or open) the database at path and store docs in it, durably."""
     store = DocumentStore(path)
     try:

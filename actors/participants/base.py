@@ -25,7 +25,7 @@ from actors.participants.faults import FaultBook
 from actors.proxies import ProxyMethod, actor_method
 from actors.scheduler import Scheduler
 from actors.storage_actor import CommitBatch, StorageProxy
-from storage.store import copy_document
+from storage.store import encoded
 
 APPLIED: Final = "applied"
 COMPENSATED: Final = "compensated"
@@ -247,7 +247,7 @@ class Participant(pykka.ThreadingActor):
         assert self._batch is not None
         if then is not None:
             self._send_replies()  # the replies made before then go before it
-        self._batch.add([(name, copy_document(doc)) for name, doc in writes], then)
+        self._batch.add([(name, encoded(doc)) for name, doc in writes], then)
 
     def send_to_storage(self) -> None:
         """Hand the changes made since the last call to the storage actor in one message."""

@@ -6,7 +6,9 @@ import json
 import os
 import re
 import zlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +16,7 @@ from actors.domain import Scenario
 from actors import create_database
 from storage.errors import DatabaseError, DatabaseLocked
 from storage.journal import HEADER, locked
-from storage.store import DocumentStore
+from storage.store import DocumentStore, StoredDocument, encoded
 from tests.documents import write_documents
 
 
@@ -65,18 +67,37 @@ def test_a_document_written_again_is_replaced_whole(tmp_path: Path) -> None:
     assert _stored(db)["order/o-1"] == {"step": 2}
 
 
-def test_any_text_or_number_reads_back_as_written_in_escaped_ascii(tmp_path: Path) -> None:
+@pytest.mark.parametrize("handed_over", [dict, encoded], ids=["as a dict", "encoded"])
+def test_any_text_or_number_reads_back_as_written_in_escaped_ascii(
+        tmp_path: Path, handed_over: Callable[[dict[str, Any]], StoredDocument]) -> None:
     """Lines stay what earlier versions wrote (ASCII with escapes), which the archive's search
-    for an order's line relies on, whatever a document holds."""
+    for an order's line relies on, whatever a document holds, and however it was handed over."""
     db = tmp_path / "s.db"
     docs = [{"ship_to": "Zoë, 1 Straße \u2028 ☃"}, {"note": "tab\tDEL\x7f"}, {"big": 2**70},
             {"n": -3, "ok": True, "none": None, "list": [1, "two", {"3": [4]}]}]
     for doc in docs:
-        write_documents(db, {"order/o-1": doc})
+        write_documents(db, {"order/o-1": handed_over(doc)})
         line = db.read_bytes().splitlines()[-1]
         assert line.isascii() and b"\x7f" not in line
         assert json.loads(line[9:]) == {"w": {"order/o-1": {"1": doc}}, "x": []}
         assert _stored(db)["order/o-1"] == doc
+
+
+def test_an_encoded_document_is_what_it_was_when_handed_over(tmp_path: Path) -> None:
+    """A participant keeps changing its documents after handing them to the store: what the
+    store holds, reads and journals is each as it was when handed over."""
+    store = DocumentStore(tmp_path / "s.db")
+    try:
+        ledger: dict[str, Any] = {"ledger": {"o-1/inventory/1": "applied"}}
+        store.put("inventory/o-1", encoded(ledger))
+        ledger["ledger"]["o-1/inventory/1"] = "compensated"
+        assert store.peek("inventory/o-1") == store.get("inventory/o-1") == {"ledger": {"o-1/inventory/1": "applied"}}
+        assert dict(store.stored("inventory/")) == {"o-1": {"ledger": {"o-1/inventory/1": "applied"}}}
+        store.flush()
+    finally:
+        store.close()
+    assert DocumentStore(tmp_path / "s.db", read_only=True).get("inventory/o-1") == {
+        "ledger": {"o-1/inventory/1": "applied"}}
 
 
 def test_writes_between_flushes_share_one_line_and_one_fsync(tmp_path: Path,
