@@ -82,7 +82,7 @@ class SagaCoordinator(pykka.ThreadingActor):
     def __init__(self, storage: StorageProxy, participants: Mapping[Service, ParticipantProxy], hub: EventHub,
                  scheduler: Scheduler, settings: EngineSettings, latency_s: Mapping[Service, float],
                  records: list[OrderRecord], killed: threading.Event,
-                 archive_settled: bool = False) -> None:
+                 archive_settled: bool = False, idle: threading.Event | None = None) -> None:
         super().__init__()
         self._storage = storage
         self._participants = participants
@@ -106,6 +106,9 @@ class SagaCoordinator(pykka.ThreadingActor):
         self._killed = killed
         # Settled orders leave memory for the archive, where the store has one.
         self._archive_settled = archive_settled
+        # Set while no saga runs or waits (see progress), so a caller can wait for that
+        # without asking every few milliseconds.
+        self._idle = idle if idle is not None else threading.Event()
 
     def on_start(self) -> None:
         self._self = cast(CoordinatorProxy, self.actor_ref.proxy())
@@ -121,6 +124,11 @@ class SagaCoordinator(pykka.ThreadingActor):
                                  for record in self._records.values() if record.status in ARCHIVED_STATUSES)
             self._send_settled()
         self._admit()
+        self._signal_if_idle()
+
+    def _signal_if_idle(self) -> None:
+        if not self._running and not self._waiting:
+            self._idle.set()
 
     def _admit(self) -> None:
         """Start or resume waiting sagas while there is room."""
@@ -213,6 +221,7 @@ class SagaCoordinator(pykka.ThreadingActor):
             self._running.discard(record.order.id)
         else:
             self._running.add(record.order.id)
+            self._idle.clear()
         update = OrderUpdate(record=record)
         send = self._prepare_send(record.order.id, transition.command)
         hub, killed = self._hub, self._killed
@@ -269,6 +278,7 @@ class SagaCoordinator(pykka.ThreadingActor):
         self._send_settled()
         self._send_commands()  # last, so a participant is woken once the rest is done
         self._batch.send()
+        self._signal_if_idle()
 
     def _prepare_send(self, order_id: str, command: Command | None) -> Callable[[], None] | None:
         """Count the try, queue the command for this burst's send (_send_commands) or, after a

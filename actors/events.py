@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from actors.domain import Frozen, OrderRecord
+from actors.domain import OrderRecord
 
 log = logging.getLogger(__name__)
 
 
-class OrderUpdate(Frozen):
-    """An order's record once a transition is durable."""
+@dataclass(frozen=True, slots=True)
+class OrderUpdate:
+    """An order's record once a transition is durable (made at every one: a plain dataclass,
+    since the record in it is valid already)."""
 
     record: OrderRecord
 
