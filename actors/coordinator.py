@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, cast
 
@@ -30,7 +30,7 @@ from actors.participants.base import ParticipantProxy
 from actors.plan import definition
 from actors.proxies import actor_method
 from actors.saga_logic import Command, Refused, Transition
-from actors.scheduler import Scheduler, Timer
+from actors.scheduler import Delayed, Scheduler, Timer
 from actors.storage_actor import CommitBatch, StorageProxy
 
 # Settled orders are archived this many at a time, or all of them once none is running:
@@ -97,8 +97,11 @@ class SagaCoordinator(pykka.ThreadingActor):
         self._waiting: deque[str] = deque()
         self._running: set[str] = set()
         self._batch: CommitBatch | None = None
-        # Commands of the transitions made since the last send_to_storage, by participant.
+        # Commands of the transitions made since the last send_to_storage, by participant; the
+        # updates to publish, and the timers to start (timeouts, sends after a backoff).
         self._outgoing: dict[Service, list[tuple[IdempotencyKey, Order]]] = {}
+        self._updates: list[OrderUpdate] = []
+        self._later: list[Delayed] = []
         # Settled orders not yet handed to the archive, with the updated_at they settled at:
         # handed over together, ARCHIVE_BATCH at a time or once none is running (_send_settled).
         self._settled: list[tuple[OrderRecord, str | None]] = []
@@ -214,7 +217,8 @@ class SagaCoordinator(pykka.ThreadingActor):
         return self._settings.answer_timeout_s + 2 * self._latency_s.get(service, 0.0)
 
     def _apply(self, transition: Transition) -> None:
-        """Persist the transition; once durable, publish it and send its command."""
+        """Persist the transition; once durable, publish it and send its command (see
+        send_to_storage: what every transition of a burst does then is one callback)."""
         record = transition.record
         self._records[record.order.id] = record
         if transition.command is None:
@@ -222,19 +226,10 @@ class SagaCoordinator(pykka.ThreadingActor):
         else:
             self._running.add(record.order.id)
             self._idle.clear()
-        update = OrderUpdate(record=record)
-        send = self._prepare_send(record.order.id, transition.command)
-        hub, killed = self._hub, self._killed
-
-        def after_durable() -> None:
-            if killed.is_set():
-                return
-            hub.publish(update)
-            if send is not None:
-                send()
-
+        self._updates.append(OrderUpdate(record=record))
+        self._prepare_send(record.order.id, transition.command)
         assert self._batch is not None  # one commit for every transition of this burst
-        self._batch.add([stored_order(record)], after_durable)
+        self._batch.add([stored_order(record)])
         if self._archive_settled and record.status in ARCHIVED_STATUSES:
             self._settled.append((record, stored_time(record.updated_at)))
 
@@ -275,37 +270,51 @@ class SagaCoordinator(pykka.ThreadingActor):
     def send_to_storage(self) -> None:
         """Hand the transitions made since the last call to the storage actor in one message."""
         assert self._batch is not None
+        self._publish_and_time()
         self._send_settled()
         self._send_commands()  # last, so a participant is woken once the rest is done
         self._batch.send()
         self._signal_if_idle()
 
-    def _prepare_send(self, order_id: str, command: Command | None) -> Callable[[], None] | None:
+    def _prepare_send(self, order_id: str, command: Command | None) -> None:
         """Count the try, queue the command for this burst's send (_send_commands) or, after a
-        backoff, for its own, and build what starts its timeout once the transition is durable."""
+        backoff, for its own, and queue its timeout, both started once the burst is durable."""
         previous = self._tries.pop(order_id, None)
         if previous is not None:
             previous.timeout.cancel()  # answered, or about to be asked again with a new timeout
         if command is None:
-            return None
+            return
         tries = previous.tries + 1 if previous is not None and previous.key == command.key else 1
         timer = Timer()
         self._tries[order_id] = Outstanding(command.key, tries, timer)
         delay = self._settings.backoff(tries - 1) if tries > 1 else 0.0
-        participant = self._participants[command.service]
         order = self._records[order_id].order
-        me, scheduler, key = self._self, self._scheduler, command.key
-        timeout = self._timeout_s(key) + delay
-
-        if not delay:
+        me, key = self._self, command.key
+        if delay:
+            participant = self._participants[command.service]
+            self._later.append((delay, lambda: participant.execute_all.defer([(key, order)], me), None))
+        else:
             self._outgoing.setdefault(command.service, []).append((key, order))
+        self._later.append((self._timeout_s(key) + delay, lambda: me.on_no_answer.defer(key, tries), timer))
 
-        def send() -> None:
-            if delay:
-                scheduler.call_later(delay, lambda: participant.execute_all.defer([(key, order)], me))
-            scheduler.call_later(timeout, lambda: me.on_no_answer.defer(key, tries), timer)
+    def _publish_and_time(self) -> None:
+        """Once this burst's transitions are durable: publish each, and start the timers of
+        their commands (timeouts, and sends after a backoff), in one callback for them all."""
+        if not self._updates and not self._later:
+            return
+        assert self._batch is not None
+        updates, later = self._updates, self._later
+        self._updates, self._later = [], []
+        hub, scheduler, killed = self._hub, self._scheduler, self._killed
 
-        return send
+        def after_durable() -> None:
+            if killed.is_set():
+                return
+            for update in updates:
+                hub.publish(update)
+            scheduler.call_all_later(later)
+
+        self._batch.add([], after_durable)
 
     def _send_commands(self) -> None:
         """Once this burst's transitions are durable, send their commands (those not waiting for a

@@ -37,6 +37,10 @@ class Timer:
         self.cancelled = True
 
 
+# A callback to run after a delay in seconds, and the timer that may cancel it (or None).
+Delayed = tuple[float, Callable[[], None], Timer | None]
+
+
 class Scheduler:
     def __init__(self) -> None:
         self._heap: list[tuple[float, int, Timer, Callable[[], None]]] = []
@@ -56,6 +60,16 @@ class Scheduler:
             if self._heap[0] is entry:  # due before everything else: the thread must wait less
                 self._wake.notify()
         return timer
+
+    def call_all_later(self, delayed: list[Delayed]) -> None:
+        """call_later for each, in one hold of the lock and at most one wake of the thread."""
+        now = time.monotonic()
+        with self._wake:
+            first = self._heap[0] if self._heap else None
+            for delay_s, callback, timer in delayed:
+                heapq.heappush(self._heap, (now + delay_s, next(self._order), timer or Timer(), callback))
+            if self._heap and self._heap[0] is not first:  # one is due before everything else
+                self._wake.notify()
 
     def stop(self) -> None:
         with self._wake:
