@@ -31,7 +31,8 @@ from actors.plan import definition
 from actors.proxies import actor_method
 from actors.saga_logic import Command, Refused, Transition
 from actors.scheduler import Delayed, Scheduler, Timer
-from actors.storage_actor import CommitBatch, StorageProxy
+from actors.storage_actor import CommitBatch, SettledGroup, StorageProxy
+from storage.store import StoredDocument
 
 # Settled orders are archived this many at a time, or all of them once none is running:
 # archiving costs the storage actor three fsyncs (archive, index, journal) whatever the number.
@@ -102,9 +103,9 @@ class SagaCoordinator(pykka.ThreadingActor):
         self._outgoing: dict[Service, list[tuple[IdempotencyKey, Order]]] = {}
         self._updates: list[OrderUpdate] = []
         self._later: list[Delayed] = []
-        # Settled orders not yet handed to the archive, with the updated_at they settled at:
-        # handed over together, ARCHIVE_BATCH at a time or once none is running (_send_settled).
-        self._settled: list[tuple[OrderRecord, str | None]] = []
+        # Settled orders not yet handed to the archive, with the stored document they settled
+        # with: handed over together, ARCHIVE_BATCH at a time or once none is running (_send_settled).
+        self._settled: list[tuple[OrderRecord, StoredDocument | None]] = []
         # Set when the engine "kills" this coordinator: it then acts on nothing more.
         self._killed = killed
         # Settled orders leave memory for the archive, where the store has one.
@@ -123,7 +124,7 @@ class SagaCoordinator(pykka.ThreadingActor):
         if self._archive_settled:
             # Settled when the process stopped, before the archive took them (or stored by a
             # version without one): they leave memory now.
-            self._settled.extend((record, stored_time(record.updated_at))
+            self._settled.extend((record, None)
                                  for record in self._records.values() if record.status in ARCHIVED_STATUSES)
             self._send_settled()
         self._admit()
@@ -229,9 +230,10 @@ class SagaCoordinator(pykka.ThreadingActor):
         self._updates.append(OrderUpdate(record=record))
         self._prepare_send(record.order.id, transition.command)
         assert self._batch is not None  # one commit for every transition of this burst
-        self._batch.add([stored_order(record)])
+        name, document = stored_order(record)
+        self._batch.add([(name, document)])
         if self._archive_settled and record.status in ARCHIVED_STATUSES:
-            self._settled.append((record, stored_time(record.updated_at)))
+            self._settled.append((record, document))
 
     def _send_settled(self) -> None:
         """Once this burst's transitions are durable and acted on, ask the storage actor to
@@ -241,7 +243,8 @@ class SagaCoordinator(pykka.ThreadingActor):
         if not self._settled or (self._running and len(self._settled) < ARCHIVE_BATCH):
             return
         assert self._batch is not None
-        groups = [(record.order.id, settled_at, order_summary(record)) for record, settled_at in self._settled]
+        groups = [SettledGroup(record.order.id, stored_time(record.updated_at), document, order_summary(record))
+                  for record, document in self._settled]
         settled = {record.order.id: record for record, _ in self._settled}
         self._settled = []
         storage, me = self._storage, self._self

@@ -16,7 +16,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import pykka
 from pykka.typing import ActorMemberMixin
@@ -33,7 +33,7 @@ from actors.mapper import (
 from actors.proxies import actor_method
 from storage.errors import StorageFailed
 from storage.archive import ArchivedGroup
-from storage.store import DocumentStore, StoredDocument, copy_document
+from storage.store import DocumentStore, StoredDocument, copy_document, decoded
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,16 @@ AfterDurable = Callable[[], None]
 _MAX_BATCH = 500
 _ARCHIVED_VALUES = frozenset(status.value for status in ARCHIVED_STATUSES)
 T = TypeVar("T")
+
+
+class SettledGroup(NamedTuple):
+    """A settled order to archive: its id, the updated_at it settled at and the stored document
+    of its record then (None if this coordinator did not store it), and its summary row."""
+
+    order_id: str
+    settled_at: str | None
+    document: StoredDocument | None
+    summary: dict[str, Any]
 
 
 class StorageFailure:
@@ -155,21 +165,19 @@ class StorageActor(pykka.ThreadingActor):
         return read_records(self._store)
 
     # -- the archive ---------------------------------------------------------------
-    def archive(self, groups: Sequence[tuple[str, str | None, dict[str, Any]]],
-                then: Callable[[list[str]], None]) -> None:
-        """Move settled orders' documents to the archive, given as (order id, the updated_at it
-        settled at, its summary), each only if it is still as it settled (an operator's retry
-        may have moved it on since); then gets the ids archived once that is durable."""
+    def archive(self, groups: Sequence[SettledGroup], then: Callable[[list[str]], None]) -> None:
+        """Move settled orders' documents to the archive, each only if its record is still as it
+        settled (an operator's retry may have moved it on since); then gets the ids archived
+        once that is durable."""
         if self._failure.error is not None or not self._store.archives:
             return
         archived = []
-        for order_id, settled_at, summary in groups:
-            doc = self._store.peek(order_record_document(order_id))
-            if (doc is None or doc.get("updated_at") != settled_at
-                    or doc.get("status") not in _ARCHIVED_VALUES):
+        for group in groups:
+            order_id = group.order_id
+            if not self._still_settled(group):
                 continue
             try:
-                self._store.archive(order_id, order_group(order_id), summary)
+                self._store.archive(order_id, order_group(order_id), group.summary)
             except StorageFailed as error:  # starting the archive's files on a full or failing disk
                 self._after = []  # not durable, so never acted on
                 self._failure.set(error)
@@ -180,6 +188,15 @@ class StorageActor(pykka.ThreadingActor):
         self._after.append(functools.partial(then, archived))
         if self.actor_inbox.empty() or len(self._after) >= _MAX_BATCH:
             self._flush()
+
+    def _still_settled(self, group: SettledGroup) -> bool:
+        """Whether the order's stored record is the one it settled with: the very document the
+        coordinator stored then, or one of an archived status stored at the time it settled."""
+        held = self._store.held(order_record_document(group.order_id))
+        if held is None or held is group.document:
+            return held is not None
+        doc = decoded(held)
+        return doc.get("updated_at") == group.settled_at and doc.get("status") in _ARCHIVED_VALUES
 
     def archived_record(self, order_id: str) -> OrderRecord | None:
         """An archived order's record (its latest archived version), or None."""

@@ -115,6 +115,11 @@ class DocumentStore:
         stored = self._stored(name)
         return decoded(stored) if stored is not None else None
 
+    def held(self, name: str) -> StoredDocument | None:
+        """The named document as the store holds it (maybe encoded): the very object put was
+        given, to tell whether it is still the latest, not to read."""
+        return self._stored(name)
+
     def _stored(self, name: str) -> StoredDocument | None:
         """The named document as stored, read straight from TinyDB's table data, as put writes it."""
         table = self._tables().get(name)
