@@ -121,21 +121,34 @@ def _notify(record: OrderRecord, at: datetime, attempt: int, kind: NotificationK
     return record.notifications + (Notification(at=at, attempt=attempt, kind=kind, message=message),)
 
 
-def outstanding_command(record: OrderRecord) -> Command | None:
-    """The command the record is waiting on, to (re)send after a restart or timeout."""
+def _awaited(record: OrderRecord) -> tuple[str, int, Action] | None:
+    """The step, attempt and action of the command the record is waiting on, if any."""
     attempt = record.current_attempt
     if attempt is None:
         return None
     for step in attempt.steps:
         if step.status == StepStatus.RUNNING:
-            return Command(definition(step.name).service,
-                           _new(IdempotencyKey, order=record.order.id, step=step.name,
-                                attempt=attempt.number, action=Action.EXECUTE))
+            return step.name, attempt.number, Action.EXECUTE
         if step.status == StepStatus.COMPENSATING:
-            return Command(definition(step.name).service,
-                           _new(IdempotencyKey, order=record.order.id, step=step.name,
-                                attempt=step.applied_in or attempt.number, action=Action.COMPENSATE))
+            return step.name, step.applied_in or attempt.number, Action.COMPENSATE
     return None
+
+
+def _awaits(record: OrderRecord, key: IdempotencyKey) -> bool:
+    """Whether key names the command the record is waiting on (without building that command:
+    every reply is checked so)."""
+    return (key.order == record.order.id
+            and _awaited(record) == (key.step, key.attempt, key.action))
+
+
+def outstanding_command(record: OrderRecord) -> Command | None:
+    """The command the record is waiting on, to (re)send after a restart or timeout."""
+    awaited = _awaited(record)
+    if awaited is None:
+        return None
+    step, attempt, action = awaited
+    return Command(definition(step).service,
+                   _new(IdempotencyKey, order=record.order.id, step=step, attempt=attempt, action=action))
 
 
 def _start_step(record: OrderRecord, attempt: Attempt, index: int, at: datetime) -> Transition:
@@ -253,8 +266,7 @@ def _held_failure(record: OrderRecord, attempt: Attempt) -> tuple[str, str]:
 
 def apply_reply(record: OrderRecord, reply: ParticipantReply, at: datetime) -> Transition | None:
     """Fold a participant's reply into the record; None when it answers nothing outstanding."""
-    expected = outstanding_command(record)
-    if expected is None or expected.key != reply.key:
+    if not _awaits(record, reply.key):
         return None
     attempt = record.current_attempt
     assert attempt is not None
@@ -274,7 +286,7 @@ def apply_reply(record: OrderRecord, reply: ParticipantReply, at: datetime) -> T
     if not reply.ok:
         return Transition(_copy(record, updated_at=at, timeline=_event(
             record, at, attempt.number, step.name, Action.COMPENSATE, Outcome.RETRYING,
-            reply.reason)), expected)
+            reply.reason)), outstanding_command(record))
     attempt = _replace_step(attempt, _copy(step, status=StepStatus.COMPENSATED))
     record = _with_attempt(record, attempt, at, timeline=_event(
         record, at, attempt.number, step.name, Action.COMPENSATE, Outcome.COMPENSATED))

@@ -15,7 +15,7 @@ import pytest
 from actors.domain import Scenario
 from actors import create_database
 from storage.errors import DatabaseError, DatabaseLocked
-from storage.journal import HEADER, locked
+from storage.journal import _COMPACT_MIN_BYTES, HEADER, locked
 from storage.store import DocumentStore, StoredDocument, encoded
 from tests.documents import write_documents
 
@@ -123,17 +123,18 @@ def test_a_journal_of_mostly_superseded_lines_is_compacted_on_its_own(tmp_path: 
     """Rewriting one document over and over must not grow the file (and its replay) for ever."""
     db = tmp_path / "s.db"
     store = DocumentStore(db)
+    flushes = 3 * _COMPACT_MIN_BYTES // 2 // 50_000  # half as much again as compaction waits for
     try:
-        for n in range(300):  # 300 flushes of a 20 kB document: 6 MB appended
-            store.put("order/o-1", {"step": n, "padding": "x" * 20_000})
+        for n in range(flushes):
+            store.put("order/o-1", {"step": n, "padding": "x" * 50_000})
             store.flush()
     finally:
         store.close()
-    assert db.stat().st_size < 2_000_000
+    assert db.stat().st_size <= _COMPACT_MIN_BYTES
     assert not db.with_name("s.db.compact").exists()
     write_documents(db, {"stock/KB": {"available": 1}})  # appends after a compaction replay too
     assert _stored(db) == {"stock/KB": {"available": 1}, "inventory/o-1": None,
-                           "order/o-1": {"step": 299, "padding": "x" * 20_000}}
+                           "order/o-1": {"step": flushes - 1, "padding": "x" * 50_000}}
 
 
 def test_a_crash_during_compaction_leaves_the_journal_as_it_was(tmp_path: Path,
