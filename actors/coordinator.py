@@ -197,6 +197,10 @@ class SagaCoordinator(pykka.ThreadingActor):
     def records(self) -> list[OrderRecord]:
         return list(self._records.values())
 
+    def record(self, order_id: str) -> OrderRecord | None:
+        """One order's record, if it is live (not archived)."""
+        return self._records.get(order_id)
+
     def progress(self) -> Progress:
         """How many orders are settled: all but those in flight or waiting their turn.
 
@@ -346,6 +350,7 @@ class CoordinatorProxy(ActorMemberMixin, pykka.ActorProxy[SagaCoordinator]):
     edit = actor_method(SagaCoordinator.edit)
     cancel = actor_method(SagaCoordinator.cancel)
     records = actor_method(SagaCoordinator.records)
+    record = actor_method(SagaCoordinator.record)
     progress = actor_method(SagaCoordinator.progress)
     send_to_storage = actor_method(SagaCoordinator.send_to_storage)
     forget = actor_method(SagaCoordinator.forget)

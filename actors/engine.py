@@ -268,7 +268,10 @@ class Engine:
                 *(summary for summary in kept if summary.id not in known)]
 
     def find(self, order_id: str) -> OrderRecord | None:
-        live = next((r for r in self.live_records() if r.order.id == order_id), None)
+        """One order's record, live or archived, or None; after a storage failure, that failure."""
+        with self._coordinator_lock:
+            live = self.coordinator.record(order_id).get()
+        self.storage_failure.check()
         return live if live is not None else self.storage.archived_record(order_id).get()
 
     def record(self, order_id: str) -> OrderRecord:
