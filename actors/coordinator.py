@@ -29,7 +29,7 @@ from actors.mapper import ARCHIVED_STATUSES, order_summary, stored_order, stored
 from actors.participants.base import ParticipantProxy
 from actors.plan import definition
 from actors.proxies import actor_method
-from actors.saga_logic import Command, Refused, Transition
+from actors.saga_logic import Command, Refused, Transition, same_key
 from actors.scheduler import Delayed, Scheduler, Timer
 from actors.storage_actor import CommitBatch, SettledGroup, StorageProxy
 from storage.store import StoredDocument
@@ -230,7 +230,8 @@ class SagaCoordinator(pykka.ThreadingActor):
             self._running.discard(record.order.id)
         else:
             self._running.add(record.order.id)
-            self._idle.clear()
+            if self._idle.is_set():  # clear() takes the event's lock: only when it is set
+                self._idle.clear()
         self._updates.append(OrderUpdate(record=record))
         self._prepare_send(record.order.id, transition.command)
         assert self._batch is not None  # one commit for every transition of this burst
@@ -291,7 +292,7 @@ class SagaCoordinator(pykka.ThreadingActor):
             previous.timeout.cancel()  # answered, or about to be asked again with a new timeout
         if command is None:
             return
-        tries = previous.tries + 1 if previous is not None and previous.key == command.key else 1
+        tries = previous.tries + 1 if previous is not None and same_key(previous.key, command.key) else 1
         timer = Timer()
         self._tries[order_id] = Outstanding(command.key, tries, timer)
         delay = self._settings.backoff(tries - 1) if tries > 1 else 0.0

@@ -111,14 +111,19 @@ def _with_attempt(record: OrderRecord, attempt: Attempt, at: datetime, **changes
 
 def _event(record: OrderRecord, at: datetime, attempt: int, step: str, action: Action,
            outcome: Outcome, reason: str = "") -> tuple[TimelineEvent, ...]:
-    event = _new(TimelineEvent, at=at, order=record.order.id, attempt=attempt, step=step,
-                 action=action, outcome=outcome, reason=reason)
-    return record.timeline + (event,)
+    """The record's timeline with one more event."""
+    return record.timeline + (_timeline_event(record, at, attempt, step, action, outcome, reason),)
+
+
+def _timeline_event(record: OrderRecord, at: datetime, attempt: int, step: str, action: Action,
+                    outcome: Outcome, reason: str = "") -> TimelineEvent:
+    return _new(TimelineEvent, at=at, order=record.order.id, attempt=attempt, step=step,
+                action=action, outcome=outcome, reason=reason)
 
 
 def _notify(record: OrderRecord, at: datetime, attempt: int, kind: NotificationKind,
             message: str) -> tuple[Notification, ...]:
-    return record.notifications + (Notification(at=at, attempt=attempt, kind=kind, message=message),)
+    return record.notifications + (_new(Notification, at=at, attempt=attempt, kind=kind, message=message),)
 
 
 def _awaited(record: OrderRecord) -> tuple[str, int, Action] | None:
@@ -141,6 +146,13 @@ def _awaits(record: OrderRecord, key: IdempotencyKey) -> bool:
             and _awaited(record) == (key.step, key.attempt, key.action))
 
 
+def same_key(one: IdempotencyKey, other: IdempotencyKey) -> bool:
+    """one == other, compared field by field: a model's own equality costs several times more,
+    and the coordinator compares keys at every transition."""
+    return (one.step == other.step and one.attempt == other.attempt and one.action == other.action
+            and one.order == other.order)
+
+
 def outstanding_command(record: OrderRecord) -> Command | None:
     """The command the record is waiting on, to (re)send after a restart or timeout."""
     awaited = _awaited(record)
@@ -151,13 +163,22 @@ def outstanding_command(record: OrderRecord) -> Command | None:
                    _new(IdempotencyKey, order=record.order.id, step=step, attempt=attempt, action=action))
 
 
-def _start_step(record: OrderRecord, attempt: Attempt, index: int, at: datetime) -> Transition:
-    step = _copy(attempt.steps[index], status=StepStatus.RUNNING)
-    attempt = _replace_step(attempt, step)
-    record = _with_attempt(record, attempt, at, status=SagaStatus.RUNNING,
-                           timeline=_event(record, at, attempt.number, step.name,
-                                           Action.EXECUTE, Outcome.STARTED))
-    return Transition(record, outstanding_command(record))
+def _start_step(record: OrderRecord, attempt: Attempt, index: int, at: datetime,
+                succeeded: StepState | None = None) -> Transition:
+    """Start the attempt's step at index; succeeded, when given, is the step before it, which just
+    succeeded: both changes make one new record (as they are one transition)."""
+    steps = list(attempt.steps)
+    timeline = record.timeline
+    if succeeded is not None:
+        steps[index - 1] = succeeded
+        timeline += (_timeline_event(record, at, attempt.number, succeeded.name,
+                                     Action.EXECUTE, Outcome.SUCCEEDED),)
+    step = steps[index] = _copy(steps[index], status=StepStatus.RUNNING)
+    attempt = _copy(attempt, steps=tuple(steps))
+    timeline += (_timeline_event(record, at, attempt.number, step.name, Action.EXECUTE, Outcome.STARTED),)
+    record = _with_attempt(record, attempt, at, status=SagaStatus.RUNNING, timeline=timeline)
+    return Transition(record, Command(definition(step.name).service, _new(
+        IdempotencyKey, order=record.order.id, step=step.name, attempt=attempt.number, action=Action.EXECUTE)))
 
 
 def begin_attempt(record: OrderRecord, at: datetime) -> Transition:
@@ -173,7 +194,8 @@ def begin_attempt(record: OrderRecord, at: datetime) -> Transition:
             steps.append(kept)
         else:
             steps.append(_PENDING[plan_step.name])
-    attempt = Attempt(number=len(record.attempts) + 1, steps=tuple(steps), version=record.version)
+    attempt = _new(Attempt, number=len(record.attempts) + 1, steps=tuple(steps), version=record.version,
+                   failure=None, uncertain_step=None, redo_from=None)
     record = _copy(record, attempts=record.attempts + (attempt,))
     first = next(i for i, s in enumerate(attempt.steps) if s.status == StepStatus.PENDING)
     return _start_step(record, attempt, first, at)
@@ -275,13 +297,13 @@ def apply_reply(record: OrderRecord, reply: ParticipantReply, at: datetime) -> T
         if not reply.ok:
             return _fail_step(record, attempt, step.name, reply.reason, reply.recoverable,
                               uncertain=False, at=at, shortfall=reply.shortfall)
-        attempt = _replace_step(attempt, _copy(step, status=StepStatus.SUCCEEDED,
-                                               applied_in=attempt.number))
+        succeeded = _copy(step, status=StepStatus.SUCCEEDED, applied_in=attempt.number)
+        index = next(i for i, s in enumerate(attempt.steps) if s is step)
+        if index + 1 < len(attempt.steps):
+            return _start_step(record, attempt, index + 1, at, succeeded)
+        attempt = _replace_step(attempt, succeeded)
         record = _with_attempt(record, attempt, at, timeline=_event(
             record, at, attempt.number, step.name, Action.EXECUTE, Outcome.SUCCEEDED))
-        index = [s.name for s in attempt.steps].index(step.name)
-        if index + 1 < len(attempt.steps):
-            return _start_step(record, attempt, index + 1, at)
         return _complete(record, attempt, at)
     if not reply.ok:
         return Transition(_copy(record, updated_at=at, timeline=_event(
