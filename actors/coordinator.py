@@ -57,9 +57,9 @@ class EngineSettings:
         return min(self.backoff_cap_s, self.backoff_base_s * 2.0 ** max(tries - 1, 0))
 
 
-@dataclass(frozen=True)
-class Outstanding:
-    """The command an order awaits an answer to, how many times it was sent, its timeout."""
+class Outstanding(NamedTuple):
+    """The command an order awaits an answer to, how many times it was sent, its timeout
+    (made at every transition: a tuple is the cheapest immutable record)."""
 
     key: IdempotencyKey
     tries: int
