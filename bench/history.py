@@ -9,6 +9,8 @@ documents a transition changed, so the per-order time should not grow.
 
 from __future__ import annotations
 
+import shutil
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -39,36 +41,68 @@ def _add_pending(path: Path, first: int, count: int) -> None:
         store.close()
 
 
-def measure_one(stored: int, new: int) -> dict[str, Any]:
-    with scratch_dir() as folder:
-        path = folder / f"history-{stored}.db"
-        _store_history(path, stored)
-        _add_pending(path, stored + 1, new)
-        load = load_average()
-        started = time.perf_counter()
-        with Engine.open(path) as engine:
-            opened = time.perf_counter()
-            engine.wait_until_settled()
-            finished = time.perf_counter()
-            statuses = [record.status for record in engine.records()]
-        size_mb = path.stat().st_size / 1e6
+def _build(path: Path, stored: int, new: int) -> None:
+    """A database with `stored` settled orders and `new` pending ones behind them."""
+    _store_history(path, stored)
+    _add_pending(path, stored + 1, new)
+
+
+def _copy_database(source: Path, target: Path) -> None:
+    """The database at source, with its archive files, as a new database at target."""
+    for file in source.parent.glob(source.name + "*"):
+        if not file.name.endswith(".lock"):
+            shutil.copyfile(file, target.with_name(target.name + file.name[len(source.name):]))
+
+
+def run_once(built: Path, stored: int, new: int, folder: Path) -> dict[str, Any]:
+    """Open a copy of a built database and run its pending orders: the time per order."""
+    path = folder / "run.db"
+    for stale in folder.glob("run.db*"):
+        stale.unlink()
+    _copy_database(built, path)
+    load = load_average()
+    started = time.perf_counter()
+    with Engine.open(path) as engine:
+        opened = time.perf_counter()
+        engine.wait_until_settled()
+        finished = time.perf_counter()
+        statuses = [record.status for record in engine.records()]
     assert statuses.count(SagaStatus.COMPLETED) == stored + new
     return {"stored": stored, "new": new, "open_s": opened - started,
-            "ms_per_order": (finished - opened) / new * 1000, "size_mb": size_mb, "load": load}
+            "ms_per_order": (finished - opened) / new * 1000, "size_mb": built.stat().st_size / 1e6,
+            "load": load}
 
 
-def measure(new: int = 2000) -> list[dict[str, Any]]:
-    return [measure_one(100, new), measure_one(10_000, new)]
+def measure(new: int = 2000, rounds: int = 3, sizes: tuple[int, ...] = (100, 10_000)) -> dict[int, list[dict[str, Any]]]:
+    """Each size's runs, taking turns (ABABAB) on copies of databases built once."""
+    with scratch_dir() as folder:
+        built = {stored: folder / f"history-{stored}.db" for stored in sizes}
+        for stored, path in built.items():
+            _build(path, stored, new)
+        runs: dict[int, list[dict[str, Any]]] = {stored: [] for stored in sizes}
+        for _ in range(rounds):
+            for stored, path in built.items():
+                runs[stored].append(run_once(path, stored, new, folder))
+    return runs
 
 
-def report(rows: list[dict[str, Any]]) -> str:
-    few, many = rows
-    lines = [f"History: time per order while {few['new']:,} new orders run"]
-    for row in rows:
-        lines.append(f"  {row['stored']:>6,} stored orders: {row['ms_per_order']:.3f} ms per order "
-                     f"(opening the {row['size_mb']:.1f} MB database took {row['open_s']:.2f} s; "
-                     f"load {row['load']:.2f})")
-    lines.append(f"  ratio {many['ms_per_order'] / few['ms_per_order']:.2f}x")
+def median_ms(runs: list[dict[str, Any]]) -> float:
+    return statistics.median(run["ms_per_order"] for run in runs)
+
+
+def ratio(runs: dict[int, list[dict[str, Any]]]) -> float:
+    """The most stored orders' median time per order over the fewest's."""
+    return median_ms(runs[max(runs)]) / median_ms(runs[min(runs)])
+
+
+def report(runs: dict[int, list[dict[str, Any]]]) -> str:
+    new, rounds = runs[min(runs)][0]["new"], len(runs[min(runs)])
+    lines = [f"History: time per order while {new:,} new orders run, {rounds} rounds taking turns"]
+    for stored, each in runs.items():
+        figures = ", ".join(f"{run['ms_per_order']:.3f} (load {run['load']:.2f})" for run in each)
+        lines.append(f"  {stored:>6,} stored orders: median {median_ms(each):.3f} ms per order; runs {figures}; "
+                     f"opening the {each[0]['size_mb']:.1f} MB database took {statistics.median(run['open_s'] for run in each):.2f} s")
+    lines.append(f"  ratio {ratio(runs):.2f}x (of medians)")
     return "\n".join(lines)
 
 
