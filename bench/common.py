@@ -38,6 +38,12 @@ def scratch_dir() -> Iterator[Path]:
         yield Path(folder)
 
 
+# The environment of a command a person runs: their Python keeps the byte code it compiles
+# (__pycache__), where a shell that sets PYTHONDONTWRITEBYTECODE would have every timed
+# command compile every module again (0.05 to 0.1 s of a short command).
+USERS_ENVIRONMENT = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+
+
 def load_average() -> float:
     """The 1-minute load average: on a shared machine, what every figure should be read beside."""
     return os.getloadavg()[0]

@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from bench.common import USERS_ENVIRONMENT
 from bench.history_builder import Unreadable, order_ids, scenario_order_ids
 from bench.mixed_scenario import mixed_world, to_toml
 
@@ -66,7 +67,7 @@ class Terminal:
 
     def tmux(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True,
-                              check=False)
+                              check=False, env=USERS_ENVIRONMENT)
 
     def launch(self) -> None:
         # The pane stays after the dashboard exits, to read how it ended.

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.__main__ import machine
+from bench.common import USERS_ENVIRONMENT
 from bench.history_builder import cached, database_files, middle_order
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,7 +74,7 @@ def run_process(argv: Sequence[str], capture: bool = False) -> Run:
     with tempfile.TemporaryFile() as out:
         load = os.getloadavg()[0]
         started = time.perf_counter()
-        process = subprocess.Popen(argv, cwd=ROOT, stdin=subprocess.DEVNULL,
+        process = subprocess.Popen(argv, cwd=ROOT, stdin=subprocess.DEVNULL, env=USERS_ENVIRONMENT,
                                    stdout=out if capture else subprocess.DEVNULL, stderr=subprocess.PIPE)
         assert process.stderr is not None
         errors = process.stderr.read()  # small; read so the child never blocks on a full pipe
