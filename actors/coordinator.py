@@ -32,7 +32,7 @@ from actors.proxies import actor_method
 from actors.saga_logic import Command, Refused, Transition, same_key
 from actors.scheduler import Delayed, Scheduler, Timer
 from actors.storage_actor import CommitBatch, SettledGroup, StorageProxy
-from storage.store import StoredDocument
+from storage.journal import StoredDocument
 
 # Settled orders are archived this many at a time, or all of them once none is running:
 # archiving costs the storage actor three fsyncs (archive, index, journal) whatever the number.
@@ -197,8 +197,8 @@ class SagaCoordinator(pykka.ThreadingActor):
     def records(self) -> list[OrderRecord]:
         return list(self._records.values())
 
-    def record(self, order_id: str) -> OrderRecord | None:
-        """One order's record, if it is live (not archived)."""
+    def live_record(self, order_id: str) -> OrderRecord | None:
+        """One order's record, if it is live (not archived): None where _record refuses."""
         return self._records.get(order_id)
 
     def progress(self) -> Progress:
@@ -225,6 +225,7 @@ class SagaCoordinator(pykka.ThreadingActor):
         """Persist the transition; once durable, publish it and send its command (see
         send_to_storage: what every transition of a burst does then is one callback)."""
         record = transition.record
+        name, document = stored_order(record)  # first: a record it cannot store changes nothing
         self._records[record.order.id] = record
         if transition.command is None:
             self._running.discard(record.order.id)
@@ -235,7 +236,6 @@ class SagaCoordinator(pykka.ThreadingActor):
         self._updates.append(OrderUpdate(record=record))
         self._prepare_send(record.order.id, transition.command)
         assert self._batch is not None  # one commit for every transition of this burst
-        name, document = stored_order(record)
         self._batch.add([(name, document)])
         if self._archive_settled and record.status in ARCHIVED_STATUSES:
             self._settled.append((record, document))
@@ -351,7 +351,7 @@ class CoordinatorProxy(ActorMemberMixin, pykka.ActorProxy[SagaCoordinator]):
     edit = actor_method(SagaCoordinator.edit)
     cancel = actor_method(SagaCoordinator.cancel)
     records = actor_method(SagaCoordinator.records)
-    record = actor_method(SagaCoordinator.record)
+    live_record = actor_method(SagaCoordinator.live_record)
     progress = actor_method(SagaCoordinator.progress)
     send_to_storage = actor_method(SagaCoordinator.send_to_storage)
     forget = actor_method(SagaCoordinator.forget)

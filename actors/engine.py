@@ -101,6 +101,7 @@ class Engine:
         self._shipping = cast(ShippingProxy, self.participants[Service.SHIPPING])
         self._coordinator_lock = threading.Lock()
         self._idle = threading.Event()  # set by the coordinator while no saga runs or waits
+        self.storage_failure.listen(lambda _: self._idle.set())  # and a wait hears of a failure at once
         self._start_coordinator(records)
 
     @classmethod
@@ -270,7 +271,7 @@ class Engine:
     def find(self, order_id: str) -> OrderRecord | None:
         """One order's record, live or archived, or None; after a storage failure, that failure."""
         with self._coordinator_lock:
-            live = self.coordinator.record(order_id).get()
+            live = self.coordinator.live_record(order_id).get()
         self.storage_failure.check()
         return live if live is not None else self.storage.archived_record(order_id).get()
 

@@ -17,7 +17,8 @@ import orjson
 
 from actors.domain import Frozen, OrderRecord, SagaStatus, Scenario, Service, StepStatus
 from storage.errors import DatabaseError
-from storage.store import DocumentStore, StoredDocument, decoded
+from storage.journal import StoredDocument
+from storage.store import DocumentStore, decoded
 
 META = "meta"
 ORDER_PREFIX = "order/"

@@ -158,7 +158,10 @@ def outstanding_command(record: OrderRecord) -> Command | None:
     awaited = _awaited(record)
     if awaited is None:
         return None
-    step, attempt, action = awaited
+    return _command(record, *awaited)
+
+
+def _command(record: OrderRecord, step: str, attempt: int, action: Action) -> Command:
     return Command(definition(step).service,
                    _new(IdempotencyKey, order=record.order.id, step=step, attempt=attempt, action=action))
 
@@ -177,8 +180,7 @@ def _start_step(record: OrderRecord, attempt: Attempt, index: int, at: datetime,
     attempt = _copy(attempt, steps=tuple(steps))
     timeline += (_timeline_event(record, at, attempt.number, step.name, Action.EXECUTE, Outcome.STARTED),)
     record = _with_attempt(record, attempt, at, status=SagaStatus.RUNNING, timeline=timeline)
-    return Transition(record, Command(definition(step.name).service, _new(
-        IdempotencyKey, order=record.order.id, step=step.name, attempt=attempt.number, action=Action.EXECUTE)))
+    return Transition(record, _command(record, step.name, attempt.number, Action.EXECUTE))
 
 
 def begin_attempt(record: OrderRecord, at: datetime) -> Transition:
@@ -298,7 +300,7 @@ def apply_reply(record: OrderRecord, reply: ParticipantReply, at: datetime) -> T
             return _fail_step(record, attempt, step.name, reply.reason, reply.recoverable,
                               uncertain=False, at=at, shortfall=reply.shortfall)
         succeeded = _copy(step, status=StepStatus.SUCCEEDED, applied_in=attempt.number)
-        index = next(i for i, s in enumerate(attempt.steps) if s is step)
+        index = next(i for i, s in enumerate(attempt.steps) if s.name == step.name)
         if index + 1 < len(attempt.steps):
             return _start_step(record, attempt, index + 1, at, succeeded)
         attempt = _replace_step(attempt, succeeded)
@@ -322,9 +324,10 @@ def no_answer(record: OrderRecord, key: IdempotencyKey, tries: int, max_tries: i
     Execution is retried `max_tries` times; then its outcome is unknown, so the
     step fails and is compensated with the rest. Compensation is retried forever.
     """
-    expected = outstanding_command(record)
-    if expected is None or expected.key != key:
+    if not _awaits(record, key):
         return None
+    expected = outstanding_command(record)
+    assert expected is not None
     attempt = record.current_attempt
     assert attempt is not None
     service = expected.service.value

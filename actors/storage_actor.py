@@ -33,7 +33,8 @@ from actors.mapper import (
 from actors.proxies import actor_method
 from storage.errors import StorageFailed
 from storage.archive import ArchivedGroup
-from storage.store import DocumentStore, StoredDocument, copy_document, decoded
+from storage.journal import StoredDocument
+from storage.store import DocumentStore, copy_document, decoded
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +143,7 @@ class StorageActor(pykka.ThreadingActor):
 
     def commit(self, writes: Sequence[Write],
                then: AfterDurable | Sequence[AfterDurable] | None = None) -> None:
-        """Store writes (whose dicts the caller hands over) and run then (one callback or
+        """Store writes (documents the caller hands over, see DocumentStore.put) and run then (one callback or
         several, in order) once durable; after a failure, neither."""
         if self._failure.error is not None:
             return
@@ -193,8 +194,10 @@ class StorageActor(pykka.ThreadingActor):
         """Whether the order's stored record is the one it settled with: the very document the
         coordinator stored then, or one of an archived status stored at the time it settled."""
         held = self._store.held(order_record_document(group.order_id))
-        if held is None or held is group.document:
-            return held is not None
+        if held is None:
+            return False
+        if held is group.document:
+            return True
         doc = decoded(held)
         return doc.get("updated_at") == group.settled_at and doc.get("status") in _ARCHIVED_VALUES
 

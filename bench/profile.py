@@ -22,18 +22,31 @@ import json
 import shutil
 import signal
 import subprocess
+import tempfile
 import sys
 import sysconfig
 import time
 from collections import Counter
 from pathlib import Path
+from typing import IO
 
 from bench.common import ROOT
 
 OUT = ROOT / "bench" / "out"
 TOP = 15
-# py-spy's time to attach to the paused run before it is let go.
-ATTACH_S = 1.0
+# How long py-spy may take to attach to the paused run (it says when it has).
+ATTACH_TIMEOUT_S = 30.0
+
+
+def sampling_started(spy: subprocess.Popen[str], spy_says: IO[str]) -> bool:
+    """Wait until py-spy says it samples the process (it has attached), or has ended."""
+    deadline = time.monotonic() + ATTACH_TIMEOUT_S
+    while spy.poll() is None and time.monotonic() < deadline:
+        spy_says.seek(0)
+        if "Sampling process" in spy_says.read():
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def record(orders: int, rate: int, idle: bool) -> Path:
@@ -51,22 +64,23 @@ def record(orders: int, rate: int, idle: bool) -> Path:
     if child.stdout.readline().strip() != "ready":
         sys.exit(f"the throughput run stopped before its database was built (exit status {child.wait()}).")
     mode = ["--idle"] if idle else ["--gil"]
-    spy = subprocess.Popen([py_spy, "record", "--format", "speedscope", "--output", str(path),
-                            "--rate", str(rate), *mode, "--pid", str(child.pid)],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    time.sleep(ATTACH_S)
-    child.stdin.write("go\n")
-    child.stdin.flush()
-    settled = child.stdout.readline().strip() == "settled"
-    spy.send_signal(signal.SIGINT)  # py-spy writes what it sampled and ends
-    _, spy_errors = spy.communicate(timeout=60)
-    if settled:
-        child.stdin.write("go\n")
-        child.stdin.flush()
-    output = child.stdout.read()
-    status = child.wait()
+    with tempfile.TemporaryFile("w+") as spy_says:  # a file, not a pipe: nothing blocks py-spy
+        spy = subprocess.Popen([py_spy, "record", "--format", "speedscope", "--output", str(path),
+                                "--rate", str(rate), *mode, "--pid", str(child.pid)],
+                               stdout=spy_says, stderr=subprocess.STDOUT, text=True)
+        sampling = sampling_started(spy, spy_says)
+        if sampling:
+            child.stdin.write("go\n")
+            child.stdin.flush()
+        settled = sampling and child.stdout.readline().strip() == "settled"
+        spy.send_signal(signal.SIGINT)  # py-spy writes what it sampled and ends
+        spy.wait(timeout=60)
+        child.stdin.close()  # the run goes on past any pause, to its end
+        output = child.stdout.read()
+        status = child.wait()
+        spy_says.seek(0)
+        last = (spy_says.read().strip().splitlines() or ["no message"])[-1]
     if status != 0 or not settled or not path.exists():
-        last = (spy_errors.strip().splitlines() or ["no message"])[-1]
         sys.exit(f"py-spy could not profile the run (exit statuses {status} and {spy.returncode}): {last}")
     figures = json.loads(next(line for line in reversed(output.splitlines()) if line.startswith("{")))
     print(f"{orders:,} orders at {figures['orders_per_s']:,.0f} orders/s while sampled "

@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 
 from storage import index_cache
 from storage.errors import DatabaseError, StorageFailed
-from storage.journal import _decode, _dumps, _fsync_directory, _line
+from storage.journal import StoredDocument, _decode, _dumps, _fsync_directory, _line
 
 FORMAT = "ordersaga-archive"
 # The parsed index is kept for the next reader once a tenth of it or more was parsed anew.
@@ -204,7 +204,7 @@ class Archive:
         except OSError as error:
             raise StorageFailed(self._named, error) from None
 
-    def add(self, group: str, documents: dict[str, dict[str, Any]], summary: dict[str, Any]) -> None:
+    def add(self, group: str, documents: dict[str, StoredDocument], summary: dict[str, Any]) -> None:
         """Queue a group for the next sync; until then it is still live."""
         assert self._writable and self.generation is not None
         line = _line(_dumps({"g": group, "s": summary, "d": documents}))

@@ -49,6 +49,11 @@ _COMPACT_MIN_BYTES = 8 * 1024 * 1024
 _UNTOUCHED = "it was left untouched"
 
 
+# A document as the store holds it: a dict of JSON values, or (what a writer on the hot path
+# hands over) the same already encoded once, which the journal and the archive write as it is.
+StoredDocument = dict[str, Any] | orjson.Fragment
+
+
 def fragment_value(fragment: orjson.Fragment) -> Any:
     """The value JSON already encoded (storage.store.encoded) holds."""
     text = orjson.dumps(fragment)  # its text as it is: a fragment offers no other way to it

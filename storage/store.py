@@ -20,15 +20,11 @@ from tinydb.storages import MemoryStorage
 
 from storage.errors import StorageFailed
 from storage.archive import Archive, ArchivedGroup
-from storage.journal import JournalStorage, ReadOnlyJournal, fragment_value, locked, real_path, write_snapshot
+from storage.journal import (JournalStorage, ReadOnlyJournal, StoredDocument, fragment_value, locked, real_path,
+                             write_snapshot)
 
 # The journal's own document naming this database's archive generation (see storage/archive.py).
 ARCHIVE_GENERATION = "_archive"
-
-# A document as the store holds it: a dict of JSON values, or (what a writer on the hot path
-# hands over) the same already encoded once, which the journal and the archive write as it is.
-StoredDocument = dict[str, Any] | orjson.Fragment
-
 
 def copy_document(value: Any) -> Any:
     """A deep copy of JSON-shaped data (dicts, lists, scalars), several times faster

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from storage.store import DocumentStore, StoredDocument
+from storage.journal import StoredDocument
+from storage.store import DocumentStore
 
 
 def write_documents(path: Path, docs: dict[str, StoredDocument]) -> None:

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from actors.storage_actor import SettledGroup, StorageActor
 from storage import index_cache
 from storage.archive import archive_paths, database_files
 from storage.errors import DatabaseError
 from storage.journal import _dumps, _line
-from storage.store import DocumentStore
+from storage.store import DocumentStore, encoded
 from tests.documents import write_documents
 
 GROUP = {"order/o-1": {"status": "completed", "n": 1}, "payment/o-1": {"charges": {}}}
@@ -214,3 +215,35 @@ def test_the_kept_parsed_index_is_used_only_where_it_matches_the_index(tmp_path:
     write_documents(db, {"stock/KB": {"available": 3}})  # a new world: the old world's copy is ignored
     _archive_one(db, "o-9")
     assert kept.exists() and _listed(db) == [("o-9", {"id": "o-9"})]
+
+
+def test_only_orders_still_as_they_settled_are_archived(tmp_path: Path) -> None:
+    """The coordinator names each settled order with the document it stored when the order
+    settled: an operator's retry may have stored a newer one since, and that order stays live.
+    An order found settled at a restart comes without one: its stored time decides."""
+    settled_at = "2026-11-27T00:00:00.000001Z"
+    settled = {name: encoded({"status": "completed", "updated_at": settled_at}) for name in ("o-1", "o-2")}
+    retried = encoded({"status": "running", "updated_at": "2026-11-27T00:00:01Z"})
+    found_at_restart = {"status": "failed", "updated_at": settled_at}
+    write_documents(tmp_path / "a.db", {})
+    store = DocumentStore(tmp_path / "a.db", create=False)
+    actor = StorageActor.start(store)
+    storage = actor.proxy()
+    try:
+        storage.commit([("order/o-1", settled["o-1"]), ("order/o-2", retried),
+                        ("order/o-3", found_at_restart)]).get()
+        archived: list[str] = []
+        storage.archive([SettledGroup(order_id, settled_at, settled.get(order_id), {"id": order_id})
+                         for order_id in ("o-1", "o-2", "o-3")], archived.extend).get()
+        storage.flush().get()
+        assert archived == ["o-1", "o-3"]
+        assert storage.archived_summaries().get() == [{"id": "o-1"}, {"id": "o-3"}]
+    finally:
+        actor.stop()  # closes the store
+    reopened = DocumentStore(tmp_path / "a.db", create=False)
+    try:
+        assert reopened.get("order/o-2") == {"status": "running", "updated_at": "2026-11-27T00:00:01Z"}
+        assert reopened.get("order/o-1") is None and reopened.archived("o-1") == {
+            "order/o-1": {"status": "completed", "updated_at": settled_at}}
+    finally:
+        reopened.close()

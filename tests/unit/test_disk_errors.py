@@ -63,7 +63,7 @@ def test_a_compaction_that_cannot_write_its_new_file_leaves_the_journal_and_no_t
     store = DocumentStore(db, create=False)
     with failing(db.with_name("s.db.compact"), "fsync", errno.ENOSPC), \
             pytest.raises(StorageFailed, match="no space left on the device holding"):
-        store._storage.compact()  # on its own it would wait for 4 MB of journal
+        store._storage.compact()  # on its own it would wait for 8 MB of journal
     store.close()
     assert db.read_bytes() == before
     assert not db.with_name("s.db.compact").exists()

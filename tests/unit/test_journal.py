@@ -15,8 +15,8 @@ import pytest
 from actors.domain import Scenario
 from actors import create_database
 from storage.errors import DatabaseError, DatabaseLocked
-from storage.journal import _COMPACT_MIN_BYTES, HEADER, locked
-from storage.store import DocumentStore, StoredDocument, encoded
+from storage.journal import _COMPACT_MIN_BYTES, HEADER, StoredDocument, locked
+from storage.store import DocumentStore, encoded
 from tests.documents import write_documents
 
 
@@ -149,7 +149,7 @@ def test_a_crash_during_compaction_leaves_the_journal_as_it_was(tmp_path: Path,
 
     monkeypatch.setattr(os, "replace", crash)
     with pytest.raises(KeyboardInterrupt):
-        store._storage.compact()  # on its own it would wait for 4 MB of journal
+        store._storage.compact()  # on its own it would wait for 8 MB of journal
     monkeypatch.undo()
     store.close()
     assert db.read_bytes() == before
