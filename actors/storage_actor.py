@@ -143,8 +143,8 @@ class StorageActor(pykka.ThreadingActor):
 
     def commit(self, writes: Sequence[Write],
                then: AfterDurable | Sequence[AfterDurable] | None = None) -> None:
-        """Store writes (documents the caller hands over, see DocumentStore.put) and run then (one callback or
-        several, in order) once durable; after a failure, neither."""
+        """Store writes (documents the caller hands over, see DocumentStore.put) and run then
+        (one callback or several, in order) once durable; after a failure, neither."""
         if self._failure.error is not None:
             return
         for name, doc in writes:

@@ -73,13 +73,16 @@ def run_once(built: Path, stored: int, new: int, folder: Path) -> dict[str, Any]
             "load": load}
 
 
-def measure(new: int = 2000, rounds: int = 3, sizes: tuple[int, ...] = (100, 10_000)) -> dict[int, list[dict[str, Any]]]:
+Runs = dict[int, list[dict[str, Any]]]  # each size's runs, in the order they ran
+
+
+def measure(new: int = 2000, rounds: int = 3, sizes: tuple[int, ...] = (100, 10_000)) -> Runs:
     """Each size's runs, taking turns (ABABAB) on copies of databases built once."""
     with scratch_dir() as folder:
         built = {stored: folder / f"history-{stored}.db" for stored in sizes}
         for stored, path in built.items():
             _build(path, stored, new)
-        runs: dict[int, list[dict[str, Any]]] = {stored: [] for stored in sizes}
+        runs: Runs = {stored: [] for stored in sizes}
         for _ in range(rounds):
             for stored, path in built.items():
                 runs[stored].append(run_once(path, stored, new, folder))
@@ -90,18 +93,19 @@ def median_ms(runs: list[dict[str, Any]]) -> float:
     return statistics.median(run["ms_per_order"] for run in runs)
 
 
-def ratio(runs: dict[int, list[dict[str, Any]]]) -> float:
+def ratio(runs: Runs) -> float:
     """The most stored orders' median time per order over the fewest's."""
     return median_ms(runs[max(runs)]) / median_ms(runs[min(runs)])
 
 
-def report(runs: dict[int, list[dict[str, Any]]]) -> str:
+def report(runs: Runs) -> str:
     new, rounds = runs[min(runs)][0]["new"], len(runs[min(runs)])
     lines = [f"History: time per order while {new:,} new orders run, {rounds} rounds taking turns"]
     for stored, each in runs.items():
         figures = ", ".join(f"{run['ms_per_order']:.3f} (load {run['load']:.2f})" for run in each)
-        lines.append(f"  {stored:>6,} stored orders: median {median_ms(each):.3f} ms per order; runs {figures}; "
-                     f"opening the {each[0]['size_mb']:.1f} MB database took {statistics.median(run['open_s'] for run in each):.2f} s")
+        opening_s = statistics.median(run["open_s"] for run in each)
+        lines.append(f"  {stored:>6,} stored orders: median {median_ms(each):.3f} ms per order; "
+                     f"runs {figures}; opening the {each[0]['size_mb']:.1f} MB database took {opening_s:.2f} s")
     lines.append(f"  ratio {ratio(runs):.2f}x (of medians)")
     return "\n".join(lines)
 
