@@ -6,9 +6,9 @@ ours, and Textual is imported only under app/dashboard. tests/unit/test_layers.p
 holds the code to that.
 """
 
-from actors.coordinator import EngineSettings
-from actors.database import create_empty_database
-from actors.domain import (
+from actors.embedded.coordinator import EngineSettings
+from actors.embedded.database import create_empty_database
+from actors.saga.domain import (
     Action,
     Attempt,
     Correction,
@@ -34,10 +34,10 @@ from actors.domain import (
     TopUp,
     format_cents,
 )
-from actors.engine import Engine
+from actors.embedded.engine import Engine
 from actors.facade import SagaEngine, WorldReader
 from actors.events import OrderUpdate, Subscriber
-from actors.limits import (
+from actors.saga.limits import (
     MAX_BALANCE_CENTS,
     MAX_CENTS,
     MAX_FAULT_TIMES,
@@ -46,8 +46,8 @@ from actors.limits import (
     MAX_UNITS,
 )
 from actors.mapper import ARCHIVED_STATUSES, order_of_document, order_record_document
-from actors.participants.base import EffectWords
-from actors.participants.documents import (
+from actors.embedded.participants.base import EffectWords
+from actors.saga.documents import (
     Account,
     ChargeRow,
     InventoryReport,
@@ -59,13 +59,13 @@ from actors.participants.documents import (
     ShippingReport,
     StockLevel,
 )
-from actors.plan import SAGA_PLAN, STEP_NAMES, Remedy, StepDefinition, definition
-from actors.preflight import CauseCheck, CauseUnresolved, Supplies, cause_check, shortfall_remedy
-from actors.order_stream import ArchivedShare, OrderParts, WorldStream, stream_of
-from actors.read_model import LiveReports, OrderSummary, WorldSnapshot, order_sort_key, record_of, summary_of
+from actors.saga.plan import SAGA_PLAN, STEP_NAMES, Remedy, StepDefinition, definition
+from actors.saga.preflight import CauseCheck, CauseUnresolved, Supplies, cause_check, shortfall_remedy
+from actors.reading.stream import ArchivedShare, OrderParts, WorldStream, stream_of
+from actors.reading.snapshot import LiveReports, OrderSummary, WorldSnapshot, order_sort_key, record_of, summary_of
 from actors.runtime import (create_database, database_location, is_database_url, open_engine,
                             open_reader, open_resumed, read_snapshot, recover, run_worker)
-from actors.saga_logic import Refused, correction, must_be_correctable, preview_edit
+from actors.saga.rules import Refused, correction, must_be_correctable, preview_edit
 from storage.errors import DatabaseError, DatabaseLocked, DatabaseReadOnly, StorageFailed
 from storage.journal import DroppedLine
 from storage.journal import Replay as SalvageReport

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from actors.domain import OrderRecord
+from actors.saga.domain import OrderRecord
 
 log = logging.getLogger(__name__)
 

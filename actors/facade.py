@@ -7,12 +7,12 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Protocol, Self
 
-from actors.domain import Correction, OrderRecord, Scenario
+from actors.saga.domain import Correction, OrderRecord, Scenario
 from actors.events import Subscriber
 from actors.mapper import Document
-from actors.order_stream import WorldStream
-from actors.preflight import CauseCheck, Supplies
-from actors.read_model import OrderSummary, WorldSnapshot
+from actors.reading.stream import WorldStream
+from actors.saga.preflight import CauseCheck, Supplies
+from actors.reading.snapshot import OrderSummary, WorldSnapshot
 from storage.errors import StorageFailed
 
 

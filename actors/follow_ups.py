@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from actors.domain import Scenario, ThenAction
+from actors.saga.domain import Scenario, ThenAction
 from actors.mapper import FollowUpProgress, meta_document
-from actors.saga_logic import Refused
+from actors.saga.rules import Refused
 
 if TYPE_CHECKING:
     from actors.facade import SagaEngine

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from actors.domain import Frozen, OrderRecord, SagaStatus, Scenario, Service, StepStatus
+from actors.saga.domain import Frozen, OrderRecord, SagaStatus, Scenario, Service, StepStatus
 from storage.errors import DatabaseError
 from storage.journal import StoredDocument
 from storage.store import DocumentStore, decoded

@@ -9,9 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from actors import collector, database, read_model
-from actors.domain import Scenario
-from actors.engine import Engine
+from actors.embedded import collector, database
+from actors.reading import snapshot as read_model
+from actors.saga.domain import Scenario
+from actors.embedded.engine import Engine
 from actors.facade import SagaEngine, WorldReader
 from actors.mapper import acted_on_at_open
 from storage.errors import DatabaseError

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from actors.domain import OrderRecord, SagaStatus, Scenario
+from actors.saga.domain import OrderRecord, SagaStatus, Scenario
 from bench.mixed_scenario import mixed_world
 
 PLENTY = 10**9

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from actors.domain import OrderRecord, SagaStatus
+from actors.saga.domain import OrderRecord, SagaStatus
 from actors.mapper import order_document
 from bench.common import load_average, saga_world, scratch_dir
 from bench.engine import Engine, create_database

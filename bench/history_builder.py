@@ -4,7 +4,7 @@ It writes settled orders directly: running 100,000 sagas through the engine take
 far too long for a benchmark, so this writes what such a run leaves behind instead.
 The world is created as `ordersaga run` creates it (every order pending), then each
 order is taken through its three-step saga by the saga rules themselves
-(`actors.saga_logic`) and the participants' own `apply` and `undo`, and every
+(`actors.saga.rules`) and the participants' own `apply` and `undo`, and every
 transition's documents are written through the project's DocumentStore: the order
 record, the participant's record of the order (its idempotency ledger and effect),
 the stock level or account it moved. As many orders move at once as the engine runs,
@@ -34,18 +34,18 @@ from pathlib import Path
 from typing import Any
 
 # Every import of the project's own modules is here, so a module that moves is a one-line fix.
-from actors.coordinator import EngineSettings
-from actors.database import create_database
-from actors.domain import (Action, Fault, FaultKind, IdempotencyKey, OrderRecord, ParticipantReply,
+from actors.embedded.coordinator import EngineSettings
+from actors.embedded.database import create_database
+from actors.saga.domain import (Action, Fault, FaultKind, IdempotencyKey, OrderRecord, ParticipantReply,
                            RecoverablePolicy, SagaStatus, Scenario, Service)
-from actors.engine import Engine
+from actors.embedded.engine import Engine
 from actors.mapper import (ARCHIVED_STATUSES, ORDER_PREFIX, order_document, order_group, order_summary,
                            read_records)
-from actors.participants.base import APPLIED, COMPENSATED, FAILED, EffectResult, Participant, effect_name
-from actors.participants.faults import fault_document
-from actors.plan import SAGA_PLAN, definition
-from actors.read_model import owned_documents
-from actors.saga_logic import apply_reply, begin_attempt, outstanding_command
+from actors.embedded.participants.base import APPLIED, COMPENSATED, FAILED, EffectResult, Participant, effect_name
+from actors.saga.faults import fault_document
+from actors.saga.plan import SAGA_PLAN, definition
+from actors.reading.snapshot import owned_documents
+from actors.saga.rules import apply_reply, begin_attempt, outstanding_command
 from app.scenario import ScenarioError, load_scenario
 from bench.common import saga_world
 from storage.archive import database_files

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from actors.domain import SagaStatus
+from actors.saga.domain import SagaStatus
 from bench.common import latencies_ms, load_average, run_child, saga_world, scratch_dir, summary_ms
 from bench.engine import Engine, create_database
 from storage.store import DocumentStore

@@ -10,10 +10,10 @@ from typing import Any
 import pykka
 import pytest
 
-from actors.coordinator import EngineSettings
-from actors.domain import Scenario
+from actors.embedded.coordinator import EngineSettings
+from actors.saga.domain import Scenario
 from actors import Engine
-from actors.database import seed
+from actors.embedded.database import seed
 from app.cli import main
 from app.report import build_report
 from app.scenario import load_scenario, parse_scenario

@@ -13,8 +13,8 @@ from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.pilot import Pilot
 
-from actors.coordinator import EngineSettings
-from actors.domain import Scenario
+from actors.embedded.coordinator import EngineSettings
+from actors.saga.domain import Scenario
 from app.dashboard.app import SagaDashboard, make_dashboard
 from app.dashboard.screens.main import MainScreen
 from app.dashboard.widgets.event_line import EventLine

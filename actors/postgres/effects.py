@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from actors.domain import (Action, Fault, FaultKind, IdempotencyKey, Order, ParticipantReply, Service,
+from actors.saga.domain import (Action, Fault, FaultKind, IdempotencyKey, Order, ParticipantReply, Service,
                            format_cents)
-from actors.participants.faults import FaultBook
-from actors.plan import SAGA_PLAN, definition
+from actors.saga.faults import FaultBook
+from actors.saga.plan import SAGA_PLAN, definition
 from actors.postgres.store import _q
 
 

@@ -1,5 +1,5 @@
 """The PostgreSQL runtime's face to the CLI and the dashboard: the methods they call on
-`actors.engine.Engine`, carried out on the shared database.
+`actors.embedded.engine.Engine`, carried out on the shared database.
 
 This process runs no saga: the worker processes do (`ordersaga worker`). It writes
 operator actions (a retry or cancel as a transition of the record, stored in the same
@@ -19,21 +19,21 @@ from typing import Any
 import sqlalchemy as sa
 from dbos import DBOS, DBOSClient, EnqueueOptions
 
-from actors import saga_logic
-from actors.coordinator import EngineSettings
-from actors.domain import Correction, OrderRecord, Scenario, format_cents, now
+from actors.saga import rules as saga_logic
+from actors.embedded.coordinator import EngineSettings
+from actors.saga.domain import Correction, OrderRecord, Scenario, format_cents, now
 from actors.events import EventHub, OrderUpdate, Subscriber
 from actors.follow_ups import FollowUps
 from actors.mapper import Document
-from actors.order_stream import WorldStream, stream_of
+from actors.reading.stream import WorldStream, stream_of
 from actors.postgres.saga_workflow import WORKFLOW
 from actors.postgres.schema import create_tables, empty_world
 from actors.postgres.store import (changed_since, credit, engine_for, has_tables, load_record,
                                    not_an_ordersaga_database, read_meta, read_records, read_world,
                                    save_record, seed, unsettled_count, workflow_id, write_meta)
-from actors.preflight import CauseCheck, CauseUnresolved, Supplies, cause_check
-from actors.read_model import OrderSummary, WorldSnapshot, record_of, summary_of
-from actors.saga_logic import Refused
+from actors.saga.preflight import CauseCheck, CauseUnresolved, Supplies, cause_check
+from actors.reading.snapshot import OrderSummary, WorldSnapshot, record_of, summary_of
+from actors.saga.rules import Refused
 from storage.errors import DatabaseError, StorageFailed
 
 APP = "ordersaga"

@@ -1,6 +1,6 @@
 """Each order's saga as a DBOS workflow, run by the worker processes.
 
-The workflow only sequences steps; the rules are `actors.saga_logic`'s. Its steps:
+The workflow only sequences steps; the rules are `actors.saga.rules`'s. Its steps:
 `begin` (start the attempt, or pick up where the record stands), `carry_out` (one
 command's effect, see effects.py) and `fold` (the command's answer, or its absence,
 folded into the record by apply_reply or no_answer). `begin` and `fold` store the
@@ -24,10 +24,10 @@ from typing import Any
 import sqlalchemy as sa
 from dbos import DBOS
 
-from actors import saga_logic
-from actors.coordinator import EngineSettings
-from actors.domain import FaultKind, IdempotencyKey, OrderRecord, ParticipantReply, SagaStatus, Scenario, now
-from actors.plan import definition
+from actors.saga import rules as saga_logic
+from actors.embedded.coordinator import EngineSettings
+from actors.saga.domain import FaultKind, IdempotencyKey, OrderRecord, ParticipantReply, SagaStatus, Scenario, now
+from actors.saga.plan import definition
 from actors.postgres import effects
 from actors.postgres.store import load_record, read_meta, read_run, save_record, workflow_id
 

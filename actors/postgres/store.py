@@ -12,12 +12,12 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
-from actors.domain import Action, OrderRecord, SagaStatus, Scenario, Service
+from actors.saga.domain import Action, OrderRecord, SagaStatus, Scenario, Service
 from actors.mapper import META, FollowUpProgress, meta_document, read_follow_ups, read_scenario
-from actors.participants.documents import InventoryReport, LedgerRow, PaymentReport, ShippingReport
-from actors.plan import definition
+from actors.saga.documents import InventoryReport, LedgerRow, PaymentReport, ShippingReport
+from actors.saga.plan import definition
 from actors.postgres.schema import SCHEMA
-from actors.read_model import WorldSnapshot, order_sort_key
+from actors.reading.snapshot import WorldSnapshot, order_sort_key
 from storage.errors import DatabaseError
 from storage.store import DocumentStore
 

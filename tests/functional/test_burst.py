@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from actors.coordinator import EngineSettings
-from actors.domain import Item, Order, Scenario
+from actors.embedded.coordinator import EngineSettings
+from actors.saga.domain import Item, Order, Scenario
 from actors import Engine, create_database
 from app.report import build_report
 from tests.invariants import assert_invariants

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from actors.domain import format_cents
+from actors.saga.domain import format_cents
 from actors import create_database
 from app.scenario import parse_scenario
 from storage.store import DocumentStore

@@ -79,7 +79,7 @@ def test_ctrl_c_while_the_program_loads_prints_one_line_not_a_traceback() -> Non
     code = ("import builtins, os, signal\n"
             "load = builtins.__import__\n"
             "def importing(name, *args, **kwargs):\n"
-            "    if name == 'actors.engine':\n"
+            "    if name == 'actors.embedded.engine':\n"
             "        os.kill(os.getpid(), signal.SIGINT)\n"
             "    return load(name, *args, **kwargs)\n"
             "builtins.__import__ = importing\n"

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from actors import create_database, read_snapshot
-from actors.domain import Action, Fault, FaultKind, IdempotencyKey, Item, Order, Scenario, Service
+from actors.saga.domain import Action, Fault, FaultKind, IdempotencyKey, Item, Order, Scenario, Service
 from actors.postgres.effects import carry_out
 from actors.postgres.store import engine_for
 from tests.postgres.conftest import database

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from actors.coordinator import EngineSettings
+from actors.embedded.coordinator import EngineSettings
 from actors import Engine, create_database
 from app.dashboard.app import SagaDashboard
 from storage.archive import database_files
@@ -47,7 +47,7 @@ def settled_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     demo = load_scenario("demo")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("actors.coordinator.now", lambda: FROZEN)
+        patch.setattr("actors.embedded.coordinator.now", lambda: FROZEN)
         create_database(path, demo.model_copy(update={"latency_ms": {}}))
         with Engine.open(path, settings=ANSWER_TIMEOUT) as engine:
             engine.wait_until_settled(timeout_s=60)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from actors.storage_actor import SettledGroup, StorageActor
+from actors.embedded.storage_actor import SettledGroup, StorageActor
 from storage import index_cache
 from storage.archive import archive_paths, database_files
 from storage.errors import DatabaseError

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from actors.domain import (
+from actors.saga.domain import (
     Action,
     Item,
     Notification,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from actors import saga_logic
-from actors.domain import (
+from actors.saga import rules as saga_logic
+from actors.saga.domain import (
     Action,
     Item,
     NotificationKind,
@@ -17,7 +17,7 @@ from actors.domain import (
     SagaStatus,
     now,
 )
-from actors.saga_logic import Refused, Transition, correction
+from actors.saga.rules import Refused, Transition, correction
 
 ORDER = Order(id="o-1", customer="bob", ship_to="1 Main St",
               items=(Item(sku="KB", quantity=3, price_cents=4999), Item(sku="MOUSE", quantity=1, price_cents=999)))

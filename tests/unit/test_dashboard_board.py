@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from actors import saga_logic
-from actors.domain import Item, NotificationKind, Order, OrderRecord, ParticipantReply, SagaStatus
+from actors.saga import rules as saga_logic
+from actors.saga.domain import Item, NotificationKind, Order, OrderRecord, ParticipantReply, SagaStatus
 from app.dashboard.board import OrderBoard, prepared_history
 from actors import summary_of
 

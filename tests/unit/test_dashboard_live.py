@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from actors.domain import Item, Order, OrderRecord, SagaStatus
+from actors.saga.domain import Item, Order, OrderRecord, SagaStatus
 from actors.events import OrderUpdate
 from app.dashboard.live import LiveUpdates
 

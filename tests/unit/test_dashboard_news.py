@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from actors.domain import Notification, NotificationKind
+from actors.saga.domain import Notification, NotificationKind
 from app.dashboard.board import Announcement
 from app.dashboard.news import News
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from actors import Supplies, saga_logic
-from actors.domain import Item, Order, OrderRecord, ParticipantReply
+from actors import Supplies
+from actors.saga import rules as saga_logic
+from actors.saga.domain import Item, Order, OrderRecord, ParticipantReply
 from app.dashboard.screens.main import top_up_suggestion
 
 AT = datetime(2025, 1, 1, tzinfo=timezone.utc)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from actors.domain import Scenario
+from actors.saga.domain import Scenario
 from actors import create_database
 from storage.errors import DatabaseError, DatabaseLocked
 from storage.journal import _COMPACT_MIN_BYTES, HEADER, StoredDocument, locked

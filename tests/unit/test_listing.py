@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from actors import Item, Order, OrderRecord, OrderSummary, SagaStatus, correction
-from actors import saga_logic
+from actors.saga import rules as saga_logic
 from actors.mapper import document_summary, order_document
-from actors.read_model import summary_from_row, summary_of
+from actors.reading.snapshot import summary_from_row, summary_of
 from app.report import first_orders
 from tests.conftest import EngineFactory
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from actors import saga_logic
-from actors.domain import Item, Order, OrderRecord, ParticipantReply, RecoverablePolicy, SagaStatus, now
+from actors.saga import rules as saga_logic
+from actors.saga.domain import Item, Order, OrderRecord, ParticipantReply, RecoverablePolicy, SagaStatus, now
 from actors.mapper import order_document
-from actors.saga_logic import Transition
+from actors.saga.rules import Transition
 
 ORDER = Order(id="o-1", customer="bøb", ship_to="1 Main St, Zürich",
               items=(Item(sku="KB", quantity=2, price_cents=500), Item(sku="MS", quantity=1, price_cents=900)))

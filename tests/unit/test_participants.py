@@ -10,7 +10,7 @@ from typing import Any
 import pykka
 import pytest
 
-from actors.domain import (
+from actors.saga.domain import (
     Action,
     Fault,
     FaultKind,
@@ -20,12 +20,12 @@ from actors.domain import (
     ParticipantReply,
     Service,
 )
-from actors.participants.base import Participant
-from actors.participants.faults import FaultBook
-from actors.participants.inventory import InventoryService, stock_doc
-from actors.participants.payment import PaymentService, account_doc
-from actors.scheduler import Scheduler
-from actors.storage_actor import StorageActor
+from actors.embedded.participants.base import Participant
+from actors.saga.faults import FaultBook
+from actors.embedded.participants.inventory import InventoryService, stock_doc
+from actors.embedded.participants.payment import PaymentService, account_doc
+from actors.embedded.scheduler import Scheduler
+from actors.embedded.storage_actor import StorageActor
 from storage.store import DocumentStore
 
 ORDER = Order(id="o-1", customer="bob", ship_to="1 Main St",

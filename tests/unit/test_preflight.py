@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from actors import SAGA_PLAN, Supplies, cause_check, saga_logic
-from actors.domain import Item, Order, OrderRecord, ParticipantReply, RecoverablePolicy, now
-from actors.saga_logic import Transition
+from actors import SAGA_PLAN, Supplies, cause_check
+from actors.saga import rules as saga_logic
+from actors.saga.domain import Item, Order, OrderRecord, ParticipantReply, RecoverablePolicy, now
+from actors.saga.rules import Transition
 
 ORDER = Order(id="o-1", customer="bob", ship_to="1 Main St",
               items=(Item(sku="KB", quantity=2, price_cents=500), Item(sku="MON", quantity=1, price_cents=0)))

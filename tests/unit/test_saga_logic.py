@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from actors import saga_logic
-from actors.domain import (
+from actors.saga import rules as saga_logic
+from actors.saga.domain import (
     Action,
     IdempotencyKey,
     Item,
@@ -19,7 +19,7 @@ from actors.domain import (
     StepStatus,
     now,
 )
-from actors.saga_logic import Refused, Transition
+from actors.saga.rules import Refused, Transition
 
 ORDER = Order(id="o-1", customer="bob", ship_to="1 Main St",
               items=(Item(sku="KB", quantity=2, price_cents=500),))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from actors.scheduler import Scheduler, Timer
+from actors.embedded.scheduler import Scheduler, Timer
 
 
 def test_cancelled_timers_never_run_and_the_live_ones_behind_them_still_do() -> None:

@@ -8,11 +8,11 @@ from collections.abc import Mapping
 
 import pykka
 
-from actors.domain import Action, Order, Service
-from actors.participants.base import EffectResult, EffectWords, Participant, ParticipantProxy, ledger_of
-from actors.participants.documents import (InventoryReport, OrderDocument, ReservationStatus, StockLevel,
+from actors.saga.domain import Action, Order, Service
+from actors.embedded.participants.base import EffectResult, EffectWords, Participant, ParticipantProxy, ledger_of
+from actors.saga.documents import (InventoryReport, OrderDocument, ReservationStatus, StockLevel,
                                            StoredDocuments, documents_under)
-from actors.proxies import actor_method
+from actors.embedded.proxies import actor_method
 
 STOCK = "stock/"
 

@@ -14,9 +14,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from actors.domain import Order, OrderRecord, SagaStatus, format_cents
-from actors.plan import Remedy, definition
-from actors.saga_logic import Refused
+from actors.saga.domain import Order, OrderRecord, SagaStatus, format_cents
+from actors.saga.plan import Remedy, definition
+from actors.saga.rules import Refused
 
 
 @dataclass(frozen=True)

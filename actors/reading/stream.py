@@ -8,13 +8,13 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from actors.domain import OrderRecord, Scenario
+from actors.saga.domain import OrderRecord, Scenario
 from actors.mapper import archived_record, order_record_document
-from actors.participants.documents import StoredDocuments
-from actors.participants.inventory import InventoryService
-from actors.participants.payment import PaymentService
-from actors.participants.shipping import ShippingService
-from actors.read_model import LiveReports, WorldSnapshot, order_sort_key
+from actors.saga.documents import StoredDocuments
+from actors.embedded.participants.inventory import InventoryService
+from actors.embedded.participants.payment import PaymentService
+from actors.embedded.participants.shipping import ShippingService
+from actors.reading.snapshot import LiveReports, WorldSnapshot, order_sort_key
 from storage.archive import Archive, ArchivedGroup
 from storage.errors import DatabaseError
 

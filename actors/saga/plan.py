@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from actors.domain import Service
-from actors.participants.base import EffectWords, Participant
-from actors.participants.inventory import InventoryService
-from actors.participants.payment import PaymentService
-from actors.participants.shipping import ShippingService
+from actors.saga.domain import Service
+from actors.embedded.participants.base import EffectWords, Participant
+from actors.embedded.participants.inventory import InventoryService
+from actors.embedded.participants.payment import PaymentService
+from actors.embedded.participants.shipping import ShippingService
 
 
 class Remedy(str, Enum):

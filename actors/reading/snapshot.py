@@ -9,8 +9,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 from pathlib import Path
 
-from actors import collector
-from actors.domain import Failure, OrderRecord, SagaStatus, Scenario, Service
+from actors.embedded import collector
+from actors.saga.domain import Failure, OrderRecord, SagaStatus, Scenario, Service
 from actors.mapper import (
     ORDER_PREFIX,
     archived_record,
@@ -22,16 +22,16 @@ from actors.mapper import (
     read_scenario,
     validated_record,
 )
-from actors.participants.documents import InventoryReport, PaymentReport, ShippingReport, StoredDocuments
-from actors.participants.inventory import InventoryService
-from actors.participants.payment import PaymentService
-from actors.participants.shipping import ShippingService
-from actors.plan import SAGA_PLAN
-from actors.saga_logic import Refused
+from actors.saga.documents import InventoryReport, PaymentReport, ShippingReport, StoredDocuments
+from actors.embedded.participants.inventory import InventoryService
+from actors.embedded.participants.payment import PaymentService
+from actors.embedded.participants.shipping import ShippingService
+from actors.saga.plan import SAGA_PLAN
+from actors.saga.rules import Refused
 from storage.store import DocumentStore
 
 if TYPE_CHECKING:
-    from actors.order_stream import WorldStream
+    from actors.reading.stream import WorldStream
 
 
 @dataclass(frozen=True)
@@ -211,7 +211,7 @@ class StoredWorld:
 
     def stream(self) -> WorldStream:
         """Every order one at a time: the archived ones read from the archive as they are reached."""
-        from actors.order_stream import stream_world  # it builds on this module's types
+        from actors.reading.stream import stream_world  # it builds on this module's types
 
         with collector.loading():
             live = read_records(self._store)
@@ -264,7 +264,7 @@ class SnapshotWorld:
         return self._snapshot
 
     def stream(self) -> WorldStream:
-        from actors.order_stream import stream_of  # it builds on this module's types
+        from actors.reading.stream import stream_of  # it builds on this module's types
         return stream_of(self._snapshot)
 
     def find(self, order_id: str) -> OrderRecord | None:

@@ -7,11 +7,11 @@ from collections.abc import Mapping
 
 import pykka
 
-from actors.domain import Action, Order, Service, format_cents
-from actors.participants.base import EffectResult, EffectWords, Participant, ParticipantProxy, ledger_of
-from actors.participants.documents import (Account, ChargeStatus, OrderDocument, PaymentReport,
+from actors.saga.domain import Action, Order, Service, format_cents
+from actors.embedded.participants.base import EffectResult, EffectWords, Participant, ParticipantProxy, ledger_of
+from actors.saga.documents import (Account, ChargeStatus, OrderDocument, PaymentReport,
                                            StoredDocuments, documents_under)
-from actors.proxies import actor_method
+from actors.embedded.proxies import actor_method
 
 ACCOUNT = "account/"
 

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple, TypeVar
 import pykka
 from pykka.typing import ActorMemberMixin
 
-from actors.domain import OrderRecord
+from actors.saga.domain import OrderRecord
 from actors.mapper import (
     ARCHIVED_STATUSES,
     archived_record,
@@ -30,7 +30,7 @@ from actors.mapper import (
     order_record_document,
     read_records,
 )
-from actors.proxies import actor_method
+from actors.embedded.proxies import actor_method
 from storage.errors import StorageFailed
 from storage.archive import ArchivedGroup
 from storage.journal import StoredDocument

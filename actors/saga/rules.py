@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from actors.domain import (
+from actors.saga.domain import (
     ORDER_STEP,
     Action,
     Attempt,
@@ -39,8 +39,8 @@ from actors.domain import (
     format_cents,
     now,
 )
-from actors.limits import MAX_UNITS
-from actors.plan import SAGA_PLAN, STEP_NAMES, definition
+from actors.saga.limits import MAX_UNITS
+from actors.saga.plan import SAGA_PLAN, STEP_NAMES, definition
 
 
 @dataclass(frozen=True)

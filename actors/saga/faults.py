@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from actors.domain import Fault, FaultKind, IdempotencyKey, Service
+from actors.saga.domain import Fault, FaultKind, IdempotencyKey, Service
 
 
 def fault_document(service: Service) -> str:

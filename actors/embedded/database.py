@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from actors.domain import OrderRecord, Scenario
+from actors.saga.domain import OrderRecord, Scenario
 from actors.mapper import meta_document, order_document
-from actors.participants.inventory import STOCK, stock_doc
-from actors.participants.payment import ACCOUNT, account_doc
+from actors.embedded.participants.inventory import STOCK, stock_doc
+from actors.embedded.participants.payment import ACCOUNT, account_doc
 from storage.errors import DatabaseError
 from storage.store import DocumentStore
 

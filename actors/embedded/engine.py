@@ -20,23 +20,23 @@ from typing import cast
 
 import pykka
 
-from actors import collector
-from actors import saga_logic
-from actors.coordinator import CoordinatorProxy, EngineSettings, NotLive, SagaCoordinator
-from actors.domain import Correction, OrderRecord, Scenario, Service, now
+from actors.embedded import collector
+from actors.saga import rules as saga_logic
+from actors.embedded.coordinator import CoordinatorProxy, EngineSettings, NotLive, SagaCoordinator
+from actors.saga.domain import Correction, OrderRecord, Scenario, Service, now
 from actors.events import EventHub, Subscriber
 from actors.follow_ups import FollowUps
-from actors.order_stream import WorldStream, stream_world
+from actors.reading.stream import WorldStream, stream_world
 from actors.mapper import Document, archived_record, read_follow_ups, read_records, read_scenario
-from actors.participants.base import Participant, ParticipantProxy
-from actors.participants.faults import FaultBook, fault_document
-from actors.participants.inventory import InventoryProxy
-from actors.participants.payment import PaymentProxy
-from actors.participants.shipping import ShippingProxy
-from actors.plan import SAGA_PLAN
-from actors.preflight import CauseCheck, CauseUnresolved, Supplies, cause_check
-from actors.proxies import ProxyMethod
-from actors.read_model import (
+from actors.embedded.participants.base import Participant, ParticipantProxy
+from actors.saga.faults import FaultBook, fault_document
+from actors.embedded.participants.inventory import InventoryProxy
+from actors.embedded.participants.payment import PaymentProxy
+from actors.embedded.participants.shipping import ShippingProxy
+from actors.saga.plan import SAGA_PLAN
+from actors.saga.preflight import CauseCheck, CauseUnresolved, Supplies, cause_check
+from actors.embedded.proxies import ProxyMethod
+from actors.reading.snapshot import (
     ArchivedSummaries,
     LiveReports,
     OrderSummary,
@@ -46,9 +46,9 @@ from actors.read_model import (
     record_of,
     summary_of,
 )
-from actors.saga_logic import Refused
-from actors.scheduler import Scheduler
-from actors.storage_actor import StorageActor, StorageFailure, StorageProxy
+from actors.saga.rules import Refused
+from actors.embedded.scheduler import Scheduler
+from actors.embedded.storage_actor import StorageActor, StorageFailure, StorageProxy
 from storage.errors import StorageFailed
 from storage.store import DocumentStore
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from actors.domain import Action, Order, Service
-from actors.participants.base import EffectResult, EffectWords, Participant, ParticipantProxy, ledger_of
-from actors.participants.documents import OrderDocument, ShipmentStatus, ShippingReport, StoredDocuments
-from actors.proxies import actor_method
+from actors.saga.domain import Action, Order, Service
+from actors.embedded.participants.base import EffectResult, EffectWords, Participant, ParticipantProxy, ledger_of
+from actors.saga.documents import OrderDocument, ShipmentStatus, ShippingReport, StoredDocuments
+from actors.embedded.proxies import actor_method
 
 
 def shipping_report(orders: Mapping[str, OrderDocument]) -> ShippingReport:

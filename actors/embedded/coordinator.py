@@ -22,16 +22,16 @@ from typing import NamedTuple, cast
 import pykka
 from pykka.typing import ActorMemberMixin
 
-from actors import saga_logic
-from actors.domain import Correction, IdempotencyKey, Order, OrderRecord, ParticipantReply, SagaStatus, Service, now
+from actors.saga import rules as saga_logic
+from actors.saga.domain import Correction, IdempotencyKey, Order, OrderRecord, ParticipantReply, SagaStatus, Service, now
 from actors.events import EventHub, OrderUpdate
 from actors.mapper import ARCHIVED_STATUSES, order_summary, stored_order, stored_time
-from actors.participants.base import ParticipantProxy
-from actors.plan import definition
-from actors.proxies import actor_method
-from actors.saga_logic import Command, Refused, Transition, same_key
-from actors.scheduler import Delayed, Scheduler, Timer
-from actors.storage_actor import CommitBatch, SettledGroup, StorageProxy
+from actors.embedded.participants.base import ParticipantProxy
+from actors.saga.plan import definition
+from actors.embedded.proxies import actor_method
+from actors.saga.rules import Command, Refused, Transition, same_key
+from actors.embedded.scheduler import Delayed, Scheduler, Timer
+from actors.embedded.storage_actor import CommitBatch, SettledGroup, StorageProxy
 from storage.journal import StoredDocument
 
 # Settled orders are archived this many at a time, or all of them once none is running:

@@ -19,12 +19,12 @@ from typing import ClassVar, Final, Generic, Protocol, TypeVar, cast
 import pykka
 from pykka.typing import ActorMemberMixin
 
-from actors.domain import Action, FaultKind, IdempotencyKey, Order, ParticipantReply, Service
-from actors.participants.documents import LedgerRow, OrderDocument, StoredDocuments, documents_under
-from actors.participants.faults import FaultBook
-from actors.proxies import ProxyMethod, actor_method
-from actors.scheduler import Scheduler
-from actors.storage_actor import CommitBatch, StorageProxy
+from actors.saga.domain import Action, FaultKind, IdempotencyKey, Order, ParticipantReply, Service
+from actors.saga.documents import LedgerRow, OrderDocument, StoredDocuments, documents_under
+from actors.saga.faults import FaultBook
+from actors.embedded.proxies import ProxyMethod, actor_method
+from actors.embedded.scheduler import Scheduler
+from actors.embedded.storage_actor import CommitBatch, StorageProxy
 from storage.store import encoded
 
 APPLIED: Final = "applied"

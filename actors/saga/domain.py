@@ -13,7 +13,7 @@ from typing import Annotated
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr,
                       field_validator, model_validator)
 
-from actors.limits import (MAX_BALANCE_CENTS, MAX_CENTS, MAX_FAULT_TIMES, MAX_LATENCY_MS, MAX_STOCK_UNITS,
+from actors.saga.limits import (MAX_BALANCE_CENTS, MAX_CENTS, MAX_FAULT_TIMES, MAX_LATENCY_MS, MAX_STOCK_UNITS,
                            MAX_UNITS)
 
 
