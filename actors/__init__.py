@@ -6,7 +6,7 @@ ours, and Textual is imported only under app/dashboard. tests/unit/test_layers.p
 holds the code to that.
 """
 
-from actors.embedded.coordinator import EngineSettings
+from actors.saga.settings import EngineSettings
 from actors.embedded.database import create_empty_database
 from actors.saga.domain import (
     Action,
@@ -46,7 +46,7 @@ from actors.saga.limits import (
     MAX_UNITS,
 )
 from actors.mapper import ARCHIVED_STATUSES, order_of_document, order_record_document
-from actors.embedded.participants.base import EffectWords
+from actors.saga.effects import EffectWords
 from actors.saga.documents import (
     Account,
     ChargeRow,
@@ -65,7 +65,8 @@ from actors.reading.stream import ArchivedShare, OrderParts, WorldStream, stream
 from actors.reading.snapshot import LiveReports, OrderSummary, WorldSnapshot, order_sort_key, record_of, summary_of
 from actors.runtime import (create_database, database_location, is_database_url, open_engine,
                             open_reader, open_resumed, read_snapshot, recover, run_worker)
-from actors.saga.rules import Refused, correction, must_be_correctable, preview_edit
+from actors.saga.errors import EngineRestarting, Refused
+from actors.saga.rules import correction, must_be_correctable, preview_edit
 from storage.errors import DatabaseError, DatabaseLocked, DatabaseReadOnly, StorageFailed
 from storage.journal import DroppedLine
 from storage.journal import Replay as SalvageReport

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from actors.saga.domain import Scenario, ThenAction
 from actors.mapper import FollowUpProgress, meta_document
-from actors.saga.rules import Refused
+from actors.saga.errors import Refused
 
 if TYPE_CHECKING:
     from actors.facade import SagaEngine

@@ -20,7 +20,7 @@ import threading
 import time
 from typing import Any
 
-from actors.embedded.coordinator import EngineSettings
+from actors.saga.settings import EngineSettings
 from bench.common import run_child, saga_world, scratch_dir
 from bench.postgres import PostgresUnavailable, embedded_postgres
 

@@ -34,14 +34,16 @@ from pathlib import Path
 from typing import Any
 
 # Every import of the project's own modules is here, so a module that moves is a one-line fix.
-from actors.embedded.coordinator import EngineSettings
+from actors.saga.settings import EngineSettings
 from actors.embedded.database import create_database
 from actors.saga.domain import (Action, Fault, FaultKind, IdempotencyKey, OrderRecord, ParticipantReply,
                            RecoverablePolicy, SagaStatus, Scenario, Service)
 from actors.embedded.engine import Engine
 from actors.mapper import (ARCHIVED_STATUSES, ORDER_PREFIX, order_document, order_group, order_summary,
                            read_records)
-from actors.embedded.participants.base import APPLIED, COMPENSATED, FAILED, EffectResult, Participant, effect_name
+from actors.embedded.participants import PARTICIPANTS
+from actors.embedded.participants.base import Participant
+from actors.saga.faults import FaultBook
 from actors.saga.faults import fault_document
 from actors.saga.plan import SAGA_PLAN, definition
 from actors.reading.snapshot import owned_documents
@@ -155,7 +157,7 @@ class _History:
         # Used as plain objects, never started: their apply and undo change the documents
         # exactly as they do in a run (the rest of their constructor is for running).
         self.participants: dict[Service, Participant] = {
-            step.service: step.participant(None, None, None, owned[step.service], 0.0, None)
+            step.service: PARTICIPANTS[step.service](None, None, None, owned[step.service], 0.0, None)
             for step in SAGA_PLAN}
         # Each participant's record of each order it was asked about, by document name.
         self.order_docs: dict[str, dict[str, Any]] = {}
@@ -211,24 +213,16 @@ class _History:
         if order_doc is None:  # the participant's record of the order: the one apply and undo change
             order_doc = self.order_docs[name] = {"ledger": {}}
             participant.adopt({name: order_doc}, order.id)
-        effect = effect_name(key)
-        if key.action == Action.COMPENSATE:
-            result = participant.undo(order, effect)
-            order_doc["ledger"][effect] = COMPENSATED
-        elif key.step == fate.step:
-            result = EffectResult(ok=False, reason=fate.reason, recoverable=fate.recoverable)
-            order_doc["ledger"][effect] = FAILED
-            order_doc.setdefault("failures", {})[effect] = {
-                "reason": result.reason, "recoverable": result.recoverable, "shortfall": result.shortfall}
+        fails = key.step == fate.step and key.action == Action.EXECUTE
+        aimed = (Fault(service=service, order=order.id, reason=fate.reason, recoverable=fate.recoverable),)
+        decision, fault, changed = participant.receive(key, order, FaultBook(service, aimed if fails else (), None))
+        if fault is not None:
             self._fire(service, fate.reason, writes)
-        else:
-            result = participant.apply(order, effect)
-            assert result.ok, f"{order.id}: {result.reason} (the world has stock and money to spare)"
-            order_doc["ledger"][effect] = APPLIED
-        for changed, doc in [(name, order_doc), *result.changed]:
-            writes[changed] = copy_document(doc)
-        return ParticipantReply(key=key, ok=result.ok, reason=result.reason, recoverable=result.recoverable,
-                                shortfall=result.shortfall)
+        assert decision.reply is not None and (decision.reply.ok or fails), \
+            f"{order.id}: {decision.reply} (the world has stock and money to spare)"
+        for name_changed, doc in changed:
+            writes[name_changed] = copy_document(doc)
+        return decision.reply
 
     def _fire(self, service: Service, reason: str, writes: dict[str, dict[str, Any]]) -> None:
         """Count one firing of the service's fault with this reason, and store the count."""

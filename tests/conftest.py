@@ -10,7 +10,7 @@ from typing import Any
 import pykka
 import pytest
 
-from actors.embedded.coordinator import EngineSettings
+from actors.saga.settings import EngineSettings
 from actors.saga.domain import Scenario
 from actors import Engine
 from actors.embedded.database import seed

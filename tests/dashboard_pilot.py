@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.pilot import Pilot
 
-from actors.embedded.coordinator import EngineSettings
+from actors.saga.settings import EngineSettings
 from actors.saga.domain import Scenario
 from app.dashboard.app import SagaDashboard, make_dashboard
 from app.dashboard.screens.main import MainScreen

@@ -22,6 +22,7 @@ from typing import NamedTuple, cast
 import pykka
 from pykka.typing import ActorMemberMixin
 
+from actors.saga import replies
 from actors.saga import rules as saga_logic
 from actors.saga.domain import Correction, IdempotencyKey, Order, OrderRecord, ParticipantReply, SagaStatus, Service, now
 from actors.events import EventHub, OrderUpdate
@@ -29,7 +30,9 @@ from actors.mapper import ARCHIVED_STATUSES, order_summary, stored_order, stored
 from actors.embedded.participants.base import ParticipantProxy
 from actors.saga.plan import definition
 from actors.embedded.proxies import actor_method
-from actors.saga.rules import Command, Refused, Transition, same_key
+from actors.saga.errors import Refused
+from actors.saga.rules import Command, Transition, same_key
+from actors.saga.settings import EngineSettings
 from actors.embedded.scheduler import Delayed, Scheduler, Timer
 from actors.embedded.storage_actor import CommitBatch, SettledGroup, StorageProxy
 from storage.journal import StoredDocument
@@ -37,24 +40,6 @@ from storage.journal import StoredDocument
 # Settled orders are archived this many at a time, or all of them once none is running:
 # archiving costs the storage actor three fsyncs (archive, index, journal) whatever the number.
 ARCHIVE_BATCH = 128
-
-
-@dataclass(frozen=True)
-class EngineSettings:
-    """Timing of retries. Tests shorten them; the defaults suit a person watching."""
-
-    answer_timeout_s: float = 0.25
-    max_execute_tries: int = 4
-    backoff_base_s: float = 0.02
-    backoff_cap_s: float = 0.5
-    # Sagas running at once: enough to fill a group commit, few enough that a
-    # command's wait in the queues stays well inside the answer timeout. Each burst
-    # of transitions costs thread wake-ups and fsyncs whatever its size: 48 take a
-    # third fewer of each per order than 32, for an order latency of 48 / throughput.
-    max_in_flight: int = 48
-
-    def backoff(self, tries: int) -> float:
-        return min(self.backoff_cap_s, self.backoff_base_s * 2.0 ** max(tries - 1, 0))
 
 
 class Outstanding(NamedTuple):
@@ -173,25 +158,20 @@ class SagaCoordinator(pykka.ThreadingActor):
         transition = saga_logic.retry(record, now())
         self._apply(transition)  # an operator's request does not queue
         self.send_to_storage()  # before the answer: whatever the caller stores next comes after
-        attempt = transition.record.current_attempt
-        assert attempt is not None and transition.command is not None
-        if attempt.redo_from is not None:  # a correction invalidated kept steps: undone first
-            return (f"Order {order_id}: the retry first {saga_logic.plan_retry(record).undo_words}, "
-                    f"then attempt {attempt.number + 1} starts at {attempt.redo_from}.")
-        return f"Order {order_id}: attempt {attempt.number} started at {transition.command.key.step}."
+        return replies.retried(record, transition)
 
     def edit(self, change: Correction) -> str:
         record = self._record(change.order)
         transition = saga_logic.edit(record, change, now())
         self._apply(transition)
         self.send_to_storage()
-        return saga_logic.edited(transition.record)
+        return replies.edited(transition.record)
 
     def cancel(self, order_id: str) -> str:
         transition = saga_logic.cancel(self._record(order_id), now())
         self._apply(transition)
         self.send_to_storage()
-        return f"Order {order_id}: cancelling, its completed steps are being compensated."
+        return replies.cancelling(order_id)
 
     # -- queries ------------------------------------------------------------------
     def records(self) -> list[OrderRecord]:
@@ -219,7 +199,7 @@ class SagaCoordinator(pykka.ThreadingActor):
 
     def _timeout_s(self, key: IdempotencyKey) -> float:
         service = definition(key.step).service
-        return self._settings.answer_timeout_s + 2 * self._latency_s.get(service, 0.0)
+        return self._settings.answer_timeout(self._latency_s.get(service, 0.0))
 
     def _apply(self, transition: Transition) -> None:
         """Persist the transition; once durable, publish it and send its command (see
@@ -295,7 +275,7 @@ class SagaCoordinator(pykka.ThreadingActor):
         tries = previous.tries + 1 if previous is not None and same_key(previous.key, command.key) else 1
         timer = Timer()
         self._tries[order_id] = Outstanding(command.key, tries, timer)
-        delay = self._settings.backoff(tries - 1) if tries > 1 else 0.0
+        delay = self._settings.delay_before_send(tries)
         order = self._records[order_id].order
         me, key = self._self, command.key
         if delay:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from actors.saga.domain import OrderRecord, Scenario
+from actors.saga.domain import Scenario
 from actors.mapper import meta_document, order_document
-from actors.embedded.participants.inventory import STOCK, stock_doc
-from actors.embedded.participants.payment import ACCOUNT, account_doc
+from actors.embedded.documents import ACCOUNT, STOCK, account_doc, stock_doc
+from actors.saga.seeding import world_of
 from storage.errors import DatabaseError
 from storage.store import DocumentStore
 
@@ -15,14 +15,14 @@ from storage.store import DocumentStore
 def seed(store: DocumentStore, scenario: Scenario) -> None:
     """Write a scenario's world into an empty store, every order pending under its own
     policy for recoverable failures, or else the scenario's."""
+    world = world_of(scenario)
     store.put(*meta_document(scenario))
-    for sku, quantity in scenario.stock.items():
+    for sku, quantity in world.stock.items():
         store.put(STOCK + sku, stock_doc(quantity))
-    for customer, cents in scenario.accounts.items():
+    for customer, cents in world.balances.items():
         store.put(ACCOUNT + customer, account_doc(cents))
-    for order in scenario.orders:
-        policy = order.recoverable_failures or scenario.recoverable_failures
-        store.put(*order_document(OrderRecord(order=order, policy=policy)))
+    for record in world.records:
+        store.put(*order_document(record))
     store.flush()
 
 

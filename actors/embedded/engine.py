@@ -22,12 +22,14 @@ import pykka
 
 from actors.embedded import collector
 from actors.saga import rules as saga_logic
-from actors.embedded.coordinator import CoordinatorProxy, EngineSettings, NotLive, SagaCoordinator
+from actors.embedded.coordinator import CoordinatorProxy, NotLive, SagaCoordinator
+from actors.saga.settings import EngineSettings
 from actors.saga.domain import Correction, OrderRecord, Scenario, Service, now
 from actors.events import EventHub, Subscriber
 from actors.follow_ups import FollowUps
 from actors.reading.stream import WorldStream, stream_world
 from actors.mapper import Document, archived_record, read_follow_ups, read_records, read_scenario
+from actors.embedded.participants import PARTICIPANTS
 from actors.embedded.participants.base import Participant, ParticipantProxy
 from actors.saga.faults import FaultBook, fault_document
 from actors.embedded.participants.inventory import InventoryProxy
@@ -46,7 +48,7 @@ from actors.reading.snapshot import (
     record_of,
     summary_of,
 )
-from actors.saga.rules import Refused
+from actors.saga.errors import Refused
 from actors.embedded.scheduler import Scheduler
 from actors.embedded.storage_actor import StorageActor, StorageFailure, StorageProxy
 from storage.errors import StorageFailed
@@ -91,7 +93,7 @@ class Engine:
         for step in SAGA_PLAN:
             fired = store.get(fault_document(step.service)) or {}
             faults = FaultBook(step.service, scenario.faults, fired.get("remaining"))
-            ref = step.participant.start(self.storage, self._scheduler, faults, owned[step.service],
+            ref = PARTICIPANTS[step.service].start(self.storage, self._scheduler, faults, owned[step.service],
                                          self._latency_s.get(step.service, 0.0), crash)
             self._participant_refs.append(ref)
             self.participants[step.service] = cast(ParticipantProxy, ref.proxy())

@@ -19,8 +19,9 @@ from typing import Any
 import sqlalchemy as sa
 from dbos import DBOS, DBOSClient, EnqueueOptions
 
+from actors.saga import replies
 from actors.saga import rules as saga_logic
-from actors.embedded.coordinator import EngineSettings
+from actors.saga.settings import EngineSettings
 from actors.saga.domain import Correction, OrderRecord, Scenario, format_cents, now
 from actors.events import EventHub, OrderUpdate, Subscriber
 from actors.follow_ups import FollowUps
@@ -33,7 +34,7 @@ from actors.postgres.store import (changed_since, credit, engine_for, has_tables
                                    save_record, seed, unsettled_count, workflow_id, write_meta)
 from actors.saga.preflight import CauseCheck, CauseUnresolved, Supplies, cause_check
 from actors.reading.snapshot import OrderSummary, WorldSnapshot, record_of, summary_of
-from actors.saga.rules import Refused
+from actors.saga.errors import Refused
 from storage.errors import DatabaseError, StorageFailed
 
 APP = "ordersaga"
@@ -179,7 +180,7 @@ class PostgresEngine:
     def edit(self, change: Correction) -> str:
         record = self._transition(change.order, lambda record, at: saga_logic.edit(record, change, at),
                                   enqueue=False)
-        return saga_logic.edited(record)
+        return replies.edited(record)
 
     def _transition(self, order_id: str, rule: Callable[[OrderRecord, Any], saga_logic.Transition],
                     enqueue: bool = True) -> OrderRecord:

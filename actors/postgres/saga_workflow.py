@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from dbos import DBOS
 
 from actors.saga import rules as saga_logic
-from actors.embedded.coordinator import EngineSettings
+from actors.saga.settings import EngineSettings
 from actors.saga.domain import FaultKind, IdempotencyKey, OrderRecord, ParticipantReply, SagaStatus, Scenario, now
 from actors.saga.plan import definition
 from actors.postgres import effects

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from dbos import DBOS, DBOSConfig
 
-from actors.embedded.coordinator import EngineSettings
+from actors.saga.settings import EngineSettings
 from actors.postgres.engine import (APP, APP_VERSION, QUEUE, WORKER_CONCURRENCY, POLL_S, _client, display,
                                     prepare, register_queue)
 from actors.postgres.saga_workflow import WorkerContext, install

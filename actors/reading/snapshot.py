@@ -23,11 +23,9 @@ from actors.mapper import (
     validated_record,
 )
 from actors.saga.documents import InventoryReport, PaymentReport, ShippingReport, StoredDocuments
-from actors.embedded.participants.inventory import InventoryService
-from actors.embedded.participants.payment import PaymentService
-from actors.embedded.participants.shipping import ShippingService
+from actors.embedded.documents import owned_prefixes, report_of, reports_of
 from actors.saga.plan import SAGA_PLAN
-from actors.saga.rules import Refused
+from actors.saga.errors import Refused
 from storage.store import DocumentStore
 
 if TYPE_CHECKING:
@@ -49,7 +47,7 @@ class WorldSnapshot:
 
 def owned_documents(store: DocumentStore) -> dict[Service, StoredDocuments]:
     """Copies of each participant's stored documents, by their full names."""
-    return {step.service: {prefix + key: doc for prefix in step.participant.owned_prefixes()
+    return {step.service: {prefix + key: doc for prefix in owned_prefixes(step.service)
                            for key, doc in store.docs(prefix).items()}
             for step in SAGA_PLAN}
 
@@ -92,11 +90,11 @@ def combine(scenario: Scenario | None, live: list[OrderRecord], reports: LiveRep
         scenario=scenario,
         records=sorted(records.values(), key=lambda r: order_sort_key(r.order.id)),
         inventory=cast(InventoryReport, _with_rows(
-            inventory, InventoryService.report_of(archived_docs[Service.INVENTORY]))),
+            inventory, report_of(Service.INVENTORY, archived_docs[Service.INVENTORY]))),
         payment=cast(PaymentReport, _with_rows(
-            payment, PaymentService.report_of(archived_docs[Service.PAYMENT]))),
+            payment, report_of(Service.PAYMENT, archived_docs[Service.PAYMENT]))),
         shipping=cast(ShippingReport, _with_rows(
-            shipping, ShippingService.report_of(archived_docs[Service.SHIPPING]))),
+            shipping, report_of(Service.SHIPPING, archived_docs[Service.SHIPPING]))),
     )
 
 
@@ -198,9 +196,7 @@ class StoredWorld:
 
     def _reports(self) -> LiveReports:
         owned = owned_documents(self._store)
-        return (InventoryService.report_of(owned[Service.INVENTORY]),
-                PaymentService.report_of(owned[Service.PAYMENT]),
-                ShippingService.report_of(owned[Service.SHIPPING]))
+        return reports_of({name: doc for docs in owned.values() for name, doc in docs.items()})
 
     def snapshot(self) -> WorldSnapshot:
         """Every order, the archived ones read in one pass; read as a database is loaded

@@ -11,9 +11,7 @@ from pathlib import Path
 from actors.saga.domain import OrderRecord, Scenario
 from actors.mapper import archived_record, order_record_document
 from actors.saga.documents import StoredDocuments
-from actors.embedded.participants.inventory import InventoryService
-from actors.embedded.participants.payment import PaymentService
-from actors.embedded.participants.shipping import ShippingService
+from actors.embedded.documents import reports_of
 from actors.reading.snapshot import LiveReports, WorldSnapshot, order_sort_key
 from storage.archive import Archive, ArchivedGroup
 from storage.errors import DatabaseError
@@ -125,8 +123,7 @@ def _orders(ids: Sequence[str], live: Mapping[str, OrderRecord], archived: Mappi
 
 def archived_parts(order_id: str, documents: StoredDocuments, source: str) -> OrderParts:
     """An archived order's record, validated, and its participants' rows."""
-    rows = (InventoryService.report_of(documents), PaymentService.report_of(documents),
-            ShippingService.report_of(documents))
+    rows = reports_of(documents)
     if order_record_document(order_id) not in documents:
         return OrderParts(order_id, None, rows)
     try:

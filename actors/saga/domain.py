@@ -133,9 +133,7 @@ class Order(Frozen):
         """Whatever stock or money the order lacks, one restock of each sku and one top-up can add."""
         if not items:
             raise ValueError("an order needs at least one item")
-        units: dict[str, int] = {}
-        for item in items:
-            units[item.sku] = units.get(item.sku, 0) + item.quantity
+        units = _units_by_sku(items)
         problems = [f"the order's units of {sku} must be at most {MAX_UNITS:,} (got {count:,})"
                     for sku, count in units.items() if count > MAX_UNITS]
         total = sum(item.quantity * item.price_cents for item in items)
@@ -149,6 +147,17 @@ class Order(Frozen):
     @property
     def total_cents(self) -> int:
         return sum(item.quantity * item.price_cents for item in self.items)
+
+    def units_by_sku(self) -> dict[str, int]:
+        """The units of each sku, its lines added up: what a reservation holds and a restock must cover."""
+        return _units_by_sku(self.items)
+
+
+def _units_by_sku(items: tuple[Item, ...]) -> dict[str, int]:
+    units: dict[str, int] = {}
+    for item in items:
+        units[item.sku] = units.get(item.sku, 0) + item.quantity
+    return units
 
 
 class Correction(Frozen):

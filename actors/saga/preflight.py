@@ -9,14 +9,13 @@ a step that never answered is not, and never stands in a retry's way.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
 from actors.saga.domain import Order, OrderRecord, SagaStatus, format_cents
 from actors.saga.plan import Remedy, definition
-from actors.saga.rules import Refused
+from actors.saga.errors import Refused
 
 
 @dataclass(frozen=True)
@@ -63,9 +62,7 @@ def _funds(order: Order, supplies: Supplies, step: str) -> CauseCheck:
 
 
 def _stock(order: Order, supplies: Supplies, step: str) -> CauseCheck:
-    wanted = Counter[str]()
-    for item in order.items:
-        wanted[item.sku] += item.quantity
+    wanted = order.units_by_sku()
     levels = {sku: supplies.stock.get(sku, 0) for sku in wanted}
     short = [sku for sku in wanted if levels[sku] < wanted[sku]]
     if not short:

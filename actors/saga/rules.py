@@ -39,6 +39,7 @@ from actors.saga.domain import (
     format_cents,
     now,
 )
+from actors.saga.errors import Refused
 from actors.saga.limits import MAX_UNITS
 from actors.saga.plan import SAGA_PLAN, STEP_NAMES, definition
 
@@ -55,12 +56,6 @@ class Command:
 class Transition:
     record: OrderRecord
     command: Command | None = None
-
-
-class Refused(Exception):
-    """An operator asked for something the order's state does not allow; the
-    message is one sentence for the operator."""
-
 
 
 _Model = TypeVar("_Model", bound=Frozen)
@@ -440,13 +435,13 @@ def plan_retry(record: OrderRecord) -> RetryPlan:
     held = record.status == SagaStatus.ON_HOLD and attempt is not None
     kept = [s for s in attempt.steps if s.status == StepStatus.SUCCEEDED] if held and attempt else []
     invalid = next((i for i, step in enumerate(kept)
-                    if definition(step.name).participant.terms(_applied_under(record, step))
-                    != definition(step.name).participant.terms(record.order)), len(kept))
+                    if definition(step.name).rules.terms(_applied_under(record, step))
+                    != definition(step.name).rules.terms(record.order)), len(kept))
     undo = tuple(reversed(kept[invalid:]))
     start = kept[invalid].name if undo else next(n for n in STEP_NAMES if n not in {s.name for s in kept})
-    undo_words = _listed(definition(step.name).participant.words(_applied_under(record, step),
+    undo_words = _listed(definition(step.name).rules.describe(_applied_under(record, step),
                                                                  Action.COMPENSATE) for step in undo)
-    run_words = _listed(definition(name).participant.words(record.order, Action.EXECUTE)
+    run_words = _listed(definition(name).rules.describe(record.order, Action.EXECUTE)
                         for name in STEP_NAMES[STEP_NAMES.index(start):])
     return RetryPlan(tuple(step.name for step in undo), start, held, undo_words, run_words)
 
@@ -531,12 +526,6 @@ def edit(record: OrderRecord, change: Correction, at: datetime) -> Transition:
         record, order=corrected, earlier_versions=record.earlier_versions + (record.order,),
         timeline=record.timeline + (event,), updated_at=at,
         notifications=_notify(record, at, attempt.number, NotificationKind.CORRECTION, message)))
-
-
-def edited(record: OrderRecord) -> str:
-    """What the last correction changed and what a retry will now do, for the operator."""
-    change = record.timeline[-1].reason
-    return f"Order {record.order.id} is now {change}. Retrying it {plan_retry(record).describe()}."
 
 
 def preview_edit(record: OrderRecord, change: Correction) -> str:

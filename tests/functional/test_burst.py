@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from actors.embedded.coordinator import EngineSettings
+from actors.saga.settings import EngineSettings
 from actors.saga.domain import Item, Order, Scenario
 from actors import Engine, create_database
 from app.report import build_report

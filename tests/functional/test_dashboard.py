@@ -13,7 +13,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
-from actors.embedded.coordinator import EngineSettings
+from actors.saga.settings import EngineSettings
 from actors import Engine
 from app.dashboard.app import SagaDashboard
 from app.dashboard.screens.amount_prompt import AmountPrompt

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from actors.embedded.coordinator import EngineSettings
+from actors.saga.settings import EngineSettings
 from actors.saga.domain import Service
 from actors import Engine
 from actors.embedded.database import create_database
 from actors.events import OrderUpdate
-from actors.saga.rules import Refused
+from actors.saga.errors import Refused
 from app.audit import audit
 from app.report import build_report
 from app.scenario import library, parse_scenario

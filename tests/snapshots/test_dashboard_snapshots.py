@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from actors.embedded.coordinator import EngineSettings
+from actors.saga.settings import EngineSettings
 from actors import Engine, create_database
 from app.dashboard.app import SagaDashboard
 from storage.archive import database_files

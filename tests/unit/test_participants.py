@@ -22,8 +22,9 @@ from actors.saga.domain import (
 )
 from actors.embedded.participants.base import Participant
 from actors.saga.faults import FaultBook
-from actors.embedded.participants.inventory import InventoryService, stock_doc
-from actors.embedded.participants.payment import PaymentService, account_doc
+from actors.embedded.documents import account_doc, owned_prefixes, stock_doc
+from actors.embedded.participants.inventory import InventoryService
+from actors.embedded.participants.payment import PaymentService
 from actors.embedded.scheduler import Scheduler
 from actors.embedded.storage_actor import StorageActor
 from storage.store import DocumentStore
@@ -59,7 +60,7 @@ class Harness:
     def _open(self, store: DocumentStore) -> None:
         """Start the participant on the documents and fault firings the store holds, as an engine does."""
         service = self.actor_class.service
-        docs = {prefix + key: doc for prefix in self.actor_class.owned_prefixes()
+        docs = {prefix + key: doc for prefix in owned_prefixes(service)
                 for key, doc in store.docs(prefix).items()}
         remaining = (store.get(f"faults/{service.value}") or {}).get("remaining")
         self._storage = StorageActor.start(store)

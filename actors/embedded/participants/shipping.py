@@ -2,56 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 
-from actors.saga.domain import Action, Order, Service
-from actors.embedded.participants.base import EffectResult, EffectWords, Participant, ParticipantProxy, ledger_of
-from actors.saga.documents import OrderDocument, ShipmentStatus, ShippingReport, StoredDocuments
+from actors.embedded.documents import shipping_report
+from actors.embedded.participants.base import Changed, Participant, ParticipantProxy
+from actors.saga import shipping
+from actors.saga.documents import OrderDocument, ShippingReport, StoredDocuments
+from actors.saga.domain import Order, Service
+from actors.saga.effects import DONE, Effect
 from actors.embedded.proxies import actor_method
-
-
-def shipping_report(orders: Mapping[str, OrderDocument]) -> ShippingReport:
-    """Copies of every shipment and the ledger, as plain data."""
-    return {
-        "shipments": [{"order": order, "effect": effect, **shipment}
-                      for order, doc in sorted(orders.items())
-                      for effect, shipment in doc.get("shipments", {}).items()],
-        "ledger": ledger_of(orders),
-    }
 
 
 class ShippingService(Participant):
     service = Service.SHIPPING
-    effect_words = EffectWords[ShipmentStatus](noun="shipment", live="created", undone="cancelled")
+    effect_words = shipping.WORDS
 
-    def apply(self, order: Order, effect: str) -> EffectResult:
+    def apply(self, order: Order, effect: str, changed: list[Changed]) -> Effect:
         shipments = self._order_doc(order).setdefault("shipments", {})
-        shipments[effect] = {"address": order.ship_to, "status": self.effect_words.live}
-        return EffectResult(ok=True)
+        shipments[effect] = {"address": shipping.ship(order), "status": self.effect_words.live}
+        return DONE
 
-    def undo(self, order: Order, effect: str) -> EffectResult:
+    def undo(self, order: Order, effect: str, changed: list[Changed]) -> Effect:
         self._order_doc(order)["shipments"][effect]["status"] = self.effect_words.undone
-        return EffectResult(ok=True)
-
-    @classmethod
-    def report_of(cls, docs: StoredDocuments) -> ShippingReport:
-        """The report of stored documents, so a database can be reported without actors."""
-        return shipping_report(cls.orders_in(docs))
+        return DONE
 
     def report(self) -> ShippingReport:
         """This service's state for the run report: copies, since reports leave this thread."""
         return shipping_report(self._orders)
-
-    @classmethod
-    def terms(cls, order: Order) -> str:
-        """Where to: what a shipment holds."""
-        return order.ship_to
-
-    @classmethod
-    def words(cls, order: Order, action: Action) -> str:
-        if action == Action.EXECUTE:
-            return f'ships to "{order.ship_to}"'
-        return f'cancels the shipment to "{order.ship_to}"'
 
 
 class ShippingProxy(ParticipantProxy):

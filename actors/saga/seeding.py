@@ -1,0 +1,58 @@
+"""A scenario's world as it starts, the same on both runtimes: stock, balances, every
+order pending under its own policy for recoverable failures (or else the scenario's),
+every scripted fault with all its firings left; and which orders compete."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from actors.saga.domain import Order, OrderRecord, Scenario, Service
+from actors.saga.plan import SAGA_PLAN
+
+
+def initial_record(order: Order, scenario: Scenario) -> OrderRecord:
+    return OrderRecord(order=order, policy=order.recoverable_failures or scenario.recoverable_failures)
+
+
+def fault_counts(scenario: Scenario) -> dict[Service, list[int]]:
+    """How many times each service's scripted faults may fire, in the scenario's order."""
+    counts: dict[Service, list[int]] = {}
+    for fault in scenario.faults:
+        counts.setdefault(fault.service, []).append(fault.times)
+    return counts
+
+
+@dataclass(frozen=True)
+class World:
+    stock: Mapping[str, int]
+    balances: Mapping[str, int]
+    records: tuple[OrderRecord, ...]
+    faults: Mapping[Service, list[int]]
+
+
+def world_of(scenario: Scenario) -> World:
+    return World(stock=dict(scenario.stock), balances=dict(scenario.accounts),
+                 records=tuple(initial_record(order, scenario) for order in scenario.orders),
+                 faults=fault_counts(scenario))
+
+
+def competitors_before(scenario: Scenario) -> dict[str, dict[str, tuple[str, ...]]]:
+    """For each order, by step, the orders listed before it that draw on what that step
+    draws on (the same sku, the same customer's balance).
+
+    A script's competing orders take their turn in the order it lists them: where the
+    runtime itself does not keep that order (the PostgreSQL workers run sagas side by
+    side), an order's first attempt carries out such a step only once they have.
+    """
+    before: dict[str, dict[str, tuple[str, ...]]] = {}
+    for step in SAGA_PLAN:
+        claimed: dict[str, list[str]] = {}
+        for order in scenario.orders:
+            earlier = {other for resource in step.rules.draws_on(order) for other in claimed.get(resource, ())}
+            if earlier:
+                listed = tuple(o.id for o in scenario.orders if o.id in earlier)
+                before.setdefault(order.id, {})[step.name] = listed
+            for resource in step.rules.draws_on(order):
+                claimed.setdefault(resource, []).append(order.id)
+    return before
