@@ -1,51 +1,37 @@
-"""The participants' effects on PostgreSQL: each command is one transaction that applies
-or undoes its effect and records the outcome in the ledger under the command's
-idempotency key, so a command that DBOS runs again after a crash applies nothing twice
-and is answered what it was answered the first time (a failure included).
+"""The participants' effects on PostgreSQL: each command is one transaction that asks the
+saga core's ledger (actors/saga/ledger.py) what to do, applies the service's effect (its
+rules in actors/saga) to rows where the ledger allows it, and records the outcome under
+the command's idempotency key. A command that DBOS runs again after a crash therefore
+applies nothing twice and is answered what it was answered the first time.
 
-The ledger keeps the embedded participants' rules (actors/participants/base.py): an
-execution records whether it applied or failed; a compensation undoes an applied
-effect, answers "nothing to undo" for a failed one, and fences a key that never
-arrived, so a late delivery is refused. Scripted faults fire as they do there, and
-their firings are stored in the same transaction.
+Scripted faults fire as they do in the embedded runtime: the counts are rows made when
+the world is seeded, locked while one fires, and stored in the same transaction.
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from actors.saga.domain import (Action, Fault, FaultKind, IdempotencyKey, Order, ParticipantReply, Service,
-                           format_cents)
+from actors.postgres.store import _q, entry_of_rows
+from actors.saga import inventory, ledger, payment, shipping
+from actors.saga.domain import Action, Fault, IdempotencyKey, Order, OrderRecord, ParticipantReply, Service
+from actors.saga.effects import DONE, Effect, effect_name
 from actors.saga.faults import FaultBook
-from actors.saga.plan import SAGA_PLAN, definition
-from actors.postgres.store import _q
+from actors.saga.plan import definition
+from actors.saga.seeding import may_yet_draw
 
 
 @dataclass(frozen=True)
 class Done:
-    """What a command came to: the reply it gives (None when none comes back) and the
-    fault that fired on it, if any (a crash fault is carried out once this commits)."""
+    """What a command came to: the reply it gives (None when none comes back), the fault
+    that fired on it, and whether it is the scripted crash (carried out once this commits)."""
 
     reply: ParticipantReply | None
     fault: Fault | None = None
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    ok: bool
-    reason: str = ""
-    recoverable: bool = True
-    shortfall: bool = False  # failed for want of stock or money, which a restock or top-up adds
-
-
-def _reply(key: IdempotencyKey, ok: bool, reason: str = "", recoverable: bool = True,
-           shortfall: bool = False) -> ParticipantReply:
-    return ParticipantReply(key=key, ok=ok, reason="" if ok else reason, recoverable=recoverable,
-                            shortfall=shortfall)
+    crash: bool = False
 
 
 def _take_fault(connection: sa.Connection, service: Service, faults: tuple[Fault, ...],
@@ -58,8 +44,7 @@ def _take_fault(connection: sa.Connection, service: Service, faults: tuple[Fault
     book = FaultBook(service, faults, remaining)
     fault = book.take(key, transport_only=repeated)
     if fault is not None:
-        connection.execute(_q("INSERT INTO $S.faults VALUES (:s, :r) ON CONFLICT (service) "
-                              "DO UPDATE SET remaining = excluded.remaining"),
+        connection.execute(_q("UPDATE $S.faults SET remaining = :r WHERE service = :s"),
                            {"s": service.value, "r": json.dumps(book.doc()["remaining"])})
     return fault
 
@@ -70,135 +55,115 @@ def carry_out(connection: sa.Connection, key: IdempotencyKey, order: Order,
 
     The caller holds the order's row lock, so one command of an order runs at a time.
     """
-    step = definition(key.step)
-    rows = {row[0]: row[1:] for row in connection.execute(
-        _q("SELECT action, ok, undid, reason, recoverable FROM $S.ledger "
+    service = definition(key.step).service
+    entry = read_entry(connection, key)
+    fault = _take_fault(connection, service, faults, key, ledger.is_repeat(key, entry))
+
+    def apply_or_undo(action: Action) -> Effect:
+        return (_APPLY if action == Action.EXECUTE else _UNDO)[service](connection, order, key)
+
+    decision = ledger.decide(key, entry, fault, apply_or_undo)
+    if decision.entry is not None:
+        _record(connection, key, decision.entry)
+    return Done(decision.reply, fault, decision.crash)
+
+
+# -- the ledger: a row per action of an effect ----------------------------------------
+def read_entry(connection: sa.Connection, key: IdempotencyKey) -> ledger.LedgerEntry | None:
+    rows = connection.execute(
+        _q("SELECT action, ok, undid, reason, recoverable, shortfall FROM $S.ledger "
            "WHERE order_id = :o AND step = :s AND attempt = :a"),
-        {"o": key.order, "s": key.step, "a": key.attempt})}
-    executed = rows.get(Action.EXECUTE.value)
-    compensated = rows.get(Action.COMPENSATE.value)
-    if key.action == Action.EXECUTE:
-        repeated = executed is not None or compensated is not None
-    else:
-        repeated = compensated is not None or (executed is not None and not executed[0])
-    fault = _take_fault(connection, step.service, faults, key, repeated)
-    if fault is not None and fault.kind in (FaultKind.CRASH, FaultKind.TIMEOUT):
-        return Done(None, fault)  # lost before it takes effect
-    lost = fault is not None and fault.kind == FaultKind.LOST_REPLY
-    if repeated:
-        reply = _recorded(key, executed)
-    elif key.action == Action.EXECUTE:
-        outcome = (_Outcome(False, fault.reason, fault.recoverable)
-                   if fault is not None and fault.kind == FaultKind.ERROR
-                   else _APPLY[step.service](connection, order, key))
-        _record(connection, key, outcome.ok, reason=outcome.reason, recoverable=outcome.recoverable)
-        reply = _reply(key, outcome.ok, outcome.reason, outcome.recoverable, outcome.shortfall)
-    elif fault is not None and fault.kind == FaultKind.ERROR:
-        # A failed compensation leaves the effect applied; it is asked again until it succeeds.
-        return Done(_reply(key, False, fault.reason, fault.recoverable), fault)
-    else:
-        undid = executed is not None  # applied: undo it; never arrived: fence the key
-        if undid:
-            _UNDO[step.service](connection, order, key)
-        _record(connection, key, True, undid=undid)
-        reply = _reply(key, True)
-    return Done(None if lost else reply, fault)
+        {"o": key.order, "s": key.step, "a": key.attempt}).all()
+    return entry_of_rows({row[0]: tuple(row[1:]) for row in rows})
 
 
-def _recorded(key: IdempotencyKey, executed: tuple[bool, bool, str, bool] | None) -> ParticipantReply:
-    """What a repeated command is answered: what it was answered the first time."""
-    if key.action == Action.COMPENSATE or (executed is not None and executed[0]):
-        return _reply(key, True)
-    if executed is not None:
-        return _reply(key, False, executed[2], executed[3])
-    return _reply(key, False, "it was cancelled before it arrived")
-
-
-def _record(connection: sa.Connection, key: IdempotencyKey, ok: bool, undid: bool = False,
-            reason: str = "", recoverable: bool = True) -> None:
+def _record(connection: sa.Connection, key: IdempotencyKey, entry: ledger.LedgerEntry) -> None:
     # The primary key is the idempotency key: a second writer of it fails, never applies twice.
-    connection.execute(_q("INSERT INTO $S.ledger VALUES (:o, :s, :a, :action, :ok, :undid, :reason, :rec)"),
-                       {"o": key.order, "s": key.step, "a": key.attempt, "action": key.action.value,
-                        "ok": ok, "undid": undid, "reason": reason, "rec": recoverable})
+    executed = entry.state in (ledger.APPLIED, ledger.FAILED)
+    connection.execute(
+        _q("INSERT INTO $S.ledger (order_id, step, attempt, action, ok, undid, reason, recoverable, shortfall) "
+           "VALUES (:o, :s, :a, :action, :ok, :undid, :reason, :rec, :short)"),
+        {"o": key.order, "s": key.step, "a": key.attempt,
+         "action": (Action.EXECUTE if executed else Action.COMPENSATE).value,
+         "ok": entry.state != ledger.FAILED, "undid": entry.state == ledger.COMPENSATED,
+         "reason": entry.reason, "rec": entry.recoverable, "short": entry.shortfall})
 
 
-def _effect(key: IdempotencyKey) -> str:
-    return f"{key.order}/{key.step}/{key.attempt}"
-
-
-def _words(service: Service) -> tuple[str, str]:
-    """The participant's words for its effect while it holds and once undone (the audit's too)."""
-    words = next(step.effect for step in SAGA_PLAN if step.service == service)
-    return words.live, words.undone
-
-
-# -- inventory: stock per sku, reservations ------------------------------------------
-def _reserve(connection: sa.Connection, order: Order, key: IdempotencyKey) -> _Outcome:
-    """Reserve every item of the order, or none of them."""
-    wanted = Counter[str]()
-    for item in order.items:
-        wanted[item.sku] += item.quantity
-    available: dict[str, int] = dict(connection.execute(
+# -- inventory: stock per sku, reservations --------------------------------------------
+def _reserve(connection: sa.Connection, order: Order, key: IdempotencyKey) -> Effect:
+    skus = sorted(order.units_by_sku())
+    available: dict[str, int] = dict(connection.execute(  # locked in one order: no deadlock
         _q("SELECT sku, available FROM $S.stock WHERE sku = ANY(:skus) ORDER BY sku FOR UPDATE"),
-        {"skus": sorted(wanted)}).all())
-    for sku, quantity in wanted.items():
-        if available.get(sku, 0) < quantity:
-            return _Outcome(False, f"Not enough stock of {sku}: wanted {quantity}, "
-                                   f"available {available.get(sku, 0)}", shortfall=True)
+        {"skus": skus}).all())
+    wanted = inventory.reserve(order, available)
+    if isinstance(wanted, Effect):
+        return wanted
     for sku, quantity in sorted(wanted.items()):
         connection.execute(_q("UPDATE $S.stock SET available = available - :n, reserved = reserved + :n "
                               "WHERE sku = :sku"), {"n": quantity, "sku": sku})
     connection.execute(_q("INSERT INTO $S.reservations VALUES (:e, :o, :items, :status)"),
-                       {"e": _effect(key), "o": order.id, "items": json.dumps(dict(wanted)),
-                        "status": _words(Service.INVENTORY)[0]})
-    return _Outcome(True)
+                       {"e": effect_name(key), "o": order.id, "items": json.dumps(wanted),
+                        "status": inventory.WORDS.live})
+    return DONE
 
 
-def _release(connection: sa.Connection, order: Order, key: IdempotencyKey) -> None:
+def _release(connection: sa.Connection, order: Order, key: IdempotencyKey) -> Effect:
     items = connection.execute(_q("UPDATE $S.reservations SET status = :status WHERE effect = :e "
                                   "RETURNING items"),
-                               {"e": _effect(key), "status": _words(Service.INVENTORY)[1]}).scalar_one()
+                               {"e": effect_name(key), "status": inventory.WORDS.undone}).scalar_one()
     for sku, quantity in sorted(items.items()):
         connection.execute(_q("UPDATE $S.stock SET available = available + :n, reserved = reserved - :n "
                               "WHERE sku = :sku"), {"n": quantity, "sku": sku})
+    return DONE
 
 
 # -- payment: balances, charges ----------------------------------------------------------
-def _charge(connection: sa.Connection, order: Order, key: IdempotencyKey) -> _Outcome:
-    """Charge the order's total, if the balance covers it."""
+def _charge(connection: sa.Connection, order: Order, key: IdempotencyKey) -> Effect:
     balance = connection.execute(_q("SELECT balance_cents FROM $S.accounts WHERE customer = :c FOR UPDATE"),
                                  {"c": order.customer}).scalar() or 0
-    total = order.total_cents
-    if balance < total:
-        return _Outcome(False, f"Insufficient funds: balance {format_cents(balance)}, "
-                               f"order total {format_cents(total)}", shortfall=True)
+    amount = payment.charge(order, balance)
+    if isinstance(amount, Effect):
+        return amount
     connection.execute(_q("UPDATE $S.accounts SET balance_cents = balance_cents - :t WHERE customer = :c"),
-                       {"t": total, "c": order.customer})
+                       {"t": amount, "c": order.customer})
     connection.execute(_q("INSERT INTO $S.charges VALUES (:e, :o, :t, :status)"),
-                       {"e": _effect(key), "o": order.id, "t": total, "status": _words(Service.PAYMENT)[0]})
-    return _Outcome(True)
+                       {"e": effect_name(key), "o": order.id, "t": amount, "status": payment.WORDS.live})
+    return DONE
 
 
-def _refund(connection: sa.Connection, order: Order, key: IdempotencyKey) -> None:
+def _refund(connection: sa.Connection, order: Order, key: IdempotencyKey) -> Effect:
     amount = connection.execute(_q("UPDATE $S.charges SET status = :status WHERE effect = :e "
                                    "RETURNING amount_cents"),
-                                {"e": _effect(key), "status": _words(Service.PAYMENT)[1]}).scalar_one()
+                                {"e": effect_name(key), "status": payment.WORDS.undone}).scalar_one()
     connection.execute(_q("UPDATE $S.accounts SET balance_cents = balance_cents + :t WHERE customer = :c"),
                        {"t": amount, "c": order.customer})
+    return DONE
 
 
 # -- shipping: shipments -------------------------------------------------------------------
-def _ship(connection: sa.Connection, order: Order, key: IdempotencyKey) -> _Outcome:
+def _ship(connection: sa.Connection, order: Order, key: IdempotencyKey) -> Effect:
     connection.execute(_q("INSERT INTO $S.shipments VALUES (:e, :o, :address, :status)"),
-                       {"e": _effect(key), "o": order.id, "address": order.ship_to,
-                        "status": _words(Service.SHIPPING)[0]})
-    return _Outcome(True)
+                       {"e": effect_name(key), "o": order.id, "address": shipping.ship(order),
+                        "status": shipping.WORDS.live})
+    return DONE
 
 
-def _cancel_shipment(connection: sa.Connection, order: Order, key: IdempotencyKey) -> None:
+def _cancel_shipment(connection: sa.Connection, order: Order, key: IdempotencyKey) -> Effect:
     connection.execute(_q("UPDATE $S.shipments SET status = :status WHERE effect = :e"),
-                       {"e": _effect(key), "status": _words(Service.SHIPPING)[1]})
+                       {"e": effect_name(key), "status": shipping.WORDS.undone})
+    return DONE
 
 
 _APPLY = {Service.INVENTORY: _reserve, Service.PAYMENT: _charge, Service.SHIPPING: _ship}
 _UNDO = {Service.INVENTORY: _release, Service.PAYMENT: _refund, Service.SHIPPING: _cancel_shipment}
+
+
+# -- a script's competing orders, in its order ------------------------------------------
+def passed(connection: sa.Connection, earlier: tuple[str, ...], step: str) -> bool:
+    """Whether each of the earlier orders has carried out its first attempt's `step`, or never will."""
+    decided = {row[0] for row in connection.execute(
+        _q("SELECT order_id FROM $S.ledger WHERE order_id = ANY(:ids) AND step = :s AND attempt = 1 "
+           "AND action = 'execute'"), {"ids": list(earlier), "s": step})}
+    waiting = [order_id for order_id in earlier if order_id not in decided]
+    return not any(may_yet_draw(OrderRecord.model_validate(row[0]), step) for row in connection.execute(
+        _q("SELECT record FROM $S.orders WHERE id = ANY(:ids)"), {"ids": waiting}))

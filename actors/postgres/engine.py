@@ -29,7 +29,7 @@ from actors.mapper import Document
 from actors.reading.stream import WorldStream, stream_of
 from actors.postgres.saga_workflow import WORKFLOW
 from actors.postgres.schema import create_tables, empty_world
-from actors.postgres.store import (changed_since, credit, engine_for, has_tables, load_record,
+from actors.postgres.store import (Stored, changed_since, credit, engine_for, has_tables, load_record,
                                    not_an_ordersaga_database, read_meta, read_records, read_world,
                                    save_record, seed, unsettled_count, workflow_id, write_meta)
 from actors.saga.preflight import CauseCheck, CauseUnresolved, Supplies, cause_check
@@ -41,7 +41,7 @@ APP = "ordersaga"
 QUEUE = "ordersaga-orders"
 # Workers dequeue only the workflows of their own version: every worker and every
 # command on one database must agree. Change it with the workflow's steps.
-APP_VERSION = "ordersaga-saga-1"
+APP_VERSION = "ordersaga-saga-2"
 # Enough sagas per worker to keep its connections busy while each waits on PostgreSQL.
 WORKER_CONCURRENCY = 16
 POLL_S = 0.1
@@ -79,13 +79,13 @@ def register_queue(client: DBOSClient) -> None:
     client.register_queue(QUEUE, worker_concurrency=WORKER_CONCURRENCY, polling_interval_sec=POLL_S)
 
 
-def _enqueue(client: DBOSClient, connection: sa.Connection, run: str, record: OrderRecord) -> None:
-    """Enqueue the workflow of the record's attempt in the caller's transaction (a no-op
-    when it is there already: its id is derived from the record)."""
-    leg = workflow_id(run, record)
+def _enqueue(client: DBOSClient, connection: sa.Connection, run: str, stored: Stored) -> None:
+    """Enqueue the workflow of the order's leg in the caller's transaction (a no-op when it
+    is there already: its id is the leg's)."""
+    leg = workflow_id(run, stored)
     options: EnqueueOptions = {"workflow_name": WORKFLOW, "queue_name": QUEUE, "workflow_id": leg,
                                "app_version": APP_VERSION}
-    client.enqueue_in_transaction(connection, options, record.order.id, leg)
+    client.enqueue_in_transaction(connection, options, stored.record.order.id, leg)
 
 
 def create_database(url: str, scenario: Scenario, replace: bool = False) -> None:
@@ -103,7 +103,7 @@ def create_database(url: str, scenario: Scenario, replace: bool = False) -> None
                 empty_world(connection)  # the old run's workflows find their run gone and stop
             run = seed(connection, scenario)
             for stored in read_records(connection):
-                _enqueue(client, connection, run, stored.record)
+                _enqueue(client, connection, run, stored)
     finally:
         client.destroy()
         db.dispose()
@@ -159,7 +159,7 @@ class PostgresEngine:
         with self._db.begin() as connection:
             for stored in read_records(connection):
                 if not stored.record.status.settled:
-                    _enqueue(self._client, connection, self._run, stored.record)
+                    _enqueue(self._client, connection, self._run, stored)
 
     # -- operator actions ---------------------------------------------------------
     def retry(self, order_id: str, force: bool = False) -> str:
@@ -167,47 +167,43 @@ class PostgresEngine:
             check = self.check_cause(order_id)
             if check is not None and not check.resolved:
                 raise CauseUnresolved(order_id, check)
-        record = self._transition(order_id, saga_logic.retry)
-        attempt = record.current_attempt
-        command = saga_logic.outstanding_command(record)
-        assert attempt is not None and command is not None
-        return f"Order {order_id}: attempt {attempt.number} started at {command.key.step}."
+        before, transition = self._transition(order_id, saga_logic.retry)
+        return replies.retried(before, transition)
 
     def cancel(self, order_id: str) -> str:
         self._transition(order_id, saga_logic.cancel)
-        return f"Order {order_id}: cancelling, its completed steps are being compensated."
+        return replies.cancelling(order_id)
 
     def edit(self, change: Correction) -> str:
-        record = self._transition(change.order, lambda record, at: saga_logic.edit(record, change, at),
-                                  enqueue=False)
-        return replies.edited(record)
+        _, transition = self._transition(change.order, lambda record, at: saga_logic.edit(record, change, at),
+                                         enqueue=False)
+        return replies.edited(transition.record)
 
     def _transition(self, order_id: str, rule: Callable[[OrderRecord, Any], saga_logic.Transition],
-                    enqueue: bool = True) -> OrderRecord:
-        """Apply an operator's rule to the record and enqueue its workflow (for a rule that
-        starts one), in one transaction."""
+                    enqueue: bool = True) -> tuple[OrderRecord, saga_logic.Transition]:
+        """Apply an operator's rule to the record and enqueue a new leg's workflow (for a rule
+        that starts one), in one transaction: the record before, and the transition."""
         with self._db.begin() as connection:
             stored = load_record(connection, order_id, lock=True)
             if stored is None:
-                raise Refused(f"There is no order {order_id!r} in this database.")
-            record = rule(stored.record, now()).record
-            save_record(connection, record, None)
+                raise Refused(replies.no_order(order_id))
+            transition = rule(stored.record, now())
+            saved = save_record(connection, transition.record, None, new_leg=enqueue)
             if enqueue:
-                _enqueue(self._client, connection, self._run, record)
-        return record
+                _enqueue(self._client, connection, self._run, saved)
+        return stored.record, transition
 
     def top_up(self, customer: str, amount_cents: int, key: str | None = None) -> str:
         balance = self._credit("accounts", customer, amount_cents, key)
         if balance is None:
-            raise Refused(f"There is no customer {customer!r} in this database.")
-        return (f"Topped up {customer} by {format_cents(amount_cents)}; "
-                f"balance {format_cents(balance)}.")
+            raise Refused(replies.no_customer(customer))
+        return replies.topped_up(customer, amount_cents, balance)
 
     def restock(self, sku: str, quantity: int, key: str | None = None) -> str:
         available = self._credit("stock", sku, quantity, key)
         if available is None:
-            raise Refused(f"There is no sku {sku!r} in this database.")
-        return f"Restocked {sku} by {quantity}; {available} available."
+            raise Refused(replies.no_sku(sku))
+        return replies.restocked(sku, quantity, available)
 
     def _credit(self, table: str, target: str, amount: int, key: str | None) -> int | None:
         with self._db.begin() as connection:

@@ -26,12 +26,15 @@ from dbos import DBOS
 
 from actors.saga import rules as saga_logic
 from actors.saga.settings import EngineSettings
-from actors.saga.domain import FaultKind, IdempotencyKey, OrderRecord, ParticipantReply, SagaStatus, Scenario, now
+from actors.saga.domain import Action, IdempotencyKey, OrderRecord, ParticipantReply, SagaStatus, Scenario, now
 from actors.saga.plan import definition
+from actors.saga.seeding import competitors_before
 from actors.postgres import effects
 from actors.postgres.store import load_record, read_meta, read_run, save_record, workflow_id
 
 WORKFLOW = "ordersaga.saga"
+# The longest a script's competing order waits for its turn (see _wait_for_turn).
+TURN_WAIT_S = 5.0
 
 
 @dataclass
@@ -43,6 +46,7 @@ class WorkerContext:
     where: str
     settings: EngineSettings = EngineSettings()
     scenarios: dict[str, Scenario] = field(default_factory=dict)  # by run id
+    competitors: dict[str, dict[str, dict[str, tuple[str, ...]]]] = field(default_factory=dict)  # by run id
 
     def scenario(self, connection: sa.Connection) -> tuple[str, Scenario]:
         """The run now in the database and its scenario, read (and checked) once per run."""
@@ -50,8 +54,12 @@ class WorkerContext:
         if run not in self.scenarios:
             meta = read_meta(connection, self.where)
             self.scenarios[meta.run] = meta.scenario or Scenario(name="empty")
+            self.competitors[meta.run] = competitors_before(self.scenarios[meta.run])
             run = meta.run
         return run, self.scenarios[run]
+
+    def latency_s(self, scenario: Scenario, step: str) -> float:
+        return scenario.latency_ms.get(definition(step).service, 0) / 1000
 
 
 _context: WorkerContext | None = None
@@ -85,31 +93,48 @@ def begin(order_id: str, leg: str) -> State:
     with worker.db.begin() as connection:
         run, _ = worker.scenario(connection)
         stored = load_record(connection, order_id, lock=True)
-        if stored is None or workflow_id(run, stored.record) != leg:
+        if stored is None or workflow_id(run, stored) != leg:
             return {"command": None, "version": -1}
         if stored.record.status != SagaStatus.PENDING:
             return _state(stored.record, stored.version)
         transition = saga_logic.begin_attempt(stored.record, now())
-        return _state(transition.record, save_record(connection, transition.record, worker.name))
+        return _state(transition.record, save_record(connection, transition.record, worker.name).version)
 
 
 @DBOS.step(name="ordersaga.carry_out", retries_allowed=True, interval_seconds=0.1, max_attempts=5)
-def carry_out(order_id: str, key: dict[str, Any]) -> dict[str, Any] | None:
-    """One command's effect and ledger entry in one transaction; its reply, None for none."""
+def carry_out(order_id: str, key: dict[str, Any]) -> dict[str, Any]:
+    """One command's effect and ledger entry in one transaction: its reply (None for none),
+    and how long the coordinator waits for an answer that does not come."""
     worker = _worker()
     command_key = IdempotencyKey.model_validate(key)
+    with worker.db.connect() as connection:
+        run, scenario = worker.scenario(connection)
+    latency_s = worker.latency_s(scenario, command_key.step)
+    if latency_s:
+        time.sleep(latency_s)  # the service's own time to answer, in no transaction
+    earlier = worker.competitors[run].get(order_id, {}).get(command_key.step)
+    if earlier and command_key.attempt == 1 and command_key.action == Action.EXECUTE:
+        _wait_for_turn(worker, earlier, command_key.step)
     with worker.db.begin() as connection:
-        _, scenario = worker.scenario(connection)
-        latency_ms = scenario.latency_ms.get(definition(command_key.step).service, 0)
-        if latency_ms:
-            time.sleep(latency_ms / 1000)  # the service's own time to answer, before it locks anything
         stored = load_record(connection, order_id, lock=True)  # one command of an order at a time
-        if stored is None:
-            return None
-        done = effects.carry_out(connection, command_key, stored.record.order, scenario.faults)
-    if done.fault is not None and done.fault.kind == FaultKind.CRASH:
+        done = (None if stored is None
+                else effects.carry_out(connection, command_key, stored.record.order, scenario.faults))
+    if done is not None and done.crash:
         _crash(f"{command_key.step} {command_key.action.value} of {order_id}")
-    return None if done.reply is None else done.reply.model_dump(mode="json")
+    reply = None if done is None or done.reply is None else done.reply.model_dump(mode="json")
+    return {"reply": reply, "wait_s": worker.settings.answer_timeout(latency_s)}
+
+
+def _wait_for_turn(worker: WorkerContext, earlier: tuple[str, ...], step: str) -> None:
+    """Hold a script's competing order until the orders listed before it carried out `step`
+    (the embedded runtime keeps that order by its mailboxes), for at most TURN_WAIT_S: a
+    queue that started the later order first must not hold its slot for ever."""
+    deadline = time.monotonic() + TURN_WAIT_S
+    while time.monotonic() < deadline:
+        with worker.db.connect() as connection:
+            if effects.passed(connection, earlier, step):
+                return
+        time.sleep(0.01)
 
 
 def _crash(where: str) -> None:
@@ -135,12 +160,13 @@ def fold(order_id: str, version: int, key: dict[str, Any], reply: dict[str, Any]
         if reply is not None:
             transition = saga_logic.apply_reply(stored.record, ParticipantReply.model_validate(reply), at)
         else:
-            waited_ms = round(worker.settings.answer_timeout_s * 1000)
+            _, scenario = worker.scenario(connection)
+            waited_ms = round(worker.settings.answer_timeout(worker.latency_s(scenario, command_key.step)) * 1000)
             transition = saga_logic.no_answer(stored.record, command_key, sent,
                                               worker.settings.max_execute_tries, waited_ms, at)
         if transition is None:
             return _state(stored.record, stored.version)
-        return _state(transition.record, save_record(connection, transition.record, worker.name))
+        return _state(transition.record, save_record(connection, transition.record, worker.name).version)
 
 
 @DBOS.workflow(name=WORKFLOW)
@@ -154,10 +180,10 @@ def saga(order_id: str, leg: str) -> str:
         key = state["command"]
         sent = sent + 1 if key == previous else 1
         if sent > 1:
-            DBOS.sleep(settings.backoff(sent - 1))
+            DBOS.sleep(settings.delay_before_send(sent))
         previous = key
-        reply = carry_out(order_id, key)
-        if reply is None:
-            DBOS.sleep(settings.answer_timeout_s)  # waited for an answer that did not come
-        state = fold(order_id, state["version"], key, reply, sent)
+        answer = carry_out(order_id, key)
+        if answer["reply"] is None:
+            DBOS.sleep(answer["wait_s"])  # waited for an answer that did not come
+        state = fold(order_id, state["version"], key, answer["reply"], sent)
     return "settled" if state["version"] >= 0 else "superseded"

@@ -19,7 +19,7 @@ _TABLES = (
     f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.orders (
         id text PRIMARY KEY, record jsonb NOT NULL, status text NOT NULL,
         version integer NOT NULL DEFAULT 0, worker text,
-        changed bigint NOT NULL DEFAULT 0)""",
+        changed bigint NOT NULL DEFAULT 0, leg integer NOT NULL DEFAULT 0)""",
     f"CREATE SEQUENCE IF NOT EXISTS {SCHEMA}.changes",
     f"CREATE INDEX IF NOT EXISTS orders_changed ON {SCHEMA}.orders (changed)",
     f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.stock (
@@ -45,11 +45,20 @@ _TABLES = (
     f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.ledger (
         order_id text NOT NULL, step text NOT NULL, attempt integer NOT NULL, action text NOT NULL,
         ok boolean NOT NULL, undid boolean NOT NULL DEFAULT false, reason text NOT NULL DEFAULT '',
-        recoverable boolean NOT NULL DEFAULT true,
+        recoverable boolean NOT NULL DEFAULT true, shortfall boolean NOT NULL DEFAULT false,
         PRIMARY KEY (order_id, step, attempt, action))""",
     # How many times each scripted fault may still fire, per service (FaultBook's document).
     f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.faults (
         service text PRIMARY KEY, remaining jsonb NOT NULL)""",
+)
+
+# Columns added since the first release, to a database made before them. Added only where
+# missing: ALTER TABLE locks the whole table even when it changes nothing.
+_ADDED = (
+    # Which workflow drives the order: bumped by each operator action that starts one.
+    ("orders", "leg", "integer NOT NULL DEFAULT 0"),
+    # A failed execution's answer says whether it failed for want of stock or money.
+    ("ledger", "shortfall", "boolean NOT NULL DEFAULT false"),
 )
 
 # Emptied, in this order, when a scenario replaces the world.
@@ -62,6 +71,11 @@ def create_tables(connection: sa.Connection) -> None:
     connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('ordersaga.schema'))"))
     for statement in _TABLES:
         connection.execute(sa.text(statement))
+    for table, column, kind in _ADDED:
+        if connection.execute(sa.text("SELECT 1 FROM information_schema.columns WHERE table_schema = :s "
+                                      "AND table_name = :t AND column_name = :c"),
+                              {"s": SCHEMA, "t": table, "c": column}).first() is None:
+            connection.execute(sa.text(f"ALTER TABLE {SCHEMA}.{table} ADD COLUMN {column} {kind}"))
 
 
 def empty_world(connection: sa.Connection) -> None:

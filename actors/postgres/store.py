@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from collections.abc import Sequence
 from typing import Any, cast
 
 import sqlalchemy as sa
 
+from actors.saga import ledger
 from actors.saga.domain import Action, OrderRecord, SagaStatus, Scenario, Service
 from actors.mapper import META, FollowUpProgress, meta_document, read_follow_ups, read_scenario
 from actors.saga.documents import InventoryReport, LedgerRow, PaymentReport, ShippingReport
 from actors.saga.plan import definition
+from actors.saga.seeding import world_of
 from actors.postgres.schema import SCHEMA
 from actors.reading.snapshot import WorldSnapshot, order_sort_key
 from storage.errors import DatabaseError
@@ -38,11 +40,13 @@ def _q(sql: str) -> sa.TextClause:
 # -- order records ------------------------------------------------------------------
 @dataclass(frozen=True)
 class Stored:
-    """An order's record as stored, and how many transitions it has had."""
+    """An order's record as stored, how many transitions it has had, the worker that made
+    the last, and which leg drives it (each workflow an operator starts is a new leg)."""
 
     record: OrderRecord
     version: int
     worker: str | None = None
+    leg: int = 0
 
 
 def insert_record(connection: sa.Connection, record: OrderRecord) -> None:
@@ -54,24 +58,27 @@ def insert_record(connection: sa.Connection, record: OrderRecord) -> None:
 
 def load_record(connection: sa.Connection, order_id: str, lock: bool = False) -> Stored | None:
     """The order's record; with lock, held until the transaction ends (one writer per order)."""
-    row = connection.execute(_q("SELECT record, version, worker FROM $S.orders WHERE id = :id"
+    row = connection.execute(_q("SELECT record, version, worker, leg FROM $S.orders WHERE id = :id"
                                 + (" FOR UPDATE" if lock else "")), {"id": order_id}).first()
-    return None if row is None else Stored(OrderRecord.model_validate(row[0]), row[1], row[2])
+    return None if row is None else Stored(OrderRecord.model_validate(row[0]), row[1], row[2], row[3])
 
 
-def save_record(connection: sa.Connection, record: OrderRecord, worker: str | None) -> int:
-    """Store a transition (the row must be locked); its new version."""
-    return int(connection.execute(
+def save_record(connection: sa.Connection, record: OrderRecord, worker: str | None,
+                new_leg: bool = False) -> Stored:
+    """Store a transition (the row must be locked); new_leg when it starts a new workflow."""
+    version, leg = connection.execute(
         _q("UPDATE $S.orders SET record = :record, status = :status, version = version + 1, "
-           "worker = coalesce(:worker, worker), changed = nextval('$S.changes') WHERE id = :id "
-           "RETURNING version"),
+           "worker = coalesce(:worker, worker), changed = nextval('$S.changes'), leg = leg + :new_leg "
+           "WHERE id = :id RETURNING version, leg"),
         {"id": record.order.id, "record": json.dumps(record.model_dump(mode="json")),
-         "status": record.status.value, "worker": worker}).scalar_one())
+         "status": record.status.value, "worker": worker, "new_leg": int(new_leg)}).one()
+    return Stored(record, int(version), worker, int(leg))
 
 
 def read_records(connection: sa.Connection) -> list[Stored]:
-    rows = connection.execute(_q("SELECT record, version, worker FROM $S.orders")).all()
-    return [Stored(OrderRecord.model_validate(row[0]), row[1], row[2]) for row in rows]
+    """Every order, in the order they last changed (as seeded: the scenario's)."""
+    rows = connection.execute(_q("SELECT record, version, worker, leg FROM $S.orders ORDER BY changed")).all()
+    return [Stored(OrderRecord.model_validate(row[0]), row[1], row[2], row[3]) for row in rows]
 
 
 def changed_since(connection: sa.Connection, seen: int) -> list[tuple[int, OrderRecord]]:
@@ -90,13 +97,11 @@ def unsettled_count(connection: sa.Connection) -> tuple[int, int, int]:
     return int(row[0]), int(row[1]), int(row[2])
 
 
-def workflow_id(run: str, record: OrderRecord) -> str:
-    """The DBOS workflow that drives the record's current attempt (or its cancellation).
-
-    Derived from the record alone, so enqueueing it again finds the one already there.
-    """
-    attempt = max(len(record.attempts), 1)
-    return f"{run}/{record.order.id}/{attempt}" + ("/cancel" if record.cancelled else "")
+def workflow_id(run: str, stored: Stored) -> str:
+    """The DBOS workflow that drives the order now: its leg, bumped by every operator action
+    that starts one, so enqueueing it again finds the one already there, and a retry or a
+    cancel never reuses the id of a workflow that already finished."""
+    return f"{run}/{stored.record.order.id}/{stored.leg}"
 
 
 # -- the scenario and its follow-ups --------------------------------------------------
@@ -138,15 +143,21 @@ def write_meta(connection: sa.Connection, name: str, body: dict[str, Any]) -> No
 def seed(connection: sa.Connection, scenario: Scenario) -> str:
     """Write a scenario's world into empty tables, every order pending; its new run id."""
     run = uuid.uuid4().hex[:12]
+    world = world_of(scenario)
     write_meta(connection, *meta_document(scenario))
     write_meta(connection, RUN, {"id": run})
-    for sku, quantity in scenario.stock.items():
+    for sku, quantity in world.stock.items():
         connection.execute(_q("INSERT INTO $S.stock VALUES (:sku, :n, :n, 0)"), {"sku": sku, "n": quantity})
-    for customer, cents in scenario.accounts.items():
+    for customer, cents in world.balances.items():
         connection.execute(_q("INSERT INTO $S.accounts VALUES (:customer, :cents, :cents)"),
                            {"customer": customer, "cents": cents})
-    for order in scenario.orders:
-        insert_record(connection, OrderRecord(order=order, policy=scenario.recoverable_failures))
+    # Made now, so a fault's firing locks its row: two commands firing at once cannot both
+    # read a count that is not there yet and fire one time too many.
+    for service, counts in world.faults.items():
+        connection.execute(_q("INSERT INTO $S.faults VALUES (:s, :r)"),
+                           {"s": service.value, "r": json.dumps(counts)})
+    for record in world.records:
+        insert_record(connection, record)
     return run
 
 
@@ -169,23 +180,29 @@ def credit(connection: sa.Connection, table: str, target: str, amount: int, key:
                                   {"amount": amount, "target": target}).scalar_one())
 
 
+def entry_of_rows(actions: Mapping[str, tuple[Any, ...]]) -> ledger.LedgerEntry | None:
+    """The ledger's entry from the rows of an effect's execution and compensation."""
+    executed, compensated = actions.get(Action.EXECUTE.value), actions.get(Action.COMPENSATE.value)
+    if executed is not None:
+        ok, _, reason, recoverable, shortfall = executed
+        if not ok:
+            return ledger.LedgerEntry(ledger.FAILED, reason, recoverable, shortfall)
+        return ledger.LedgerEntry(ledger.COMPENSATED if compensated is not None else ledger.APPLIED)
+    return None if compensated is None else ledger.LedgerEntry(ledger.FENCED)
+
+
+
 # -- the world, as the embedded participants report it ------------------------------
 def _ledger(rows: Sequence[Any]) -> dict[Service, list[LedgerRow]]:
-    """Each effect's state in the embedded ledger's words, from the rows of its two actions."""
-    effects: dict[tuple[str, str, int], dict[str, Any]] = {}
-    for order_id, step, attempt, action, ok, undid, reason, recoverable in rows:
-        effects.setdefault((order_id, step, attempt), {})[action] = (ok, undid, reason, recoverable)
+    """Each effect's ledger entry, from the rows of its two actions, as the reports list them."""
+    effects: dict[tuple[str, str, int], dict[str, tuple[Any, ...]]] = {}
+    for order_id, step, attempt, action, *answer in rows:
+        effects.setdefault((order_id, step, attempt), {})[action] = tuple(answer)
     ledgers: dict[Service, list[LedgerRow]] = {service: [] for service in Service}
     for (order_id, step, attempt), actions in sorted(effects.items()):
-        entry: dict[str, Any] = {"order": order_id, "effect": f"{order_id}/{step}/{attempt}"}
-        execute = actions.get(Action.EXECUTE.value)
-        if execute is not None and not execute[0]:
-            entry.update(state="failed", reason=execute[2], recoverable=execute[3])
-        elif execute is not None:
-            entry["state"] = "compensated" if Action.COMPENSATE.value in actions else "applied"
-        else:
-            entry["state"] = "fenced"
-        ledgers[definition(step).service].append(cast(LedgerRow, entry))  # its keys set just above
+        entry = entry_of_rows(actions)
+        if entry is not None:
+            ledgers[definition(step).service].append(entry.row(order_id, f"{order_id}/{step}/{attempt}"))
     return ledgers
 
 
@@ -201,7 +218,8 @@ def read_world(connection: sa.Connection, where: str) -> WorldSnapshot:
     for key, customer, cents in connection.execute(_q("SELECT key, customer, amount_cents FROM $S.top_ups")):
         top_ups.setdefault(customer, {})[key] = cents
     ledgers = _ledger(connection.execute(_q(
-        "SELECT order_id, step, attempt, action, ok, undid, reason, recoverable FROM $S.ledger")).all())
+        "SELECT order_id, step, attempt, action, ok, undid, reason, recoverable, shortfall "
+        "FROM $S.ledger")).all())
     inventory: InventoryReport = {
         "stock": {sku: {"initial": initial, "available": available, "reserved": reserved,
                         "restocks": restocks.get(sku, {})}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from actors.saga.domain import Order, OrderRecord, Scenario, Service
+from actors.saga.domain import Order, OrderRecord, SagaStatus, Scenario, Service, StepStatus
 from actors.saga.plan import SAGA_PLAN
 
 
@@ -56,3 +56,12 @@ def competitors_before(scenario: Scenario) -> dict[str, dict[str, tuple[str, ...
             for resource in step.rules.draws_on(order):
                 claimed.setdefault(resource, []).append(order.id)
     return before
+
+
+def may_yet_draw(record: OrderRecord, step: str) -> bool:
+    """Whether the order's first attempt may still carry out `step` (it has not yet, and has
+    neither failed before it nor settled): a later competitor waits for it."""
+    if record.status not in (SagaStatus.PENDING, SagaStatus.RUNNING) or len(record.attempts) > 1:
+        return False
+    attempt = record.current_attempt
+    return attempt is None or attempt.step(step).status in (StepStatus.PENDING, StepStatus.RUNNING)

@@ -58,7 +58,7 @@ def test_a_declined_charge_run_again_is_declined_again_once_the_fault_is_spent(d
     payment = read_snapshot(url).payment
     assert payment["accounts"]["bob"]["balance_cents"] == 10_000 and payment["charges"] == []
     assert payment["ledger"] == [{"order": "o-1", "effect": "o-1/payment/1", "state": "failed",
-                                  "reason": "Card declined", "recoverable": False}]
+                                  "reason": "Card declined", "recoverable": False, "shortfall": False}]
 
 
 def test_a_release_run_twice_returns_the_stock_once(db: sa.Engine, url: str) -> None:
