@@ -19,6 +19,9 @@ from app.report import build_report
 from app.scenario import load_scenario, parse_scenario
 from storage.store import DocumentStore
 
+# The PostgreSQL server and its workers, for tests/postgres and tests/contract.
+pytest_plugins = ["tests.postgres_server"]
+
 # Short timeouts and backoff so retries happen in milliseconds, not seconds.
 FAST = EngineSettings(answer_timeout_s=0.05, max_execute_tries=3, backoff_base_s=0.002,
                       backoff_cap_s=0.02)

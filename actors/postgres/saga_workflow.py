@@ -28,7 +28,6 @@ from actors.saga import rules as saga_logic
 from actors.saga.settings import EngineSettings
 from actors.saga.domain import Action, IdempotencyKey, OrderRecord, ParticipantReply, SagaStatus, Scenario, now
 from actors.saga.plan import definition
-from actors.saga.seeding import competitors_before
 from actors.postgres import effects
 from actors.postgres.store import load_record, read_meta, read_run, save_record, workflow_id
 
@@ -54,7 +53,7 @@ class WorkerContext:
         if run not in self.scenarios:
             meta = read_meta(connection, self.where)
             self.scenarios[meta.run] = meta.scenario or Scenario(name="empty")
-            self.competitors[meta.run] = competitors_before(self.scenarios[meta.run])
+            self.competitors[meta.run] = meta.turns
             run = meta.run
         return run, self.scenarios[run]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -17,7 +17,7 @@ from actors.saga.domain import Action, OrderRecord, SagaStatus, Scenario, Servic
 from actors.mapper import META, FollowUpProgress, meta_document, read_follow_ups, read_scenario
 from actors.saga.documents import InventoryReport, LedgerRow, PaymentReport, ShippingReport
 from actors.saga.plan import definition
-from actors.saga.seeding import world_of
+from actors.saga.seeding import competitors_before, world_of
 from actors.postgres.schema import SCHEMA
 from actors.reading.snapshot import WorldSnapshot, order_sort_key
 from storage.errors import DatabaseError
@@ -120,12 +120,18 @@ class Meta:
     scenario: Scenario | None
     follow_ups: FollowUpProgress
     run: str
+    # Per order and step, the orders listed before it that it competes with (seeding's
+    # competitors_before, kept from the scenario's orders, which the META row leaves out).
+    turns: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
 
 
 def read_meta(connection: sa.Connection, where: str) -> Meta:
     rows: dict[str, Any] = {name: body for name, body in connection.execute(_q("SELECT name, body FROM $S.meta"))}
     view = cast(DocumentStore, _MetaView(where, rows.get(META)))
-    return Meta(read_scenario(view), read_follow_ups(view), str((rows.get(RUN) or {}).get("id", "")))
+    run = rows.get(RUN) or {}
+    turns = {order: {step: tuple(earlier) for step, earlier in steps.items()}
+             for order, steps in run.get("turns", {}).items()}
+    return Meta(read_scenario(view), read_follow_ups(view), str(run.get("id", "")), turns)
 
 
 def read_run(connection: sa.Connection) -> str:
@@ -145,7 +151,7 @@ def seed(connection: sa.Connection, scenario: Scenario) -> str:
     run = uuid.uuid4().hex[:12]
     world = world_of(scenario)
     write_meta(connection, *meta_document(scenario))
-    write_meta(connection, RUN, {"id": run})
+    write_meta(connection, RUN, {"id": run, "turns": competitors_before(scenario)})
     for sku, quantity in world.stock.items():
         connection.execute(_q("INSERT INTO $S.stock VALUES (:sku, :n, :n, 0)"), {"sku": sku, "n": quantity})
     for customer, cents in world.balances.items():

@@ -14,7 +14,7 @@ from tests.dashboard_pilot import (  # noqa: F401  (dashboard is a fixture)
     row,
     until,
 )
-from tests.postgres.conftest import Worker
+from tests.postgres_server import Worker
 
 pytestmark = pytest.mark.postgres
 

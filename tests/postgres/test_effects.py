@@ -13,7 +13,7 @@ from actors import create_database, read_snapshot
 from actors.saga.domain import Action, Fault, FaultKind, IdempotencyKey, Item, Order, Scenario, Service
 from actors.postgres.effects import carry_out
 from actors.postgres.store import engine_for
-from tests.postgres.conftest import database
+from tests.postgres_server import database
 
 pytestmark = pytest.mark.postgres
 

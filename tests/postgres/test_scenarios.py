@@ -1,4 +1,5 @@
-"""The scenario library and the user stories on the PostgreSQL runtime, through the CLI
+"""The user stories on the PostgreSQL runtime (every library scenario runs on both runtimes in
+tests/contract), through the CLI
 with `--db postgresql://...`: a worker process runs the sagas, the command only seeds,
 enqueues, waits and reports; the report keeps every invariant and the audit finds nothing."""
 
@@ -12,7 +13,7 @@ import pytest
 
 from tests.conftest import events, order_of
 from tests.invariants import assert_invariants
-from tests.postgres.conftest import Worker
+from tests.postgres_server import Worker
 
 pytestmark = pytest.mark.postgres
 
@@ -28,14 +29,6 @@ def _run(cli: Cli, url: str, scenario: str | Path) -> dict:
     assert (status, out.splitlines()[-1]) == (0, f"{len(report['orders'])} order"
                                               f"{'s' if len(report['orders']) != 1 else ''} audited, 0 findings")
     return report
-
-
-@pytest.mark.parametrize("scenario", ["happy_path", "insufficient_funds", "shipping_failure", "race_last_unit", "lost_reply",
-                                      "compensation_fault", "insufficient_funds_hold"])
-def test_the_library_keeps_every_invariant(cli: Cli, postgres_url: str, workers: dict[str, Worker],
-                                           scenario: str) -> None:
-    report = _run(cli, postgres_url, scenario)
-    assert {order["worker"] for order in report["orders"]} <= set(workers)
 
 
 def test_orders_complete(cli: Cli, postgres_url: str, workers: dict[str, Worker]) -> None:

@@ -16,7 +16,7 @@ from actors import create_database, read_snapshot
 from app.scenario import parse_scenario
 from bench.mixed_scenario import mixed_world
 from tests.invariants import assert_invariants
-from tests.postgres.conftest import Worker
+from tests.postgres_server import Worker
 
 pytestmark = pytest.mark.postgres
 

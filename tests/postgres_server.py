@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 READY = "takes orders from"  # the worker's line once it dequeues
+CRASHED = "injected crash"  # the worker's last line when a scripted crash kills it
 _STARTUP_S = 120  # only to fail rather than hang: a loaded machine can take long to start one
 
 
@@ -106,11 +108,32 @@ class Worker:
         self._close_log()
 
 
+    def crashed(self) -> bool:
+        """Whether it died of a scripted crash fault (it says so on stderr as it goes)."""
+        return (self.process is not None and self.process.poll() is not None
+                and CRASHED in self.log.read_text(errors="replace"))
+
+
+def _supervise(started: dict[str, Worker], stop: threading.Event) -> None:
+    """Start again, under its id, a worker a scripted crash killed, as a service manager
+    (systemd's Restart=) would: DBOS then resumes the sagas it left in flight."""
+    while not stop.wait(0.05):
+        for worker in list(started.values()):
+            if worker.crashed():
+                worker._close_log()
+                worker.start()
+
+
 @pytest.fixture(scope="session")
 def workers(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Worker]]:
     """The session's workers by name; w1 runs from the start, tests add and kill others."""
     log_dir = tmp_path_factory.mktemp("workers")
     started = {"w1": Worker(postgres_url, "w1", log_dir).start()}
+    stop = threading.Event()
+    supervisor = threading.Thread(target=_supervise, args=(started, stop), daemon=True)
+    supervisor.start()
     yield started
+    stop.set()
+    supervisor.join()
     for worker in started.values():
         worker.stop()
