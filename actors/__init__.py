@@ -4,79 +4,195 @@ a script) may use. The rest of `actors/` and all of `storage/` are implementatio
 The layers: app -> actors (this module only) -> storage; storage imports nothing of
 ours, and Textual is imported only under app/dashboard. tests/unit/test_layers.py
 holds the code to that.
+
+Names are loaded when first used (PEP 562): importing a part of the engine (the saga core,
+say) loads only what that part needs, not Pykka, TinyDB or DBOS.
 """
 
-from actors.saga.settings import EngineSettings
-from actors.embedded.database import create_empty_database
-from actors.saga.domain import (
-    Action,
-    Attempt,
-    Correction,
-    Failure,
-    Fault,
-    FaultKind,
-    Item,
-    Notification,
-    NotificationKind,
-    OperatorAction,
-    Order,
-    OrderRecord,
-    Outcome,
-    RecoverablePolicy,
-    Restock,
-    SagaStatus,
-    Scenario,
-    Service,
-    StepState,
-    StepStatus,
-    ThenAction,
-    TimelineEvent,
-    TopUp,
-    format_cents,
-)
-from actors.embedded.engine import Engine
-from actors.facade import SagaEngine, WorldReader
-from actors.events import OrderUpdate, Subscriber
-from actors.saga.limits import (
-    MAX_BALANCE_CENTS,
-    MAX_CENTS,
-    MAX_FAULT_TIMES,
-    MAX_LATENCY_MS,
-    MAX_STOCK_UNITS,
-    MAX_UNITS,
-)
-from actors.mapper import ARCHIVED_STATUSES, order_of_document, order_record_document
-from actors.saga.effects import EffectWords
-from actors.saga.documents import (
-    Account,
-    ChargeRow,
-    InventoryReport,
-    LedgerRow,
-    LedgerState,
-    PaymentReport,
-    ReservationRow,
-    ShipmentRow,
-    ShippingReport,
-    StockLevel,
-)
-from actors.saga.plan import SAGA_PLAN, STEP_NAMES, Remedy, StepDefinition, definition
-from actors.saga.preflight import CauseCheck, CauseUnresolved, Supplies, cause_check, shortfall_remedy
-from actors.reading.stream import ArchivedShare, OrderParts, WorldStream, stream_of
-from actors.reading.snapshot import LiveReports, OrderSummary, WorldSnapshot, order_sort_key, record_of, summary_of
-from actors.runtime import (create_database, database_location, is_database_url, open_engine,
-                            open_reader, open_resumed, read_snapshot, recover, run_worker)
-from actors.saga.errors import EngineRestarting, Refused
-from actors.saga.rules import correction, must_be_correctable, preview_edit
-from storage.errors import DatabaseError, DatabaseLocked, DatabaseReadOnly, StorageFailed
-from storage.journal import DroppedLine
-from storage.journal import Replay as SalvageReport
-from storage.salvage import salvage
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from actors.saga.settings import EngineSettings
+    from actors.saga.domain import (
+        Action,
+        Attempt,
+        Correction,
+        Failure,
+        Fault,
+        FaultKind,
+        Item,
+        Notification,
+        NotificationKind,
+        OperatorAction,
+        Order,
+        OrderRecord,
+        Outcome,
+        RecoverablePolicy,
+        Restock,
+        SagaStatus,
+        Scenario,
+        Service,
+        StepState,
+        StepStatus,
+        ThenAction,
+        TimelineEvent,
+        TopUp,
+        format_cents,
+    )
+    from actors.embedded.engine import Engine
+    from actors.embedded.lifecycle import leftover_threads_stopped
+    from actors.facade import SagaEngine, WorldReader
+    from actors.events import OrderUpdate, Subscriber
+    from actors.saga.limits import (
+        MAX_BALANCE_CENTS,
+        MAX_CENTS,
+        MAX_FAULT_TIMES,
+        MAX_LATENCY_MS,
+        MAX_STOCK_UNITS,
+        MAX_UNITS,
+    )
+    from actors.mapper import ARCHIVED_STATUSES, order_of_document, order_record_document
+    from actors.saga.effects import EffectWords
+    from actors.saga.documents import (
+        Account,
+        ChargeRow,
+        InventoryReport,
+        LedgerRow,
+        LedgerState,
+        PaymentReport,
+        ReservationRow,
+        ShipmentRow,
+        ShippingReport,
+        StockLevel,
+    )
+    from actors.saga.plan import SAGA_PLAN, STEP_NAMES, Remedy, StepDefinition, definition
+    from actors.saga.preflight import CauseCheck, CauseUnresolved, Supplies, cause_check, shortfall_remedy
+    from actors.reading.stream import ArchivedShare, OrderParts, WorldStream, stream_of
+    from actors.reading.snapshot import LiveReports, OrderSummary, WorldSnapshot, order_sort_key, record_of, summary_of
+    from actors.runtime import (create_database, create_empty_database, database_location, is_database_url, open_engine,
+                                open_reader, open_resumed, read_snapshot, recover, run_worker, salvage)
+    from actors.saga.errors import EngineRestarting, Refused
+    from actors.saga.rules import correction, must_be_correctable, preview_edit
+    from storage.errors import DatabaseError, DatabaseLocked, DatabaseReadOnly, StorageFailed
+    from storage.journal import DroppedLine
+    from storage.journal import Replay as SalvageReport
+
+_WHERE: dict[str, tuple[str, str]] = {
+    'ARCHIVED_STATUSES': ('actors.mapper', 'ARCHIVED_STATUSES'),
+    'Account': ('actors.saga.documents', 'Account'),
+    'Action': ('actors.saga.domain', 'Action'),
+    'ArchivedShare': ('actors.reading.stream', 'ArchivedShare'),
+    'Attempt': ('actors.saga.domain', 'Attempt'),
+    'CauseCheck': ('actors.saga.preflight', 'CauseCheck'),
+    'CauseUnresolved': ('actors.saga.preflight', 'CauseUnresolved'),
+    'ChargeRow': ('actors.saga.documents', 'ChargeRow'),
+    'Correction': ('actors.saga.domain', 'Correction'),
+    'DatabaseError': ('storage.errors', 'DatabaseError'),
+    'DatabaseLocked': ('storage.errors', 'DatabaseLocked'),
+    'DatabaseReadOnly': ('storage.errors', 'DatabaseReadOnly'),
+    'DroppedLine': ('storage.journal', 'DroppedLine'),
+    'EffectWords': ('actors.saga.effects', 'EffectWords'),
+    'Engine': ('actors.embedded.engine', 'Engine'),
+    'EngineRestarting': ('actors.saga.errors', 'EngineRestarting'),
+    'EngineSettings': ('actors.saga.settings', 'EngineSettings'),
+    'Failure': ('actors.saga.domain', 'Failure'),
+    'Fault': ('actors.saga.domain', 'Fault'),
+    'FaultKind': ('actors.saga.domain', 'FaultKind'),
+    'InventoryReport': ('actors.saga.documents', 'InventoryReport'),
+    'Item': ('actors.saga.domain', 'Item'),
+    'LedgerRow': ('actors.saga.documents', 'LedgerRow'),
+    'LedgerState': ('actors.saga.documents', 'LedgerState'),
+    'LiveReports': ('actors.reading.snapshot', 'LiveReports'),
+    'MAX_BALANCE_CENTS': ('actors.saga.limits', 'MAX_BALANCE_CENTS'),
+    'MAX_CENTS': ('actors.saga.limits', 'MAX_CENTS'),
+    'MAX_FAULT_TIMES': ('actors.saga.limits', 'MAX_FAULT_TIMES'),
+    'MAX_LATENCY_MS': ('actors.saga.limits', 'MAX_LATENCY_MS'),
+    'MAX_STOCK_UNITS': ('actors.saga.limits', 'MAX_STOCK_UNITS'),
+    'MAX_UNITS': ('actors.saga.limits', 'MAX_UNITS'),
+    'Notification': ('actors.saga.domain', 'Notification'),
+    'NotificationKind': ('actors.saga.domain', 'NotificationKind'),
+    'OperatorAction': ('actors.saga.domain', 'OperatorAction'),
+    'Order': ('actors.saga.domain', 'Order'),
+    'OrderParts': ('actors.reading.stream', 'OrderParts'),
+    'OrderRecord': ('actors.saga.domain', 'OrderRecord'),
+    'OrderSummary': ('actors.reading.snapshot', 'OrderSummary'),
+    'OrderUpdate': ('actors.events', 'OrderUpdate'),
+    'Outcome': ('actors.saga.domain', 'Outcome'),
+    'PaymentReport': ('actors.saga.documents', 'PaymentReport'),
+    'RecoverablePolicy': ('actors.saga.domain', 'RecoverablePolicy'),
+    'Refused': ('actors.saga.errors', 'Refused'),
+    'Remedy': ('actors.saga.plan', 'Remedy'),
+    'ReservationRow': ('actors.saga.documents', 'ReservationRow'),
+    'Restock': ('actors.saga.domain', 'Restock'),
+    'SAGA_PLAN': ('actors.saga.plan', 'SAGA_PLAN'),
+    'STEP_NAMES': ('actors.saga.plan', 'STEP_NAMES'),
+    'SagaEngine': ('actors.facade', 'SagaEngine'),
+    'SagaStatus': ('actors.saga.domain', 'SagaStatus'),
+    'SalvageReport': ('storage.journal', 'Replay'),
+    'Scenario': ('actors.saga.domain', 'Scenario'),
+    'Service': ('actors.saga.domain', 'Service'),
+    'ShipmentRow': ('actors.saga.documents', 'ShipmentRow'),
+    'ShippingReport': ('actors.saga.documents', 'ShippingReport'),
+    'StepDefinition': ('actors.saga.plan', 'StepDefinition'),
+    'StepState': ('actors.saga.domain', 'StepState'),
+    'StepStatus': ('actors.saga.domain', 'StepStatus'),
+    'StockLevel': ('actors.saga.documents', 'StockLevel'),
+    'StorageFailed': ('storage.errors', 'StorageFailed'),
+    'Subscriber': ('actors.events', 'Subscriber'),
+    'Supplies': ('actors.saga.preflight', 'Supplies'),
+    'ThenAction': ('actors.saga.domain', 'ThenAction'),
+    'TimelineEvent': ('actors.saga.domain', 'TimelineEvent'),
+    'TopUp': ('actors.saga.domain', 'TopUp'),
+    'WorldReader': ('actors.facade', 'WorldReader'),
+    'WorldSnapshot': ('actors.reading.snapshot', 'WorldSnapshot'),
+    'WorldStream': ('actors.reading.stream', 'WorldStream'),
+    'cause_check': ('actors.saga.preflight', 'cause_check'),
+    'correction': ('actors.saga.rules', 'correction'),
+    'create_database': ('actors.runtime', 'create_database'),
+    'create_empty_database': ('actors.runtime', 'create_empty_database'),
+    'database_location': ('actors.runtime', 'database_location'),
+    'definition': ('actors.saga.plan', 'definition'),
+    'format_cents': ('actors.saga.domain', 'format_cents'),
+    'is_database_url': ('actors.runtime', 'is_database_url'),
+    'leftover_threads_stopped': ('actors.embedded.lifecycle', 'leftover_threads_stopped'),
+    'must_be_correctable': ('actors.saga.rules', 'must_be_correctable'),
+    'open_engine': ('actors.runtime', 'open_engine'),
+    'open_reader': ('actors.runtime', 'open_reader'),
+    'open_resumed': ('actors.runtime', 'open_resumed'),
+    'order_of_document': ('actors.mapper', 'order_of_document'),
+    'order_record_document': ('actors.mapper', 'order_record_document'),
+    'order_sort_key': ('actors.reading.snapshot', 'order_sort_key'),
+    'preview_edit': ('actors.saga.rules', 'preview_edit'),
+    'read_snapshot': ('actors.runtime', 'read_snapshot'),
+    'record_of': ('actors.reading.snapshot', 'record_of'),
+    'recover': ('actors.runtime', 'recover'),
+    'run_worker': ('actors.runtime', 'run_worker'),
+    'salvage': ('actors.runtime', 'salvage'),
+    'shortfall_remedy': ('actors.saga.preflight', 'shortfall_remedy'),
+    'stream_of': ('actors.reading.stream', 'stream_of'),
+    'summary_of': ('actors.reading.snapshot', 'summary_of'),
+}
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attribute = _WHERE[name]
+    except KeyError:
+        raise AttributeError(f"module 'actors' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), attribute)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ARCHIVED_STATUSES", "MAX_BALANCE_CENTS", "MAX_CENTS", "MAX_FAULT_TIMES", "MAX_LATENCY_MS",
     "MAX_STOCK_UNITS", "MAX_UNITS", "SAGA_PLAN", "STEP_NAMES",
     "Account", "Action", "ArchivedShare", "Attempt", "CauseCheck", "CauseUnresolved", "ChargeRow", "Correction",
     "DatabaseError", "DatabaseLocked", "DatabaseReadOnly", "DroppedLine", "EffectWords", "Engine",
+    "EngineRestarting",
     "EngineSettings", "Failure", "Fault", "FaultKind", "InventoryReport", "Item", "LedgerRow",
     "LedgerState", "LiveReports", "Notification", "NotificationKind", "OperatorAction", "Order", "OrderRecord",
     "OrderParts", "OrderSummary", "OrderUpdate", "Outcome", "PaymentReport", "RecoverablePolicy", "Refused",
@@ -85,7 +201,7 @@ __all__ = [
     "StockLevel", "StorageFailed", "Subscriber", "Supplies", "ThenAction", "TimelineEvent", "TopUp",
     "WorldReader", "WorldSnapshot", "WorldStream",
     "cause_check", "correction", "create_database", "create_empty_database", "database_location",
-    "definition", "format_cents", "is_database_url", "must_be_correctable", "open_engine",
+    "definition", "format_cents", "is_database_url", "leftover_threads_stopped", "must_be_correctable", "open_engine",
     "open_reader", "open_resumed", "order_of_document", "order_record_document", "order_sort_key",
     "preview_edit", "read_snapshot", "record_of", "recover", "run_worker", "salvage",
     "shortfall_remedy", "stream_of", "summary_of",

@@ -16,6 +16,8 @@ from actors.embedded.engine import Engine
 from actors.facade import SagaEngine, WorldReader
 from actors.mapper import acted_on_at_open
 from storage.errors import DatabaseError
+from storage.journal import Replay as SalvageReport
+from storage.salvage import salvage as storage_salvage
 from storage.store import DocumentStore
 
 _SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
@@ -110,3 +112,17 @@ def recover(db: str | Path, lost: str) -> list[str]:
     if not is_database_url(db):
         raise DatabaseError(f"{db}: only a PostgreSQL database has workers to recover from.")
     return _postgres()[1].recover(str(db), lost)  # type: ignore[no-any-return]
+
+
+def create_empty_database(db: str | Path) -> None:
+    """An empty database where none is yet, to load a scenario into later (a PostgreSQL
+    database is made by its server: nothing to do)."""
+    if not is_database_url(db) and not Path(db).exists():
+        database.create_empty_database(db)
+
+
+def salvage(db: str | Path, to: str | Path) -> SalvageReport:
+    """Copy what is intact of a damaged database file to a new one (see storage.salvage)."""
+    if is_database_url(db):
+        raise DatabaseError("salvage reads a damaged database file; PostgreSQL keeps and repairs its own.")
+    return storage_salvage(Path(db), Path(to))

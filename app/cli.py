@@ -10,13 +10,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import pykka
 
 from actors import (
     CauseUnresolved,
     DatabaseError,
     DatabaseLocked,
     DatabaseReadOnly,
+    leftover_threads_stopped,
     OrderRecord,
     OrderSummary,
     Refused,
@@ -366,8 +366,6 @@ def cmd_recover(args: argparse.Namespace) -> int:
 
 
 def cmd_salvage(args: argparse.Namespace) -> int:
-    if is_database_url(args.db):
-        raise BadArgument("salvage reads a damaged database file; PostgreSQL keeps and repairs its own.")
     from app.salvage import render_salvage  # only here, as the audit is
 
     print(render_salvage(args.db, args.to, salvage(args.db, args.to)))
@@ -503,30 +501,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv or argv[0] not in known:
         argv.insert(0, "dashboard")  # `ordersaga [--db PATH] [SCENARIO]` is the dashboard
     args = parser.parse_args(argv)
-    running = set(pykka.ActorRegistry.get_all())
-    try:
-        status = int(args.handler(args))
-        sys.stdout.flush()  # now, not at exit, so that a reader gone away is handled below
-        return status
-    except ScenarioError as error:
-        for problem in error.problems:
-            print(f"ordersaga: {problem}", file=sys.stderr)
-    except (DatabaseError, Refused, BadArgument) as error:
-        print(f"ordersaga: {error}", file=sys.stderr)
-    except Interrupted as interrupted:  # SIGINT or SIGTERM
-        print(interrupted.line(), file=sys.stderr)
-        return interrupted.status
-    except BrokenPipeError:  # `ordersaga list | head -1`: stop quietly, as other tools do
-        return leave_quietly_on_closed_pipe()
-    finally:
-        _stop_actors_started_since(running)
+    with leftover_threads_stopped():
+        try:
+            status = int(args.handler(args))
+            sys.stdout.flush()  # now, not at exit, so that a reader gone away is handled below
+            return status
+        except ScenarioError as error:
+            for problem in error.problems:
+                print(f"ordersaga: {problem}", file=sys.stderr)
+        except (DatabaseError, Refused, BadArgument) as error:
+            print(f"ordersaga: {error}", file=sys.stderr)
+        except Interrupted as interrupted:  # SIGINT or SIGTERM
+            print(interrupted.line(), file=sys.stderr)
+            return interrupted.status
+        except BrokenPipeError:  # `ordersaga list | head -1`: stop quietly, as other tools do
+            return leave_quietly_on_closed_pipe()
     return USAGE_ERROR
-
-
-def _stop_actors_started_since(running: set[pykka.ActorRef[pykka.Actor]]) -> None:
-    """Stop the actors started since `running` was taken, newest first (the storage actor
-    last, so it flushes). An engine interrupted while it opened or closed leaves some, whose
-    threads would keep the process from exiting."""
-    for ref in reversed(pykka.ActorRegistry.get_all()):
-        if ref not in running:
-            ref.stop()

@@ -8,6 +8,8 @@ disk), every one of them raises its StorageFailed instead of waiting.
 
 from __future__ import annotations
 
+import functools
+
 import os
 import signal
 import sys
@@ -16,7 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import cast
+from typing import ParamSpec, TypeVar, cast
 
 import pykka
 
@@ -48,11 +50,14 @@ from actors.reading.snapshot import (
     record_of,
     summary_of,
 )
-from actors.saga.errors import Refused
+from actors.saga.errors import EngineRestarting, Refused
 from actors.embedded.scheduler import Scheduler
 from actors.embedded.storage_actor import StorageActor, StorageFailure, StorageProxy
 from storage.errors import StorageFailed
 from storage.store import DocumentStore
+P = ParamSpec("P")
+R = TypeVar("R")
+
 
 def kill_process(where: str) -> None:
     """The headless `crash` fault: die at once, as kill -9 would."""
@@ -338,3 +343,21 @@ class Engine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _restarting_is_said(method: Callable[P, R]) -> Callable[P, R]:
+    """A front end hears EngineRestarting, one of the engine's errors, where an actor it asks
+    is gone: the coordinator restarting after a crash fault, or the engine closing."""
+    @functools.wraps(method)
+    def said(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except pykka.ActorDeadError:
+            raise EngineRestarting() from None
+    return said
+
+
+for _asked in ("retry", "check_cause", "cancel", "edit", "top_up", "restock", "store_durably",
+               "wait_until_settled", "live_records", "records", "summaries", "find", "record", "supplies",
+               "snapshot", "stream"):
+    setattr(Engine, _asked, _restarting_is_said(getattr(Engine, _asked)))

@@ -8,9 +8,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-import pykka
 
-from actors import Engine, Refused, StorageFailed, WorldStream
+from actors import SagaEngine, Refused, StorageFailed, WorldStream
 from app.audit import AuditBook, AuditError
 from app.dashboard.session import DashboardSession
 from app.dashboard.widgets.audit_badge import AuditBadge
@@ -23,7 +22,7 @@ class BadgeAudit:
 
     def __init__(self) -> None:
         self._book: AuditBook | None = None
-        self._engine: Engine | None = None  # the engine whose world the book holds
+        self._engine: SagaEngine | None = None  # the engine whose world the book holds
         self._running = threading.Lock()
         self._again = threading.Event()
 
@@ -56,13 +55,13 @@ class BadgeAudit:
         except AuditError as error:
             self._book = None
             return AuditBadge.Audited(0, None, str(error))
-        except (Refused, StorageFailed, pykka.ActorDeadError):
+        except (Refused, StorageFailed):  # EngineRestarting is a refusal
             # No database open, its storage failed (the banner says so), or a new world
             # replaced it while it was read: the next pass starts afresh.
             self._book = None
             return None
 
-    def _start(self, engine: Engine) -> tuple[AuditBook, WorldStream, bool]:
+    def _start(self, engine: SagaEngine) -> tuple[AuditBook, WorldStream, bool]:
         """The book and what to read into it: every order the first time on a world, then the
         live ones and those live at the last pass (archived since, or not)."""
         if self._book is None or engine is not self._engine:

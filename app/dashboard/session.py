@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from actors import (Engine, EngineSettings, Refused, Scenario, create_database, create_empty_database,
+from actors import (SagaEngine, EngineSettings, Refused, Scenario, create_database, create_empty_database,
                     is_database_url, open_engine)
 
 T = TypeVar("T")
@@ -23,7 +23,7 @@ class DashboardSession:
         self.db = db
         self._settings = settings
         self._lock = threading.Lock()
-        self._engine: Engine | None = None
+        self._engine: SagaEngine | None = None
         # Whether the world on screen was written by this session: its
         # notifications are news, not history.
         self.fresh = False
@@ -35,19 +35,19 @@ class DashboardSession:
         if scenario is not None:
             create_database(db, scenario, replace=True)
             session.fresh = True
-        elif not is_database_url(db) and not db.exists():
+        else:
             create_empty_database(db)
         session._engine = session._start()
         return session
 
-    def _start(self) -> Engine:
+    def _start(self) -> SagaEngine:
         # A scenario's crash fault restarts the coordinator: the dashboard stays up.
-        return open_engine(self.db, on_crash="restart", settings=self._settings)  # type: ignore[return-value]
+        return open_engine(self.db, on_crash="restart", settings=self._settings)
 
-    def call(self, action: Callable[[Engine], T]) -> T:
+    def call(self, action: Callable[[SagaEngine], T]) -> T:
         """Run action on the open engine. The lock is held only to take the engine, so a long
         call (the audit's, every order's summary) holds up no other: the world may be replaced
-        meanwhile, and then the engine refuses (Refused, pykka.ActorDeadError) or answers for
+        meanwhile, and then the engine refuses (Refused, EngineRestarting) or answers for
         the old world, which the caller drops once a new world is shown."""
         with self._lock:
             engine = self._engine

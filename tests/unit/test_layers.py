@@ -64,3 +64,36 @@ def test_the_engine_and_headless_cli_do_not_load_textual(module: str) -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             cwd=ROOT)
     assert result.stdout.strip() == "[]"
+
+
+RUNTIMES = ("pykka", "tinydb", "dbos", "sqlalchemy", "psycopg", "textual")
+
+
+def test_the_saga_core_imports_no_runtime() -> None:
+    """actors/saga holds the rules both runtimes carry out: pure, in the static graph..."""
+    reached = [(f, m) for f, m in _imports("actors/saga")
+               if _top(m) in RUNTIMES or (_top(m) == "actors" and not m.startswith("actors.saga"))
+               or _top(m) == "storage"]
+    assert reached == []
+
+
+def test_importing_the_saga_core_loads_no_runtime() -> None:
+    """...and at run time: importing every module of it loads none of them."""
+    modules = sorted(f"actors.saga.{path.stem}" for path in (ROOT / "actors" / "saga").glob("*.py")
+                     if path.stem != "__init__")
+    code = (f"import sys; import {', '.join(modules)}; "
+            f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(RUNTIMES)!r}))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert result.stdout.strip() == "[]"
+
+
+def test_neither_runtime_imports_the_other() -> None:
+    assert [(f, m) for f, m in _imports("actors/embedded") if m.startswith("actors.postgres")] == []
+    assert [(f, m) for f, m in _imports("actors/postgres") if m.startswith("actors.embedded")] == []
+
+
+def test_front_ends_import_no_runtime_library() -> None:
+    """The CLI and the dashboard talk to either runtime through `actors` (SagaEngine), never
+    to Pykka, DBOS or SQLAlchemy: the engine's errors are its own (EngineRestarting)."""
+    reached = [(f, m) for f, m in _imports("app") if _top(m) in ("pykka", "dbos", "sqlalchemy", "psycopg")]
+    assert reached == []

@@ -7,7 +7,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import pykka
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical
@@ -19,11 +18,12 @@ from textual.widgets import DataTable, Input, Static
 
 from actors import (
     SAGA_PLAN,
+    SagaEngine,
     Correction,
     CauseCheck,
     CauseUnresolved,
     DatabaseError,
-    Engine,
+    EngineRestarting,
     OrderRecord,
     OrderSummary,
     Refused,
@@ -67,7 +67,7 @@ WIDE_LAYOUT_COLUMNS = 140  # from here the orders and the selected order sit sid
 FETCH_AGAIN_S = 0.5  # how soon a record unread during a coordinator restart is read again
 
 
-def crash_and_restart(engine: Engine) -> str:
+def crash_and_restart(engine: SagaEngine) -> str:
     engine.restart_coordinator()
     return "The coordinator was killed and restarted; it recovered every order from storage."
 
@@ -201,7 +201,7 @@ class MainScreen(Screen[None]):
 
         fresh = self.session.fresh
 
-        def follow(engine: Engine) -> tuple[Scenario | None, list[OrderRecord]]:
+        def follow(engine: SagaEngine) -> tuple[Scenario | None, list[OrderRecord]]:
             engine.subscribe(bridge)
             engine.on_storage_failure(bridge.stopped)
             # A world this session just wrote is the scenario's orders, each one news: all of
@@ -219,7 +219,7 @@ class MainScreen(Screen[None]):
         # The history fills in behind the live orders, without holding up the operator's actions.
         try:
             history = prepared_history(self.session.call(lambda engine: engine.summaries()))
-        except (Refused, StorageFailed, pykka.ActorDeadError):
+        except (Refused, StorageFailed):  # EngineRestarting is a refusal
             return  # replaced or failed meanwhile: the new world reads its own, the banner says why
         self.post_message(self.HistoryRead(bridge, history))
 
@@ -366,7 +366,7 @@ class MainScreen(Screen[None]):
         bridge = self._bridge
         try:
             record = self.session.call(lambda engine: engine.find(order_id))
-        except pykka.ActorDeadError:
+        except EngineRestarting:
             self.post_message(self.RecordFetched(bridge, order_id, None, (
                 f"The coordinator is restarting; {order_id} is read again in a moment."), again=True))
         except (DatabaseError, Refused) as error:  # a damaged archive line, a failed storage, no database
@@ -428,7 +428,7 @@ class MainScreen(Screen[None]):
         """On a worker thread: post the stock and balances, stamped in the order they were read."""
         try:
             supplies, at = self.session.call(lambda engine: (engine.supplies(), time.monotonic()))
-        except (Refused, StorageFailed, pykka.ActorDeadError):
+        except (Refused, StorageFailed):  # EngineRestarting is a refusal
             return  # no database, a failed one (the banner says so), or a restart: the pane keeps its last
         self.post_message(self.SuppliesRead(supplies, at))
 
@@ -503,7 +503,7 @@ class MainScreen(Screen[None]):
         self._dialog(screen, answered)
 
     @work(thread=True, group="engine")
-    def _on_engine(self, call: Callable[[Engine], str]) -> None:
+    def _on_engine(self, call: Callable[[SagaEngine], str]) -> None:
         """Run one operator action; the engine's answer or refusal goes to the event line."""
         try:
             message = self.session.call(call)
@@ -513,7 +513,7 @@ class MainScreen(Screen[None]):
             self.post_message(EventLine.Said(f"Refused: {refusal}", "warning"))
         except StorageFailed as error:
             self.post_message(EventLine.Said(f"Not done: {error}", "error"))
-        except pykka.ActorDeadError:
+        except EngineRestarting:
             # The scenario's crash fault restarts the coordinator on its own thread.
             self.post_message(EventLine.Said(
                 "The coordinator is restarting after a crash; try again in a moment.", "warning"))
@@ -679,12 +679,12 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, group="notifications")
     def _read_notifications(self, screen: NotificationsScreen, order_ids: list[str], complete: bool) -> None:
-        def read(engine: Engine) -> list[OrderRecord]:
+        def read(engine: SagaEngine) -> list[OrderRecord]:
             return [record for order_id in order_ids if (record := engine.find(order_id)) is not None]
 
         try:
             records = self.session.call(read)
-        except (Refused, StorageFailed, pykka.ActorDeadError) as error:
+        except (Refused, StorageFailed) as error:  # EngineRestarting is a refusal
             self.post_message(EventLine.Said(f"The notifications could not be read: {error}", "warning"))
             return
         notices = [Announcement(r.order.id, n) for r in records for n in r.notifications]
