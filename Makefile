@@ -3,7 +3,8 @@
 #                afterwards the database as it was left
 #   make demo  - the dashboard on the demo scenario loaded afresh (replaces the demo database)
 #   make check - mypy --strict over app, actors and storage
-#   make test  - check, then the whole suite
+#   make test  - check, then the whole suite (under CI=true a PostgreSQL that cannot start fails it)
+#   make test-quick - the suite without the PostgreSQL tests, for a fast loop
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -12,7 +13,7 @@ BENCH_STAMP := $(VENV)/.bench-installed
 DEMO ?= demo
 DEMO_DB := $(VENV)/demo.db
 
-.PHONY: run demo check test bench profile clean
+.PHONY: run demo check test test-quick bench profile clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +34,9 @@ check: $(STAMP)
 
 test: check
 	$(BIN)/python -m pytest -q -n auto
+
+test-quick: $(STAMP)
+	$(BIN)/python -m pytest -q -n auto -m 'not postgres'
 
 $(BENCH_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test,bench]'

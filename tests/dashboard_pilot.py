@@ -137,7 +137,9 @@ def event_line(app: SagaDashboard) -> str:
 
 
 async def select(pilot: Pilot[None], order_id: str) -> None:
-    """Move the cursor to an order, as the arrow keys would."""
+    """Move the cursor to an order, as the arrow keys would, once it is listed (the list fills
+    in as the history is read: on a fast machine the test may get there first)."""
+    await until(pilot, lambda: order_id in listed_ids(pilot.app), f"{order_id} listed")  # type: ignore[arg-type]
     table = main_screen(pilot.app).query_one(OrdersTable)  # type: ignore[arg-type]
     table.move_cursor(row=table.get_row_index(order_id))
     await until(pilot, lambda: strip_text(pilot.app).startswith(f"Order {order_id} ·")  # type: ignore[arg-type]

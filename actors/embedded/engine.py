@@ -41,6 +41,7 @@ from actors.saga.plan import SAGA_PLAN
 from actors.saga.preflight import CauseCheck, CauseUnresolved, Supplies, cause_check
 from actors.embedded.proxies import ProxyMethod
 from actors.reading.snapshot import (
+    rows_of_orders,
     ArchivedSummaries,
     LiveReports,
     OrderSummary,
@@ -305,8 +306,12 @@ class Engine:
         coordinator hears of it, so a settled record never meets an older participant state.
         Archived orders come from the archive, with each participant's record of them."""
         live, reports = self._live_and_reports()
+        # An order the coordinator forgot meanwhile was archived, and some participants may have
+        # forgotten it too before they reported: it is read whole from the archive instead.
+        live_ids = {record.order.id for record in self.live_records()}
+        live = [record for record in live if record.order.id in live_ids]
         archived = self.storage.archived_groups().get() if self._archives else []
-        snapshot = combine(self.scenario, live, reports, archived)
+        snapshot = combine(self.scenario, live, rows_of_orders(reports, live_ids), archived)
         self.storage_failure.check()  # the participants too may hold what never became durable
         return snapshot
 

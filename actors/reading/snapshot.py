@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -96,6 +96,15 @@ def combine(scenario: Scenario | None, live: list[OrderRecord], reports: LiveRep
         shipping=cast(ShippingReport, _with_rows(
             shipping, report_of(Service.SHIPPING, archived_docs[Service.SHIPPING]))),
     )
+
+
+def rows_of_orders(reports: LiveReports, ids: Collection[str]) -> LiveReports:
+    """The reports with only the rows (reservations, charges, ledger...) of the orders named."""
+    def kept(report: Mapping[str, object]) -> Any:
+        return {name: ([row for row in cast(list[dict[str, Any]], rows) if row["order"] in ids]
+                       if isinstance(rows, list) else rows) for name, rows in report.items()}
+    inventory, payment, shipping = reports
+    return kept(inventory), kept(payment), kept(shipping)
 
 
 def _with_rows(live: Mapping[str, object], archived: Mapping[str, object]) -> Any:

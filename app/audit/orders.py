@@ -170,9 +170,7 @@ class _Order:
             return (f"Payment charged {format_cents(effect.charge['amount_cents'])} for order {self.id} "
                     f"({key}), {whose} {format_cents(order.total_cents)}.")
         if effect.reservation is not None:
-            wanted: dict[str, int] = {}
-            for item in order.items:
-                wanted[item.sku] = wanted.get(item.sku, 0) + item.quantity
+            wanted = order.units_by_sku()
             if wanted != effect.reservation["items"]:
                 return (f"Inventory reserved {effect.reservation['items']} for order {self.id} ({key}), "
                         f"{asks} {wanted}.")

@@ -35,14 +35,6 @@ LIST_CAP = 100
 _EPOCH = datetime.min.replace(tzinfo=timezone.utc)
 
 
-def units_by_sku(order: Order) -> Counter[str]:
-    """What an order asks of inventory: its units of each sku."""
-    units = Counter[str]()
-    for item in order.items:
-        units[item.sku] += item.quantity
-    return units
-
-
 def version(record: OrderRecord) -> int:
     """Grows with every transition of one order, so an older copy is never shown after a newer one."""
     return len(record.timeline) + len(record.notifications)

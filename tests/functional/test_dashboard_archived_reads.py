@@ -7,11 +7,10 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-import pykka
 import pytest
 from textual.widgets import DataTable
 
-from actors import DatabaseError, Engine, OrderRecord, Supplies, WorldStream
+from actors import DatabaseError, Engine, EngineRestarting, OrderRecord, Supplies, WorldStream
 from app.dashboard.app import SagaDashboard
 from app.dashboard.screens.main import MainScreen
 from app.dashboard.screens.notifications import NotificationsScreen
@@ -128,13 +127,14 @@ async def test_an_order_read_while_the_coordinator_restarts_is_read_again(
     def restarting_once(engine: Engine, order_id: str) -> OrderRecord | None:
         if order_id == "o-4" and not refused:
             refused.append(order_id)
-            raise pykka.ActorDeadError("the coordinator is stopped")
+            raise EngineRestarting()
         return find(engine, order_id)
 
     monkeypatch.setattr(Engine, "find", restarting_once)
     app = dashboard(db=db)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: history_shown(app), "the history read")
+        await until(pilot, lambda: "o-4" in listed_ids(app), "o-4 listed")
         table = main_screen(app).query_one(OrdersTable)
         table.move_cursor(row=table.get_row_index("o-4"))
         await until(pilot, lambda: "restarting" in strip_text(app), "the restart said")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from actors.saga.settings import EngineSettings
 from actors.saga.domain import Service
-from actors import Engine
+from actors import Engine, EngineRestarting
 from actors.embedded.database import create_database
 from actors.events import OrderUpdate
 from actors.saga.errors import Refused
@@ -323,3 +324,12 @@ def test_orders_retried_as_they_fail_or_once_archived_all_complete(tmp_path: Pat
     assert {o["id"]: (o["status"], o["attempts"]) for o in report["orders"]} == {
         f"o-{n}": ("completed", 2) for n in range(1, count + 1)}
     assert_invariants(report)
+
+
+def test_an_engine_whose_coordinator_is_gone_says_it_is_restarting(start_engine: Callable[..., Engine]) -> None:
+    """A front end hears the engine's own error, never Pykka's, while the coordinator is down."""
+    engine = start_engine("insufficient_funds")
+    engine.wait_until_settled(timeout_s=30)
+    engine._coordinator_ref.stop()
+    with pytest.raises(EngineRestarting):
+        engine.retry("o-1", force=True)

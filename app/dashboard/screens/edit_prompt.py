@@ -12,7 +12,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from actors import Correction, OrderRecord, Refused, correction, preview_edit
-from app.dashboard.board import units_by_sku
 
 
 class EditPrompt(ModalScreen[Correction | None]):
@@ -23,7 +22,7 @@ class EditPrompt(ModalScreen[Correction | None]):
     def __init__(self, record: OrderRecord) -> None:
         super().__init__()
         self._record = record
-        self._units = units_by_sku(record.order)
+        self._units = record.order.units_by_sku()
 
     def compose(self) -> ComposeResult:
         order = self._record.order

@@ -39,7 +39,7 @@ from actors import (
 )
 from app.amounts import as_dollars, parse_dollars, parse_units
 from app.dashboard.badge_audit import BadgeAudit
-from app.dashboard.board import LIST_CAP, Announcement, History, OrderBoard, prepared_history, units_by_sku
+from app.dashboard.board import LIST_CAP, Announcement, History, OrderBoard, prepared_history
 from app.dashboard.keys import KEY_BY_NAME, KEYS, PINNED
 from app.dashboard.live import LiveUpdates
 from app.dashboard.news import News
@@ -583,7 +583,7 @@ class MainScreen(Screen[None]):
         record = self._selected()
         if record is None:
             return
-        wanted = units_by_sku(record.order)
+        wanted = record.order.units_by_sku()
         skus = list(wanted)
         fields = [Field(f"Units of {sku} to add (whole number)", str(wanted[sku]), parse_units)
                   for sku in skus]

@@ -9,7 +9,6 @@ from textual.widgets import Static
 from actors import (SAGA_PLAN, CauseCheck, NotificationKind, OrderRecord, OrderSummary, SagaStatus, StepState,
                     definition, format_cents)
 from app.dashboard import display
-from app.dashboard.board import units_by_sku
 from app.dashboard.keys import KEY_FOR
 from app.dashboard.remedies import remedies
 
@@ -17,7 +16,7 @@ from app.dashboard.remedies import remedies
 def summary(record: OrderRecord) -> str:
     """The order in one line: what it is for and which attempt is on."""
     order = record.order
-    listed = ", ".join(f"{units}× {sku}" for sku, units in units_by_sku(order).items())
+    listed = ", ".join(f"{units}× {sku}" for sku, units in order.units_by_sku().items())
     attempts = f" · attempt {len(record.attempts)}" if record.attempts else ""
     version = f" · version {record.version}" if record.version > 1 else ""
     return (f"Order {order.id} · {order.customer} · {format_cents(order.total_cents)} · "
