@@ -326,6 +326,7 @@ class Engine:
         live_ids = {record.order.id for record in self.live_records()}
         forgotten = [record.order.id for record in live if record.order.id not in live_ids]
         live = [record for record in live if record.order.id in live_ids]
+        reports = rows_of_orders(reports, live_ids)  # a forgotten order's rows come from the archive
         wanted = None if archived is None else [order_id for order_id in [*archived, *forgotten]
                                                 if order_id not in live_ids]
         places = self.storage.archived_places(wanted).get() if self._archives else []
