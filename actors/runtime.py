@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from actors.embedded import collector, database
-from actors.reading import snapshot as read_model
+from actors.reading import readers
+from actors.reading.snapshot import WorldSnapshot
 from actors.saga.domain import Scenario
 from actors.embedded.engine import Engine
 from actors.facade import SagaEngine, WorldReader
@@ -59,18 +60,18 @@ def create_database(db: str | Path, scenario: Scenario, replace: bool = False) -
         database.create_database(db, scenario, replace=replace)
 
 
-def read_snapshot(db: str | Path) -> read_model.WorldSnapshot:
+def read_snapshot(db: str | Path) -> WorldSnapshot:
     """The world as last stored, resuming nothing."""
     if is_database_url(db):
         return _postgres()[0].read_snapshot(str(db))  # type: ignore[no-any-return]
-    return read_model.read_snapshot(db)
+    return readers.read_snapshot(db)
 
 
 def open_reader(db: str | Path) -> WorldReader:
     """The database as last stored, to read without resuming, locking or writing anything."""
     if is_database_url(db):
-        return read_model.SnapshotWorld(read_snapshot(db))
-    return read_model.StoredWorld.read_only(db)
+        return readers.SnapshotWorld(read_snapshot(db))
+    return readers.StoredWorld.read_only(db)
 
 
 def open_resumed(db: str | Path, settle: Callable[[SagaEngine], None]) -> WorldReader:
@@ -86,7 +87,7 @@ def open_resumed(db: str | Path, settle: Callable[[SagaEngine], None]) -> WorldR
         store = DocumentStore(db, create=False)
     try:
         if not acted_on_at_open(store):
-            return read_model.StoredWorld(store)
+            return readers.StoredWorld(store)
         engine = Engine(store)
     except BaseException:
         store.close()

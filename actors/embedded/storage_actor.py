@@ -219,7 +219,7 @@ class StorageActor(pykka.ThreadingActor):
         return archived_summaries(self._store)
 
     def archived_groups(self) -> list[dict[str, dict[str, Any]]]:
-        """The documents of every archived order (read_model.combine lets a live copy win)."""
+        """The documents of every archived order (reading.snapshot.combine lets a live copy win)."""
         self.flush()
         return [documents for _, documents in self._store.every_archived()]
 

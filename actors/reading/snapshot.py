@@ -6,30 +6,19 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, NamedTuple, cast
-from pathlib import Path
+from typing import Any, NamedTuple, cast
 
-from actors.embedded import collector
 from actors.saga.domain import Failure, OrderRecord, SagaStatus, Scenario, Service
 from actors.mapper import (
-    ORDER_PREFIX,
     archived_record,
-    archived_summaries,
-    document_summary,
     order_of_document,
-    order_record_document,
-    read_records,
-    read_scenario,
-    validated_record,
 )
 from actors.saga.documents import InventoryReport, PaymentReport, ShippingReport, StoredDocuments
-from actors.embedded.documents import owned_prefixes, report_of, reports_of
+from actors.embedded.documents import owned_prefixes, report_of
 from actors.saga.plan import SAGA_PLAN
 from actors.saga.errors import Refused
 from storage.store import DocumentStore
 
-if TYPE_CHECKING:
-    from actors.reading.stream import WorldStream
 
 
 @dataclass(frozen=True)
@@ -180,113 +169,3 @@ class ArchivedSummaries:
             built[row["id"]] = kept if kept is not None and kept[0] is row else (row, summary_from_row(row))
         self._built = built
         return [summary for _, summary in built.values()]
-
-
-class StoredWorld:
-    """A database as last stored, read without starting actors and without writing a byte:
-    what an engine would show before anything resumes. It validates only what it shows (an
-    order's record, or every record for a snapshot), so showing one order of 100,000 costs
-    about what reading the live journal does."""
-
-    def __init__(self, store: DocumentStore) -> None:
-        collector.collect_less_often()  # what it reads is kept, as an engine's is
-        self._store = store
-        self._summaries: list[OrderSummary] | None = None  # read once: a command's look is one moment
-
-    @classmethod
-    def read_only(cls, path: str | Path) -> StoredWorld:
-        """The database at path, read without its lock (another process may be writing it)."""
-        with collector.loading():
-            return cls(DocumentStore(path, read_only=True))
-
-    @property
-    def torn_bytes(self) -> int:
-        return self._store.torn_bytes
-
-    def _reports(self) -> LiveReports:
-        owned = owned_documents(self._store)
-        return reports_of({name: doc for docs in owned.values() for name, doc in docs.items()})
-
-    def snapshot(self) -> WorldSnapshot:
-        """Every order, the archived ones read in one pass; read as a database is loaded
-        (without the collector's passes), since all of it is kept until the command ends."""
-        with collector.loading():
-            archived = [documents for _, documents in self._store.every_archived()]  # combine: live wins
-            return combine(read_scenario(self._store), read_records(self._store), self._reports(), archived)
-
-    def stream(self) -> WorldStream:
-        """Every order one at a time: the archived ones read from the archive as they are reached."""
-        from actors.reading.stream import stream_world  # it builds on this module's types
-
-        with collector.loading():
-            live = read_records(self._store)
-            places = self._store.archived_places()
-        return stream_world(read_scenario(self._store), live, self._reports(), places, self._store.archived_documents,
-                            str(self._store.path), self._store.archive_file())
-
-    def find(self, order_id: str) -> OrderRecord | None:
-        live = self._store.peek(order_record_document(order_id))
-        if live is not None:
-            return validated_record(live, self._store.path)
-        documents = self._store.archived(order_id)
-        return archived_record(documents, order_id) if documents is not None else None
-
-    def summaries(self) -> list[OrderSummary]:
-        if self._summaries is None:
-            with collector.loading():
-                self._summaries = [
-                    *(self._live_summary(doc) for _, doc in self._store.stored(ORDER_PREFIX)),
-                    *(summary_from_row(row) for row in archived_summaries(self._store))]
-        return list(self._summaries)
-
-    def _live_summary(self, doc: Mapping[str, Any]) -> OrderSummary:
-        """A live order's summary from its document as stored; one that does not read as an
-        order's is validated, which says what is wrong with it."""
-        try:
-            return summary_from_row(document_summary(doc))
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
-            return summary_of(validated_record(doc, self._store.path))
-
-    def close(self) -> None:
-        self._store.close()
-
-    def __enter__(self) -> StoredWorld:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class SnapshotWorld:
-    """A world already read whole (a PostgreSQL database as stored), answering as StoredWorld does."""
-
-    torn_bytes = 0  # a database server keeps its own
-
-    def __init__(self, snapshot: WorldSnapshot) -> None:
-        self._snapshot = snapshot
-
-    def snapshot(self) -> WorldSnapshot:
-        return self._snapshot
-
-    def stream(self) -> WorldStream:
-        from actors.reading.stream import stream_of  # it builds on this module's types
-        return stream_of(self._snapshot)
-
-    def find(self, order_id: str) -> OrderRecord | None:
-        return next((r for r in self._snapshot.records if r.order.id == order_id), None)
-
-    def summaries(self) -> list[OrderSummary]:
-        return [summary_of(record, self._snapshot.workers.get(record.order.id))
-                for record in self._snapshot.records]
-
-    def __enter__(self) -> SnapshotWorld:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-
-def read_snapshot(path: str | Path) -> WorldSnapshot:
-    """The world as last stored at path (see StoredWorld)."""
-    with StoredWorld.read_only(path) as world:
-        return world.snapshot()

@@ -97,3 +97,10 @@ def test_front_ends_import_no_runtime_library() -> None:
     to Pykka, DBOS or SQLAlchemy: the engine's errors are its own (EngineRestarting)."""
     reached = [(f, m) for f, m in _imports("app") if _top(m) in ("pykka", "dbos", "sqlalchemy", "psycopg")]
     assert reached == []
+
+
+def test_the_read_side_has_no_circle() -> None:
+    """snapshot.py <- stream.py <- readers.py: each builds on the ones before it only."""
+    imported = {(Path(f).stem, m.rsplit(".", 1)[-1]) for f, m in _imports("actors/reading")
+                if m.startswith("actors.reading.")}
+    assert imported <= {("stream", "snapshot"), ("readers", "snapshot"), ("readers", "stream")}
