@@ -11,6 +11,7 @@ the world is seeded, locked while one fires, and stored in the same transaction.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -159,11 +160,23 @@ _UNDO = {Service.INVENTORY: _release, Service.PAYMENT: _refund, Service.SHIPPING
 
 
 # -- a script's competing orders, in its order ------------------------------------------
-def passed(connection: sa.Connection, earlier: tuple[str, ...], step: str) -> bool:
-    """Whether each of the earlier orders has carried out its first attempt's `step`, or never will."""
-    decided = {row[0] for row in connection.execute(
-        _q("SELECT order_id FROM $S.ledger WHERE order_id = ANY(:ids) AND step = :s AND attempt = 1 "
-           "AND action = 'execute'"), {"ids": list(earlier), "s": step})}
-    waiting = [order_id for order_id in earlier if order_id not in decided]
-    return not any(may_yet_draw(OrderRecord.model_validate(row[0]), step) for row in connection.execute(
-        _q("SELECT record FROM $S.orders WHERE id = ANY(:ids)"), {"ids": waiting}))
+def passed(connection: sa.Connection, order_id: str, step: str,
+           turns: Mapping[str, Mapping[str, tuple[str, ...]]]) -> bool:
+    """Whether the orders the order takes its turn after (seeding.competitors_before) have
+    carried out their first attempt's `step`; past one that never will, its own are asked."""
+    asked: set[str] = set()
+    pending = list(turns.get(order_id, {}).get(step, ()))
+    while pending:
+        batch = [other for other in dict.fromkeys(pending) if other not in asked]
+        asked.update(batch)
+        decided = {row[0] for row in connection.execute(
+            _q("SELECT order_id FROM $S.ledger WHERE order_id = ANY(:ids) AND step = :s AND attempt = 1 "
+               "AND action = 'execute'"), {"ids": batch, "s": step})}
+        pending = []
+        for row in connection.execute(_q("SELECT record FROM $S.orders WHERE id = ANY(:ids)"),
+                                      {"ids": [other for other in batch if other not in decided]}):
+            record = OrderRecord.model_validate(row[0])
+            if may_yet_draw(record, step):
+                return False
+            pending += turns.get(record.order.id, {}).get(step, ())
+    return True

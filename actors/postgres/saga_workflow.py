@@ -111,9 +111,9 @@ def carry_out(order_id: str, key: dict[str, Any]) -> dict[str, Any]:
     latency_s = worker.latency_s(scenario, command_key.step)
     if latency_s:
         time.sleep(latency_s)  # the service's own time to answer, in no transaction
-    earlier = worker.competitors[run].get(order_id, {}).get(command_key.step)
-    if earlier and command_key.attempt == 1 and command_key.action == Action.EXECUTE:
-        _wait_for_turn(worker, earlier, command_key.step)
+    turns = worker.competitors[run]
+    if order_id in turns and command_key.attempt == 1 and command_key.action == Action.EXECUTE:
+        _wait_for_turn(worker, order_id, command_key.step, turns)
     with worker.db.begin() as connection:
         stored = load_record(connection, order_id, lock=True)  # one command of an order at a time
         done = (None if stored is None
@@ -124,14 +124,15 @@ def carry_out(order_id: str, key: dict[str, Any]) -> dict[str, Any]:
     return {"reply": reply, "wait_s": worker.settings.answer_timeout(latency_s)}
 
 
-def _wait_for_turn(worker: WorkerContext, earlier: tuple[str, ...], step: str) -> None:
+def _wait_for_turn(worker: WorkerContext, order_id: str, step: str,
+                   turns: dict[str, dict[str, tuple[str, ...]]]) -> None:
     """Hold a script's competing order until the orders listed before it carried out `step`
     (the embedded runtime keeps that order by its mailboxes), for at most TURN_WAIT_S: a
     queue that started the later order first must not hold its slot for ever."""
     deadline = time.monotonic() + TURN_WAIT_S
     while time.monotonic() < deadline:
         with worker.db.connect() as connection:
-            if effects.passed(connection, earlier, step):
+            if effects.passed(connection, order_id, step, turns):
                 return
         time.sleep(0.01)
 

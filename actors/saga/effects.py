@@ -3,11 +3,11 @@ words a service names its effect with, and the rules a step of the plan carries.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from actors.saga.domain import Action, IdempotencyKey, Order, Service
+from actors.saga.domain import Action, IdempotencyKey, Order, Scenario, Service
 
 Status = TypeVar("Status", bound=str, covariant=True)
 
@@ -46,9 +46,11 @@ class ServiceRules:
     # What executing (or compensating) the effect for an order does, for an operator:
     # "reserves 1 KEYBOARD", "refunds $149.97".
     describe: Callable[[Order, Action], str]
-    # What the order draws on that other orders share (skus, a customer's balance): orders
-    # that share it compete, and which comes first decides who gets it.
-    draws_on: Callable[[Order], frozenset[str]] = lambda order: frozenset()
+    # How much the order draws of what other orders share (units of each sku, a customer's
+    # money), and how much of it a scenario starts with: where orders together want more than
+    # there is, which comes first decides who gets it.
+    draws: Callable[[Order], Mapping[str, int]] = lambda order: {}
+    supply: Callable[[Scenario], Mapping[str, int]] = lambda scenario: {}
 
 
 def effect_name(key: IdempotencyKey) -> str:

@@ -29,4 +29,4 @@ def _describe(order: Order, action: Action) -> str:
 
 
 RULES = ServiceRules(Service.INVENTORY, WORDS, terms=Order.units_by_sku, describe=_describe,
-                     draws_on=lambda order: frozenset(order.units_by_sku()))
+                     draws=Order.units_by_sku, supply=lambda scenario: scenario.stock)

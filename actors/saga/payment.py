@@ -28,4 +28,5 @@ def _describe(order: Order, action: Action) -> str:
 
 
 RULES = ServiceRules(Service.PAYMENT, WORDS, terms=_terms, describe=_describe,
-                     draws_on=lambda order: frozenset((order.customer,)))
+                     draws=lambda order: {order.customer: order.total_cents},
+                     supply=lambda scenario: scenario.accounts)

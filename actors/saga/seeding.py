@@ -38,23 +38,31 @@ def world_of(scenario: Scenario) -> World:
 
 
 def competitors_before(scenario: Scenario) -> dict[str, dict[str, tuple[str, ...]]]:
-    """For each order, by step, the orders listed before it that draw on what that step
-    draws on (the same sku, the same customer's balance).
+    """For each order, by step, the orders listed just before it that draw on something it
+    draws on (a sku, a customer's money) where the scenario's orders together want more of it
+    than there is: only there does which comes first decide who gets it.
 
-    A script's competing orders take their turn in the order it lists them: where the
-    runtime itself does not keep that order (the PostgreSQL workers run sagas side by
-    side), an order's first attempt carries out such a step only once they have.
+    A script's competing orders take their turn in the order it lists them. Where the runtime
+    itself does not keep that order (the PostgreSQL workers run sagas side by side), an order's
+    first attempt carries out such a step only once these have (or never will: then it looks
+    past them, to theirs).
     """
     before: dict[str, dict[str, tuple[str, ...]]] = {}
     for step in SAGA_PLAN:
-        claimed: dict[str, list[str]] = {}
+        supply = step.rules.supply(scenario)
+        wanted: dict[str, int] = {}
         for order in scenario.orders:
-            earlier = {other for resource in step.rules.draws_on(order) for other in claimed.get(resource, ())}
+            for resource, amount in step.rules.draws(order).items():
+                wanted[resource] = wanted.get(resource, 0) + amount
+        scarce = {resource for resource, amount in wanted.items() if amount > supply.get(resource, 0)}
+        last: dict[str, str] = {}
+        for order in scenario.orders:
+            drawn = sorted(resource for resource in step.rules.draws(order) if resource in scarce)
+            earlier = tuple(dict.fromkeys(last[resource] for resource in drawn if resource in last))
             if earlier:
-                listed = tuple(o.id for o in scenario.orders if o.id in earlier)
-                before.setdefault(order.id, {})[step.name] = listed
-            for resource in step.rules.draws_on(order):
-                claimed.setdefault(resource, []).append(order.id)
+                before.setdefault(order.id, {})[step.name] = earlier
+            for resource in drawn:
+                last[resource] = order.id
     return before
 
 
