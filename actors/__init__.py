@@ -20,7 +20,6 @@ if TYPE_CHECKING:
         Action,
         Attempt,
         Correction,
-        Failure,
         Fault,
         FaultKind,
         Item,
@@ -37,21 +36,15 @@ if TYPE_CHECKING:
         Service,
         StepState,
         StepStatus,
-        ThenAction,
         TimelineEvent,
-        TopUp,
         format_cents,
     )
     from actors.embedded.engine import Engine
     from actors.embedded.lifecycle import leftover_threads_stopped
     from actors.facade import SagaEngine, WorldReader
-    from actors.events import OrderUpdate, Subscriber
+    from actors.events import OrderUpdate
     from actors.saga.limits import (
-        MAX_BALANCE_CENTS,
         MAX_CENTS,
-        MAX_FAULT_TIMES,
-        MAX_LATENCY_MS,
-        MAX_STOCK_UNITS,
         MAX_UNITS,
     )
     from actors.mapper import ARCHIVED_STATUSES, order_of_document, order_record_document
@@ -60,7 +53,6 @@ if TYPE_CHECKING:
         Account,
         ChargeRow,
         InventoryReport,
-        LedgerRow,
         LedgerState,
         PaymentReport,
         ReservationRow,
@@ -68,7 +60,7 @@ if TYPE_CHECKING:
         ShippingReport,
         StockLevel,
     )
-    from actors.saga.plan import SAGA_PLAN, STEP_NAMES, Remedy, StepDefinition, definition
+    from actors.saga.plan import SAGA_PLAN, Remedy, definition
     from actors.saga.preflight import CauseCheck, CauseUnresolved, Supplies, cause_check, shortfall_remedy
     from actors.reading.stream import ArchivedShare, OrderParts, WorldStream, stream_of
     from actors.reading.snapshot import LiveReports, OrderSummary, WorldSnapshot, order_sort_key, record_of, summary_of
@@ -98,19 +90,13 @@ _WHERE: dict[str, tuple[str, str]] = {
     'Engine': ('actors.embedded.engine', 'Engine'),
     'EngineRestarting': ('actors.saga.errors', 'EngineRestarting'),
     'EngineSettings': ('actors.saga.settings', 'EngineSettings'),
-    'Failure': ('actors.saga.domain', 'Failure'),
     'Fault': ('actors.saga.domain', 'Fault'),
     'FaultKind': ('actors.saga.domain', 'FaultKind'),
     'InventoryReport': ('actors.saga.documents', 'InventoryReport'),
     'Item': ('actors.saga.domain', 'Item'),
-    'LedgerRow': ('actors.saga.documents', 'LedgerRow'),
     'LedgerState': ('actors.saga.documents', 'LedgerState'),
     'LiveReports': ('actors.reading.snapshot', 'LiveReports'),
-    'MAX_BALANCE_CENTS': ('actors.saga.limits', 'MAX_BALANCE_CENTS'),
     'MAX_CENTS': ('actors.saga.limits', 'MAX_CENTS'),
-    'MAX_FAULT_TIMES': ('actors.saga.limits', 'MAX_FAULT_TIMES'),
-    'MAX_LATENCY_MS': ('actors.saga.limits', 'MAX_LATENCY_MS'),
-    'MAX_STOCK_UNITS': ('actors.saga.limits', 'MAX_STOCK_UNITS'),
     'MAX_UNITS': ('actors.saga.limits', 'MAX_UNITS'),
     'Notification': ('actors.saga.domain', 'Notification'),
     'NotificationKind': ('actors.saga.domain', 'NotificationKind'),
@@ -128,7 +114,6 @@ _WHERE: dict[str, tuple[str, str]] = {
     'ReservationRow': ('actors.saga.documents', 'ReservationRow'),
     'Restock': ('actors.saga.domain', 'Restock'),
     'SAGA_PLAN': ('actors.saga.plan', 'SAGA_PLAN'),
-    'STEP_NAMES': ('actors.saga.plan', 'STEP_NAMES'),
     'SagaEngine': ('actors.facade', 'SagaEngine'),
     'SagaStatus': ('actors.saga.domain', 'SagaStatus'),
     'SalvageReport': ('storage.journal', 'Replay'),
@@ -136,16 +121,12 @@ _WHERE: dict[str, tuple[str, str]] = {
     'Service': ('actors.saga.domain', 'Service'),
     'ShipmentRow': ('actors.saga.documents', 'ShipmentRow'),
     'ShippingReport': ('actors.saga.documents', 'ShippingReport'),
-    'StepDefinition': ('actors.saga.plan', 'StepDefinition'),
     'StepState': ('actors.saga.domain', 'StepState'),
     'StepStatus': ('actors.saga.domain', 'StepStatus'),
     'StockLevel': ('actors.saga.documents', 'StockLevel'),
     'StorageFailed': ('storage.errors', 'StorageFailed'),
-    'Subscriber': ('actors.events', 'Subscriber'),
     'Supplies': ('actors.saga.preflight', 'Supplies'),
-    'ThenAction': ('actors.saga.domain', 'ThenAction'),
     'TimelineEvent': ('actors.saga.domain', 'TimelineEvent'),
-    'TopUp': ('actors.saga.domain', 'TopUp'),
     'WorldReader': ('actors.facade', 'WorldReader'),
     'WorldSnapshot': ('actors.reading.snapshot', 'WorldSnapshot'),
     'WorldStream': ('actors.reading.stream', 'WorldStream'),
@@ -188,17 +169,17 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "ARCHIVED_STATUSES", "MAX_BALANCE_CENTS", "MAX_CENTS", "MAX_FAULT_TIMES", "MAX_LATENCY_MS",
-    "MAX_STOCK_UNITS", "MAX_UNITS", "SAGA_PLAN", "STEP_NAMES",
+    "ARCHIVED_STATUSES", "MAX_CENTS",
+    "MAX_UNITS", "SAGA_PLAN",
     "Account", "Action", "ArchivedShare", "Attempt", "CauseCheck", "CauseUnresolved", "ChargeRow", "Correction",
     "DatabaseError", "DatabaseLocked", "DatabaseReadOnly", "DroppedLine", "EffectWords", "Engine",
     "EngineRestarting",
-    "EngineSettings", "Failure", "Fault", "FaultKind", "InventoryReport", "Item", "LedgerRow",
+    "EngineSettings", "Fault", "FaultKind", "InventoryReport", "Item",
     "LedgerState", "LiveReports", "Notification", "NotificationKind", "OperatorAction", "Order", "OrderRecord",
     "OrderParts", "OrderSummary", "OrderUpdate", "Outcome", "PaymentReport", "RecoverablePolicy", "Refused",
     "Remedy", "ReservationRow", "Restock", "SagaEngine", "SagaStatus", "SalvageReport", "Scenario",
-    "Service", "ShipmentRow", "ShippingReport", "StepDefinition", "StepState", "StepStatus",
-    "StockLevel", "StorageFailed", "Subscriber", "Supplies", "ThenAction", "TimelineEvent", "TopUp",
+    "Service", "ShipmentRow", "ShippingReport", "StepState", "StepStatus",
+    "StockLevel", "StorageFailed", "Supplies", "TimelineEvent",
     "WorldReader", "WorldSnapshot", "WorldStream",
     "cause_check", "correction", "create_database", "create_empty_database", "database_location",
     "definition", "format_cents", "is_database_url", "leftover_threads_stopped", "must_be_correctable", "open_engine",
