@@ -70,6 +70,9 @@ from storage.errors import DatabaseError, DatabaseLocked, DatabaseReadOnly, Stor
 from storage.journal import DroppedLine
 from storage.journal import Replay as SalvageReport
 from storage.salvage import salvage
+# The rules of what a person may type, whichever door it enters by (actors/values.py).
+from actors.domain import AMOUNT, QUANTITY
+from actors.values import CUSTOMER, ORDER_ID, SHIP_TO, SKU, WORKER_ID, BadValue, shown
 
 __all__ = [
     "ARCHIVED_STATUSES", "MAX_BALANCE_CENTS", "MAX_CENTS", "MAX_FAULT_TIMES", "MAX_LATENCY_MS",
@@ -88,4 +91,5 @@ __all__ = [
     "open_reader", "open_resumed", "order_of_document", "order_record_document", "order_sort_key",
     "preview_edit", "read_snapshot", "record_of", "recover", "run_worker", "salvage",
     "shortfall_remedy", "stream_of", "summary_of",
+    "AMOUNT", "BadValue", "CUSTOMER", "ORDER_ID", "QUANTITY", "SHIP_TO", "SKU", "WORKER_ID", "shown",
 ]

@@ -12,7 +12,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
-from actors.domain import Action, OrderRecord, SagaStatus, Scenario, Service
+from actors.domain import STORED, Action, OrderRecord, SagaStatus, Scenario, Service
 from actors.mapper import META, FollowUpProgress, meta_document, read_follow_ups, read_scenario
 from actors.participants.documents import InventoryReport, LedgerRow, PaymentReport, ShippingReport
 from actors.plan import definition
@@ -56,7 +56,7 @@ def load_record(connection: sa.Connection, order_id: str, lock: bool = False) ->
     """The order's record; with lock, held until the transaction ends (one writer per order)."""
     row = connection.execute(_q("SELECT record, version, worker FROM $S.orders WHERE id = :id"
                                 + (" FOR UPDATE" if lock else "")), {"id": order_id}).first()
-    return None if row is None else Stored(OrderRecord.model_validate(row[0]), row[1], row[2])
+    return None if row is None else Stored(OrderRecord.model_validate(row[0], context=STORED), row[1], row[2])
 
 
 def save_record(connection: sa.Connection, record: OrderRecord, worker: str | None) -> int:
@@ -71,14 +71,14 @@ def save_record(connection: sa.Connection, record: OrderRecord, worker: str | No
 
 def read_records(connection: sa.Connection) -> list[Stored]:
     rows = connection.execute(_q("SELECT record, version, worker FROM $S.orders")).all()
-    return [Stored(OrderRecord.model_validate(row[0]), row[1], row[2]) for row in rows]
+    return [Stored(OrderRecord.model_validate(row[0], context=STORED), row[1], row[2]) for row in rows]
 
 
 def changed_since(connection: sa.Connection, seen: int) -> list[tuple[int, OrderRecord]]:
     """The records changed after change number `seen`, in the order they changed."""
     rows = connection.execute(_q("SELECT changed, record FROM $S.orders WHERE changed > :seen "
                                  "ORDER BY changed"), {"seen": seen}).all()
-    return [(row[0], OrderRecord.model_validate(row[1])) for row in rows]
+    return [(row[0], OrderRecord.model_validate(row[1], context=STORED)) for row in rows]
 
 
 def unsettled_count(connection: sa.Connection) -> tuple[int, int, int]:
