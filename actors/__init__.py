@@ -15,6 +15,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    # The rules of what a person may type, whichever door it enters by (actors/saga/values.py).
+    from actors.saga.domain import AMOUNT, QUANTITY
+    from actors.saga.values import CUSTOMER, ORDER_ID, SHIP_TO, SKU, WORKER_ID, BadValue, shown
     from actors.saga.settings import EngineSettings
     from actors.saga.domain import (
         Action,
@@ -73,6 +76,15 @@ if TYPE_CHECKING:
     from storage.journal import Replay as SalvageReport
 
 _WHERE: dict[str, tuple[str, str]] = {
+    'AMOUNT': ('actors.saga.domain', 'AMOUNT'),
+    'QUANTITY': ('actors.saga.domain', 'QUANTITY'),
+    'CUSTOMER': ('actors.saga.values', 'CUSTOMER'),
+    'ORDER_ID': ('actors.saga.values', 'ORDER_ID'),
+    'SHIP_TO': ('actors.saga.values', 'SHIP_TO'),
+    'SKU': ('actors.saga.values', 'SKU'),
+    'WORKER_ID': ('actors.saga.values', 'WORKER_ID'),
+    'BadValue': ('actors.saga.values', 'BadValue'),
+    'shown': ('actors.saga.values', 'shown'),
     'ARCHIVED_STATUSES': ('actors.mapper', 'ARCHIVED_STATUSES'),
     'Account': ('actors.saga.documents', 'Account'),
     'Action': ('actors.saga.domain', 'Action'),
@@ -186,4 +198,5 @@ __all__ = [
     "open_reader", "open_resumed", "order_of_document", "order_record_document", "order_sort_key",
     "preview_edit", "read_snapshot", "record_of", "recover", "run_worker", "salvage",
     "shortfall_remedy", "stream_of", "summary_of",
+    "AMOUNT", "BadValue", "CUSTOMER", "ORDER_ID", "QUANTITY", "SHIP_TO", "SKU", "WORKER_ID", "shown",
 ]

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from actors.saga.domain import Frozen, OrderRecord, SagaStatus, Scenario, Service, StepStatus
+from actors.saga.domain import STORED, Frozen, OrderRecord, SagaStatus, Scenario, Service, StepStatus
 from storage.errors import DatabaseError
 from storage.journal import StoredDocument
 from storage.store import DocumentStore, decoded
@@ -76,7 +76,7 @@ def read_records(store: DocumentStore) -> list[OrderRecord]:
 def validated_record(doc: Mapping[str, Any], path: Path | None) -> OrderRecord:
     """A stored order's record; DatabaseError names the database whose record is not one."""
     try:
-        return OrderRecord.model_validate(doc)
+        return OrderRecord.model_validate(doc, context=STORED)
     except ValueError as error:
         raise DatabaseError(f"{path}: an order record does not match the schema "
                             f"({str(error).splitlines()[0]}).") from None
@@ -109,7 +109,7 @@ def read_scenario(store: DocumentStore) -> Scenario | None:
     if doc is None:
         return None
     try:
-        return Scenario.model_validate(doc["scenario"])
+        return Scenario.model_validate(doc["scenario"], context=STORED)
     except (KeyError, ValueError):
         raise DatabaseError(f"{store.path}: its scenario record does not match the schema.") from None
 
@@ -169,7 +169,7 @@ def acted_on_at_open(store: DocumentStore) -> bool:
 
 
 def archived_record(documents: Mapping[str, dict[str, Any]], order_id: str) -> OrderRecord:
-    return OrderRecord.model_validate(documents[order_record_document(order_id)])
+    return OrderRecord.model_validate(documents[order_record_document(order_id)], context=STORED)
 
 
 def archived_summaries(store: DocumentStore) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from actors.mapper import acted_on_at_open
 from storage.errors import DatabaseError
 from storage.journal import Replay as SalvageReport
 from storage.salvage import salvage as storage_salvage
+from storage.journal import refuse_unless_regular
 from storage.store import DocumentStore
 
 _SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
@@ -32,8 +33,14 @@ def is_database_url(db: str | Path) -> bool:
 
 
 def database_location(text: str) -> str | Path:
-    """A --db argument: a URL as it is (a Path would fold its //), any other text as a path."""
-    return text if is_database_url(text) else Path(text)
+    """A --db argument: a URL as it is (a Path would fold its //), any other text as a path, where
+    a regular file is or one can be created: anything else (a folder, a FIFO, a device) is refused
+    with DatabaseError, unread."""
+    if is_database_url(text):
+        return text
+    refuse_unless_regular(Path(text))
+    return Path(text)
+
 
 
 def _postgres() -> Any:

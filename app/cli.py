@@ -12,6 +12,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 
 from actors import (
+    CUSTOMER,
+    ORDER_ID,
+    QUANTITY,
+    SHIP_TO,
+    SKU,
+    WORKER_ID,
+    BadValue,
     CauseUnresolved,
     DatabaseError,
     DatabaseLocked,
@@ -35,6 +42,7 @@ from actors import (
     recover,
     run_worker,
     salvage,
+    shown,
 )
 from app.amounts import parse_dollars, parse_units
 from app.paths import default_database
@@ -53,6 +61,9 @@ AUDIT_FINDINGS = 1
 _NAMED = 5  # orders in flight named in the notice of a read without resuming
 _PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 _STATUS_NAMES = ", ".join(status.value for status in SagaStatus)
+# Options whose value is a value a person types: given as `--id -w1`, the value is handed to its
+# rule (which says what is wrong with it) rather than read by argparse as an unknown option.
+_VALUE_OPTIONS = ("--id", "--from", "--customer", "--ship-to", "--quantity", "--remove")
 
 
 class BadArgument(Exception):
@@ -177,7 +188,7 @@ def _statuses(values: list[str] | None) -> set[SagaStatus] | None:
         try:
             chosen.add(SagaStatus(value.lower().replace("-", "_").replace(" ", "_")))
         except ValueError:
-            raise BadArgument(f"--status {value!r} is not a status of an order; the statuses are "
+            raise BadArgument(f"--status {shown(value)} is not a status of an order; the statuses are "
                               f"{_STATUS_NAMES}.") from None
     return chosen
 
@@ -192,7 +203,7 @@ def _limit(text: str | None) -> int | None:
     except ValueError:  # more digits than int() converts: more orders than any database holds
         return None
     if count < 1:
-        raise BadArgument(f"--limit must be a whole number of orders, at least 1 (got {text!r}).")
+        raise BadArgument(f"--limit must be a whole number of orders, at least 1 (got {shown(text)}).")
     return count
 
 
@@ -274,18 +285,20 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 
 
 def _quantity(text: str) -> tuple[str, int]:
-    """--quantity SKU=N as (sku, n); its bounds are the saga rules' to check."""
+    """--quantity SKU=N as (sku, n); its bounds are the saga rules' to check (0: remove it)."""
     sku, equals, units = text.rpartition("=")
-    cleaned = units.strip()
-    if not equals or not sku or not (cleaned.isascii() and cleaned.isdigit()):
-        raise BadArgument(f"--quantity {text!r} is not a sku and a whole number of units; "
+    if not equals or not sku:
+        raise BadArgument(f"--quantity {shown(text)} is not a sku and a whole number of units; "
                           "give one like KEYBOARD=2.")
-    return sku, int(cleaned)
+    try:
+        return SKU.check(sku), QUANTITY.read(units)
+    except BadValue as bad:
+        raise BadArgument(str(bad)) from None
 
 
 def cmd_edit(args: argparse.Namespace) -> int:
     quantity: dict[str, int] = {}
-    for sku, units in map(_quantity, args.quantity or []):
+    for sku, units in args.quantity or []:
         if sku in quantity and quantity[sku] != units:
             raise BadArgument(f"--quantity gives {sku} two quantities ({quantity[sku]} and {units}).")
         quantity[sku] = units
@@ -308,13 +321,15 @@ def cmd_restock(args: argparse.Namespace) -> int:
     return 0
 
 
-def _argument(parse: Callable[[str], int]) -> Callable[[str], int]:
-    """An argparse type whose error is our one clear sentence."""
-    def convert(text: str) -> int:
+def _checked(rule: Callable[[str], T]) -> Callable[[str], T]:
+    """An argparse type applying the rule every door applies (actors/saga/values.py). Its refusal is a
+    BadArgument, which argparse lets through (it turns only ValueError and TypeError into its
+    usage message), so main says the rule's one sentence and nothing else."""
+    def convert(text: str) -> T:
         try:
-            return parse(text)
-        except ValueError as error:
-            raise argparse.ArgumentTypeError(str(error)) from None
+            return rule(text)
+        except BadValue as bad:
+            raise BadArgument(str(bad)) from None
     return convert
 
 
@@ -419,7 +434,8 @@ def build_parser() -> argparse.ArgumentParser:
                 order: bool = False, reads: bool = False) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         if order:
-            sub.add_argument("order", metavar="ORDER", help="the order id, as in the scenario")
+            sub.add_argument("order", metavar="ORDER", type=_checked(ORDER_ID.check),
+                             help="the order id, as in the scenario")
         sub.add_argument("--db", type=database_location, default=default_database(), metavar="PATH",
                          help="the database file, or a postgresql:// URL to share it among workers "
                               "(default: %(default)s)")
@@ -446,7 +462,8 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--status", action="append", metavar="STATUS",
                          help="only orders in this status; repeat it or separate statuses with commas "
                               f"({_STATUS_NAMES})")
-    listing.add_argument("--customer", metavar="NAME", help="only this customer's orders")
+    listing.add_argument("--customer", metavar="NAME", type=_checked(CUSTOMER.check),
+                         help="only this customer's orders")
     listing.add_argument("--limit", metavar="N", help="show at most N orders (default: all)")
     listing.add_argument("--oldest-first", action="store_true",
                          help="the order changed longest ago first (never-started orders count as oldest)")
@@ -464,27 +481,29 @@ def build_parser() -> argparse.ArgumentParser:
     command("cancel", cmd_cancel, "cancel an order on hold: compensate its completed steps", order=True)
     edit = command("edit", cmd_edit, "correct a failed or held order (its address, the quantity of an item, "
                    "an item to remove) and say what its retry will do; then retry it", order=True)
-    edit.add_argument("--ship-to", metavar="TEXT", help="the address to ship to instead")
-    edit.add_argument("--quantity", action="append", metavar="SKU=N",
+    edit.add_argument("--ship-to", metavar="TEXT", type=_checked(SHIP_TO.check),
+                      help="the address to ship to instead")
+    edit.add_argument("--quantity", action="append", metavar="SKU=N", type=_quantity,
                       help="the quantity of one of the order's items (repeatable)")
-    edit.add_argument("--remove", action="append", metavar="SKU",
+    edit.add_argument("--remove", action="append", metavar="SKU", type=_checked(SKU.check),
                       help="take an item off the order; at least one must remain (repeatable)")
     top_up = command("top-up", cmd_top_up, "add money to a customer's account (to resolve a failure)")
-    top_up.add_argument("customer", metavar="CUSTOMER")
-    top_up.add_argument("amount", metavar="AMOUNT", type=_argument(parse_dollars),
+    top_up.add_argument("customer", metavar="CUSTOMER", type=_checked(CUSTOMER.check))
+    top_up.add_argument("amount", metavar="AMOUNT", type=_checked(parse_dollars),
                         help="in dollars, e.g. 25 or 25.50")
     restock = command("restock", cmd_restock, "add units of a sku to the stock (to resolve a failure)")
-    restock.add_argument("sku", metavar="SKU")
-    restock.add_argument("quantity", metavar="QUANTITY", type=_argument(parse_units))
+    restock.add_argument("sku", metavar="SKU", type=_checked(SKU.check))
+    restock.add_argument("quantity", metavar="QUANTITY", type=_checked(parse_units))
     audit_ = command("audit", cmd_audit, "check that no order left orphaned state: saga order, "
                      "holdings, conservation, notices (exit 1 on findings)", reads=True)
     audit_.add_argument("--json", action="store_true", help="print the findings as JSON")
     worker = command("worker", cmd_worker, "run sagas from a PostgreSQL database's queue until stopped "
                      "(any number, on any machines)")
-    worker.add_argument("--id", required=True, metavar="NAME",
+    worker.add_argument("--id", required=True, metavar="NAME", type=_checked(WORKER_ID.check),
                         help="this worker's name, the same each time it starts: it resumes its own sagas")
     recover_ = command("recover", cmd_recover, "hand the sagas in flight on a lost worker to the live ones")
-    recover_.add_argument("--from", dest="lost", required=True, metavar="NAME", help="the lost worker's --id")
+    recover_.add_argument("--from", dest="lost", required=True, metavar="NAME", type=_checked(WORKER_ID.check),
+                          help="the lost worker's --id")
     salvage_ = command("salvage", cmd_salvage, "copy a damaged database's records from before the "
                        "damage into a new database, and say what was dropped (the damaged one is "
                        "only read)")
@@ -500,7 +519,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     known = (*parser.get_default("command_names"), "-h", "--help", "--version")
     if not argv or argv[0] not in known:
         argv.insert(0, "dashboard")  # `ordersaga [--db PATH] [SCENARIO]` is the dashboard
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(_values_attached(argv))  # each value checked as it is read
+    except (BadArgument, DatabaseError) as error:
+        print(f"ordersaga: {error}", file=sys.stderr)
+        return USAGE_ERROR
     with leftover_threads_stopped():
         try:
             status = int(args.handler(args))
@@ -517,3 +540,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         except BrokenPipeError:  # `ordersaga list | head -1`: stop quietly, as other tools do
             return leave_quietly_on_closed_pipe()
     return USAGE_ERROR
+
+
+def _values_attached(argv: list[str]) -> list[str]:
+    """argv with `--id -w1` given as `--id=-w1`, for each option of _VALUE_OPTIONS whose value
+    starts with '-': argparse would take it for an option and answer with its usage."""
+    attached: list[str] = []
+    rest = iter(argv)
+    for word in rest:
+        if word == "--":
+            attached += [word, *rest]
+            break
+        following = next(rest, None) if word in _VALUE_OPTIONS else None
+        if following is not None and following.startswith("-"):
+            attached.append(f"{word}={following}")
+        else:
+            attached += [word] if following is None else [word, following]
+    return attached

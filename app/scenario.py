@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from actors import Scenario, format_cents
+from actors import BadValue, Scenario, format_cents
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 # Well above the largest scenario anyone runs: 100,000 orders take about 15 MB.
@@ -42,6 +42,8 @@ def _is_money(location: Location) -> bool:
 
 
 def _describe(error: Any) -> str:
+    if isinstance(error.get("ctx", {}).get("error"), BadValue):
+        return str(error["ctx"]["error"])  # the sentence every door says of this value
     message = error["msg"]
     if error["type"] == "extra_forbidden":
         return "unknown field"
@@ -183,6 +185,9 @@ def load_scenario(name: str | Path) -> Scenario:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError([f"{path}: not valid TOML ({error})"]) from None
+    except ValueError:  # an integer of more digits than Python converts (sys.get_int_max_str_digits)
+        raise ScenarioError([f"{path}: a number in it has thousands of digits, more than any value in a "
+                             "scenario may have"]) from None
     return parse_scenario(data, str(path))
 
 

@@ -18,7 +18,9 @@ A database reached through a symlink is the file the link leads to: it is
 locked, appended to and replaced there. A file with hard links is refused:
 replacing it (compaction, --replace) renames a new file over one name only,
 which would leave the other names on a stale copy that a second process
-could open and write unlocked.
+could open and write unlocked. Whatever is at the path but no regular file (a folder, a FIFO, a
+device, a socket) is refused unread: opening a FIFO blocks for ever, and a new file renamed over
+a device would replace what every program on the machine uses.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import fcntl
 import json
 import os
 import shlex
+import stat
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -130,6 +133,42 @@ def real_path(path: Path) -> Path:
         raise DatabaseError(f"{path}: cannot open the database ({error.strerror}).") from None
 
 
+_NOT_FILES = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+              (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+              (stat.S_ISSOCK, "a socket"))
+
+
+def refuse_unless_regular(path: Path, real: Path | None = None) -> None:
+    """Raise DatabaseError, without opening it, where something other than a regular file is at
+    path (real: the file it leads to, when known); a path where nothing is yet may be created."""
+    try:
+        mode = os.stat(real if real is not None else path).st_mode  # stat(2) opens nothing
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise DatabaseError(f"{path}: cannot open the database ({error.strerror}).") from None
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in _NOT_FILES if test(mode)), "something other than a file")
+        raise DatabaseError(f"{path}: {kind} is there, not a database file, so ordersaga neither reads "
+                            f"nor writes it; {_UNTOUCHED}.")
+
+
+def _refuse_replacing(path: Path) -> None:
+    """Raise DatabaseError unless a new journal may be renamed over path: nothing is there, or an
+    ordersaga database (an empty file holds nothing to lose), never anything else."""
+    refuse_unless_regular(path)
+    try:
+        with open(path, "rb") as existing:
+            first = existing.readline(len(HEADER) + 64)
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise DatabaseError(f"{path}: cannot read the database ({error.strerror}); {_UNTOUCHED}.") from None
+    header = _decode(first)
+    if first and (header is None or header.get("format") != FORMAT):
+        raise DatabaseError(f"{path}: not an ordersaga database, so it is not replaced; {_UNTOUCHED}.")
+
+
 def lock_database(path: Path) -> IO[str]:
     """Take the database's lock, or say who holds it; close the file to release.
 
@@ -138,6 +177,7 @@ def lock_database(path: Path) -> IO[str]:
     replace the database file (a flock on the file itself would not).
     """
     real = real_path(path)
+    refuse_unless_regular(path, real)
     try:
         names = real.stat().st_nlink
     except FileNotFoundError:  # a database about to be created
@@ -185,8 +225,10 @@ def write_snapshot(path: Path, tables: dict[str, Any]) -> tuple[int, dict[str, i
     fsynced: after a crash at any point the old file or the new one is there,
     whole. Returns the new file's size and each table's line size. The caller
     holds the database's lock. When it fails (OSError: a full disk), the file
-    at path is the old one and the new one is removed, giving its space back.
+    at path is the old one and the new one is removed, giving its space back. Nothing is renamed
+    over a path that holds anything but an ordersaga database (see _refuse_replacing).
     """
+    _refuse_replacing(path)
     temp = path.with_name(path.name + ".compact")
     sizes = {}
     try:
@@ -273,6 +315,7 @@ def read_journal(path: Path, real: Path, create: bool = False) -> Replay:
     missing line, they would mix documents from different moments.
     """
     replay = Replay()
+    refuse_unless_regular(path, real)
     try:
         if not real.exists():
             return replay

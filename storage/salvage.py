@@ -20,14 +20,22 @@ from pathlib import Path
 
 from storage.archive import archive_paths
 from storage.errors import DatabaseError, StorageFailed
-from storage.journal import Replay, locked, read_journal, real_path, write_snapshot
+from storage.journal import Replay, locked, read_journal, real_path, refuse_unless_regular, write_snapshot
 
 
 def salvage(source: Path, target: Path) -> Replay:
     """Write a new database at target from source's intact lines before its damage; say what was read.
 
     source is only read (no lock, no write), so a database on read-only media can be salvaged.
+    Neither may be anything but a regular file (see refuse_unless_regular), and target's folder
+    must exist: a mistyped path makes no folders.
     """
+    refuse_unless_regular(source)
+    refuse_unless_regular(target)
+    folder = real_path(target).parent
+    if not folder.is_dir():
+        raise DatabaseError(f"{target}: the folder {folder} does not exist, and salvage makes no folders; "
+                            "name a path in an existing folder with --to.")
     _refuse_existing(target)
     real = real_path(source)
     if not real.exists():

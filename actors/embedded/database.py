@@ -9,6 +9,7 @@ from actors.mapper import meta_document, order_document
 from actors.embedded.documents import ACCOUNT, STOCK, account_doc, stock_doc
 from actors.saga.seeding import world_of
 from storage.errors import DatabaseError
+from storage.journal import refuse_unless_regular
 from storage.store import DocumentStore
 
 
@@ -38,6 +39,7 @@ def create_database(path: str | Path, scenario: Scenario, replace: bool = False)
     part-way leaves the old file (or none), never a half-seeded database.
     """
     path = Path(path)
+    refuse_unless_regular(path)  # a folder, a FIFO, a device: neither "a database" nor replaced
     world = DocumentStore(None)
     seed(world, scenario)
     if not path.exists() or path.stat().st_size == 0:

@@ -13,7 +13,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 
 from actors.saga import ledger
-from actors.saga.domain import Action, OrderRecord, SagaStatus, Scenario, Service
+from actors.saga.domain import STORED, Action, OrderRecord, SagaStatus, Scenario, Service
 from actors.mapper import META, FollowUpProgress, meta_document, read_follow_ups, read_scenario
 from actors.saga.documents import InventoryReport, LedgerRow, PaymentReport, ShippingReport
 from actors.saga.plan import definition
@@ -60,7 +60,7 @@ def load_record(connection: sa.Connection, order_id: str, lock: bool = False) ->
     """The order's record; with lock, held until the transaction ends (one writer per order)."""
     row = connection.execute(_q("SELECT record, version, worker, leg FROM $S.orders WHERE id = :id"
                                 + (" FOR UPDATE" if lock else "")), {"id": order_id}).first()
-    return None if row is None else Stored(OrderRecord.model_validate(row[0]), row[1], row[2], row[3])
+    return None if row is None else Stored(OrderRecord.model_validate(row[0], context=STORED), row[1], row[2], row[3])
 
 
 def save_record(connection: sa.Connection, record: OrderRecord, worker: str | None,
@@ -78,14 +78,14 @@ def save_record(connection: sa.Connection, record: OrderRecord, worker: str | No
 def read_records(connection: sa.Connection) -> list[Stored]:
     """Every order, in the order they last changed (as seeded: the scenario's)."""
     rows = connection.execute(_q("SELECT record, version, worker, leg FROM $S.orders ORDER BY changed")).all()
-    return [Stored(OrderRecord.model_validate(row[0]), row[1], row[2], row[3]) for row in rows]
+    return [Stored(OrderRecord.model_validate(row[0], context=STORED), row[1], row[2], row[3]) for row in rows]
 
 
 def changed_since(connection: sa.Connection, seen: int) -> list[tuple[int, OrderRecord]]:
     """The records changed after change number `seen`, in the order they changed."""
     rows = connection.execute(_q("SELECT changed, record FROM $S.orders WHERE changed > :seen "
                                  "ORDER BY changed"), {"seen": seen}).all()
-    return [(row[0], OrderRecord.model_validate(row[1])) for row in rows]
+    return [(row[0], OrderRecord.model_validate(row[1], context=STORED)) for row in rows]
 
 
 def unsettled_count(connection: sa.Connection) -> tuple[int, int, int]:

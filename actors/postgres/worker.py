@@ -12,6 +12,7 @@ from actors.saga.settings import EngineSettings
 from actors.postgres.engine import (APP, APP_VERSION, QUEUE, WORKER_CONCURRENCY, POLL_S, _client, display,
                                     prepare, register_queue)
 from actors.postgres.saga_workflow import WorkerContext, install
+from actors.saga.values import WORKER_ID, BadValue
 from storage.errors import DatabaseError
 
 
@@ -23,9 +24,10 @@ def run_worker(url: str, name: str, started: Callable[[str], None], stop: thread
     worker restarted with its id resumes its own sagas. Stopping leaves the sagas in
     flight PENDING under the id, for the same again (or `recover`).
     """
-    if not name.strip() or not name.isprintable():
-        raise DatabaseError(f"--id {name!r} must be a printable name, the same every time this worker "
-                            "starts.")
+    try:
+        WORKER_ID.check(name)  # the executor id DBOS keeps, typed again at every start
+    except BadValue as bad:
+        raise DatabaseError(str(bad)) from None
     db = prepare(url)
     install(WorkerContext(db=db, name=name, where=display(url), settings=settings))
     config: DBOSConfig = {"name": APP, "system_database_url": url, "executor_id": name,
@@ -49,6 +51,10 @@ def recover(url: str, lost: str) -> list[str]:
     """Hand the workflows a lost worker left PENDING to the live ones: each goes back on
     the queue (DBOS's resume), and whichever worker dequeues it first carries it on
     from its last completed step. The orders they drive, by id."""
+    try:
+        WORKER_ID.check(lost)
+    except BadValue as bad:
+        raise DatabaseError(str(bad)) from None
     prepare(url).dispose()
     client = _client(url)
     try:

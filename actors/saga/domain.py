@@ -6,15 +6,22 @@ message would be state shared between threads.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
 from enum import Enum
 from typing import Annotated
 
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr,
-                      field_validator, model_validator)
+                      ValidationInfo, field_validator, model_validator)
 
+from actors.saga import values
 from actors.saga.limits import (MAX_BALANCE_CENTS, MAX_CENTS, MAX_FAULT_TIMES, MAX_LATENCY_MS, MAX_STOCK_UNITS,
                            MAX_UNITS)
+from actors.saga.values import format_cents as format_cents  # re-exported: its home was here
+
+# The numbers an operator types, bounded by what one top-up or one restock may move.
+QUANTITY = values.Whole("quantity", 1, MAX_UNITS, example="3")
+AMOUNT = values.Money("amount", 1, MAX_CENTS, example="25.00")
 
 
 class Frozen(BaseModel):
@@ -100,7 +107,7 @@ def _not_blank(text: str) -> str:
 
 
 def _typeable(name: str) -> str:
-    """An order id, customer or sku is typed on a command line and shown as it is written."""
+    """The rule a stored order id, customer or sku was written under (see STORED)."""
     _not_blank(name)
     if name != name.strip():
         raise ValueError(f"must not start or end with whitespace (got {name!r})")
@@ -109,20 +116,37 @@ def _typeable(name: str) -> str:
     return name
 
 
-# Scenario data is checked strictly: "2" or true is not a number, 2 is not a name.
-Name = Annotated[StrictStr, AfterValidator(_typeable)]
+# Validation context of what is read back from a database: each stored value is held to the rule
+# it was written under (an order id, customer or sku typeable, an address not blank), not to
+# today's rule for what a person types, so that a database which opened before still opens.
+STORED: dict[str, bool] = {"stored": True}
+
+
+def _typed(rule: values.Text, stored: Callable[[str], str]) -> AfterValidator:
+    def check(text: str, info: ValidationInfo) -> str:
+        return stored(text) if info.context is not None and info.context.get("stored") else rule.check(text)
+    return AfterValidator(check)
+
+
+# Scenario data is checked strictly: "2" or true is not a number, 2 is not a name; and a typed
+# value by the rule every door applies (actors/saga/values.py).
+OrderId = Annotated[StrictStr, _typed(values.ORDER_ID, _typeable)]
+Customer = Annotated[StrictStr, _typed(values.CUSTOMER, _typeable)]
+Sku = Annotated[StrictStr, _typed(values.SKU, _typeable)]
+ShipTo = Annotated[StrictStr, _typed(values.SHIP_TO, _not_blank)]
+Quantity = Annotated[StrictInt, AfterValidator(QUANTITY.check)]
 
 
 class Item(Frozen):
-    sku: Name
-    quantity: StrictInt = Field(ge=1, le=MAX_UNITS)
+    sku: Sku
+    quantity: Quantity
     price_cents: StrictInt = Field(ge=0, le=MAX_CENTS)
 
 
 class Order(Frozen):
-    id: Name
-    customer: Name
-    ship_to: Annotated[StrictStr, AfterValidator(_not_blank)]
+    id: OrderId
+    customer: Customer
+    ship_to: ShipTo
     items: tuple[Item, ...]
     # This order's policy for recoverable failures, where it differs from its scenario's.
     recoverable_failures: RecoverablePolicy | None = None
@@ -164,14 +188,14 @@ class Correction(Frozen):
     """An operator's correction of a failed or held order's input, which makes a new version
     of it: a new address, new quantities of its items, items removed; never a new sku.
 
-    Skus and the order are plain strings here: one that names nothing is refused by the
-    saga rules (or the scenario check) with a sentence naming it.
+    Skus and the order are checked here as typed values only: one that names nothing is
+    refused by the saga rules (or the scenario check) with a sentence naming it.
     """
 
-    order: StrictStr
-    ship_to: Annotated[StrictStr, AfterValidator(_not_blank)] | None = None
-    quantity: dict[StrictStr, Annotated[StrictInt, Field(ge=1, le=MAX_UNITS)]] = {}
-    remove: tuple[StrictStr, ...] = ()
+    order: OrderId
+    ship_to: ShipTo | None = None
+    quantity: dict[Sku, Quantity] = {}
+    remove: tuple[Sku, ...] = ()
 
     @model_validator(mode="after")
     def _changes_something(self) -> Correction:
@@ -325,7 +349,7 @@ class Fault(Frozen):
 
     service: Service
     action: Action = Action.EXECUTE
-    order: Name | None = None
+    order: OrderId | None = None
     kind: FaultKind = FaultKind.ERROR
     reason: str = "Injected fault"
     recoverable: StrictBool = True
@@ -340,19 +364,14 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def format_cents(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    return f"{sign}${abs(cents) // 100:,}.{abs(cents) % 100:02d}"
-
-
 class TopUp(Frozen):
-    customer: Name
-    amount_cents: StrictInt = Field(ge=1, le=MAX_CENTS)
+    customer: Customer
+    amount_cents: Annotated[StrictInt, AfterValidator(AMOUNT.check)]
 
 
 class Restock(Frozen):
-    sku: Name
-    quantity: StrictInt = Field(ge=1, le=MAX_UNITS)
+    sku: Sku
+    quantity: Quantity
 
 
 class ThenAction(Frozen):
@@ -360,8 +379,8 @@ class ThenAction(Frozen):
 
     top_up: TopUp | None = None
     restock: Restock | None = None
-    retry: Name | None = None
-    cancel: Name | None = None
+    retry: OrderId | None = None
+    cancel: OrderId | None = None
     edit: Correction | None = None
 
     @model_validator(mode="after")
@@ -390,8 +409,8 @@ class Scenario(Frozen):
     description: str = ""
     recoverable_failures: RecoverablePolicy = RecoverablePolicy.COMPENSATE
     latency_ms: dict[Service, Annotated[StrictInt, Field(ge=0, le=MAX_LATENCY_MS)]] = {}
-    stock: dict[Name, Annotated[StrictInt, Field(ge=0, le=MAX_STOCK_UNITS)]] = {}
-    accounts: dict[Name, Annotated[StrictInt, Field(ge=0, le=MAX_BALANCE_CENTS)]] = {}
+    stock: dict[Sku, Annotated[StrictInt, Field(ge=0, le=MAX_STOCK_UNITS)]] = {}
+    accounts: dict[Customer, Annotated[StrictInt, Field(ge=0, le=MAX_BALANCE_CENTS)]] = {}
     orders: tuple[Order, ...] = ()
     faults: tuple[Fault, ...] = ()
     then: tuple[ThenAction, ...] = ()

@@ -14,8 +14,11 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from actors.saga import values
 from actors.saga.domain import (
     ORDER_STEP,
+    QUANTITY,
+    STORED,
     Action,
     Attempt,
     Correction,
@@ -448,17 +451,26 @@ def plan_retry(record: OrderRecord) -> RetryPlan:
 
 def correction(order_id: str, ship_to: str | None = None, quantity: Mapping[str, int] | None = None,
                remove: Iterable[str] = ()) -> Correction:
-    """A correction from the values an operator typed; Refused names the first that cannot be."""
+    """A correction from the values an operator typed; Refused names the first that cannot be,
+    by the rules every door applies (actors/saga/values.py)."""
     quantity, remove = dict(quantity or {}), tuple(remove)
-    if ship_to is None and not quantity and not remove:
-        raise Refused(f"Say what to correct in order {order_id}: its address, the quantity of an "
-                      "item, or an item to remove.")
-    if ship_to is not None and not ship_to.strip():
-        raise Refused("The shipping address must not be empty.")
-    for sku, units in quantity.items():
-        if not 1 <= units <= MAX_UNITS:
-            raise Refused(f"The quantity of {sku} must be from 1 to {MAX_UNITS:,} (got {units:,}); "
-                          "to take an item off the order, remove it.")
+    try:
+        values.ORDER_ID.check(order_id)
+        if ship_to is None and not quantity and not remove:
+            raise Refused(f"Say what to correct in order {order_id}: its address, the quantity of an "
+                          "item, or an item to remove.")
+        if ship_to is not None:
+            values.SHIP_TO.check(ship_to)
+        for sku, units in quantity.items():
+            values.SKU.check(sku)
+            if units == 0:
+                raise Refused(f"The quantity of {sku} must be from 1 to {MAX_UNITS:,} (got 0); "
+                              "to take an item off the order, remove it.")
+            QUANTITY.check(units)
+        for sku in remove:
+            values.SKU.check(sku)
+    except values.BadValue as bad:
+        raise Refused(str(bad)) from None
     return Correction(order=order_id, ship_to=ship_to, quantity=quantity, remove=remove)
 
 
@@ -486,12 +498,13 @@ def _corrected(order: Order, change: Correction) -> tuple[Order, list[str]]:
             continue
         if units != item.quantity:
             changes.append(f"{item.sku} quantity {item.quantity} -> {units}")
-        items.append(Item(sku=item.sku, quantity=units, price_cents=item.price_cents))
+        items.append(item.model_copy(update={"quantity": units}))  # units: checked in the correction
     if not items:
         raise Refused(f"Order {order.id} must keep at least one item; this correction removes them all.")
     try:
-        corrected = Order(id=order.id, customer=order.customer, ship_to=change.ship_to or order.ship_to,
-                          items=tuple(items))
+        # The names as stored (an older ordersaga may have written longer ones), the change as typed.
+        corrected = Order.model_validate({"id": order.id, "customer": order.customer, "ship_to": change.ship_to
+                                          or order.ship_to, "items": tuple(items)}, context=STORED)
     except ValidationError as error:  # over a cap of one top-up or one restock
         problem = str(error.errors()[0]["msg"]).removeprefix("Value error, ")
         raise Refused(f"Order {order.id} cannot be corrected so: {problem}.") from None

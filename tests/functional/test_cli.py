@@ -171,14 +171,14 @@ def test_refused_operations_say_why_and_exit_2(cli: Cli, tmp_path: Path, args: t
 
 
 @pytest.mark.parametrize("args, message", [
-    (("top-up", "bob", "12.345"), "'12.345' is not an amount in dollars"),
-    (("top-up", "bob", "-5"), "'-5' is not an amount in dollars"),
-    (("restock", "KB", "0"), "The quantity must be at least 1."),
+    (("top-up", "bob", "12.345"), "The amount must be in dollars, like 25.00 (got '12.345')."),
+    (("top-up", "bob", "-5"), "The amount must be from $0.01 to $1,000,000.00 (got -$5.00)."),
+    (("restock", "KB", "0"), "The quantity must be from 1 to 100,000 (got 0)."),
 ])
 def test_bad_numbers_are_refused_before_anything_runs(cli: Cli, tmp_path: Path, args: tuple[str, ...],
                                                       message: str) -> None:
     status, _, err = cli(*args, "--db", tmp_path / "none.db")
-    assert status == 2 and message in err
+    assert (status, err) == (2, f"ordersaga: {message}\n")
     assert not (tmp_path / "none.db").exists()
 
 
@@ -293,7 +293,7 @@ restock = { sku = "MOUSE", quantity = 0 }
                     "orders[1].id: duplicate order id 'o-1'"]),
     ('name = "q"\n[[orders]]\nid = "o-1"\ncustomer = "b"\nship_to = "x"\n'
      'items = [{ sku = "KB", quantity = 0, price_cents = -1 }]\n',
-     ["orders[0].items[0].quantity: must be at least 1 (got 0)",
+     ["orders[0].items[0].quantity: The quantity must be from 1 to 100,000 (got 0).",
       "orders[0].items[0].price_cents: must be at least 0 (got -1)",
       "orders[0].customer: 'b' has no entry in [accounts]",
       "orders[0].items[0].sku: 'KB' has no entry in [stock]"]),
@@ -301,14 +301,14 @@ restock = { sku = "MOUSE", quantity = 0 }
     (BEYOND_THE_CAPS, [
         "stock.KB: must be at most 1,000,000,000 (got 10000000000)",
         "accounts.bob: must be at most 100,000,000,000 cents, $1,000,000,000.00 (got 1000000000000)",
-        "orders[0].items[0].quantity: must be at most 100,000 (got 1000000000000000000000000000000)",
+        "orders[0].items[0].quantity: The quantity must be from 1 to 100,000 (got a number of 31 digits).",
         "orders[0].items[0].price_cents: must be at most 100,000,000 cents, $1,000,000.00 "
         "(got 9223372036854775808)",
         "orders[1].items: the order's units of KB must be at most 100,000 (got 110,000)",
         "orders[2].items: the order's total must be at most $1,000,000.00 (got $1,200,000.00)",
         "faults[0].times: must be at most 100,000 (got 1000000)",
-        "then[0].top_up.amount_cents: must be at most 100,000,000 cents, $1,000,000.00 (got 100000001)",
-        "then[1].restock.quantity: must be at most 100,000 (got 100001)"]),
+        "then[0].top_up.amount_cents: The amount must be from $0.01 to $1,000,000.00 (got $1,000,000.01).",
+        "then[1].restock.quantity: The quantity must be from 1 to 100,000 (got 100,001)."]),
     ('name = "slow"\n[latency_ms]\npayment = 86400000\n',
      ["latency_ms.payment: must be at most 3,600,000 (got 86400000)"]),
     (NUMBERS_AS_TEXT, ["stock.KB: input should be a valid integer (got '3')",
@@ -317,16 +317,17 @@ restock = { sku = "MOUSE", quantity = 0 }
                        "faults[0].recoverable: input should be a valid boolean (got 'yes')",
                        "faults[0].times: input should be a valid integer (got True)"]),
     (UNTYPEABLE_NAMES, [
-        "stock: a name must not start or end with whitespace (got ' KB')",
-        "orders[0].id: must not be empty or only whitespace (got '')",
-        "orders[0].customer: must not start or end with whitespace (got 'bob ')",
-        "orders[0].ship_to: must not be empty or only whitespace (got '  ')",
-        "orders[0].items[0].sku: must be printable, without control characters (got 'K\\x00B')",
-        "faults[0].order: must not start or end with whitespace (got 'o-1\\t')",
-        "then[0].top_up.customer: must be printable, without control characters (got 'b\\nob')"]),
+        "stock: The sku must not start or end with spaces (got ' KB').",
+        "orders[0].id: The order id must not be empty or only spaces (got '').",
+        "orders[0].customer: The customer must not start or end with spaces (got 'bob ').",
+        "orders[0].ship_to: The ship-to must not be empty or only spaces (got '  ').",
+        "orders[0].items[0].sku: The sku must not contain control or invisible characters (got 'K\\x00B').",
+        "faults[0].order: The order id must not contain control or invisible characters (got 'o-1\\t').",
+        "then[0].top_up.customer: The customer must not contain control or invisible characters "
+        "(got 'b\\nob')."]),
     (BAD_THEN_AND_UNKNOWN_NAMES, [
         "then[0]: each [[then]] entry needs exactly one of top_up, restock, retry, cancel",
-        "then[1].restock.quantity: must be at least 1 (got 0)",
+        "then[1].restock.quantity: The quantity must be from 1 to 100,000 (got 0).",
         "orders[0].customer: 'carol' has no entry in [accounts]",
         "then[1].restock.sku: 'MOUSE' has no entry in [stock]"]),
     ('name = "p"\nrecoverable_failures = "later"\n', ["recoverable_failures: input should be 'compensate' or 'hold'"]),

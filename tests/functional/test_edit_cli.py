@@ -76,7 +76,7 @@ def test_edit_and_retry_of_a_held_order_out_of_stock_resume_at_inventory(cli: Cl
     (("--quantity", "MONITOR=1"), "Order o-2 has no item MONITOR; a correction can change the quantity "
                                   "of an item or remove one, not add one."),
     (("--remove", "KEYBOARD"), "Order o-2 must keep at least one item; this correction removes them all."),
-    (("--ship-to", ""), "The shipping address must not be empty."),
+    (("--ship-to", ""), "The ship-to must not be empty or only spaces (got '')."),
     (("--quantity", "KEYBOARD=3"), "Order o-2 already is as this correction asks; it changes nothing."),
 ])
 def test_a_bad_edit_is_one_sentence_exit_2_and_writes_nothing(cli: Cli, held: Path, args: tuple[str, ...],
@@ -146,8 +146,8 @@ def test_a_scenario_edit_is_checked_field_by_field_before_anything_is_written(cl
     status, out, err = cli("run", scenario, "--db", tmp_path / "s.db")
     assert (status, out) == (2, "")
     assert [line.removeprefix(f"ordersaga: {scenario}: ") for line in err.splitlines()] == [
-        "then[1].edit.quantity.KB: must be at least 1 (got 0)",
-        "then[2].edit.ship_to: must not be empty or only whitespace (got ' ')",
+        "then[1].edit.quantity.KB: The quantity must be from 1 to 100,000 (got 0).",
+        "then[2].edit.ship_to: The ship-to must not be empty or only spaces (got ' ').",
         "then[3].edit: an edit needs at least one of ship_to, quantity, remove",
         "then[0].edit.order: no order 'o-7' in [[orders]]",
         "then[1].edit.quantity: order 'o-1' has no item 'MOUSE'; an edit can change or remove an item, "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -114,3 +115,26 @@ def _wait_for(condition: Callable[[], object]) -> object:
             pytest.fail("the condition did not come about")
         time.sleep(0.02)
     return found
+
+
+@pytest.mark.parametrize("name, sentence", [
+    (" w1", "The worker id must not start or end with spaces (got ' w1')."),
+    ("w1\x1b[2J", "The worker id must not contain control or invisible characters (got 'w1\\x1b[2J')."),
+    ("\u200bw1", "The worker id must not contain control or invisible characters (got '\\u200bw1')."),
+    ("-w1", "The worker id must not start with '-', which a command line reads as an option (got '-w1')."),
+])
+def test_the_postgres_runtime_holds_worker_ids_to_the_rule_every_door_applies(postgres_url: str, name: str,
+                                                                               sentence: str) -> None:
+    """Called directly, not through the CLI: refused before DBOS launches under the id (the stop is
+    set, so a worker let through would launch and stop at once)."""
+    from actors.postgres.worker import recover, run_worker
+    from storage.errors import DatabaseError
+
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(DatabaseError) as refused:
+        run_worker(postgres_url, name, lambda line: None, stop)
+    assert str(refused.value) == sentence
+    with pytest.raises(DatabaseError) as refused:
+        recover(postgres_url, name)
+    assert str(refused.value) == sentence

@@ -141,11 +141,12 @@ def test_a_bad_correction_is_refused_in_one_sentence(change: dict, refusal: str)
 
 @pytest.mark.parametrize("values, refusal", [
     ({}, "Say what to correct in order o-1: its address, the quantity of an item, or an item to remove."),
-    ({"ship_to": " "}, "The shipping address must not be empty."),
+    ({"ship_to": " "}, "The ship-to must not be empty or only spaces (got ' ')."),
+    ({"ship_to": "1 Main\nSt"}, "The ship-to must not contain control or invisible characters (got '1 Main\\nSt')."),
+    ({"remove": ["KB\u202e"]}, "The sku must not contain control or invisible characters (got 'KB\\u202e')."),
     ({"quantity": {"KB": 0}}, "The quantity of KB must be from 1 to 100,000 (got 0); "
                               "to take an item off the order, remove it."),
-    ({"quantity": {"KB": 100_001}}, "The quantity of KB must be from 1 to 100,000 (got 100,001); "
-                                    "to take an item off the order, remove it."),
+    ({"quantity": {"KB": 100_001}}, "The quantity must be from 1 to 100,000 (got 100,001)."),
 ])
 def test_values_out_of_the_scenario_bounds_are_refused_before_any_order_is_looked_at(
         values: dict, refusal: str) -> None:

@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from actors import Correction, OrderRecord, Refused, correction, preview_edit
+from actors import QUANTITY, BadValue, Correction, OrderRecord, Refused, correction, preview_edit
 
 
 class EditPrompt(ModalScreen[Correction | None]):
@@ -56,13 +56,14 @@ class EditPrompt(ModalScreen[Correction | None]):
         quantity: dict[str, int] = {}
         remove: list[str] = []
         for index, (sku, units) in enumerate(self._units.items()):
-            typed = self.query_one(f"#quantity-{index}", Input).value.strip()
-            if not (typed.isascii() and typed.isdigit()):
-                raise Refused(f"Type a whole number of {sku}, like 1 (0 takes it off the order).")
-            if int(typed) == 0:
+            try:  # 0 takes it off, so only its form is the quantity rule's here; the rest is correction's
+                typed = QUANTITY.read(self.query_one(f"#quantity-{index}", Input).value)
+            except BadValue as bad:
+                raise Refused(str(bad)) from None
+            if typed == 0:
                 remove.append(sku)
-            elif int(typed) != units:
-                quantity[sku] = int(typed)
+            elif typed != units:
+                quantity[sku] = typed
         return correction(order.id, None if ship_to == order.ship_to else ship_to, quantity, remove)
 
     def _check(self) -> Correction | None:
