@@ -41,7 +41,7 @@ APP = "ordersaga"
 QUEUE = "ordersaga-orders"
 # Workers dequeue only the workflows of their own version: every worker and every
 # command on one database must agree. Change it with the workflow's steps.
-APP_VERSION = "ordersaga-saga-2"
+APP_VERSION = "ordersaga-saga-3"
 # Enough sagas per worker to keep its connections busy while each waits on PostgreSQL.
 WORKER_CONCURRENCY = 16
 POLL_S = 0.1
@@ -54,9 +54,9 @@ def display(url: str) -> str:
     return parsed.render_as_string(hide_password=bool(parsed.password))
 
 
-def prepare(url: str) -> sa.Engine:
+def prepare(url: str, pool_size: int = 5) -> sa.Engine:
     """The application's tables and DBOS's system tables, created where missing."""
-    db = engine_for(url)
+    db = engine_for(url, pool_size)
     try:
         with db.begin() as connection:
             create_tables(connection)

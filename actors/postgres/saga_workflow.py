@@ -1,12 +1,10 @@
 """Each order's saga as a DBOS workflow, run by the worker processes.
 
-The workflow only sequences steps; the rules are `actors.saga.rules`'s. Its steps:
-`begin` (start the attempt, or pick up where the record stands), `carry_out` (one
-command's effect, see effects.py) and `fold` (the command's answer, or its absence,
-folded into the record by apply_reply or no_answer). `begin` and `fold` store the
-transition before they return the command it names, so nothing is carried out that
-the record does not ask for. Each takes the record's version: run again by DBOS after
-a crash, it finds its transition already stored and returns what the record asks now.
+The workflow only sequences steps; the rules are the saga core's (actors/saga). Each
+step is one command: its effect (effects.py) and the transition its answer makes are one
+transaction, since ordersaga's own record is already the saga's journal: every
+transition is stored before the next command goes out, and a step DBOS runs again
+finds the record no longer awaiting the command it answered, so nothing applies twice.
 
 Registered under explicit names: a workflow DBOS cannot find by name is claimed from
 the queue and left PENDING.
@@ -26,10 +24,10 @@ from dbos import DBOS
 
 from actors.saga import rules as saga_logic
 from actors.saga.settings import EngineSettings
-from actors.saga.domain import Action, IdempotencyKey, OrderRecord, ParticipantReply, SagaStatus, Scenario, now
+from actors.saga.domain import Action, IdempotencyKey, OrderRecord, SagaStatus, Scenario, now
 from actors.saga.plan import definition
 from actors.postgres import effects
-from actors.postgres.store import load_record, read_meta, read_run, save_record, workflow_id
+from actors.postgres.store import Stored, load_record, read_meta, save_record, workflow_id
 
 WORKFLOW = "ordersaga.saga"
 # The longest a script's competing order waits for its turn (see _wait_for_turn).
@@ -47,15 +45,15 @@ class WorkerContext:
     scenarios: dict[str, Scenario] = field(default_factory=dict)  # by run id
     competitors: dict[str, dict[str, dict[str, tuple[str, ...]]]] = field(default_factory=dict)  # by run id
 
-    def scenario(self, connection: sa.Connection) -> tuple[str, Scenario]:
-        """The run now in the database and its scenario, read (and checked) once per run."""
-        run = read_run(connection)
+    def scenario(self, run: str) -> Scenario:
+        """The scenario of a run (the first part of a workflow's leg), read once per run; a run
+        replaced since is no longer in the database, and its workflows stop (see _stale)."""
         if run not in self.scenarios:
-            meta = read_meta(connection, self.where)
+            with self.db.connect() as connection:
+                meta = read_meta(connection, self.where)
             self.scenarios[meta.run] = meta.scenario or Scenario(name="empty")
             self.competitors[meta.run] = meta.turns
-            run = meta.run
-        return run, self.scenarios[run]
+        return self.scenarios.get(run, Scenario(name="replaced"))
 
     def latency_s(self, scenario: Scenario, step: str) -> float:
         return scenario.latency_ms.get(definition(step).service, 0) / 1000
@@ -74,54 +72,88 @@ def _worker() -> WorkerContext:
     return _context
 
 
-# A step's state as the workflow sees it: the command to carry out next (or None) and
-# the version of the record that asks for it.
+# What a step tells the workflow: the command the record awaits next (None once it awaits
+# nothing: settled, or moved on to a leg another workflow drives), and how many times that
+# command was sent already (a failed compensation is sent again under the same key).
 State = dict[str, Any]
+_DONE: State = {"command": None, "sent": 0}
 
 
-def _state(record: OrderRecord, version: int) -> State:
+def _next(record: OrderRecord, key: IdempotencyKey | None, tries: int) -> State:
     command = saga_logic.outstanding_command(record)
-    return {"command": None if command is None else command.key.model_dump(mode="json"), "version": version}
+    if command is None:
+        return _DONE
+    again = key is not None and saga_logic.same_key(command.key, key)
+    return {"command": command.key.model_dump(mode="json"), "sent": tries if again else 0}
 
 
-@DBOS.step(name="ordersaga.begin", retries_allowed=True, interval_seconds=0.1, max_attempts=5)
-def begin(order_id: str, leg: str) -> State:
-    """Start the record's attempt if it is pending; otherwise what it waits on now. Nothing
-    when the record has moved on to another attempt (another workflow drives that)."""
+def _stale(run: str, leg: str, stored: Stored | None) -> bool:
+    """Whether this workflow no longer drives the order: the world was replaced, or an
+    operator started another leg."""
+    return stored is None or workflow_id(run, stored) != leg
+
+
+@DBOS.step(name="ordersaga.exchange", retries_allowed=True, interval_seconds=0.1, max_attempts=5)
+def exchange(order_id: str, leg: str, awaited: dict[str, Any] | None, sent: int) -> State:
+    """One command of the order, sent and answered: its effect and the transition its answer
+    makes, stored in one transaction (the participants' tables are in the same database), so a
+    step DBOS runs again finds either both or neither. awaited is the command the record asked
+    for last (None to begin the attempt, or to pick up where the record stands).
+
+    An answer that does not come (a lost reply, a timeout) is waited for as the embedded
+    coordinator waits, and folded in as no answer."""
     worker = _worker()
-    with worker.db.begin() as connection:
-        run, _ = worker.scenario(connection)
-        stored = load_record(connection, order_id, lock=True)
-        if stored is None or workflow_id(run, stored) != leg:
-            return {"command": None, "version": -1}
-        if stored.record.status != SagaStatus.PENDING:
-            return _state(stored.record, stored.version)
-        transition = saga_logic.begin_attempt(stored.record, now())
-        return _state(transition.record, save_record(connection, transition.record, worker.name).version)
-
-
-@DBOS.step(name="ordersaga.carry_out", retries_allowed=True, interval_seconds=0.1, max_attempts=5)
-def carry_out(order_id: str, key: dict[str, Any]) -> dict[str, Any]:
-    """One command's effect and ledger entry in one transaction: its reply (None for none),
-    and how long the coordinator waits for an answer that does not come."""
-    worker = _worker()
-    command_key = IdempotencyKey.model_validate(key)
-    with worker.db.connect() as connection:
-        run, scenario = worker.scenario(connection)
-    latency_s = worker.latency_s(scenario, command_key.step)
-    if latency_s:
-        time.sleep(latency_s)  # the service's own time to answer, in no transaction
-    turns = worker.competitors[run]
-    if order_id in turns and command_key.attempt == 1 and command_key.action == Action.EXECUTE:
-        _wait_for_turn(worker, order_id, command_key.step, turns)
+    run = leg.split("/", 1)[0]
+    scenario = worker.scenario(run)
+    if awaited is None:
+        with worker.db.begin() as connection:
+            stored = load_record(connection, order_id, lock=True)
+            if _stale(run, leg, stored):
+                return _DONE
+            assert stored is not None
+            record = stored.record
+            if record.status == SagaStatus.PENDING:
+                record = saga_logic.begin_attempt(record, now()).record
+                save_record(connection, record, worker.name)
+            state = _next(record, None, 0)
+        if state["command"] is None:
+            return state
+        awaited, sent = state["command"], 0
+    key = IdempotencyKey.model_validate(awaited)
+    tries = sent + 1
+    latency_s = worker.latency_s(scenario, key.step)
+    time.sleep(worker.settings.delay_before_send(tries) + latency_s)  # in no transaction
+    turns = worker.competitors.get(run, {})
+    if order_id in turns and key.attempt == 1 and key.action == Action.EXECUTE:
+        _wait_for_turn(worker, order_id, key.step, turns)
     with worker.db.begin() as connection:
         stored = load_record(connection, order_id, lock=True)  # one command of an order at a time
-        done = (None if stored is None
-                else effects.carry_out(connection, command_key, stored.record.order, scenario.faults))
-    if done is not None and done.crash:
-        _crash(f"{command_key.step} {command_key.action.value} of {order_id}")
-    reply = None if done is None or done.reply is None else done.reply.model_dump(mode="json")
-    return {"reply": reply, "wait_s": worker.settings.answer_timeout(latency_s)}
+        if _stale(run, leg, stored):
+            return _DONE
+        assert stored is not None
+        if not saga_logic.awaits(stored.record, key):
+            return _next(stored.record, None, 0)  # answered before DBOS ran this step again
+        done = effects.carry_out(connection, key, stored.record.order, scenario.faults)
+        if done.reply is not None:
+            transition = saga_logic.apply_reply(stored.record, done.reply, now())
+            assert transition is not None  # the record awaits this key
+            save_record(connection, transition.record, worker.name)
+            return _next(transition.record, key, tries)
+    if done.crash:
+        _crash(f"{key.step} {key.action.value} of {order_id}")
+    answer_timeout_s = worker.settings.answer_timeout(latency_s)
+    time.sleep(answer_timeout_s)  # waited for an answer that did not come
+    with worker.db.begin() as connection:
+        stored = load_record(connection, order_id, lock=True)
+        if _stale(run, leg, stored):
+            return _DONE
+        assert stored is not None
+        transition = saga_logic.no_answer(stored.record, key, tries, worker.settings.max_execute_tries,
+                                          round(answer_timeout_s * 1000), now())
+        if transition is None:
+            return _next(stored.record, None, 0)
+        save_record(connection, transition.record, worker.name)
+        return _next(transition.record, key, tries)
 
 
 def _wait_for_turn(worker: WorkerContext, order_id: str, step: str,
@@ -144,46 +176,11 @@ def _crash(where: str) -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-@DBOS.step(name="ordersaga.fold", retries_allowed=True, interval_seconds=0.1, max_attempts=5)
-def fold(order_id: str, version: int, key: dict[str, Any], reply: dict[str, Any] | None,
-         sent: int) -> State:
-    """Fold a command's reply (or that none came after `sent` sends) into the record."""
-    worker = _worker()
-    command_key = IdempotencyKey.model_validate(key)
-    with worker.db.begin() as connection:
-        stored = load_record(connection, order_id, lock=True)
-        if stored is None:
-            return {"command": None, "version": -1}
-        if stored.version != version:
-            return _state(stored.record, stored.version)  # folded before DBOS ran this again
-        at = now()
-        if reply is not None:
-            transition = saga_logic.apply_reply(stored.record, ParticipantReply.model_validate(reply), at)
-        else:
-            _, scenario = worker.scenario(connection)
-            waited_ms = round(worker.settings.answer_timeout(worker.latency_s(scenario, command_key.step)) * 1000)
-            transition = saga_logic.no_answer(stored.record, command_key, sent,
-                                              worker.settings.max_execute_tries, waited_ms, at)
-        if transition is None:
-            return _state(stored.record, stored.version)
-        return _state(transition.record, save_record(connection, transition.record, worker.name).version)
-
-
 @DBOS.workflow(name=WORKFLOW)
 def saga(order_id: str, leg: str) -> str:
-    """Drive one attempt of an order (or its cancellation) until the record waits on nothing."""
-    settings = _worker().settings
-    state = begin(order_id, leg)
-    previous: dict[str, Any] | None = None
-    sent = 0
+    """Drive one leg of an order (an attempt, a retry, a cancellation) until the record awaits
+    nothing: one step per command, each its effect and the answer's transition."""
+    state = exchange(order_id, leg, None, 0)
     while state["command"] is not None:
-        key = state["command"]
-        sent = sent + 1 if key == previous else 1
-        if sent > 1:
-            DBOS.sleep(settings.delay_before_send(sent))
-        previous = key
-        answer = carry_out(order_id, key)
-        if answer["reply"] is None:
-            DBOS.sleep(answer["wait_s"])  # waited for an answer that did not come
-        state = fold(order_id, state["version"], key, answer["reply"], sent)
-    return "settled" if state["version"] >= 0 else "superseded"
+        state = exchange(order_id, leg, state["command"], state["sent"])
+    return "settled"

@@ -28,7 +28,7 @@ def run_worker(url: str, name: str, started: Callable[[str], None], stop: thread
         WORKER_ID.check(name)  # the executor id DBOS keeps, typed again at every start
     except BadValue as bad:
         raise DatabaseError(str(bad)) from None
-    db = prepare(url)
+    db = prepare(url, pool_size=WORKER_CONCURRENCY)  # a connection for each saga it runs at once
     install(WorkerContext(db=db, name=name, where=display(url), settings=settings))
     config: DBOSConfig = {"name": APP, "system_database_url": url, "executor_id": name,
                           "application_version": APP_VERSION, "log_level": "WARNING",

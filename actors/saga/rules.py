@@ -137,7 +137,7 @@ def _awaited(record: OrderRecord) -> tuple[str, int, Action] | None:
     return None
 
 
-def _awaits(record: OrderRecord, key: IdempotencyKey) -> bool:
+def awaits(record: OrderRecord, key: IdempotencyKey) -> bool:
     """Whether key names the command the record is waiting on (without building that command:
     every reply is checked so)."""
     return (key.order == record.order.id
@@ -288,7 +288,7 @@ def _held_failure(record: OrderRecord, attempt: Attempt) -> tuple[str, str]:
 
 def apply_reply(record: OrderRecord, reply: ParticipantReply, at: datetime) -> Transition | None:
     """Fold a participant's reply into the record; None when it answers nothing outstanding."""
-    if not _awaits(record, reply.key):
+    if not awaits(record, reply.key):
         return None
     attempt = record.current_attempt
     assert attempt is not None
@@ -322,7 +322,7 @@ def no_answer(record: OrderRecord, key: IdempotencyKey, tries: int, max_tries: i
     Execution is retried `max_tries` times; then its outcome is unknown, so the
     step fails and is compensated with the rest. Compensation is retried forever.
     """
-    if not _awaits(record, key):
+    if not awaits(record, key):
         return None
     expected = outstanding_command(record)
     assert expected is not None
