@@ -163,6 +163,10 @@ class MainScreen(Screen[None]):
         self._filter_text = ""
         self._filter_due = False
         self._fetching: str | None = None  # the order whose record is being read, one at a time
+        # The order the pane and the footer were last drawn for: when the list changes under
+        # the cursor (a row leaves a filter, the list is rebuilt), the highlighted row's order
+        # may change without the cursor moving, and so without a RowHighlighted.
+        self._detail_for: str | None = None
 
     def compose(self) -> ComposeResult:
         yield TopBar()
@@ -246,8 +250,7 @@ class MainScreen(Screen[None]):
             return  # the history of a world since replaced
         self.board.add_history(message.history)
         self.orders.rebuild()
-        if self.orders.selected_id is not None and self.orders.cursor_row == 0:
-            self._show_detail()  # the first row may be another order now
+        self._follow_selection()  # the first row may be another order now
         self._refresh()
         self._show_news()
 
@@ -286,7 +289,7 @@ class MainScreen(Screen[None]):
         self.orders.refresh_orders(changed)
         self.query_one(TopBar).show(self._scenario.name if self._scenario else None,
                                     self.board.tally())
-        if self.orders.selected_id in changed:
+        if self.orders.selected_id in changed or self.orders.selected_id != self._detail_for:
             self._show_detail()
         elif changed:  # other orders took or gave back stock or money
             self._check_cause_again()
@@ -343,9 +346,15 @@ class MainScreen(Screen[None]):
         """The selected order's record, if an order is selected."""
         return self.board.records.get(self.orders.selected_id or "")
 
+    def _follow_selection(self) -> None:
+        """Draw the pane and the footer for the highlighted row's order if they show another."""
+        if self.orders.selected_id != self._detail_for:
+            self._show_detail()
+
     @on(DataTable.RowHighlighted, "#orders")
     def _show_detail(self) -> None:
         selected = self.orders.selected_id
+        self._detail_for = selected
         self.board.forget_settled(keep=selected)
         if selected is not None and self._current is None:
             self.query_one(StepStrip).show_loading(self.board.summaries[selected])
@@ -653,9 +662,11 @@ class MainScreen(Screen[None]):
 
     def action_sort(self) -> None:
         self.orders.next_sort()
+        self._follow_selection()
 
     def action_reverse_sort(self) -> None:
         self.orders.reverse_sort()
+        self._follow_selection()
 
     def action_next_failed(self) -> None:
         """Select the next order that is failed or on hold: below the cursor, then any the
@@ -664,6 +675,7 @@ class MainScreen(Screen[None]):
         order_id = self.board.next_needing_attention(orders.selected_id, orders.own_rows(), orders.filter_text)
         if order_id is not None:
             self.orders.select(order_id)
+            self._follow_selection()  # listing it may have left the cursor's row where it was
             return
         among = "among the orders shown" if self.orders.filter_text else "now"
         self._say(f"No order is failed or on hold {among}.")
