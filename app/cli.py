@@ -7,6 +7,7 @@ import json
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -38,6 +39,7 @@ from actors import (
 )
 from app.amounts import parse_dollars, parse_units
 from app.paths import default_database
+from app.query import Query, QueryError, parse_query
 from app.report import (build_report, first_orders, order_lines, order_report, render_history,
                         render_status, render_summary, select_orders, summary_report,
                         write_report_json)
@@ -196,8 +198,17 @@ def _limit(text: str | None) -> int | None:
     return count
 
 
+def _where(text: str | None) -> Query:
+    """--where as a query (every order without one); a term it cannot read is one sentence."""
+    try:
+        return parse_query(text or "")
+    except QueryError as error:
+        raise BadArgument(f"--where: {error}") from None
+
+
 def cmd_list(args: argparse.Namespace) -> int:
-    statuses, limit = _statuses(args.status), _limit(args.limit)  # checked before anything resumes
+    # Checked before anything resumes.
+    statuses, limit, where = _statuses(args.status), _limit(args.limit), _where(args.where)
 
     def look(world: WorldReader, _: bool) -> tuple[int, int, list[OrderSummary], list[dict[str, Any]] | None]:
         """Every order's summary (an archived order's from the archive's index), and for --json
@@ -207,6 +218,9 @@ def cmd_list(args: argparse.Namespace) -> int:
             if args.customer not in world.snapshot().payment["accounts"]:  # the rare case: read it all
                 raise Refused(f"There is no customer {args.customer!r} in this database.")
         matching = select_orders(summaries, statuses, args.customer)
+        if where:
+            now = datetime.now(timezone.utc)
+            matching = [summary for summary in matching if where.matches(summary, now)]
         first = first_orders(matching, args.oldest_first, limit)
         shown = None
         if args.json:
@@ -220,7 +234,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(json.dumps(reports, indent=2))
     elif matching:
         shown = [summary_report(summary) for summary in first]
-        filtered = statuses is not None or args.customer is not None
+        filtered = statuses is not None or args.customer is not None or bool(where)
         print("\n".join(order_lines(shown)))
         if len(shown) < matching:
             print(f"showing {len(shown):,} of {matching:,} {'matching ' if filtered else ''}orders; "
@@ -449,6 +463,10 @@ def build_parser() -> argparse.ArgumentParser:
                          help="only orders in this status; repeat it or separate statuses with commas "
                               f"({_STATUS_NAMES})")
     listing.add_argument("--customer", metavar="NAME", help="only this customer's orders")
+    listing.add_argument("--where", metavar="QUERY",
+                         help="only the orders the query means: terms ANDed, a bare word found anywhere, "
+                              "e.g. 'status:failed reason:~carrier customer:c01 step:shipping attempt:>1 "
+                              "total:>25 updated:<10m'")
     listing.add_argument("--limit", metavar="N", help="show at most N orders (default: all)")
     listing.add_argument("--oldest-first", action="store_true",
                          help="the order changed longest ago first (never-started orders count as oldest)")

@@ -37,7 +37,8 @@ KEYS: tuple[Key, ...] = (
     Key("f", "f", "next_failed", "Next failed",
         "Select the next order that is failed or on hold"),
     Key("slash", "/", "filter", "Filter",
-        "Filter the orders by id, customer, status, step or failure reason"),
+        "Filter the orders: words found anywhere, or fields, all ANDed: status:failed "
+        "reason:~carrier customer:c01 step:shipping attempt:>1 total:>25 updated:<10m"),
     Key("o", "o", "sort", "Sort",
         "Sort the orders by the next column (status puts what needs you first)"),
     Key("O", "O", "reverse_sort", "Reverse",

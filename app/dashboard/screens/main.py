@@ -38,6 +38,7 @@ from actors import (
     shortfall_remedy,
 )
 from app.amounts import as_dollars, parse_dollars, parse_units
+from app.query import QueryError, parse_query
 from app.dashboard.badge_audit import BadgeAudit
 from app.dashboard.board import LIST_CAP, Announcement, History, OrderBoard, prepared_history, units_by_sku
 from app.dashboard.keys import KEY_BY_NAME, KEYS, PINNED
@@ -649,9 +650,15 @@ class MainScreen(Screen[None]):
             self.call_after_refresh(self._apply_filter)
 
     def _apply_filter(self) -> None:
+        """List what the query means; one it cannot read says why and leaves the list as it was."""
         self._filter_due = False
-        if self.orders.filter_text != self._filter_text:
-            self.orders.filter_text = self._filter_text
+        try:
+            query = parse_query(self._filter_text)
+        except QueryError as error:
+            self._say(str(error), "warning")
+            return
+        if self.orders.filter_query != query:
+            self.orders.filter_query = query
             self.orders.rebuild()
             self._show_detail()
 
@@ -672,7 +679,7 @@ class MainScreen(Screen[None]):
         """Select the next order that is failed or on hold: below the cursor, then any the
         filter matches that is not listed (listing it), then round to the top."""
         orders = self.orders
-        order_id = self.board.next_needing_attention(orders.selected_id, orders.own_rows(), orders.filter_text)
+        order_id = self.board.next_needing_attention(orders.selected_id, orders.own_rows(), orders.filter_query)
         if order_id is not None:
             self.orders.select(order_id)
             self._follow_selection()  # listing it may have left the cursor's row where it was

@@ -15,8 +15,9 @@ from textual.widgets import DataTable
 
 from actors import OrderSummary, format_cents
 from app.dashboard import display
-from app.dashboard.board import SORT_KEYS, Listing, OrderBoard, shown_step
+from app.dashboard.board import SORT_KEYS, Listing, OrderBoard
 from app.dashboard.keys import MOVE_BINDINGS
+from app.query import Query, shown_step
 
 # (key, title, width): 74 cells with padding, so the table fits 80 columns,
 # and 59 without the spared columns, so it fits 60.
@@ -64,7 +65,7 @@ class OrdersTable(DataTable[Text]):
     def __init__(self, board: OrderBoard, id: str | None = None) -> None:
         super().__init__(cursor_type="row", id=id)
         self._board = board
-        self.filter_text = ""
+        self.filter_query = Query()  # the filter: its text is what the operator typed
         self.sort_column = "id"
         self.sort_reverse = False
         self._shown: list[str] = []
@@ -104,10 +105,10 @@ class OrdersTable(DataTable[Text]):
     def own_rows(self) -> list[str]:
         """The ids the list shows of its own, top to bottom: not counting a selection it
         keeps listed (one the filter or the cap would leave out)."""
-        return self._board.listing(self.filter_text, self.sort_column, self.sort_reverse).ids
+        return self._board.listing(self.filter_query, self.sort_column, self.sort_reverse).ids
 
     def _listing(self, keep: str | None = None) -> Listing:
-        return self._board.listing(self.filter_text, self.sort_column, self.sort_reverse,
+        return self._board.listing(self.filter_query, self.sort_column, self.sort_reverse,
                                    keep=keep or self.selected_id)
 
     def rebuild(self, listing: Listing | None = None) -> None:
@@ -170,7 +171,7 @@ class OrdersTable(DataTable[Text]):
         """How many orders there are, how many are listed, and how they are sorted."""
         board, shown = self._board, len(self._shown)
         title = f"Orders ({len(board.summaries):,})"
-        if self.filter_text:
+        if self.filter_query:
             title += f" · {self._matches:,} match “{self.filter_text}”"
             if shown < self._matches:
                 title += f", first {shown:,} shown"
@@ -180,6 +181,10 @@ class OrdersTable(DataTable[Text]):
             title += " · loading history…"
         title += f" · by {self.sort_column} {'↓' if self.sort_reverse else '↑'}"
         self.border_title = Content(title)
+
+    @property
+    def filter_text(self) -> str:
+        return self.filter_query.text
 
     def sort_by(self, column: str, reverse: bool = False) -> None:
         self.sort_column, self.sort_reverse = column, reverse
