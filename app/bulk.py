@@ -38,6 +38,7 @@ class BulkOutcome:
     done: list[str] = field(default_factory=list)
     refused: dict[str, list[str]] = field(default_factory=dict)
     failed: dict[str, list[str]] = field(default_factory=dict)
+    unresolved: list[str] = field(default_factory=list)  # refused by the retry's pre-flight
 
     @property
     def total(self) -> int:
@@ -75,8 +76,7 @@ def reason_of(error: Refused, order_id: str) -> str:
     """A refusal's reason without the order's own id and figures, so that the orders refused
     for the same reason fall in one group."""
     if isinstance(error, CauseUnresolved):
-        return (f"its {error.check.step} failure is not resolved yet (the stock or money it lacked is "
-                "still short; resolve it, or retry with --force)")
+        return f"its {error.check.step} failure is not resolved yet (the stock or money it lacked is still short)"
     text = str(error)
     text = re.sub(rf"^(Order |order ){re.escape(order_id)}('s)? ?", "", text)
     text = text.replace(order_id, "the order")
@@ -84,13 +84,16 @@ def reason_of(error: Refused, order_id: str) -> str:
 
 
 def act_on_each(ids: Sequence[str], act: Callable[[str], object],
-                progress: Callable[[int, int], None] | None = None) -> BulkOutcome:
+                progress: Callable[[int, int], object] | None = None) -> BulkOutcome:
     """Act on each order in turn; a refusal or an error is noted and the next order is acted on.
     Once the storage has failed nothing more can be done: the rest fail for the same reason."""
     outcome = BulkOutcome()
     for n, order_id in enumerate(ids, start=1):
         try:
             act(order_id)
+        except CauseUnresolved as unresolved:
+            outcome.unresolved.append(order_id)
+            outcome.refused.setdefault(reason_of(unresolved, order_id), []).append(order_id)
         except Refused as refusal:
             outcome.refused.setdefault(reason_of(refusal, order_id), []).append(order_id)
         except StorageFailed as error:

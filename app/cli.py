@@ -331,6 +331,9 @@ def _bulk(args: argparse.Namespace, verb: Verb, act: Callable[[SagaEngine, str],
             line.done()
         _settle(engine)
     print("\n".join(summary_lines(verb, outcome)))
+    if outcome.unresolved:
+        print(f"Resolve what {'it' if len(outcome.unresolved) == 1 else 'they'} lacked first (top-up, restock), "
+              "or pass --force to retry anyway.")
     return 0 if outcome.clean else 1
 
 

@@ -37,9 +37,12 @@ SORT_ORDER = tuple(key for key, _, _ in COLUMNS)
 assert set(SORT_ORDER) == set(SORT_KEYS)
 
 
-def row_cells(summary: OrderSummary) -> dict[str, Text]:
+MARK = "●"  # before the id of a row marked with space (R and C act on the marked rows)
+
+
+def row_cells(summary: OrderSummary, marked: bool = False) -> dict[str, Text]:
     return {
-        "id": Text(summary.id, no_wrap=True, overflow="ellipsis"),
+        "id": Text(f"{MARK}{summary.id}" if marked else summary.id, no_wrap=True, overflow="ellipsis"),
         "customer": Text(summary.customer, no_wrap=True, overflow="ellipsis"),
         "total": Text(format_cents(summary.total_cents), justify="right"),
         "status": display.saga_status(summary.status),
@@ -49,9 +52,16 @@ def row_cells(summary: OrderSummary) -> dict[str, Text]:
     }
 
 
-def fitting_columns(width: int, cell_padding: int = 1) -> tuple[tuple[str, str, int], ...]:
-    """Every column that fits width (the scrollbar's included), dropping the spared ones first."""
-    columns = COLUMNS
+def id_width(longest: int) -> int:
+    """The Order column's width for ids of up to `longest` characters, the mark included: an
+    id is never cut short."""
+    return max(COLUMNS[0][2], longest + len(MARK))
+
+
+def fitting_columns(width: int, cell_padding: int = 1, ids: int = 0) -> tuple[tuple[str, str, int], ...]:
+    """Every column that fits width (the scrollbar's included), dropping the spared ones first;
+    ids: the longest id listed, which widens the Order column."""
+    columns = tuple((key, title, id_width(ids) if key == "id" else w) for key, title, w in COLUMNS)
     for spared in SPARED:
         if sum(w + 2 * cell_padding for _, _, w in columns) <= width:
             break
@@ -72,6 +82,9 @@ class OrdersTable(DataTable[Text]):
         self._matches = 0
         self._cells: dict[str, tuple[str, ...]] = {}
         self._columns = COLUMNS
+        self._width = 0  # the table's width, the scrollbar's excluded
+        self._longest_id = 0
+        self.marked: set[str] = set()  # the orders marked with space
 
     def on_mount(self) -> None:
         self._add_columns()
@@ -81,8 +94,14 @@ class OrdersTable(DataTable[Text]):
             self.add_column(title, width=width, key=key)
 
     def on_resize(self, event: events.Resize) -> None:
-        columns = fitting_columns(event.size.width - self.styles.scrollbar_size_vertical,
-                                  self.cell_padding)
+        self._width = event.size.width - self.styles.scrollbar_size_vertical
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Columns for the width and the ids listed (rebuilt, keeping the selection, if they change)."""
+        if not self._width:
+            return  # not laid out yet: its first resize fits them
+        columns = fitting_columns(self._width, self.cell_padding, self._longest_id)
         if columns != self._columns:
             selected = self.selected_id
             self._columns = columns
@@ -93,7 +112,7 @@ class OrdersTable(DataTable[Text]):
                 self.select(selected)
 
     def _shown_cells(self, summary: OrderSummary) -> list[tuple[str, Text]]:
-        cells = row_cells(summary)
+        cells = row_cells(summary, summary.id in self.marked)
         return [(key, cells[key]) for key, _, _ in self._columns]
 
     @property
@@ -115,6 +134,8 @@ class OrdersTable(DataTable[Text]):
         """List the board again from scratch, keeping the selected order selected."""
         selected = self.selected_id
         listing = listing or self._listing()
+        if self._widen_for(listing.ids):
+            return  # the columns were made again, and the rows with them
         self._shown, self._matches = listing.ids, listing.matches
         self.clear()
         self._cells = {}
@@ -135,6 +156,8 @@ class OrdersTable(DataTable[Text]):
         selected = self.selected_id
         listing = self._listing()
         wanted = listing.ids
+        if self._widen_for(wanted):
+            return
         gone = set(self._shown).difference(wanted)
         new = [order_id for order_id in wanted if order_id not in self._cells]
         if len(gone) + len(new) > len(wanted) // 2:
@@ -159,9 +182,24 @@ class OrdersTable(DataTable[Text]):
         else:
             self._retitle()
 
+    def _widen_for(self, ids: list[str]) -> bool:
+        """Widen the Order column for a longer id than any listed so far (then the table is
+        made again: True)."""
+        longest = max(map(len, ids), default=0)
+        if longest <= self._longest_id:
+            return False
+        self._longest_id = longest
+        before = self._columns
+        self._fit_columns()
+        return self._columns != before
+
+    def refresh_marks(self, order_ids: set[str]) -> None:
+        """Show whether these orders are marked."""
+        self.refresh_orders(set(order_ids))
+
     def _reorder(self, wanted: list[str], selected: str | None) -> None:
         position = {order_id: index for index, order_id in enumerate(wanted)}
-        self.sort("id", key=lambda cell: position[cell.plain])
+        self.sort("id", key=lambda cell: position[cell.plain.removeprefix(MARK)])
         self._shown = wanted
         if selected in position:
             self.move_cursor(row=position[selected], scroll=False)
