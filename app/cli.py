@@ -39,7 +39,7 @@ from actors import (
 )
 from app.amounts import parse_dollars, parse_units
 from app.bulk import CANCEL, RETRY, Verb, act_on_each, matching, orders, preview, summary_lines
-from app.paths import default_database
+from app.paths import DATABASE_VARIABLE, default_location
 from app.query import Query, QueryError, parse_query
 from app.report import (build_report, first_orders, order_lines, order_report, render_history,
                         render_status, render_summary, select_orders, summary_report,
@@ -510,6 +510,26 @@ class _PrintVersion(argparse.Action):
         parser.exit()
 
 
+# One example per command, shown at the end of its --help.
+EXAMPLES = {
+    "dashboard": "ordersaga dashboard --db shop.db demo",
+    "run": "ordersaga run scenarios/demo.toml --db shop.db --replace",
+    "report": "ordersaga report --db shop.db --json > report.json",
+    "list": "ordersaga list --db shop.db --where 'status:failed reason:~carrier updated:<1h' --limit 20",
+    "status": "ordersaga status o-12 --db shop.db",
+    "history": "ordersaga history o-12 --db shop.db",
+    "retry": "ordersaga retry --where 'status:failed reason:~carrier' --dry-run --db shop.db",
+    "cancel": "ordersaga cancel --where 'status:on_hold customer:c01' --yes --db shop.db",
+    "edit": "ordersaga edit o-12 --ship-to '12 Lake Dr, North Haverbrook' --db shop.db",
+    "top-up": "ordersaga top-up bob 25.00 --db shop.db",
+    "restock": "ordersaga restock KEYBOARD 10 --db shop.db",
+    "audit": "ordersaga audit --db shop.db --json",
+    "worker": "ordersaga worker --id w1 --db postgresql://localhost/ordersaga",
+    "recover": "ordersaga recover --from w1 --db postgresql://localhost/ordersaga",
+    "salvage": "ordersaga salvage --db damaged.db --to rescued.db",
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ordersaga",
@@ -520,7 +540,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     def command(name: str, handler: Callable[[argparse.Namespace], int], help_text: str,
                 order: bool = False, reads: bool = False, bulk: bool = False) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=help_text)
+        example = EXAMPLES.get(name)
+        sub = commands.add_parser(name, help=help_text, description=help_text,
+                                  epilog=f"example:\n  {example}" if example else None,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
         if order:
             sub.add_argument("order", metavar="ORDER", nargs="?" if bulk else None,
                              help="the order id, as in the scenario")
@@ -532,9 +555,9 @@ def build_parser() -> argparse.ArgumentParser:
                              help="with --where: only say how many orders and which; write nothing")
             sub.add_argument("--yes", action="store_true",
                              help="with --where: act without asking (otherwise a terminal asks y/n)")
-        sub.add_argument("--db", type=database_location, default=default_database(), metavar="PATH",
+        sub.add_argument("--db", type=database_location, default=default_location(), metavar="PATH",
                          help="the database file, or a postgresql:// URL to share it among workers "
-                              "(default: %(default)s)")
+                              f"(default: ${DATABASE_VARIABLE} if set, else %(default)s)")
         if reads:
             sub.add_argument("--no-resume", action="store_true",
                              help="read the database as last stored: resume nothing, take no lock, "

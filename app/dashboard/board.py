@@ -102,6 +102,7 @@ SORT_KEYS: dict[str, Callable[[OrderSummary], Any]] = {
     "step": shown_step,
     "attempts": lambda s: s.attempts,
     "updated": lambda s: s.updated_at or _EPOCH,
+    "reason": lambda s: s.failure.reason if s.failure else "",
 }
 
 

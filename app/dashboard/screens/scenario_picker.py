@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -64,6 +64,15 @@ class ScenarioPicker(ModalScreen[Scenario | None]):
     @on(OptionList.OptionSelected)
     def load_chosen(self, event: OptionList.OptionSelected) -> None:
         self._choose(self._library[str(event.option.id)])
+
+    def on_key(self, event: events.Key) -> None:
+        """A path typed while the list has the keys goes to the path field (Enter then loads it)."""
+        path = self.query_one("#path", Input)
+        if self.focused is not path and event.is_printable and event.character and event.character != " ":
+            event.stop()
+            event.prevent_default()
+            self.set_focus(path)
+            path.insert_text_at_cursor(event.character)
 
     @on(Input.Submitted, "#path")
     def load_typed(self, event: Input.Submitted) -> None:

@@ -29,10 +29,11 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("step", "Step", 9),
     ("attempts", "Try", 3),
     ("updated", "Updated", 8),
+    ("reason", "Reason", 30),
 )
 # Dropped in this order when the table is narrower than its columns; the
-# order pane shows the selected order's attempt and its timeline the times.
-SPARED = ("updated", "attempts")
+# order pane shows the selected order's reason and attempt, its timeline the times.
+SPARED = ("reason", "updated", "attempts")
 SORT_ORDER = tuple(key for key, _, _ in COLUMNS)
 assert set(SORT_ORDER) == set(SORT_KEYS)
 
@@ -48,7 +49,8 @@ def row_cells(summary: OrderSummary, marked: bool = False) -> dict[str, Text]:
         "status": display.saga_status(summary.status),
         "step": Text(shown_step(summary)),
         "attempts": Text(str(summary.attempts), justify="right"),
-        "updated": Text(display.clock(summary.updated_at)),
+        "updated": Text(display.when(summary.updated_at)),
+        "reason": Text(summary.failure.reason if summary.failure else "", no_wrap=True, overflow="ellipsis"),
     }
 
 
