@@ -42,7 +42,7 @@ class ScenarioPicker(ModalScreen[Scenario | None]):
                              id="library")
             yield Static(id="description")
             yield Input(placeholder="…or type the path of a scenario file, then Enter", compact=True,
-                        id="path")
+                        select_on_focus=False, id="path")  # the first key typed is in it already
             yield Static(id="problems")
             yield Static(Text(f"Loading replaces everything in {self._db}; its orders start at once.",
                               style="dim"), id="warning")
@@ -66,9 +66,11 @@ class ScenarioPicker(ModalScreen[Scenario | None]):
         self._choose(self._library[str(event.option.id)])
 
     def on_key(self, event: events.Key) -> None:
-        """A path typed while the list has the keys goes to the path field (Enter then loads it)."""
+        """A path typed while the list has the keys goes to the path field (Enter then loads it).
+        Keys queued before the field took the focus reach the screen, not the field: they are the
+        path's too (the filter bar does the same)."""
         path = self.query_one("#path", Input)
-        if self.focused is not path and event.is_printable and event.character and event.character != " ":
+        if event.is_printable and event.character and (self.focused is path or event.character != " "):
             event.stop()
             event.prevent_default()
             self.set_focus(path)
