@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from actors.saga.values import CUSTOMER, ORDER_ID, SHIP_TO, SKU, WORKER_ID, BadValue, shown
     from actors.saga.settings import EngineSettings
     from actors.saga.domain import (
+        Failure,
         Action,
         Attempt,
         Correction,
@@ -63,7 +64,7 @@ if TYPE_CHECKING:
         ShippingReport,
         StockLevel,
     )
-    from actors.saga.plan import SAGA_PLAN, Remedy, definition
+    from actors.saga.plan import SAGA_PLAN, STEP_NAMES, Remedy, definition
     from actors.saga.preflight import CauseCheck, CauseUnresolved, Supplies, cause_check, shortfall_remedy
     from actors.reading.stream import ArchivedShare, OrderParts, WorldStream, stream_of
     from actors.reading.snapshot import LiveReports, OrderSummary, WorldSnapshot, order_sort_key, record_of, summary_of
@@ -76,6 +77,8 @@ if TYPE_CHECKING:
     from storage.journal import Replay as SalvageReport
 
 _WHERE: dict[str, tuple[str, str]] = {
+    'Failure': ('actors.saga.domain', 'Failure'),
+    'STEP_NAMES': ('actors.saga.plan', 'STEP_NAMES'),
     'AMOUNT': ('actors.saga.domain', 'AMOUNT'),
     'QUANTITY': ('actors.saga.domain', 'QUANTITY'),
     'CUSTOMER': ('actors.saga.values', 'CUSTOMER'),
@@ -182,11 +185,11 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "ARCHIVED_STATUSES", "MAX_CENTS",
-    "MAX_UNITS", "SAGA_PLAN",
+    "MAX_UNITS", "SAGA_PLAN", "STEP_NAMES",
     "Account", "Action", "ArchivedShare", "Attempt", "CauseCheck", "CauseUnresolved", "ChargeRow", "Correction",
     "DatabaseError", "DatabaseLocked", "DatabaseReadOnly", "DroppedLine", "EffectWords", "Engine",
     "EngineRestarting",
-    "EngineSettings", "Fault", "FaultKind", "InventoryReport", "Item",
+    "EngineSettings", "Failure", "Fault", "FaultKind", "InventoryReport", "Item",
     "LedgerState", "LiveReports", "Notification", "NotificationKind", "OperatorAction", "Order", "OrderRecord",
     "OrderParts", "OrderSummary", "OrderUpdate", "Outcome", "PaymentReport", "RecoverablePolicy", "Refused",
     "Remedy", "ReservationRow", "Restock", "SagaEngine", "SagaStatus", "SalvageReport", "Scenario",

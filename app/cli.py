@@ -7,6 +7,7 @@ import json
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -45,7 +46,9 @@ from actors import (
     shown,
 )
 from app.amounts import parse_dollars, parse_units
-from app.paths import default_database
+from app.bulk import CANCEL, RETRY, Verb, act_on_each, matching, orders, preview, summary_lines
+from app.paths import DATABASE_VARIABLE, default_location
+from app.query import Query, QueryError, parse_query
 from app.report import (build_report, first_orders, order_lines, order_report, render_history,
                         render_status, render_summary, select_orders, summary_report,
                         write_report_json)
@@ -79,6 +82,22 @@ class Progress:
     def __call__(self, settled: int, total: int) -> None:
         if self._live:
             print(f"\r{settled}/{total} orders settled", end="", file=sys.stderr, flush=True)
+
+    def done(self) -> None:
+        if self._live:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
+
+
+class ProgressLine:
+    """How far a bulk action got, on one line of stderr, only where a person is watching."""
+
+    def __init__(self, doing: str) -> None:
+        self._live = sys.stderr.isatty()
+        self._doing = doing
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._live:
+            print(f"\r{self._doing} {done:,}/{total:,} orders", end="", file=sys.stderr, flush=True)
 
     def done(self) -> None:
         if self._live:
@@ -207,8 +226,17 @@ def _limit(text: str | None) -> int | None:
     return count
 
 
+def _where(text: str | None) -> Query:
+    """--where as a query (every order without one); a term it cannot read is one sentence."""
+    try:
+        return parse_query(text or "")
+    except QueryError as error:
+        raise BadArgument(f"--where: {error}") from None
+
+
 def cmd_list(args: argparse.Namespace) -> int:
-    statuses, limit = _statuses(args.status), _limit(args.limit)  # checked before anything resumes
+    # Checked before anything resumes.
+    statuses, limit, where = _statuses(args.status), _limit(args.limit), _where(args.where)
 
     def look(world: WorldReader, _: bool) -> tuple[int, int, list[OrderSummary], list[dict[str, Any]] | None]:
         """Every order's summary (an archived order's from the archive's index), and for --json
@@ -218,6 +246,9 @@ def cmd_list(args: argparse.Namespace) -> int:
             if args.customer not in world.snapshot().payment["accounts"]:  # the rare case: read it all
                 raise Refused(f"There is no customer {args.customer!r} in this database.")
         matching = select_orders(summaries, statuses, args.customer)
+        if where:
+            now = datetime.now(timezone.utc)
+            matching = [summary for summary in matching if where.matches(summary, now)]
         first = first_orders(matching, args.oldest_first, limit)
         shown = None
         if args.json:
@@ -231,7 +262,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(json.dumps(reports, indent=2))
     elif matching:
         shown = [summary_report(summary) for summary in first]
-        filtered = statuses is not None or args.customer is not None
+        filtered = statuses is not None or args.customer is not None or bool(where)
         print("\n".join(order_lines(shown)))
         if len(shown) < matching:
             print(f"showing {len(shown):,} of {matching:,} {'matching ' if filtered else ''}orders; "
@@ -269,7 +300,74 @@ def _operate(args: argparse.Namespace, action: Callable[[SagaEngine], str]) -> i
     return 0
 
 
+def _interactive() -> bool:
+    """Whether a person can be asked: both ends of the conversation are a terminal."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _bulk(args: argparse.Namespace, verb: Verb, act: Callable[[SagaEngine, str], str]) -> int:
+    """retry/cancel --where: say how many orders and which, then (with --yes, or a yes typed on a
+    terminal) act on each as the single command would, and sum up what became of them. Exit 1
+    if any was refused or failed. --dry-run only reads, without the lock and without writing."""
+    where = _where(args.where)
+    if not where:
+        raise BadArgument(f"--where needs a query of the orders to {verb.name}, like "
+                          "--where 'status:failed reason:~carrier'.")
+    if args.dry_run:
+        with open_reader(args.db) as world:
+            ids = matching(world.summaries(), where)
+        print(preview(verb, ids, where.text))
+        if ids:
+            print(f"Dry run: no order was {verb.past}.")
+        return 0
+    with _open(args.db) as engine:
+        _settle(engine)
+        ids = matching(engine.summaries(), where)
+        print(preview(verb, ids, where.text))
+        if not ids:
+            return 0
+        if not args.yes:
+            if not _interactive():
+                raise BadArgument(f"Nothing was {verb.past}: pass --yes to {verb.name} these "
+                                  f"{orders(len(ids))} without a question, or --dry-run to only list them.")
+            sys.stdout.flush()
+            answer = input(f"{verb.name.capitalize()} {'it' if len(ids) == 1 else f'these {len(ids):,}'}? [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                print(f"Nothing was {verb.past}.")
+                return 1
+        line = ProgressLine(verb.doing)
+        try:
+            outcome = act_on_each(ids, lambda order_id: act(engine, order_id), line)
+        finally:
+            line.done()
+        _settle(engine)
+    print("\n".join(summary_lines(verb, outcome)))
+    if outcome.unresolved:
+        print(f"Resolve what {'it' if len(outcome.unresolved) == 1 else 'they'} lacked first (top-up, restock), "
+              "or pass --force to retry anyway.")
+    return 0 if outcome.clean else 1
+
+
+def _one_or_where(args: argparse.Namespace) -> None:
+    """An order, or --where: one of the two; --yes and --dry-run only with --where."""
+    if args.order is not None and args.where is not None:
+        raise BadArgument(f"Give an order or --where, not both (got {args.order!r} and --where {args.where!r}).")
+    if args.order is None and args.where is None:
+        raise BadArgument(f"Say which orders to {args.command}: an order id, or --where QUERY "
+                          "(e.g. --where 'status:failed reason:~carrier').")
+    if args.order is not None and (args.yes or args.dry_run):
+        raise BadArgument(f"{'--yes' if args.yes else '--dry-run'} goes with --where QUERY, not with "
+                          "a single order.")
+
+
 def cmd_retry(args: argparse.Namespace) -> int:
+    _one_or_where(args)
+    if args.where is not None:
+        def retry_one(engine: SagaEngine, order_id: str) -> str:
+            return engine.retry(order_id, force=args.force)
+
+        return _bulk(args, RETRY, retry_one)
+
     def retry(engine: SagaEngine) -> str:
         try:
             return engine.retry(args.order, force=args.force)
@@ -281,6 +379,9 @@ def cmd_retry(args: argparse.Namespace) -> int:
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:
+    _one_or_where(args)
+    if args.where is not None:
+        return _bulk(args, CANCEL, lambda engine, order_id: engine.cancel(order_id))
     return _operate(args, lambda engine: engine.cancel(args.order))
 
 
@@ -422,6 +523,26 @@ class _PrintVersion(argparse.Action):
         parser.exit()
 
 
+# One example per command, shown at the end of its --help.
+EXAMPLES = {
+    "dashboard": "ordersaga dashboard --db shop.db demo",
+    "run": "ordersaga run scenarios/demo.toml --db shop.db --replace",
+    "report": "ordersaga report --db shop.db --json > report.json",
+    "list": "ordersaga list --db shop.db --where 'status:failed reason:~carrier updated:<1h' --limit 20",
+    "status": "ordersaga status o-12 --db shop.db",
+    "history": "ordersaga history o-12 --db shop.db",
+    "retry": "ordersaga retry --where 'status:failed reason:~carrier' --dry-run --db shop.db",
+    "cancel": "ordersaga cancel --where 'status:on_hold customer:c01' --yes --db shop.db",
+    "edit": "ordersaga edit o-12 --ship-to '12 Lake Dr, North Haverbrook' --db shop.db",
+    "top-up": "ordersaga top-up bob 25.00 --db shop.db",
+    "restock": "ordersaga restock KEYBOARD 10 --db shop.db",
+    "audit": "ordersaga audit --db shop.db --json",
+    "worker": "ordersaga worker --id w1 --db postgresql://localhost/ordersaga",
+    "recover": "ordersaga recover --from w1 --db postgresql://localhost/ordersaga",
+    "salvage": "ordersaga salvage --db damaged.db --to rescued.db",
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ordersaga",
@@ -431,14 +552,25 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(name: str, handler: Callable[[argparse.Namespace], int], help_text: str,
-                order: bool = False, reads: bool = False) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=help_text)
+                order: bool = False, reads: bool = False, bulk: bool = False) -> argparse.ArgumentParser:
+        example = EXAMPLES.get(name)
+        sub = commands.add_parser(name, help=help_text, description=help_text,
+                                  epilog=f"example:\n  {example}" if example else None,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
         if order:
-            sub.add_argument("order", metavar="ORDER", type=_checked(ORDER_ID.check),
+            sub.add_argument("order", metavar="ORDER", nargs="?" if bulk else None, type=_checked(ORDER_ID.check),
                              help="the order id, as in the scenario")
-        sub.add_argument("--db", type=database_location, default=default_database(), metavar="PATH",
+        if bulk:
+            sub.add_argument("--where", metavar="QUERY",
+                             help="instead of ORDER, every order the query means (see list --where): "
+                                  "first how many and which, then each as the single command would")
+            sub.add_argument("--dry-run", action="store_true",
+                             help="with --where: only say how many orders and which; write nothing")
+            sub.add_argument("--yes", action="store_true",
+                             help="with --where: act without asking (otherwise a terminal asks y/n)")
+        sub.add_argument("--db", type=database_location, default=default_location(), metavar="PATH",
                          help="the database file, or a postgresql:// URL to share it among workers "
-                              "(default: %(default)s)")
+                              f"(default: ${DATABASE_VARIABLE} if set, else %(default)s)")
         if reads:
             sub.add_argument("--no-resume", action="store_true",
                              help="read the database as last stored: resume nothing, take no lock, "
@@ -464,6 +596,10 @@ def build_parser() -> argparse.ArgumentParser:
                               f"({_STATUS_NAMES})")
     listing.add_argument("--customer", metavar="NAME", type=_checked(CUSTOMER.check),
                          help="only this customer's orders")
+    listing.add_argument("--where", metavar="QUERY",
+                         help="only the orders the query means: terms ANDed, a bare word found anywhere, "
+                              "e.g. 'status:failed reason:~carrier customer:c01 step:shipping attempt:>1 "
+                              "total:>25 updated:<10m'")
     listing.add_argument("--limit", metavar="N", help="show at most N orders (default: all)")
     listing.add_argument("--oldest-first", action="store_true",
                          help="the order changed longest ago first (never-started orders count as oldest)")
@@ -474,11 +610,12 @@ def build_parser() -> argparse.ArgumentParser:
                       reads=True)
     history.add_argument("--json", action="store_true",
                          help="print the order as its entry in `report --json`")
-    retry_ = command("retry", cmd_retry, "retry a failed order (recoverable) or resume a held one",
-                     order=True)
+    retry_ = command("retry", cmd_retry, "retry a failed order (recoverable) or resume a held one; "
+                     "or every order --where QUERY means", order=True, bulk=True)
     retry_.add_argument("--force", action="store_true",
                        help="retry even though the stock or balance it failed for is still short")
-    command("cancel", cmd_cancel, "cancel an order on hold: compensate its completed steps", order=True)
+    command("cancel", cmd_cancel, "cancel an order on hold: compensate its completed steps; or every "
+            "order --where QUERY means", order=True, bulk=True)
     edit = command("edit", cmd_edit, "correct a failed or held order (its address, the quantity of an item, "
                    "an item to remove) and say what its retry will do; then retry it", order=True)
     edit.add_argument("--ship-to", metavar="TEXT", type=_checked(SHIP_TO.check),

@@ -20,7 +20,7 @@ from typing import Any
 
 from actors import (ARCHIVED_STATUSES, Notification, Order, OrderRecord, OrderSummary, SagaStatus, order_sort_key,
                     summary_of)
-from app.dashboard.display import word
+from app.query import Query, parse_query, search_text, shown_step
 
 # Sorting by status puts what needs a person first.
 ATTENTION = (SagaStatus.FAILED, SagaStatus.ON_HOLD, SagaStatus.COMPENSATING,
@@ -40,20 +40,14 @@ def version(record: OrderRecord) -> int:
     return len(record.timeline) + len(record.notifications)
 
 
-def shown_step(summary: OrderSummary) -> str:
-    """The step at work now, or where a settled order stopped."""
-    if summary.current_step:
-        return summary.current_step
-    failure = summary.failure
-    return failure.step if failure else ""
-
-
 def searchable(summary: OrderSummary) -> str:
-    """What a filter matches: id, customer, status, step and failure reason."""
-    failure = summary.failure
-    parts = [summary.id, summary.customer, word(summary.status.value), shown_step(summary),
-             failure.reason if failure else ""]
-    return " ".join(parts).lower()
+    """What a filter's bare words match: id, customer, status, step and failure reason."""
+    return search_text(summary)
+
+
+def as_query(filter: Query | str) -> Query:
+    """A filter as a query (a string is parsed: QueryError if it cannot be read)."""
+    return filter if isinstance(filter, Query) else parse_query(filter)
 
 
 def urgency(summary: OrderSummary) -> tuple[int, float]:
@@ -100,6 +94,7 @@ SORT_KEYS: dict[str, Callable[[OrderSummary], Any]] = {
     "step": shown_step,
     "attempts": lambda s: s.attempts,
     "updated": lambda s: s.updated_at or _EPOCH,
+    "reason": lambda s: s.failure.reason if s.failure else "",
 }
 
 
@@ -227,7 +222,8 @@ class OrderBoard:
         for part, from_history in self._ranked_parts():
             yield from (i for i, _ in part if not from_history or i not in moved)
 
-    def next_needing_attention(self, after: str | None, listed: list[str], filter_text: str = "") -> str | None:
+    def next_needing_attention(self, after: str | None, listed: list[str],
+                               filter_text: Query | str = "") -> str | None:
         """The failed or on-hold order to select after `after`: the next one listed below it
         (listed: the list's own rows, top to bottom), then those not listed (any order the
         filter matches, as ranked for the list), then round to the top of the list."""
@@ -246,10 +242,10 @@ class OrderBoard:
         next(rest, None)  # after itself
         return next(chain(rest, top), None)
 
-    def _needing_attention(self, filter_text: str) -> Iterator[str]:
+    def _needing_attention(self, filter_text: Query | str) -> Iterator[str]:
         """The failed and on-hold orders the filter matches, ranked. They are all in the parts
         that matter, at the head of the history's (ranked by urgency), so only those are read."""
-        needle = filter_text.strip().lower()
+        query, now = as_query(filter_text), datetime.now(timezone.utc)
         moved, summaries = self._moved, self.summaries
         for part, from_history in self._ranked_parts()[:2]:  # the moved and the history's that matter
             for order_id, text in part:
@@ -259,27 +255,35 @@ class OrderBoard:
                     if from_history:
                         break  # ranked by urgency: none further on
                     continue
-                if needle in text:
+                if query.matches(summaries[order_id], now, text):
                     yield order_id
 
-    def listing(self, filter_text: str = "", sort: str = "id", reverse: bool = False,
+    def matching(self, filter_text: Query | str) -> list[str]:
+        """Every order the filter matches (however many), ranked as the list shows them."""
+        query, now = as_query(filter_text), datetime.now(timezone.utc)
+        if not query:
+            return list(self.ranked())
+        moved, summaries = self._moved, self.summaries
+        hits: list[str] = []
+        for part, from_history in self._ranked_parts():
+            found = [i for i, text in part if query.matches(summaries[i], now, text)]
+            hits += [i for i in found if i not in moved] if from_history else found
+        return hits
+
+    def listing(self, filter_text: Query | str = "", sort: str = "id", reverse: bool = False,
                 cap: int | None = None, keep: str | None = None) -> Listing:
         """The first cap (LIST_CAP) orders that matter among those the filter matches, in the
         chosen order; and keep (the selected order) if the filter matches it, so a selection
         never drops out of the list while its order moves."""
         cap = LIST_CAP if cap is None else cap
-        needle = filter_text.strip().lower()
-        if needle:
-            moved = self._moved
-            hits: list[str] = []
-            for part, from_history in self._ranked_parts():
-                found = [i for i, text in part if needle in text]
-                hits += [i for i in found if i not in moved] if from_history else found
+        query = as_query(filter_text)
+        if query:
+            hits = self.matching(query)
             chosen, matches = hits[:cap], len(hits)
         else:
             chosen, matches = list(islice(self.ranked(), cap)), len(self.summaries)
         kept = self.summaries.get(keep or "")
-        if kept is not None and kept.id not in chosen and needle in searchable(kept):
+        if kept is not None and kept.id not in chosen and query.matches(kept):
             chosen.append(kept.id)
         return Listing(self.in_order(chosen, sort, reverse), matches)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 
 from rich.text import Text
@@ -46,9 +47,16 @@ def word(value: str) -> str:
     return value.replace("_", " ")
 
 
+def no_color() -> bool:
+    """Whether NO_COLOR asks for no colour (https://no-color.org): any value but empty."""
+    return bool(os.environ.get("NO_COLOR"))
+
+
 def labelled(looks: tuple[str, str], value: str) -> Text:
+    """A symbol and a word; under NO_COLOR in the default foreground (a dim or coloured word
+    stripped of its colour can end up dark grey on black)."""
     symbol, style = looks
-    return Text(f"{symbol} {word(value)}", style=style, no_wrap=True, overflow="ellipsis")
+    return Text(f"{symbol} {word(value)}", style="" if no_color() else style, no_wrap=True, overflow="ellipsis")
 
 
 def saga_status(status: SagaStatus) -> Text:
@@ -69,6 +77,22 @@ def notice_kind(kind: NotificationKind) -> Text:
 
 def action(value: Action | OperatorAction) -> Text:
     return Text(value.value, style="yellow" if value == Action.COMPENSATE else "")
+
+
+def local_now() -> datetime:
+    """Now, in local time (what "today" is; a test freezes it)."""
+    return datetime.now().astimezone()
+
+
+def when(at: datetime | None, now: datetime | None = None) -> str:
+    """A stored UTC time for a list: the time of day if it is today (local), else the date
+    (May 31), or the month and year if not this year: never more than 8 characters."""
+    if at is None:
+        return ""
+    local, today = at.astimezone(), (now or local_now()).astimezone()
+    if local.date() == today.date():
+        return local.strftime("%H:%M:%S")
+    return local.strftime("%b %d" if local.year == today.year else "%b %Y")
 
 
 def clock(at: datetime | None, millis: bool = False) -> str:

@@ -19,7 +19,8 @@ from app.dashboard.app import SagaDashboard
 from app.dashboard.screens.audit_findings import AuditFindingsScreen
 from app.dashboard.widgets.audit_badge import AuditBadge
 from app.scenario import load_scenario
-from tests.dashboard_pilot import PATIENCE_S, DashboardFactory, dashboard, main_screen, until  # noqa: F401
+from tests.dashboard_pilot import PATIENCE_S, DashboardFactory, dashboard, main_screen, row, select, until  # noqa: F401
+from tests.functional.test_badge_audit import archived_again, badge_lines, cli_audit
 from tests.tampering import Doc, tamper, tamper_archived
 
 SIZE = (100, 30)
@@ -110,3 +111,28 @@ async def test_a_later_pass_checks_again_the_order_that_changed(dashboard: Dashb
             await pilot.pause(0.05)
             lines = await findings_listed(pilot, app)
         assert lines == ["confirmation: Order o-2 is cancelled but was confirmed.", "2 orders audited, 1 finding"]
+
+
+async def badge_verdict_now(pilot: Pilot[None], app: SagaDashboard) -> list[str]:
+    """The verdict of a pass begun now (not one begun before), as `a` would list it."""
+    screen = main_screen(app)
+    begun = screen._badge_audit.passes
+    screen._run_audit()
+    await until(pilot, lambda: screen._audit is not None and screen._audit.number > begun, "a new verdict")
+    return badge_lines(screen._audit)
+
+
+async def test_the_badge_agrees_with_the_audit_after_r_on_an_archived_order(
+        dashboard: DashboardFactory, tmp_path: Path) -> None:
+    db = tmp_path / "carrier.db"
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["run", "shipping_failure", "--db", str(db)]) == 0  # o-1 failed, both archived
+    app = dashboard(db=db)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: "ledger balanced" in badge(app), "a balanced ledger")
+        await select(pilot, "o-1")
+        await pilot.press("r")
+        await asyncio.to_thread(archived_again, app.session, "o-1")
+        assert row(app, "o-1")["status"] == "✓ completed"
+        assert await badge_verdict_now(pilot, app) == cli_audit(db) == ["2 orders audited, 0 findings"]
+        assert "ledger balanced" in badge(app)

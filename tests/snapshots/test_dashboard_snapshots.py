@@ -62,6 +62,7 @@ def finished_demo(settled_demo: Path, dashboard: DashboardFactory, tmp_path: Pat
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
+    monkeypatch.setattr("app.dashboard.display.local_now", lambda: FROZEN)  # the demo ran today
     yield dashboard(db=Path("demo.db"))
     monkeypatch.undo()
     time.tzset()

@@ -38,6 +38,8 @@ from actors import (
     shortfall_remedy,
 )
 from app.amounts import as_dollars, parse_dollars, parse_units
+from app.bulk import CANCEL, RETRY, BulkOutcome, Verb, act_on_each, id_list, orders, summary_line
+from app.query import QueryError, parse_query
 from app.dashboard.badge_audit import BadgeAudit
 from app.dashboard.board import LIST_CAP, Announcement, History, OrderBoard, prepared_history
 from app.dashboard.keys import KEY_BY_NAME, KEYS, PINNED
@@ -138,6 +140,26 @@ class MainScreen(Screen[None]):
             self.unread = unread
             self.again = again
 
+    class BulkProgress(Message):
+        """How far a bulk action got (a newer one replaces one not shown yet)."""
+
+        def __init__(self, verb: Verb, done: int, total: int) -> None:
+            super().__init__()
+            self.verb = verb
+            self.done = done
+            self.total = total
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, MainScreen.BulkProgress)
+
+    class BulkDone(Message):
+        """What became of every order of a bulk action."""
+
+        def __init__(self, verb: Verb, outcome: BulkOutcome) -> None:
+            super().__init__()
+            self.verb = verb
+            self.outcome = outcome
+
     class RetryUnresolved(Message):
         """A retry the engine did not start, because its failure's cause is not resolved yet."""
 
@@ -163,6 +185,11 @@ class MainScreen(Screen[None]):
         self._filter_text = ""
         self._filter_due = False
         self._fetching: str | None = None  # the order whose record is being read, one at a time
+        # The order the pane and the footer were last drawn for: when the list changes under
+        # the cursor (a row leaves a filter, the list is rebuilt), the highlighted row's order
+        # may change without the cursor moving, and so without a RowHighlighted.
+        self._detail_for: str | None = None
+        self._bulk_running: Verb | None = None  # one bulk action at a time
 
     def compose(self) -> ComposeResult:
         yield TopBar()
@@ -246,8 +273,7 @@ class MainScreen(Screen[None]):
             return  # the history of a world since replaced
         self.board.add_history(message.history)
         self.orders.rebuild()
-        if self.orders.selected_id is not None and self.orders.cursor_row == 0:
-            self._show_detail()  # the first row may be another order now
+        self._follow_selection()  # the first row may be another order now
         self._refresh()
         self._show_news()
 
@@ -286,7 +312,7 @@ class MainScreen(Screen[None]):
         self.orders.refresh_orders(changed)
         self.query_one(TopBar).show(self._scenario.name if self._scenario else None,
                                     self.board.tally())
-        if self.orders.selected_id in changed:
+        if self.orders.selected_id in changed or self.orders.selected_id != self._detail_for:
             self._show_detail()
         elif changed:  # other orders took or gave back stock or money
             self._check_cause_again()
@@ -343,9 +369,15 @@ class MainScreen(Screen[None]):
         """The selected order's record, if an order is selected."""
         return self.board.records.get(self.orders.selected_id or "")
 
+    def _follow_selection(self) -> None:
+        """Draw the pane and the footer for the highlighted row's order if they show another."""
+        if self.orders.selected_id != self._detail_for:
+            self._show_detail()
+
     @on(DataTable.RowHighlighted, "#orders")
     def _show_detail(self) -> None:
         selected = self.orders.selected_id
+        self._detail_for = selected
         self.board.forget_settled(keep=selected)
         if selected is not None and self._current is None:
             self.query_one(StepStrip).show_loading(self.board.summaries[selected])
@@ -455,6 +487,8 @@ class MainScreen(Screen[None]):
             return action in remedies(self._current, self._cause_check())
         if action == "next_failed":
             return self._anything_to_fix()
+        if action == "bulk_retry":
+            return bool(self.orders.marked or self.orders.filter_query)
         return True
 
     def _anything_to_fix(self) -> bool:
@@ -462,7 +496,8 @@ class MainScreen(Screen[None]):
 
     def _update_keys(self) -> None:
         """Redraw the footer when what it would show has changed, and only then."""
-        state = (remedies(self._current, self._cause_check()), self._anything_to_fix())
+        state = (remedies(self._current, self._cause_check()), self._anything_to_fix(),
+                 bool(self.orders.marked or self.orders.filter_query))
         if state != self._keys_state:
             self._keys_state = state
             self.refresh_bindings()
@@ -596,6 +631,88 @@ class MainScreen(Screen[None]):
         title = f"Restock the items of {record.order.id}"
         self._dialog(AmountPrompt(title, fields, "restock"), restock)
 
+    # -- many orders at once: space marks, R and C act ------------------------------------
+    def action_mark(self) -> None:
+        """Mark the selected order (or unmark it) and go to the next row."""
+        order_id = self.orders.selected_id
+        if order_id is None:
+            self._say("Select an order first.", "warning")
+            return
+        marked = self.orders.marked
+        if order_id in marked:
+            marked.discard(order_id)
+        else:
+            marked.add(order_id)
+        self.orders.refresh_marks({order_id})
+        self.orders.action_cursor_down()
+        self._update_keys()
+        self._say(f"{orders(len(marked))} marked: R retries them, C cancels them (space unmarks)."
+                  if marked else "No order marked: R and C act on every order the filter matches.")
+
+    def action_bulk_retry(self) -> None:
+        self._ask_bulk(RETRY)
+
+    def action_bulk_cancel(self) -> None:
+        self._ask_bulk(CANCEL)
+
+    def _ask_bulk(self, verb: Verb) -> None:
+        """Say how many orders and which, then act on each as its single key would."""
+        if self._bulk_running is not None:
+            self._say(f"Still {self._bulk_running.doing} the orders of the last {self._bulk_running.name}; "
+                      "its summary comes here once it is done.", "warning")
+            return
+        marked = self.orders.marked & set(self.board.summaries)
+        query = self.orders.filter_query
+        if marked:
+            ids, which = sorted(marked, key=order_sort_key), "marked"
+        elif query:
+            ids, which = sorted(self.board.matching(query), key=order_sort_key), f"matching “{query.text}”"
+        else:
+            self._say(f"Mark orders with space, or filter them with /: {verb.name[0].upper()} acts on "
+                      "those.", "warning")
+            return
+        if not ids:
+            self._say(f"No order matches “{query.text}”; nothing to {verb.name}.", "warning")
+            return
+        check = " (one whose shortfall is not resolved yet is left as it is)" if verb is RETRY else ""
+        question = (f"{verb.name.capitalize()} the {orders(len(ids))} {which}: {id_list(ids)}? Each "
+                    f"is {verb.past} as {verb.name[0]} would {verb.name} it{check}; the line above the "
+                    "keys shows how far it got, then what became of them.")
+        self._confirm(ConfirmScreen(f"{verb.name.capitalize()} {orders(len(ids))}?", question,
+                                    f"{verb.name.capitalize()} {len(ids):,}", "Not now"),
+                      lambda: self._start_bulk(verb, ids))
+
+    def _start_bulk(self, verb: Verb, ids: list[str]) -> None:
+        self._bulk_running = verb
+        self.orders.marked.clear()
+        self.orders.refresh_marks(set(ids))
+        self._update_keys()
+        self._say(f"{verb.doing.capitalize()} {orders(len(ids))}…")
+        self._run_bulk(verb, ids)
+
+    @work(thread=True, group="bulk")
+    def _run_bulk(self, verb: Verb, ids: list[str]) -> None:
+        """Act on each order in turn, off the UI thread; the event line follows."""
+        def act(order_id: str) -> str:
+            if verb is RETRY:
+                return self.session.call(lambda engine: engine.retry(order_id))
+            return self.session.call(lambda engine: engine.cancel(order_id))
+
+        outcome = act_on_each(ids, act, lambda done, total: self.post_message(self.BulkProgress(verb, done, total)))
+        self.post_message(self.BulkDone(verb, outcome))
+
+    @on(BulkProgress)
+    def _bulk_progress(self, message: BulkProgress) -> None:
+        if self._bulk_running is not None:
+            self._say(f"{message.verb.doing.capitalize()} {message.done:,}/{message.total:,} orders…")
+
+    @on(BulkDone)
+    def _bulk_done(self, message: BulkDone) -> None:
+        self._bulk_running = None
+        self._say(summary_line(message.verb, message.outcome),
+                  "information" if message.outcome.clean else "warning")
+        self._read_supplies_in_worker()
+
     def action_load(self) -> None:
         self._dialog(ScenarioPicker(self.session.db), self._confirm_load)
 
@@ -640,9 +757,15 @@ class MainScreen(Screen[None]):
             self.call_after_refresh(self._apply_filter)
 
     def _apply_filter(self) -> None:
+        """List what the query means; one it cannot read says why and leaves the list as it was."""
         self._filter_due = False
-        if self.orders.filter_text != self._filter_text:
-            self.orders.filter_text = self._filter_text
+        try:
+            query = parse_query(self._filter_text)
+        except QueryError as error:
+            self._say(str(error), "warning")
+            return
+        if self.orders.filter_query != query:
+            self.orders.filter_query = query
             self.orders.rebuild()
             self._show_detail()
 
@@ -653,17 +776,20 @@ class MainScreen(Screen[None]):
 
     def action_sort(self) -> None:
         self.orders.next_sort()
+        self._follow_selection()
 
     def action_reverse_sort(self) -> None:
         self.orders.reverse_sort()
+        self._follow_selection()
 
     def action_next_failed(self) -> None:
         """Select the next order that is failed or on hold: below the cursor, then any the
         filter matches that is not listed (listing it), then round to the top."""
         orders = self.orders
-        order_id = self.board.next_needing_attention(orders.selected_id, orders.own_rows(), orders.filter_text)
+        order_id = self.board.next_needing_attention(orders.selected_id, orders.own_rows(), orders.filter_query)
         if order_id is not None:
             self.orders.select(order_id)
+            self._follow_selection()  # listing it may have left the cursor's row where it was
             return
         among = "among the orders shown" if self.orders.filter_text else "now"
         self._say(f"No order is failed or on hold {among}.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -42,7 +42,7 @@ class ScenarioPicker(ModalScreen[Scenario | None]):
                              id="library")
             yield Static(id="description")
             yield Input(placeholder="…or type the path of a scenario file, then Enter", compact=True,
-                        id="path")
+                        select_on_focus=False, id="path")  # the first key typed is in it already
             yield Static(id="problems")
             yield Static(Text(f"Loading replaces everything in {self._db}; its orders start at once.",
                               style="dim"), id="warning")
@@ -64,6 +64,17 @@ class ScenarioPicker(ModalScreen[Scenario | None]):
     @on(OptionList.OptionSelected)
     def load_chosen(self, event: OptionList.OptionSelected) -> None:
         self._choose(self._library[str(event.option.id)])
+
+    def on_key(self, event: events.Key) -> None:
+        """A path typed while the list has the keys goes to the path field (Enter then loads it).
+        Keys queued before the field took the focus reach the screen, not the field: they are the
+        path's too (the filter bar does the same)."""
+        path = self.query_one("#path", Input)
+        if event.is_printable and event.character and (self.focused is path or event.character != " "):
+            event.stop()
+            event.prevent_default()
+            self.set_focus(path)
+            path.insert_text_at_cursor(event.character)
 
     @on(Input.Submitted, "#path")
     def load_typed(self, event: Input.Submitted) -> None:

@@ -13,13 +13,15 @@ class AuditBadge(Static):
     """Shows the latest audit of the open database; `a` lists its findings."""
 
     class Audited(Message):
-        """An audit finished on a worker thread."""
+        """An audit finished on a worker thread (number: which pass of the badge's gave it)."""
 
-        def __init__(self, orders: int, findings: list[Finding] | None, error: str | None = None) -> None:
+        def __init__(self, orders: int, findings: list[Finding] | None, error: str | None = None,
+                     number: int = 0) -> None:
             super().__init__()
             self.orders = orders
             self.findings = findings
             self.error = error
+            self.number = number
 
     class Progress(Message):
         """How far the first audit of a database got, in percent."""

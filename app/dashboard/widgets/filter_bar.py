@@ -14,7 +14,7 @@ class FilterBar(Input):
     def __init__(self, id: str | None = None) -> None:
         # Not selected on focus: the characters typed with the `/` may be in it already, and
         # `/` on a kept filter goes on from its text.
-        super().__init__(placeholder="Filter: id, customer, status, step or reason",
+        super().__init__(placeholder="Filter: words, or status:failed reason:~carrier attempt:>1 updated:<10m",
                          compact=True, select_on_focus=False, id=id)
 
     def open(self) -> None:

@@ -15,8 +15,9 @@ from textual.widgets import DataTable
 
 from actors import OrderSummary, format_cents
 from app.dashboard import display
-from app.dashboard.board import SORT_KEYS, Listing, OrderBoard, shown_step
+from app.dashboard.board import SORT_KEYS, Listing, OrderBoard
 from app.dashboard.keys import MOVE_BINDINGS
+from app.query import Query, shown_step
 
 # (key, title, width): 74 cells with padding, so the table fits 80 columns,
 # and 59 without the spared columns, so it fits 60.
@@ -28,29 +29,41 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("step", "Step", 9),
     ("attempts", "Try", 3),
     ("updated", "Updated", 8),
+    ("reason", "Reason", 30),
 )
 # Dropped in this order when the table is narrower than its columns; the
-# order pane shows the selected order's attempt and its timeline the times.
-SPARED = ("updated", "attempts")
+# order pane shows the selected order's reason and attempt, its timeline the times.
+SPARED = ("reason", "updated", "attempts")
 SORT_ORDER = tuple(key for key, _, _ in COLUMNS)
 assert set(SORT_ORDER) == set(SORT_KEYS)
 
 
-def row_cells(summary: OrderSummary) -> dict[str, Text]:
+MARK = "●"  # before the id of a row marked with space (R and C act on the marked rows)
+
+
+def row_cells(summary: OrderSummary, marked: bool = False) -> dict[str, Text]:
     return {
-        "id": Text(summary.id, no_wrap=True, overflow="ellipsis"),
+        "id": Text(f"{MARK}{summary.id}" if marked else summary.id, no_wrap=True, overflow="ellipsis"),
         "customer": Text(summary.customer, no_wrap=True, overflow="ellipsis"),
         "total": Text(format_cents(summary.total_cents), justify="right"),
         "status": display.saga_status(summary.status),
         "step": Text(shown_step(summary)),
         "attempts": Text(str(summary.attempts), justify="right"),
-        "updated": Text(display.clock(summary.updated_at)),
+        "updated": Text(display.when(summary.updated_at)),
+        "reason": Text(summary.failure.reason if summary.failure else "", no_wrap=True, overflow="ellipsis"),
     }
 
 
-def fitting_columns(width: int, cell_padding: int = 1) -> tuple[tuple[str, str, int], ...]:
-    """Every column that fits width (the scrollbar's included), dropping the spared ones first."""
-    columns = COLUMNS
+def id_width(longest: int) -> int:
+    """The Order column's width for ids of up to `longest` characters, the mark included: an
+    id is never cut short."""
+    return max(COLUMNS[0][2], longest + len(MARK))
+
+
+def fitting_columns(width: int, cell_padding: int = 1, ids: int = 0) -> tuple[tuple[str, str, int], ...]:
+    """Every column that fits width (the scrollbar's included), dropping the spared ones first;
+    ids: the longest id listed, which widens the Order column."""
+    columns = tuple((key, title, id_width(ids) if key == "id" else w) for key, title, w in COLUMNS)
     for spared in SPARED:
         if sum(w + 2 * cell_padding for _, _, w in columns) <= width:
             break
@@ -64,13 +77,16 @@ class OrdersTable(DataTable[Text]):
     def __init__(self, board: OrderBoard, id: str | None = None) -> None:
         super().__init__(cursor_type="row", id=id)
         self._board = board
-        self.filter_text = ""
+        self.filter_query = Query()  # the filter: its text is what the operator typed
         self.sort_column = "id"
         self.sort_reverse = False
         self._shown: list[str] = []
         self._matches = 0
         self._cells: dict[str, tuple[str, ...]] = {}
         self._columns = COLUMNS
+        self._width = 0  # the table's width, the scrollbar's excluded
+        self._longest_id = 0
+        self.marked: set[str] = set()  # the orders marked with space
 
     def on_mount(self) -> None:
         self._add_columns()
@@ -80,8 +96,14 @@ class OrdersTable(DataTable[Text]):
             self.add_column(title, width=width, key=key)
 
     def on_resize(self, event: events.Resize) -> None:
-        columns = fitting_columns(event.size.width - self.styles.scrollbar_size_vertical,
-                                  self.cell_padding)
+        self._width = event.size.width - self.styles.scrollbar_size_vertical
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Columns for the width and the ids listed (rebuilt, keeping the selection, if they change)."""
+        if not self._width:
+            return  # not laid out yet: its first resize fits them
+        columns = fitting_columns(self._width, self.cell_padding, self._longest_id)
         if columns != self._columns:
             selected = self.selected_id
             self._columns = columns
@@ -92,7 +114,7 @@ class OrdersTable(DataTable[Text]):
                 self.select(selected)
 
     def _shown_cells(self, summary: OrderSummary) -> list[tuple[str, Text]]:
-        cells = row_cells(summary)
+        cells = row_cells(summary, summary.id in self.marked)
         return [(key, cells[key]) for key, _, _ in self._columns]
 
     @property
@@ -104,16 +126,18 @@ class OrdersTable(DataTable[Text]):
     def own_rows(self) -> list[str]:
         """The ids the list shows of its own, top to bottom: not counting a selection it
         keeps listed (one the filter or the cap would leave out)."""
-        return self._board.listing(self.filter_text, self.sort_column, self.sort_reverse).ids
+        return self._board.listing(self.filter_query, self.sort_column, self.sort_reverse).ids
 
     def _listing(self, keep: str | None = None) -> Listing:
-        return self._board.listing(self.filter_text, self.sort_column, self.sort_reverse,
+        return self._board.listing(self.filter_query, self.sort_column, self.sort_reverse,
                                    keep=keep or self.selected_id)
 
     def rebuild(self, listing: Listing | None = None) -> None:
         """List the board again from scratch, keeping the selected order selected."""
         selected = self.selected_id
         listing = listing or self._listing()
+        if self._widen_for(listing.ids):
+            return  # the columns were made again, and the rows with them
         self._shown, self._matches = listing.ids, listing.matches
         self.clear()
         self._cells = {}
@@ -134,6 +158,8 @@ class OrdersTable(DataTable[Text]):
         selected = self.selected_id
         listing = self._listing()
         wanted = listing.ids
+        if self._widen_for(wanted):
+            return
         gone = set(self._shown).difference(wanted)
         new = [order_id for order_id in wanted if order_id not in self._cells]
         if len(gone) + len(new) > len(wanted) // 2:
@@ -158,9 +184,24 @@ class OrdersTable(DataTable[Text]):
         else:
             self._retitle()
 
+    def _widen_for(self, ids: list[str]) -> bool:
+        """Widen the Order column for a longer id than any listed so far (then the table is
+        made again: True)."""
+        longest = max(map(len, ids), default=0)
+        if longest <= self._longest_id:
+            return False
+        self._longest_id = longest
+        before = self._columns
+        self._fit_columns()
+        return self._columns != before
+
+    def refresh_marks(self, order_ids: set[str]) -> None:
+        """Show whether these orders are marked."""
+        self.refresh_orders(set(order_ids))
+
     def _reorder(self, wanted: list[str], selected: str | None) -> None:
         position = {order_id: index for index, order_id in enumerate(wanted)}
-        self.sort("id", key=lambda cell: position[cell.plain])
+        self.sort("id", key=lambda cell: position[cell.plain.removeprefix(MARK)])
         self._shown = wanted
         if selected in position:
             self.move_cursor(row=position[selected], scroll=False)
@@ -170,7 +211,7 @@ class OrdersTable(DataTable[Text]):
         """How many orders there are, how many are listed, and how they are sorted."""
         board, shown = self._board, len(self._shown)
         title = f"Orders ({len(board.summaries):,})"
-        if self.filter_text:
+        if self.filter_query:
             title += f" · {self._matches:,} match “{self.filter_text}”"
             if shown < self._matches:
                 title += f", first {shown:,} shown"
@@ -180,6 +221,10 @@ class OrdersTable(DataTable[Text]):
             title += " · loading history…"
         title += f" · by {self.sort_column} {'↓' if self.sort_reverse else '↑'}"
         self.border_title = Content(title)
+
+    @property
+    def filter_text(self) -> str:
+        return self.filter_query.text
 
     def sort_by(self, column: str, reverse: bool = False) -> None:
         self.sort_column, self.sort_reverse = column, reverse
