@@ -7,7 +7,7 @@ import json
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -48,11 +48,12 @@ from actors import (
 from app.amounts import parse_dollars, parse_units
 from app.bulk import CANCEL, RETRY, Verb, act_on_each, matching, orders, preview, summary_lines
 from app.paths import DATABASE_VARIABLE, default_location
-from app.query import Query, QueryError, parse_query
+from app.query import Query, QueryError, parse_duration, parse_query
 from app.report import (build_report, first_orders, order_lines, order_report, render_history,
                         render_status, render_summary, select_orders, summary_report,
                         write_report_json)
 from app.signals import Interrupted, leave_quietly_on_closed_pipe
+from app.trends import render_trends, trends_of
 from app.scenario import ScenarioError, load_scenario
 
 if TYPE_CHECKING:
@@ -232,6 +233,25 @@ def _where(text: str | None) -> Query:
         return parse_query(text or "")
     except QueryError as error:
         raise BadArgument(f"--where: {error}") from None
+
+
+def _since(text: str) -> timedelta:
+    """--since: a span from a minute to a week, as 30m, 1h or 2d."""
+    try:
+        since = parse_duration(text)
+    except ValueError as error:
+        raise BadArgument(f"--since {error}") from None
+    if not timedelta(minutes=1) <= since <= timedelta(days=7):
+        raise BadArgument(f"--since must be from 1m to 7d (got {text.strip()}).")
+    return since
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    since = _since(args.since)  # checked before anything resumes
+    summaries = _read(args, lambda world, _: world.summaries())
+    trends = trends_of(summaries, datetime.now(timezone.utc), since)
+    print(json.dumps(trends.as_json(), indent=2) if args.json else render_trends(trends))
+    return 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -537,6 +557,7 @@ EXAMPLES = {
     "top-up": "ordersaga top-up bob 25.00 --db shop.db",
     "restock": "ordersaga restock KEYBOARD 10 --db shop.db",
     "audit": "ordersaga audit --db shop.db --json",
+    "stats": "ordersaga stats --db shop.db --since 1h",
     "worker": "ordersaga worker --id w1 --db postgresql://localhost/ordersaga",
     "recover": "ordersaga recover --from w1 --db postgresql://localhost/ordersaga",
     "salvage": "ordersaga salvage --db damaged.db --to rescued.db",
@@ -603,6 +624,11 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--limit", metavar="N", help="show at most N orders (default: all)")
     listing.add_argument("--oldest-first", action="store_true",
                          help="the order changed longest ago first (never-started orders count as oldest)")
+    stats = command("stats", cmd_stats, "orders completed and failed per minute over a recent span, and "
+                    "its failure reasons ranked", reads=True)
+    stats.add_argument("--since", default="1h", metavar="SPAN",
+                       help="how far back, from 1m to 7d, as 30m, 1h or 2d (default: %(default)s)")
+    stats.add_argument("--json", action="store_true", help="print the figures as JSON")
     status = command("status", cmd_status, "show one order's status and steps", order=True, reads=True)
     status.add_argument("--json", action="store_true",
                         help="print the order as its entry in `report --json`")
