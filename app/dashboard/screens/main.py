@@ -51,6 +51,7 @@ from app.dashboard.screens.audit_findings import AuditFindingsScreen
 from app.dashboard.screens.confirm import ConfirmScreen
 from app.dashboard.screens.edit_prompt import EditPrompt
 from app.dashboard.screens.help import HelpScreen
+from app.dashboard.screens.trends import TrendsScreen
 from app.dashboard.screens.notifications import NotificationsScreen
 from app.dashboard.screens.scenario_picker import ScenarioPicker
 from app.dashboard.session import DashboardSession
@@ -819,6 +820,9 @@ class MainScreen(Screen[None]):
 
     def action_help(self) -> None:
         self._dialog(HelpScreen(self.session.db))
+
+    def action_trends(self) -> None:
+        self._dialog(TrendsScreen(self.session))
 
     def action_quit(self) -> None:
         """Say so at once, then close: taking the screen down takes a moment of its own."""
