@@ -19,8 +19,9 @@ from app.report import build_report
 from app.scenario import load_scenario, parse_scenario
 from storage.store import DocumentStore
 
-# The PostgreSQL server and its workers, for tests/postgres and tests/contract.
-pytest_plugins = ["tests.postgres_server"]
+# Fixtures of their own modules, for every test: the PostgreSQL server and its workers (tests/postgres,
+# tests/contract), the dashboard under Pilot, a small disk that fills up.
+pytest_plugins = ["tests.postgres_server", "tests.dashboard_pilot", "tests.failing_disk"]
 
 # Short timeouts and backoff so retries happen in milliseconds, not seconds.
 FAST = EngineSettings(answer_timeout_s=0.05, max_execute_tries=3, backoff_base_s=0.002,

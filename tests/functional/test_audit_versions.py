@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.functional.test_audit_cli import Cli, audited, settled  # noqa: F401  (settled is a fixture)
+from tests.functional.test_audit_cli import Cli, audited
 from tests.tampering import Doc, tamper
 
 

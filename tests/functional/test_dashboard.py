@@ -24,9 +24,8 @@ from app.dashboard.screens.scenario_picker import ScenarioPicker
 from app.dashboard.widgets.orders_table import OrdersTable
 from app.dashboard.widgets.timeline import Timeline
 from app.scenario import load_scenario, parse_scenario
-from tests.dashboard_pilot import (  # noqa: F401  (dashboard is a fixture)
+from tests.dashboard_pilot import (
     DashboardFactory,
-    dashboard,
     handled,
     listed_ids,
     main_screen,

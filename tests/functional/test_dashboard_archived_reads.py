@@ -15,10 +15,9 @@ from app.dashboard.app import SagaDashboard
 from app.dashboard.screens.main import MainScreen
 from app.dashboard.screens.notifications import NotificationsScreen
 from app.dashboard.widgets.orders_table import OrdersTable
-from tests.dashboard_pilot import (  # noqa: F401  (dashboard is a fixture)
+from tests.dashboard_pilot import (
     PATIENCE_S,
     DashboardFactory,
-    dashboard,
     event_line,
     listed_ids,
     main_screen,

@@ -19,7 +19,7 @@ from app.dashboard.app import SagaDashboard
 from app.dashboard.screens.audit_findings import AuditFindingsScreen
 from app.dashboard.widgets.audit_badge import AuditBadge
 from app.scenario import load_scenario
-from tests.dashboard_pilot import PATIENCE_S, DashboardFactory, dashboard, main_screen, row, select, until  # noqa: F401
+from tests.dashboard_pilot import PATIENCE_S, DashboardFactory, main_screen, row, select, until
 from tests.functional.test_badge_audit import archived_again, badge_lines, cli_audit
 from tests.tampering import Doc, tamper, tamper_archived
 

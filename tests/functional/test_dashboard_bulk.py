@@ -11,13 +11,11 @@ from textual.widgets import Static
 
 from app.dashboard.screens.confirm import ConfirmScreen
 from tests.carrier import carrier_database
-from tests.dashboard_pilot import (  # noqa: F401  (dashboard is a fixture)
+from tests.dashboard_pilot import (
     DashboardFactory,
-    dashboard,
     event_line,
     listed_ids,
     main_screen,
-    nothing_pending,
     row,
     select,
     until,

@@ -10,9 +10,8 @@ from textual.widgets import Input, Static
 from app.dashboard.app import SagaDashboard
 from app.dashboard.screens.edit_prompt import EditPrompt
 from app.scenario import load_scenario
-from tests.dashboard_pilot import (  # noqa: F401  (dashboard is a fixture)
+from tests.dashboard_pilot import (
     DashboardFactory,
-    dashboard,
     event_line,
     row,
     select,

@@ -13,10 +13,9 @@ from actors import Engine, OrderSummary, create_database
 from app.dashboard.widgets.orders_table import OrdersTable
 from app.scenario import load_scenario
 from tests.conftest import FAST
-from tests.dashboard_pilot import (  # noqa: F401  (dashboard is a fixture)
+from tests.dashboard_pilot import (
     DashboardFactory,
     PATIENCE_S,
-    dashboard,
     listed_ids,
     main_screen,
     select,

@@ -16,9 +16,8 @@ from app.dashboard.widgets.orders_table import OrdersTable
 from app.dashboard.widgets.step_strip import StepStrip
 from app.dashboard.widgets.timeline import Timeline
 from app.scenario import load_scenario
-from tests.dashboard_pilot import (  # noqa: F401  (dashboard is a fixture)
+from tests.dashboard_pilot import (
     DashboardFactory,
-    dashboard,
     event_line,
     listed_ids,
     main_screen,

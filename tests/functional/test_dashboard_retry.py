@@ -13,9 +13,8 @@ from app.dashboard.screens.amount_prompt import AmountPrompt
 from app.dashboard.screens.confirm import ConfirmScreen
 from app.scenario import load_scenario, parse_scenario
 from tests.conftest import FAST
-from tests.dashboard_pilot import (  # noqa: F401  (dashboard is a fixture)
+from tests.dashboard_pilot import (
     DashboardFactory,
-    dashboard,
     main_screen,
     nothing_pending,
     row,

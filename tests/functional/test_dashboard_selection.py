@@ -9,13 +9,11 @@ from pathlib import Path
 from app.dashboard.app import SagaDashboard
 from app.dashboard.widgets.orders_table import OrdersTable
 from tests.carrier import carrier_database
-from tests.dashboard_pilot import (  # noqa: F401  (dashboard is a fixture)
+from tests.dashboard_pilot import (
     DashboardFactory,
-    dashboard,
     event_line,
     listed_ids,
     main_screen,
-    row,
     select,
     strip_text,
     until,

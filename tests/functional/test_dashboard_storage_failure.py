@@ -11,9 +11,8 @@ from textual.widgets import Input, Static
 from app.dashboard.screens.amount_prompt import AmountPrompt
 from app.dashboard.screens.notifications import NotificationsScreen
 from app.scenario import load_scenario
-from tests.dashboard_pilot import (  # noqa: F401  (dashboard is a fixture)
+from tests.dashboard_pilot import (
     DashboardFactory,
-    dashboard,
     event_line,
     listed_ids,
     main_screen,

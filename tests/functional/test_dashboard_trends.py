@@ -7,7 +7,7 @@ from pathlib import Path
 from textual.widgets import Sparkline, Static
 
 from app.dashboard.screens.trends import TrendsScreen
-from tests.dashboard_pilot import DashboardFactory, dashboard, until  # noqa: F401  (dashboard is a fixture)
+from tests.dashboard_pilot import DashboardFactory, until
 from tests.functional.test_dashboard_history import settled_demo
 
 

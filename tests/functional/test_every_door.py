@@ -24,7 +24,7 @@ from actors.saga.values import Text, Whole
 from app.dashboard.app import SagaDashboard
 from app.dashboard.screens.amount_prompt import AmountPrompt
 from app.dashboard.screens.edit_prompt import EditPrompt
-from tests.dashboard_pilot import DashboardFactory, dashboard, handled, select, until  # noqa: F401
+from tests.dashboard_pilot import DashboardFactory, handled, select, until
 from tests.functional.test_cli import without_follow_ups
 from tests.functional.test_dashboard_keys import settled
 

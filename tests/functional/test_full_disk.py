@@ -19,7 +19,7 @@ from actors import Engine, create_database
 from app.scenario import load_scenario
 from storage.errors import StorageFailed
 from tests.conftest import FAST
-from tests.failing_disk import SmallDisk, failing, small_disk  # noqa: F401  (small_disk is a fixture)
+from tests.failing_disk import SmallDisk, failing
 from tests.invariants import assert_invariants
 
 # Generous: a bound that turns a hang into a failure, not a timing requirement.

@@ -17,7 +17,6 @@ from actors.embedded.database import create_database
 from actors.events import OrderUpdate
 from actors.saga.errors import Refused
 from app.audit import audit
-from app.report import build_report
 from app.scenario import library, parse_scenario
 from tests.conftest import FAST, EngineFactory, events, order_of, settled_report
 from tests.invariants import assert_invariants

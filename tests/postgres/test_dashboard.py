@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 
 from app.scenario import load_scenario
-from tests.dashboard_pilot import (  # noqa: F401  (dashboard is a fixture)
+from tests.dashboard_pilot import (
     DashboardFactory,
-    dashboard,
     event_line,
     listed_ids,
     row,

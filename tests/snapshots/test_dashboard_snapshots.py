@@ -25,9 +25,8 @@ from storage.archive import database_files
 from app.dashboard.widgets.audit_badge import AuditBadge
 from app.dashboard.widgets.timeline import Timeline
 from app.scenario import load_scenario
-from tests.dashboard_pilot import (  # noqa: F401  (dashboard is a fixture)
+from tests.dashboard_pilot import (
     DashboardFactory,
-    dashboard,
     main_screen,
     select,
     strip_text,

@@ -15,7 +15,7 @@ from storage.errors import StorageFailed
 from storage.salvage import salvage
 from storage.store import DocumentStore
 from tests.documents import write_documents
-from tests.failing_disk import SmallDisk, failing, small_disk  # noqa: F401  (small_disk is a fixture)
+from tests.failing_disk import SmallDisk, failing
 
 
 def _stored(path: Path, name: str) -> dict | None:
