@@ -72,7 +72,7 @@ class Harness:  # the embedded runtime's participant actor
         self.service.execute_or_compensate.defer(key, order, self.replies)
 
     def reply(self) -> ParticipantReply:
-        return self.inbox.get(timeout=5)
+        return self.inbox.get(timeout=30)  # a bound, not a pace: replies come in milliseconds
 
     def no_reply(self) -> bool:
         """Whether the commands sent so far went unanswered, proven without waiting for time

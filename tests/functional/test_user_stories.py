@@ -21,6 +21,8 @@ from app.scenario import library, parse_scenario
 from tests.conftest import FAST, EngineFactory, events, order_of, settled_report
 from tests.invariants import assert_invariants
 
+PATIENCE_S = 30.0  # turns a hang into a failure; nothing here is timed
+
 
 def world(*orders: dict, stock: int = 5, balance: int = 100000, **extra: object) -> dict:
     return {"name": "test", "stock": {"KB": stock}, "accounts": {"bob": balance, "amy": balance},
@@ -88,11 +90,11 @@ def test_us003_status_shows_the_step_in_progress_while_the_order_runs(start_engi
     engine.subscribe(seen.put)  # before the first look, so no later transition is missed
     record = engine.record("o-1")
     while record.current_step != "payment":
-        record = seen.get(timeout=5).record
+        record = seen.get(timeout=PATIENCE_S).record
     assert record.status.value == "running" and record.current_step == "payment"
     attempt = record.current_attempt
     assert [s.status.value for s in attempt.steps] == ["succeeded", "running", "pending"]
-    engine.wait_until_settled(5)
+    engine.wait_until_settled(PATIENCE_S)
     assert engine.record("o-1").status.value == "completed"
 
 
@@ -247,15 +249,27 @@ DECLINE = {"service": "payment", "reason": "Card declined by issuer", "recoverab
 
 def _restart_once_payment_has_the_charge(engine: Engine, order_id: str) -> None:
     """Restart the coordinator (the dashboard's `k`) once the payment participant has handled
-    the order's charge, before its answer (delayed by the latency) comes back."""
-    asked = threading.Event()
-    unsubscribe = engine.subscribe(lambda update: asked.set() if (
-        update.record.order.id == order_id and update.record.current_step == "payment") else None)
-    assert asked.wait(5), "the payment never started"
-    unsubscribe()
-    engine.storage.flush().get()  # the charge is sent once the update is published...
-    engine.participants[Service.PAYMENT].report().get()  # ...and handled before this answers
-    engine.restart_coordinator()
+    the order's charge, before its answer (delayed by the latency) comes back.
+
+    The answer waits on the engine's timer thread, which is held from the moment the payment
+    starts until the restart is done: subscribers are told of a transition before its command
+    is sent, so the hold is queued before the answer can be, however long the restart takes."""
+    asked, restarted = threading.Event(), threading.Event()
+
+    def hold_the_timers(update: OrderUpdate) -> None:
+        if update.record.order.id == order_id and update.record.current_step == "payment" and not asked.is_set():
+            engine._scheduler.call_later(0, lambda: restarted.wait(PATIENCE_S))
+            asked.set()
+
+    unsubscribe = engine.subscribe(hold_the_timers)
+    try:
+        assert asked.wait(PATIENCE_S), "the payment never started"
+        unsubscribe()
+        engine.storage.flush().get()  # the charge is sent once the update is published...
+        engine.participants[Service.PAYMENT].report().get()  # ...and handled before this answers
+        engine.restart_coordinator()
+    finally:
+        restarted.set()
 
 
 @pytest.mark.parametrize("faults, failure", [
