@@ -8,7 +8,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,12 +20,8 @@ Cli = Callable[..., tuple[int, str, str]]
 COMMAND = [sys.executable, "-m", "app"]
 DECLINED = "Card declined by issuer"
 
-# Slow replies: each answer is on its way for hundreds of milliseconds after it is recorded.
 SCENARIO = f"""
-name = "A declined card, slowly"
-[latency_ms]
-inventory = 200
-payment = 400
+name = "A declined card"
 [stock]
 DESK = 3
 [accounts]
@@ -44,27 +39,40 @@ reason = "{DECLINED}"
 recoverable = false
 """
 
-# Each moment: what the journal holds by then (documents are written as compact JSON), and
-# the command the resumed run asks again because its answer was not recorded.
+# Each moment: what the line the run dies after holds (documents are written as compact JSON),
+# and the command the resumed run asks again because its answer was not recorded.
 MOMENTS = {
-    # The coordinator sent the charge; the participant may or may not have declined it yet.
+    # The coordinator has recorded the charge as started; it dies before sending it.
     "payment started": (b'"step":"payment","action":"execute","outcome":"started"',
                         ("payment", "execute")),
-    # The participant's decline (the fault's firing) is durable; its reply is still on its way.
+    # The participant's decline (the fault's firing) is durable; it dies before replying.
     "decline recorded, not answered": (b'"faults/payment"', ("payment", "execute")),
-    # The coordinator has the decline; the release of the reservation is under way.
+    # The coordinator has recorded the decline and the release of the reservation; it dies
+    # before asking for the release.
     "decline answered": (b'"step":"payment","action":"execute","outcome":"failed"',
                          ("inventory", "compensate")),
 }
 
 
-def _kill_once_journal_holds(process: subprocess.Popen[bytes], db: Path, marker: bytes) -> None:
-    """SIGKILL the process as soon as its journal holds marker."""
-    while marker not in (db.read_bytes() if db.exists() else b""):
-        assert process.poll() is None, f"the run ended before its journal held {marker!r}"
-        time.sleep(0.002)
-    process.send_signal(signal.SIGKILL)
-    assert process.wait() == -signal.SIGKILL, "the run finished before it was killed"
+# Runs `ordersaga run SCENARIO --db DB`, killing itself with SIGKILL as soon as a line holding
+# MARKER is in its journal (written and synced), before anything acts on that line: the moment
+# is the same on any machine, where a kill sent from outside must land before the next answer.
+_KILLED_RUN = """
+import os, signal, sys
+from storage.journal import JournalStorage
+
+marker, scenario, db = sys.argv[1].encode(), sys.argv[2], sys.argv[3]
+append = JournalStorage._append
+
+def append_then_die(self, line):
+    append(self, line)
+    if marker in line:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+JournalStorage._append = append_then_die
+from app.cli import main
+sys.exit(main(["run", scenario, "--db", db]))
+"""
 
 
 @pytest.mark.parametrize("moment", MOMENTS)
@@ -72,15 +80,10 @@ def test_a_kill_around_a_declined_payment_keeps_the_order_declined(tmp_path: Pat
                                                                    moment: str) -> None:
     scenario, db = tmp_path / "declined.toml", tmp_path / "declined.db"
     scenario.write_text(SCENARIO)
-    run = subprocess.Popen([*COMMAND, "run", str(scenario), "--db", str(db)],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     marker, asked_again = MOMENTS[moment]
-    try:
-        _kill_once_journal_holds(run, db, marker)
-    finally:
-        if run.poll() is None:
-            run.kill()
-            run.wait()
+    killed = subprocess.run([sys.executable, "-c", _KILLED_RUN, marker.decode(), str(scenario), str(db)],
+                            capture_output=True, text=True, timeout=60)
+    assert killed.returncode == -signal.SIGKILL, f"the run never had {marker!r} in its journal: {killed.stderr}"
     resumed = subprocess.run([*COMMAND, "report", "--db", str(db), "--json"],
                              capture_output=True, text=True, timeout=60)
     assert resumed.returncode == 0, resumed.stderr
