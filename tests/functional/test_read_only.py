@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.mixed_scenario import mixed_world, to_toml
 from storage.store import DocumentStore
 
 Cli = Callable[..., tuple[int, str, str]]
@@ -209,9 +210,12 @@ def test_a_database_held_with_orders_in_flight_says_they_were_not_resumed(cli: C
 def test_a_reader_racing_a_writer_sees_whole_states_only(cli: Cli, tmp_path: Path) -> None:
     """Reads while 200 orders run in another process: every one succeeds (a line still being
     written is not damage), and the last shows what the writer reported."""
-    db = tmp_path / "mixed.db"
+    db, scenario = tmp_path / "mixed.db", tmp_path / "mixed.toml"
+    # mixed_200 with services slow enough that the run, not the CPU, sets its length: over a
+    # third of a second on any machine, while a read takes a fraction of that.
+    scenario.write_text(to_toml(mixed_world(200, latency_ms={"inventory": 20, "payment": 40, "shipping": 30})))
     with open(tmp_path / "written.json", "w+") as written:
-        writer = subprocess.Popen([*COMMAND, "run", "mixed_200", "--db", str(db), "--json"], cwd=ROOT,
+        writer = subprocess.Popen([*COMMAND, "run", str(scenario), "--db", str(db), "--json"], cwd=ROOT,
                                   stdout=written, stderr=subprocess.STDOUT)
         while not db.exists() and writer.poll() is None:
             time.sleep(0.005)  # it is created in one step: until then there is nothing to read
