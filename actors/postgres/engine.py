@@ -22,7 +22,7 @@ from dbos import DBOS, DBOSClient, EnqueueOptions
 from actors.saga import replies
 from actors.saga import rules as saga_logic
 from actors.saga.settings import EngineSettings
-from actors.saga.domain import Correction, OrderRecord, Scenario, format_cents, now
+from actors.saga.domain import Correction, OrderRecord, Scenario, now
 from actors.events import EventHub, OrderUpdate, Subscriber
 from actors.follow_ups import FollowUps
 from actors.mapper import Document

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from itertools import chain, dropwhile, islice
 from typing import Any
 
-from actors import (ARCHIVED_STATUSES, Notification, Order, OrderRecord, OrderSummary, SagaStatus, order_sort_key,
+from actors import (ARCHIVED_STATUSES, Notification, OrderRecord, OrderSummary, SagaStatus, order_sort_key,
                     summary_of)
 from app.query import Query, parse_query, search_text, shown_step
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from actors import (SagaEngine, EngineSettings, Refused, Scenario, create_database, create_empty_database,
-                    is_database_url, open_engine)
+                    open_engine)
 
 T = TypeVar("T")
 

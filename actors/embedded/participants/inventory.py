@@ -8,7 +8,7 @@ import pykka
 from actors.embedded.documents import STOCK, inventory_report
 from actors.embedded.participants.base import Changed, Participant, ParticipantProxy
 from actors.saga import inventory, replies
-from actors.saga.documents import InventoryReport, OrderDocument, StockLevel, StoredDocuments, documents_under
+from actors.saga.documents import InventoryReport, StockLevel, StoredDocuments, documents_under
 from actors.saga.domain import Order, Service
 from actors.saga.effects import DONE, Effect
 from actors.embedded.proxies import actor_method

@@ -8,7 +8,7 @@ import pykka
 from actors.embedded.documents import ACCOUNT, payment_report
 from actors.embedded.participants.base import Changed, Participant, ParticipantProxy
 from actors.saga import payment, replies
-from actors.saga.documents import Account, OrderDocument, PaymentReport, StoredDocuments, documents_under
+from actors.saga.documents import Account, PaymentReport, StoredDocuments, documents_under
 from actors.saga.domain import Order, Service
 from actors.saga.effects import DONE, Effect
 from actors.embedded.proxies import actor_method

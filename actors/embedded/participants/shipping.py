@@ -6,7 +6,7 @@ from __future__ import annotations
 from actors.embedded.documents import shipping_report
 from actors.embedded.participants.base import Changed, Participant, ParticipantProxy
 from actors.saga import shipping
-from actors.saga.documents import OrderDocument, ShippingReport, StoredDocuments
+from actors.saga.documents import ShippingReport
 from actors.saga.domain import Order, Service
 from actors.saga.effects import DONE, Effect
 from actors.embedded.proxies import actor_method
