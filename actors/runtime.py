@@ -35,12 +35,25 @@ def is_database_url(db: str | Path) -> bool:
 def database_location(text: str) -> str | Path:
     """A --db argument: a URL as it is (a Path would fold its //), any other text as a path, where
     a regular file is or one can be created: anything else (a folder, a FIFO, a device) is refused
-    with DatabaseError, unread."""
+    with DatabaseError, unread. A URL that cannot name a database is refused the same way."""
     if is_database_url(text):
-        return text
+        try:
+            from actors.postgres.urls import check_url
+        except ImportError as error:
+            raise DatabaseError(f"{_NEEDS}; {error}.") from None
+        return check_url(text)
     refuse_unless_regular(Path(text))
     return Path(text)
 
+
+
+def redacted(text: str, db: str | Path) -> str:
+    """Text to show a person (an error's, say), with the --db URL's password hidden in it."""
+    if not is_database_url(db):
+        return text
+    from actors.postgres.urls import redacted as without_password
+
+    return without_password(text, str(db))
 
 
 def _postgres() -> Any:

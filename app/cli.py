@@ -40,6 +40,7 @@ from actors import (
     order_sort_key,
     record_of,
     recover,
+    redacted,
     run_worker,
     salvage,
     shown,
@@ -533,7 +534,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for problem in error.problems:
                 print(f"ordersaga: {problem}", file=sys.stderr)
         except (DatabaseError, Refused, BadArgument) as error:
-            print(f"ordersaga: {error}", file=sys.stderr)
+            print(f"ordersaga: {redacted(str(error), args.db)}", file=sys.stderr)
         except Interrupted as interrupted:  # SIGINT or SIGTERM
             print(interrupted.line(), file=sys.stderr)
             return interrupted.status

@@ -9,8 +9,9 @@ from collections.abc import Callable
 from dbos import DBOS, DBOSConfig
 
 from actors.saga.settings import EngineSettings
-from actors.postgres.engine import (APP, APP_VERSION, QUEUE, WORKER_CONCURRENCY, POLL_S, _client, display,
-                                    prepare, register_queue)
+from actors.postgres.engine import (APP, APP_VERSION, QUEUE, WORKER_CONCURRENCY, POLL_S, _client, prepare,
+                                    register_queue)
+from actors.postgres.urls import display
 from actors.postgres.saga_workflow import WorkerContext, install
 from actors.saga.values import WORKER_ID, BadValue
 from storage.errors import DatabaseError
