@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from storage.errors import DatabaseError
 
 _HIDDEN = "***"
-_USERINFO_PASSWORD = re.compile(r"(://[^/?#@:]*:)([^/?#@]*)@")
-_QUERY_PASSWORD = re.compile(r"([?&]password=)([^&#\s]*)", re.IGNORECASE)
+_USERINFO_PASSWORD = re.compile(r"(://[^/?#@:]*:)([^/?#@]+)@")
+_QUERY_PASSWORD = re.compile(r"([?&]password=)([^&#\s]+)", re.IGNORECASE)
 _PORT = re.compile(r"://(?:[^/?#@]*@)?(?:\[[^\]]*\]|[^/?#:]*)(?::([^/?#]*))?")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+import sqlalchemy as sa
 from dbos import DBOS, DBOSConfig
 
 from actors.saga.settings import EngineSettings
@@ -13,6 +14,7 @@ from actors.postgres.engine import (APP, APP_VERSION, QUEUE, WORKER_CONCURRENCY,
                                     register_queue)
 from actors.postgres.urls import display
 from actors.postgres.saga_workflow import WorkerContext, install
+from actors.postgres.store import engine_for
 from actors.saga.values import WORKER_ID, BadValue
 from storage.errors import DatabaseError
 
@@ -30,6 +32,11 @@ def run_worker(url: str, name: str, started: Callable[[str], None], stop: thread
     except BadValue as bad:
         raise DatabaseError(str(bad)) from None
     db = prepare(url)
+    held = _hold_worker_id(url, name)
+    if held is None:
+        db.dispose()
+        raise DatabaseError(f"Worker {name} is already running on {display(url)}: stop it first, or start "
+                            "this one with another --id.")
     install(WorkerContext(db=db, name=name, where=display(url), settings=settings))
     config: DBOSConfig = {"name": APP, "system_database_url": url, "executor_id": name,
                           "application_version": APP_VERSION, "log_level": "WARNING",
@@ -46,6 +53,24 @@ def run_worker(url: str, name: str, started: Callable[[str], None], stop: thread
     finally:
         DBOS.destroy()
         db.dispose()
+        held.dispose()  # its connection closes: the id is free again
+
+
+def _hold_worker_id(url: str, name: str) -> sa.Engine | None:
+    """An engine whose one connection holds the id's session-level advisory lock for this
+    worker's life (None if a live worker holds it): recovery keys on the id, so two workers
+    under one would resume each other's sagas. PostgreSQL releases the lock when the
+    connection closes, so a worker killed outright frees its id at once."""
+    holder = engine_for(url, pool_size=1)
+    connection = holder.connect()
+    got = connection.execute(sa.text("SELECT pg_try_advisory_lock(hashtext('ordersaga.worker:' || :id))"),
+                             {"id": name}).scalar_one()
+    connection.commit()  # the lock is the session's: it outlives the transaction
+    if not got:
+        connection.close()
+        holder.dispose()
+        return None
+    return holder
 
 
 def recover(url: str, lost: str) -> list[str]:

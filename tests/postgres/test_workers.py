@@ -138,3 +138,17 @@ def test_the_postgres_runtime_holds_worker_ids_to_the_rule_every_door_applies(po
     with pytest.raises(DatabaseError) as refused:
         recover(postgres_url, name)
     assert str(refused.value) == sentence
+
+
+def test_a_second_worker_under_a_live_workers_id_is_refused(postgres_url: str, workers: dict[str, Worker],
+                                                             tmp_path: Path) -> None:
+    """Recovery keys on the id: a second w1 would resume the first one's sagas as its own."""
+    workers["w1"].wait_ready()
+    second = Worker(postgres_url, "w1", tmp_path).start()
+    assert second.process is not None
+    assert second.process.wait(timeout=_WAIT_S) == 2
+    second.stop()
+    said = second.log.read_text()
+    assert said == ("ordersaga: Worker w1 is already running on " + postgres_url
+                    + ": stop it first, or start this one with another --id.\n")
+    assert workers["w1"].process is not None and workers["w1"].process.poll() is None
