@@ -120,12 +120,13 @@ def open_resumed(db: str | Path, settle: Callable[[SagaEngine], None]) -> WorldR
     return engine
 
 
-def run_worker(db: str | Path, name: str, started: Any, stop: Any) -> None:
-    """Run a PostgreSQL worker until stop is set; a file database has no workers."""
+def run_worker(db: str | Path, name: str, started: Any, stop: Any, grace_s: float) -> int:
+    """Run a PostgreSQL worker until stop is set, then drain it for up to grace_s; how many
+    sagas it handed back. A file database has no workers."""
     if not is_database_url(db):
         raise DatabaseError(f"{db}: workers run on a PostgreSQL database (--db postgresql://...); "
                             "a database file is run by the command that opens it.")
-    _postgres()[1].run_worker(str(db), name, started, stop)
+    return _postgres()[1].run_worker(str(db), name, started, stop, grace_s=grace_s)  # type: ignore[no-any-return]
 
 
 def recover(db: str | Path, lost: str) -> list[str]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -359,16 +361,59 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    """Run sagas until stopped; a signal stops it with one line saying what becomes of them."""
+    """Run sagas until stopped. The first SIGINT or SIGTERM drains it (no new saga; those in
+    flight run on for up to --grace seconds) and it exits 0 with one line saying how many it
+    handed back; a second stops it at once."""
+    stop = threading.Event()
+    restore = _drain_on_signals(stop, args.id)
     try:
-        run_worker(args.db, args.id, lambda line: print(f"ordersaga: {line}", file=sys.stderr, flush=True),
-                   threading.Event())
-    except Interrupted as interrupted:
-        print(f"ordersaga: worker {args.id} {interrupted.args[0]}; its sagas in flight resume when a "
-              f"worker starts with --id {args.id}, or on the others after `ordersaga recover --from "
-              f"{args.id}`.", file=sys.stderr)
-        return interrupted.status
+        handed = run_worker(args.db, args.id,
+                            lambda line: print(f"ordersaga: {line}", file=sys.stderr, flush=True),
+                            stop, args.grace)
+    finally:
+        restore()
+    some = f"{handed} saga{'s' if handed != 1 else ''}"
+    print(f"ordersaga: worker {args.id} stopped and handed back {some} in flight: "
+          + (f"they resume when a worker starts with --id {args.id}, or on the others after `ordersaga "
+             f"recover --from {args.id}`." if handed else "nothing is left for it."),
+          file=sys.stderr, flush=True)
     return 0
+
+
+def _drain_on_signals(stop: threading.Event, name: str) -> Callable[[], None]:
+    """SIGINT and SIGTERM set stop; a second ends the process at once (its sagas in flight stay
+    PENDING under its id, as for kill -9). What puts the previous handlers back."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+
+    def on_signal(signum: int, frame: object) -> None:
+        if not stop.is_set():
+            stop.set()
+            return
+        print(f"ordersaga: worker {name} {Interrupted(signum).args[0]} at once; its sagas in flight resume "
+              f"when a worker starts with --id {name}, or on the others after `ordersaga recover --from "
+              f"{name}`.", file=sys.stderr, flush=True)
+        os._exit(128 + signum)
+
+    def restore() -> None:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+    for signum in previous:
+        signal.signal(signum, on_signal)
+    return restore
+
+
+def _grace(text: str) -> float:
+    """--grace as seconds, from 0 to an hour."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 3600:
+        raise BadArgument(f"--grace must be a number of seconds from 0 to 3600 (got {shown(text)}).")
+    return seconds
 
 
 def cmd_recover(args: argparse.Namespace) -> int:
@@ -500,6 +545,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit_.add_argument("--json", action="store_true", help="print the findings as JSON")
     worker = command("worker", cmd_worker, "run sagas from a PostgreSQL database's queue until stopped "
                      "(any number, on any machines)")
+    worker.add_argument("--grace", type=_grace, default=10.0, metavar="SECONDS",
+                        help="on SIGTERM or Ctrl-C, how long its sagas in flight may run on before they are "
+                             "handed back (default: %(default)s)")
     worker.add_argument("--id", required=True, metavar="NAME", type=_checked(WORKER_ID.check),
                         help="this worker's name, the same each time it starts: it resumes its own sagas")
     recover_ = command("recover", cmd_recover, "hand the sagas in flight on a lost worker to the live ones")

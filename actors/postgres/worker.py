@@ -3,6 +3,8 @@ hand-over of a lost worker's sagas to the live ones."""
 
 from __future__ import annotations
 
+import logging
+import math
 import threading
 from collections.abc import Callable
 
@@ -18,14 +20,17 @@ from actors.postgres.store import engine_for
 from actors.saga.values import WORKER_ID, BadValue
 from storage.errors import DatabaseError
 
+GRACE_S = 10.0  # how long a stopping worker lets its sagas in flight run on to a durable point
+
 
 def run_worker(url: str, name: str, started: Callable[[str], None], stop: threading.Event,
-               settings: EngineSettings = EngineSettings()) -> None:
-    """Take sagas from the queue until stop is set (the caller sets it on a signal).
+               settings: EngineSettings = EngineSettings(), grace_s: float = GRACE_S) -> int:
+    """Take sagas from the queue until stop is set (the caller sets it on a signal); then
+    drain: take no new saga, give those in flight up to grace_s to finish, and return how
+    many were handed back (left PENDING under the id, for the same again or `recover`).
 
     On launch DBOS first re-runs the workflows left PENDING under this executor id: a
-    worker restarted with its id resumes its own sagas. Stopping leaves the sagas in
-    flight PENDING under the id, for the same again (or `recover`).
+    worker restarted with its id resumes its own sagas.
     """
     try:
         WORKER_ID.check(name)  # the executor id DBOS keeps, typed again at every start
@@ -50,10 +55,27 @@ def run_worker(url: str, name: str, started: Callable[[str], None], stop: thread
         started(f"worker {name} takes orders from {display(url)} (up to {WORKER_CONCURRENCY} at once); "
                 "Ctrl-C stops it, and its sagas in flight resume when it starts again with this --id.")
         stop.wait()
+        # DBOS's own drain: its queue thread stops first, then it waits (whole seconds) for
+        # the workflows in flight. Those still running when it tears down fail at their next
+        # step, which DBOS logs with a traceback each: they are handed back, not errors.
+        logging.getLogger("dbos").setLevel(logging.CRITICAL)
+        DBOS.destroy(workflow_completion_timeout_sec=math.ceil(grace_s))
     finally:
-        DBOS.destroy()
+        logging.getLogger("dbos").setLevel(logging.CRITICAL)
+        DBOS.destroy()  # a no-op after the drain; on an error, the teardown
         db.dispose()
         held.dispose()  # its connection closes: the id is free again
+    return _handed_back(url, name)
+
+
+def _handed_back(url: str, name: str) -> int:
+    """The sagas left PENDING under the worker's id once it stopped."""
+    client = _client(url)
+    try:
+        return len(client.list_workflows(status="PENDING", executor_id=name, queue_name=QUEUE,
+                                         load_input=False, load_output=False))
+    finally:
+        client.destroy()
 
 
 def _hold_worker_id(url: str, name: str) -> sa.Engine | None:

@@ -152,3 +152,34 @@ def test_a_second_worker_under_a_live_workers_id_is_refused(postgres_url: str, w
     assert said == ("ordersaga: Worker w1 is already running on " + postgres_url
                     + ": stop it first, or start this one with another --id.\n")
     assert workers["w1"].process is not None and workers["w1"].process.poll() is None
+
+
+def test_a_worker_stopped_by_sigterm_drains_and_exits_quietly(cli: Cli, postgres_server: object,
+                                                               tmp_path: Path) -> None:
+    """SIGTERM mid-run: no new saga, those in flight run on within the grace period (10 s), exit 0
+    with one line and no traceback; started again under its id, it settles every order."""
+    import signal
+    from tests.postgres_server import database
+
+    url = database(postgres_server, "drain")
+    drainer = Worker(url, "drainer", tmp_path).start().wait_ready()
+    world = mixed_world(60, seed=5, latency_ms={"inventory": 200, "payment": 200, "shipping": 200})
+    create_database(url, parse_scenario(world, "drain"), replace=True)
+    _wait_for(lambda: _in_flight_on(url, "drainer", at_least=3))
+    assert drainer.process is not None
+    stopped_at = time.monotonic()
+    drainer.process.send_signal(signal.SIGTERM)
+    assert drainer.process.wait(timeout=10 + 20) == 0
+    assert time.monotonic() - stopped_at < 10 + 20
+    drainer.stop()
+    said = drainer.log.read_text()
+    assert "Traceback" not in said
+    last = said.splitlines()[1:]
+    assert len(last) == 1 and re.fullmatch(r"ordersaga: worker drainer stopped and handed back \d+ sagas? "
+                                           r"in flight: .*", last[0]), said
+    drainer.start().wait_ready()
+    try:
+        report = _settled_report(cli, url)
+    finally:
+        drainer.stop()
+    assert all(order["status"] in ("completed", "failed", "on_hold") for order in report["orders"])
