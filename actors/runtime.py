@@ -129,6 +129,14 @@ def run_worker(db: str | Path, name: str, started: Any, stop: Any, grace_s: floa
     return _postgres()[1].run_worker(str(db), name, started, stop, grace_s=grace_s)  # type: ignore[no-any-return]
 
 
+def list_workers(db: str | Path, silent_after_s: float) -> list[Any]:
+    """The workers that have run on a PostgreSQL database, with their state (see
+    actors.postgres.worker.WorkerState)."""
+    if not is_database_url(db):
+        raise DatabaseError(f"{db}: only a PostgreSQL database has workers.")
+    return _postgres()[1].list_workers(str(db), silent_after_s)  # type: ignore[no-any-return]
+
+
 def recover(db: str | Path, lost: str) -> list[str]:
     """Hand a lost worker's sagas in flight to the live workers; the orders handed on."""
     if not is_database_url(db):

@@ -41,6 +41,7 @@ from actors import (
     open_resumed,
     order_sort_key,
     record_of,
+    list_workers,
     recover,
     redacted,
     run_worker,
@@ -416,6 +417,29 @@ def _grace(text: str) -> float:
     return seconds
 
 
+def cmd_workers(args: argparse.Namespace) -> int:
+    found = list_workers(args.db, args.silent_after)
+    if args.json:
+        print(json.dumps([vars(worker) for worker in found], indent=2))
+    elif not found:
+        print("No worker has run on this database.")
+    for worker in [] if args.json else found:
+        print(f"{worker.id}  {worker.state}  last beat {worker.beat_age_s:.0f} s ago ({worker.last_beat})  "
+              f"{worker.in_flight} in flight  pid {worker.pid} on {worker.host}")
+    return 0
+
+
+def _silent_after(text: str) -> float:
+    """--silent-after as seconds, from 0 to a day."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 86400:
+        raise BadArgument(f"--silent-after must be a number of seconds from 0 to 86400 (got {shown(text)}).")
+    return seconds
+
+
 def cmd_recover(args: argparse.Namespace) -> int:
     handed = recover(args.db, args.lost)
     if handed:
@@ -550,6 +574,11 @@ def build_parser() -> argparse.ArgumentParser:
                              "handed back (default: %(default)s)")
     worker.add_argument("--id", required=True, metavar="NAME", type=_checked(WORKER_ID.check),
                         help="this worker's name, the same each time it starts: it resumes its own sagas")
+    workers_ = command("workers", cmd_workers, "list a PostgreSQL database's workers: last heartbeat, sagas "
+                       "in flight, and whether each is alive, silent or stopped")
+    workers_.add_argument("--json", action="store_true", help="print the workers as JSON")
+    workers_.add_argument("--silent-after", type=_silent_after, default=30.0, metavar="SECONDS",
+                          help="a worker with no heartbeat for so long is silent (default: %(default)s)")
     recover_ = command("recover", cmd_recover, "hand the sagas in flight on a lost worker to the live ones")
     recover_.add_argument("--from", dest="lost", required=True, metavar="NAME", type=_checked(WORKER_ID.check),
                           help="the lost worker's --id")

@@ -183,3 +183,28 @@ def test_a_worker_stopped_by_sigterm_drains_and_exits_quietly(cli: Cli, postgres
     finally:
         drainer.stop()
     assert all(order["status"] in ("completed", "failed", "on_hold") for order in report["orders"])
+
+
+def test_workers_lists_each_worker_alive_silent_or_stopped(cli: Cli, postgres_url: str,
+                                                           workers: dict[str, Worker], tmp_path: Path) -> None:
+    """Each worker's heartbeat row: alive while it beats, silent once killed (no beat within
+    --silent-after), stopped after a clean exit; with its sagas in flight."""
+    workers["w1"].wait_ready()
+    ghost = Worker(postgres_url, "ghost", tmp_path).start().wait_ready()
+    quitter = Worker(postgres_url, "quitter", tmp_path).start().wait_ready()
+    ghost.kill()
+    quitter.stop()
+    status, out, err = cli("workers", "--db", postgres_url, "--json")
+    assert status == 0, err
+    listed = {worker["id"]: worker for worker in json.loads(out)}
+    assert listed["w1"]["state"] == "alive"
+    assert workers["w1"].process is not None and listed["w1"]["pid"] == workers["w1"].process.pid
+    assert listed["quitter"]["state"] == "stopped"
+    assert listed["ghost"]["state"] == "alive"  # its last beat is recent: killed a moment ago
+    assert all(isinstance(worker["in_flight"], int) for worker in listed.values())
+    status, out, err = cli("workers", "--db", postgres_url, "--silent-after", "0")
+    assert status == 0, err
+    lines = {line.split()[0]: line.split()[1] for line in out.splitlines()}
+    assert lines["ghost"] == "silent" and lines["quitter"] == "stopped"
+    status, out, err = cli("workers", "--db", postgres_url, "--silent-after", "soon")
+    assert status == 2 and err == "ordersaga: --silent-after must be a number of seconds from 0 to 86400 (got 'soon').\n"
