@@ -35,12 +35,25 @@ def is_database_url(db: str | Path) -> bool:
 def database_location(text: str) -> str | Path:
     """A --db argument: a URL as it is (a Path would fold its //), any other text as a path, where
     a regular file is or one can be created: anything else (a folder, a FIFO, a device) is refused
-    with DatabaseError, unread."""
+    with DatabaseError, unread. A URL that cannot name a database is refused the same way."""
     if is_database_url(text):
-        return text
+        try:
+            from actors.postgres.urls import check_url
+        except ImportError as error:
+            raise DatabaseError(f"{_NEEDS}; {error}.") from None
+        return check_url(text)
     refuse_unless_regular(Path(text))
     return Path(text)
 
+
+
+def redacted(text: str, db: str | Path) -> str:
+    """Text to show a person (an error's, say), with the --db URL's password hidden in it."""
+    if not is_database_url(db):
+        return text
+    from actors.postgres.urls import redacted as without_password
+
+    return without_password(text, str(db))
 
 
 def _postgres() -> Any:
@@ -107,12 +120,21 @@ def open_resumed(db: str | Path, settle: Callable[[SagaEngine], None]) -> WorldR
     return engine
 
 
-def run_worker(db: str | Path, name: str, started: Any, stop: Any) -> None:
-    """Run a PostgreSQL worker until stop is set; a file database has no workers."""
+def run_worker(db: str | Path, name: str, started: Any, stop: Any, grace_s: float) -> int:
+    """Run a PostgreSQL worker until stop is set, then drain it for up to grace_s; how many
+    sagas it handed back. A file database has no workers."""
     if not is_database_url(db):
         raise DatabaseError(f"{db}: workers run on a PostgreSQL database (--db postgresql://...); "
                             "a database file is run by the command that opens it.")
-    _postgres()[1].run_worker(str(db), name, started, stop)
+    return _postgres()[1].run_worker(str(db), name, started, stop, grace_s=grace_s)  # type: ignore[no-any-return]
+
+
+def list_workers(db: str | Path, silent_after_s: float) -> list[Any]:
+    """The workers that have run on a PostgreSQL database, with their state (see
+    actors.postgres.worker.WorkerState)."""
+    if not is_database_url(db):
+        raise DatabaseError(f"{db}: only a PostgreSQL database has workers.")
+    return _postgres()[1].list_workers(str(db), silent_after_s)  # type: ignore[no-any-return]
 
 
 def recover(db: str | Path, lost: str) -> list[str]:

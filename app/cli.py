@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -40,7 +42,9 @@ from actors import (
     open_resumed,
     order_sort_key,
     record_of,
+    list_workers,
     recover,
+    redacted,
     run_worker,
     salvage,
     shown,
@@ -479,16 +483,82 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    """Run sagas until stopped; a signal stops it with one line saying what becomes of them."""
+    """Run sagas until stopped. The first SIGINT or SIGTERM drains it (no new saga; those in
+    flight run on for up to --grace seconds) and it exits 0 with one line saying how many it
+    handed back; a second stops it at once."""
+    stop = threading.Event()
+    restore = _drain_on_signals(stop, args.id)
     try:
-        run_worker(args.db, args.id, lambda line: print(f"ordersaga: {line}", file=sys.stderr, flush=True),
-                   threading.Event())
-    except Interrupted as interrupted:
-        print(f"ordersaga: worker {args.id} {interrupted.args[0]}; its sagas in flight resume when a "
-              f"worker starts with --id {args.id}, or on the others after `ordersaga recover --from "
-              f"{args.id}`.", file=sys.stderr)
-        return interrupted.status
+        handed = run_worker(args.db, args.id,
+                            lambda line: print(f"ordersaga: {line}", file=sys.stderr, flush=True),
+                            stop, args.grace)
+    finally:
+        restore()
+    some = f"{handed} saga{'s' if handed != 1 else ''}"
+    print(f"ordersaga: worker {args.id} stopped and handed back {some} in flight: "
+          + (f"they resume when a worker starts with --id {args.id}, or on the others after `ordersaga "
+             f"recover --from {args.id}`." if handed else "nothing is left for it."),
+          file=sys.stderr, flush=True)
     return 0
+
+
+def _drain_on_signals(stop: threading.Event, name: str) -> Callable[[], None]:
+    """SIGINT and SIGTERM set stop; a second ends the process at once (its sagas in flight stay
+    PENDING under its id, as for kill -9). What puts the previous handlers back."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+
+    def on_signal(signum: int, frame: object) -> None:
+        if not stop.is_set():
+            stop.set()
+            return
+        print(f"ordersaga: worker {name} {Interrupted(signum).args[0]} at once; its sagas in flight resume "
+              f"when a worker starts with --id {name}, or on the others after `ordersaga recover --from "
+              f"{name}`.", file=sys.stderr, flush=True)
+        os._exit(128 + signum)
+
+    def restore() -> None:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+    for signum in previous:
+        signal.signal(signum, on_signal)
+    return restore
+
+
+def _grace(text: str) -> float:
+    """--grace as seconds, from 0 to an hour."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 3600:
+        raise BadArgument(f"--grace must be a number of seconds from 0 to 3600 (got {shown(text)}).")
+    return seconds
+
+
+def cmd_workers(args: argparse.Namespace) -> int:
+    found = list_workers(args.db, args.silent_after)
+    if args.json:
+        print(json.dumps([vars(worker) for worker in found], indent=2))
+    elif not found:
+        print("No worker has run on this database.")
+    for worker in [] if args.json else found:
+        print(f"{worker.id}  {worker.state}  last beat {worker.beat_age_s:.0f} s ago ({worker.last_beat})  "
+              f"{worker.in_flight} in flight  pid {worker.pid} on {worker.host}")
+    return 0
+
+
+def _silent_after(text: str) -> float:
+    """--silent-after as seconds, from 0 to a day."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 86400:
+        raise BadArgument(f"--silent-after must be a number of seconds from 0 to 86400 (got {shown(text)}).")
+    return seconds
 
 
 def cmd_recover(args: argparse.Namespace) -> int:
@@ -662,8 +732,16 @@ def build_parser() -> argparse.ArgumentParser:
     audit_.add_argument("--json", action="store_true", help="print the findings as JSON")
     worker = command("worker", cmd_worker, "run sagas from a PostgreSQL database's queue until stopped "
                      "(any number, on any machines)")
+    worker.add_argument("--grace", type=_grace, default=10.0, metavar="SECONDS",
+                        help="on SIGTERM or Ctrl-C, how long its sagas in flight may run on before they are "
+                             "handed back (default: %(default)s)")
     worker.add_argument("--id", required=True, metavar="NAME", type=_checked(WORKER_ID.check),
                         help="this worker's name, the same each time it starts: it resumes its own sagas")
+    workers_ = command("workers", cmd_workers, "list a PostgreSQL database's workers: last heartbeat, sagas "
+                       "in flight, and whether each is alive, silent or stopped")
+    workers_.add_argument("--json", action="store_true", help="print the workers as JSON")
+    workers_.add_argument("--silent-after", type=_silent_after, default=30.0, metavar="SECONDS",
+                          help="a worker with no heartbeat for so long is silent (default: %(default)s)")
     recover_ = command("recover", cmd_recover, "hand the sagas in flight on a lost worker to the live ones")
     recover_.add_argument("--from", dest="lost", required=True, metavar="NAME", type=_checked(WORKER_ID.check),
                           help="the lost worker's --id")
@@ -696,7 +774,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for problem in error.problems:
                 print(f"ordersaga: {problem}", file=sys.stderr)
         except (DatabaseError, Refused, BadArgument) as error:
-            print(f"ordersaga: {error}", file=sys.stderr)
+            print(f"ordersaga: {redacted(str(error), args.db)}", file=sys.stderr)
         except Interrupted as interrupted:  # SIGINT or SIGTERM
             print(interrupted.line(), file=sys.stderr)
             return interrupted.status

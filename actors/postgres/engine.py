@@ -29,6 +29,7 @@ from actors.mapper import Document
 from actors.reading.stream import WorldStream, stream_of
 from actors.postgres.saga_workflow import WORKFLOW
 from actors.postgres.schema import create_tables, empty_world
+from actors.postgres.urls import display, redacted
 from actors.postgres.store import (Stored, changed_since, credit, engine_for, has_tables, load_record,
                                    not_an_ordersaga_database, read_meta, read_records, read_world,
                                    save_record, seed, unsettled_count, workflow_id, write_meta)
@@ -48,12 +49,6 @@ POLL_S = 0.1
 _NO_WORKER_HINT_S = 10.0
 
 
-def display(url: str) -> str:
-    """The URL as shown to a person: without its password."""
-    parsed = sa.make_url(url)
-    return parsed.render_as_string(hide_password=bool(parsed.password))
-
-
 def prepare(url: str, pool_size: int = 5) -> sa.Engine:
     """The application's tables and DBOS's system tables, created where missing."""
     db = engine_for(url, pool_size)
@@ -61,14 +56,16 @@ def prepare(url: str, pool_size: int = 5) -> sa.Engine:
         with db.begin() as connection:
             create_tables(connection)
         DBOS.migrate(url)
-    except sa.exc.OperationalError as error:
+    except sa.exc.DBAPIError as error:
         db.dispose()
-        raise DatabaseError(f"{display(url)}: cannot reach PostgreSQL ({_first_line(error)}).") from None
+        raise unreachable(url, error) from None
     return db
 
 
-def _first_line(error: BaseException) -> str:
-    return str(getattr(error, "orig", error)).strip().splitlines()[0]
+def unreachable(url: str, error: BaseException) -> DatabaseError:
+    """PostgreSQL's refusal to connect, in one sentence, its text cleared of the URL's password."""
+    first = (str(getattr(error, "orig", error)).strip().splitlines() or [type(error).__name__])[0]
+    return DatabaseError(f"{display(url)}: cannot reach PostgreSQL ({redacted(first, url)}).")
 
 
 def _client(url: str) -> DBOSClient:
@@ -118,8 +115,8 @@ def read_snapshot(url: str) -> WorldSnapshot:
             if not has_tables(connection):
                 raise not_an_ordersaga_database(display(url))
             return read_world(connection, display(url))
-    except sa.exc.OperationalError as error:
-        raise DatabaseError(f"{display(url)}: cannot reach PostgreSQL ({_first_line(error)}).") from None
+    except sa.exc.DBAPIError as error:
+        raise unreachable(url, error) from None
     finally:
         db.dispose()
 

@@ -47,6 +47,11 @@ _TABLES = (
         ok boolean NOT NULL, undid boolean NOT NULL DEFAULT false, reason text NOT NULL DEFAULT '',
         recoverable boolean NOT NULL DEFAULT true, shortfall boolean NOT NULL DEFAULT false,
         PRIMARY KEY (order_id, step, attempt, action))""",
+    # Each worker that has run here: its heartbeat, and a stopped mark on a clean exit. Kept
+    # when a scenario replaces the world (not in _WORLD): the workers outlive any run.
+    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.workers (
+        id text PRIMARY KEY, started timestamptz NOT NULL, beat timestamptz NOT NULL,
+        pid integer NOT NULL, host text NOT NULL, stopped timestamptz)""",
     # How many times each scripted fault may still fire, per service (FaultBook's document).
     f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.faults (
         service text PRIMARY KEY, remaining jsonb NOT NULL)""",

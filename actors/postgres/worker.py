@@ -3,32 +3,53 @@ hand-over of a lost worker's sagas to the live ones."""
 
 from __future__ import annotations
 
+import logging
+import math
+import os
+import socket
 import threading
+from dataclasses import dataclass
 from collections.abc import Callable
 
+import sqlalchemy as sa
 from dbos import DBOS, DBOSConfig
 
 from actors.saga.settings import EngineSettings
-from actors.postgres.engine import (APP, APP_VERSION, QUEUE, WORKER_CONCURRENCY, POLL_S, _client, display,
-                                    prepare, register_queue)
+from actors.postgres.engine import (APP, APP_VERSION, QUEUE, WORKER_CONCURRENCY, POLL_S, _client, prepare,
+                                    register_queue)
+from actors.postgres.urls import display
 from actors.postgres.saga_workflow import WorkerContext, install
+from actors.postgres.store import engine_for
 from actors.saga.values import WORKER_ID, BadValue
 from storage.errors import DatabaseError
 
+BEAT_S = 5.0  # how often a worker writes its heartbeat
+SILENT_AFTER_S = 30.0  # a worker that has not beaten for so long is shown silent
+GRACE_S = 10.0  # how long a stopping worker lets its sagas in flight run on to a durable point
+
 
 def run_worker(url: str, name: str, started: Callable[[str], None], stop: threading.Event,
-               settings: EngineSettings = EngineSettings()) -> None:
-    """Take sagas from the queue until stop is set (the caller sets it on a signal).
+               settings: EngineSettings = EngineSettings(), grace_s: float = GRACE_S) -> int:
+    """Take sagas from the queue until stop is set (the caller sets it on a signal); then
+    drain: take no new saga, give those in flight up to grace_s to finish, and return how
+    many were handed back (left PENDING under the id, for the same again or `recover`).
 
     On launch DBOS first re-runs the workflows left PENDING under this executor id: a
-    worker restarted with its id resumes its own sagas. Stopping leaves the sagas in
-    flight PENDING under the id, for the same again (or `recover`).
+    worker restarted with its id resumes its own sagas.
     """
     try:
         WORKER_ID.check(name)  # the executor id DBOS keeps, typed again at every start
     except BadValue as bad:
         raise DatabaseError(str(bad)) from None
     db = prepare(url, pool_size=WORKER_CONCURRENCY)  # a connection for each saga it runs at once
+    held = _hold_worker_id(url, name)
+    if held is None:
+        db.dispose()
+        raise DatabaseError(f"Worker {name} is already running on {display(url)}: stop it first, or start "
+                            "this one with another --id.")
+    beating = threading.Event()
+    heart = threading.Thread(target=_beat, args=(held, name, beating), name="ordersaga-heartbeat", daemon=True)
+    heart.start()
     install(WorkerContext(db=db, name=name, where=display(url), settings=settings))
     config: DBOSConfig = {"name": APP, "system_database_url": url, "executor_id": name,
                           "application_version": APP_VERSION, "log_level": "WARNING",
@@ -42,9 +63,72 @@ def run_worker(url: str, name: str, started: Callable[[str], None], stop: thread
         started(f"worker {name} takes orders from {display(url)} (up to {WORKER_CONCURRENCY} at once); "
                 "Ctrl-C stops it, and its sagas in flight resume when it starts again with this --id.")
         stop.wait()
+        # DBOS's own drain: its queue thread stops first, then it waits (whole seconds) for
+        # the workflows in flight. Those still running when it tears down fail at their next
+        # step, which DBOS logs with a traceback each: they are handed back, not errors.
+        logging.getLogger("dbos").setLevel(logging.CRITICAL)
+        DBOS.destroy(workflow_completion_timeout_sec=math.ceil(grace_s))
     finally:
-        DBOS.destroy()
+        logging.getLogger("dbos").setLevel(logging.CRITICAL)
+        DBOS.destroy()  # a no-op after the drain; on an error, the teardown
         db.dispose()
+        beating.set()
+        heart.join()
+        try:
+            with held.begin():
+                held.execute(sa.text("UPDATE ordersaga.workers SET stopped = now() WHERE id = :id"), {"id": name})
+        except sa.exc.DBAPIError:
+            pass  # no stopped mark: it shows silent, which is all that is known
+        held.close()
+        held.engine.dispose()  # its connection closes: the id is free again
+    return _handed_back(url, name)
+
+
+def _handed_back(url: str, name: str) -> int:
+    """The sagas left PENDING under the worker's id once it stopped."""
+    client = _client(url)
+    try:
+        return len(client.list_workflows(status="PENDING", executor_id=name, queue_name=QUEUE,
+                                         load_input=False, load_output=False))
+    finally:
+        client.destroy()
+
+
+def _beat(connection: sa.Connection, name: str, stop: threading.Event) -> None:
+    """The worker's heartbeat row, written now and every BEAT_S until stop (on the connection
+    that holds its id: no other thread uses it meanwhile)."""
+    try:
+        _beats(connection, name, stop)
+    except sa.exc.DBAPIError:
+        pass  # PostgreSQL is gone: the worker stops beating, and `ordersaga workers` shows it silent
+
+
+def _beats(connection: sa.Connection, name: str, stop: threading.Event) -> None:
+    with connection.begin():
+        connection.execute(sa.text(
+            "INSERT INTO ordersaga.workers (id, started, beat, pid, host) VALUES (:id, now(), now(), :pid, :host) "
+            "ON CONFLICT (id) DO UPDATE SET started = now(), beat = now(), pid = :pid, host = :host, stopped = NULL"),
+            {"id": name, "pid": os.getpid(), "host": socket.gethostname()})
+    while not stop.wait(BEAT_S):
+        with connection.begin():
+            connection.execute(sa.text("UPDATE ordersaga.workers SET beat = now() WHERE id = :id"), {"id": name})
+
+
+def _hold_worker_id(url: str, name: str) -> sa.Connection | None:
+    """A connection that holds the id's session-level advisory lock for this
+    worker's life (None if a live worker holds it): recovery keys on the id, so two workers
+    under one would resume each other's sagas. PostgreSQL releases the lock when the
+    connection closes, so a worker killed outright frees its id at once."""
+    holder = engine_for(url, pool_size=1)
+    connection = holder.connect()
+    got = connection.execute(sa.text("SELECT pg_try_advisory_lock(hashtext('ordersaga.worker:' || :id))"),
+                             {"id": name}).scalar_one()
+    connection.commit()  # the lock is the session's: it outlives the transaction
+    if not got:
+        connection.close()
+        holder.dispose()
+        return None
+    return connection
 
 
 def recover(url: str, lost: str) -> list[str]:
@@ -66,3 +150,34 @@ def recover(url: str, lost: str) -> list[str]:
         return sorted(str(w.input["args"][0]) if w.input else w.workflow_id for w in pending)
     finally:
         client.destroy()
+
+
+@dataclass(frozen=True)
+class WorkerState:
+    """A worker as `ordersaga workers` shows it."""
+
+    id: str
+    state: str  # alive, silent or stopped
+    last_beat: str  # ISO 8601, UTC
+    beat_age_s: float
+    in_flight: int  # its orders pending, running or compensating
+    pid: int
+    host: str
+    started: str
+
+
+def list_workers(url: str, silent_after_s: float = SILENT_AFTER_S) -> list[WorkerState]:
+    """Every worker that has run on the database, by id, read with the database's clock."""
+    db = prepare(url)
+    try:
+        with db.connect() as connection:
+            rows = connection.execute(sa.text(
+                "SELECT w.id, w.beat, extract(epoch FROM now() - w.beat), w.stopped IS NOT NULL, w.pid, w.host, "
+                "w.started, (SELECT count(*) FROM ordersaga.orders o WHERE o.worker = w.id "
+                "AND o.status IN ('pending', 'running', 'compensating')) "
+                "FROM ordersaga.workers w ORDER BY w.id")).all()
+    finally:
+        db.dispose()
+    return [WorkerState(id=row[0], state="stopped" if row[3] else "alive" if row[2] <= silent_after_s else "silent",
+                        last_beat=row[1].isoformat(), beat_age_s=float(row[2]), in_flight=int(row[7]), pid=row[4],
+                        host=row[5], started=row[6].isoformat()) for row in rows]

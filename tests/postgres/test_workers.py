@@ -10,6 +10,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from pathlib import Path
+
 import pytest
 
 from actors import create_database, read_snapshot
@@ -137,3 +139,73 @@ def test_the_postgres_runtime_holds_worker_ids_to_the_rule_every_door_applies(po
     with pytest.raises(DatabaseError) as refused:
         recover(postgres_url, name)
     assert str(refused.value) == sentence
+
+
+def test_a_second_worker_under_a_live_workers_id_is_refused(postgres_url: str, workers: dict[str, Worker],
+                                                             tmp_path: Path) -> None:
+    """Recovery keys on the id: a second w1 would resume the first one's sagas as its own."""
+    workers["w1"].wait_ready()
+    second = Worker(postgres_url, "w1", tmp_path).start()
+    assert second.process is not None
+    assert second.process.wait(timeout=_WAIT_S) == 2
+    second.stop()
+    said = second.log.read_text()
+    assert said == ("ordersaga: Worker w1 is already running on " + postgres_url
+                    + ": stop it first, or start this one with another --id.\n")
+    assert workers["w1"].process is not None and workers["w1"].process.poll() is None
+
+
+def test_a_worker_stopped_by_sigterm_drains_and_exits_quietly(cli: Cli, postgres_server: object,
+                                                               tmp_path: Path) -> None:
+    """SIGTERM mid-run: no new saga, those in flight run on within the grace period (10 s), exit 0
+    with one line and no traceback; started again under its id, it settles every order."""
+    import signal
+    from tests.postgres_server import database
+
+    url = database(postgres_server, "drain")
+    drainer = Worker(url, "drainer", tmp_path).start().wait_ready()
+    world = mixed_world(60, seed=5, latency_ms={"inventory": 200, "payment": 200, "shipping": 200})
+    create_database(url, parse_scenario(world, "drain"), replace=True)
+    _wait_for(lambda: _in_flight_on(url, "drainer", at_least=3))
+    assert drainer.process is not None
+    stopped_at = time.monotonic()
+    drainer.process.send_signal(signal.SIGTERM)
+    assert drainer.process.wait(timeout=10 + 20) == 0
+    assert time.monotonic() - stopped_at < 10 + 20
+    drainer.stop()
+    said = drainer.log.read_text()
+    assert "Traceback" not in said
+    last = said.splitlines()[1:]
+    assert len(last) == 1 and re.fullmatch(r"ordersaga: worker drainer stopped and handed back \d+ sagas? "
+                                           r"in flight: .*", last[0]), said
+    drainer.start().wait_ready()
+    try:
+        report = _settled_report(cli, url)
+    finally:
+        drainer.stop()
+    assert all(order["status"] in ("completed", "failed", "on_hold") for order in report["orders"])
+
+
+def test_workers_lists_each_worker_alive_silent_or_stopped(cli: Cli, postgres_url: str,
+                                                           workers: dict[str, Worker], tmp_path: Path) -> None:
+    """Each worker's heartbeat row: alive while it beats, silent once killed (no beat within
+    --silent-after), stopped after a clean exit; with its sagas in flight."""
+    workers["w1"].wait_ready()
+    ghost = Worker(postgres_url, "ghost", tmp_path).start().wait_ready()
+    quitter = Worker(postgres_url, "quitter", tmp_path).start().wait_ready()
+    ghost.kill()
+    quitter.stop()
+    status, out, err = cli("workers", "--db", postgres_url, "--json")
+    assert status == 0, err
+    listed = {worker["id"]: worker for worker in json.loads(out)}
+    assert listed["w1"]["state"] == "alive"
+    assert workers["w1"].process is not None and listed["w1"]["pid"] == workers["w1"].process.pid
+    assert listed["quitter"]["state"] == "stopped"
+    assert listed["ghost"]["state"] == "alive"  # its last beat is recent: killed a moment ago
+    assert all(isinstance(worker["in_flight"], int) for worker in listed.values())
+    status, out, err = cli("workers", "--db", postgres_url, "--silent-after", "0")
+    assert status == 0, err
+    lines = {line.split()[0]: line.split()[1] for line in out.splitlines()}
+    assert lines["ghost"] == "silent" and lines["quitter"] == "stopped"
+    status, out, err = cli("workers", "--db", postgres_url, "--silent-after", "soon")
+    assert status == 2 and err == "ordersaga: --silent-after must be a number of seconds from 0 to 86400 (got 'soon').\n"

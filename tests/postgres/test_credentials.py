@@ -1,0 +1,61 @@
+"""A password in the --db URL, as `user:secret@` or as `?password=secret`, reaches no terminal
+and no log: not the worker's start line, not an error (ours or PostgreSQL's), whatever the
+command; and a URL that cannot name a database is one sentence, exit 2, in every command."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.postgres_server import Worker, database
+
+pytestmark = pytest.mark.postgres
+
+Cli = Callable[..., tuple[int, str, str]]
+SECRET = "s3cr3t-Pw"
+# A Unix socket that does not exist, and a closed port on this machine: nothing else is dialled.
+UNREACHABLE = (f"postgresql://shop:{SECRET}@/shop?host=/tmp/ordersaga-no-such-socket",
+               f"postgresql://shop@/shop?host=/tmp/ordersaga-no-such-socket&password={SECRET}",
+               f"postgresql://shop@127.0.0.1:1/shop?password={SECRET}&sslmode=disable")
+COMMANDS = (("list",), ("status", "o-1"), ("report",), ("audit",), ("worker", "--id", "w1"),
+            ("recover", "--from", "w1"), ("top-up", "judy", "5"), ("run", "happy_path"))
+
+
+def _one_sentence(status: int, out: str, err: str) -> None:
+    assert status == 2, out + err
+    assert SECRET not in out + err
+    assert "Traceback" not in err
+    assert err.startswith("ordersaga: ") and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize("url", UNREACHABLE)
+@pytest.mark.parametrize("command", COMMANDS[:5])
+def test_an_unreachable_database_is_named_without_its_password(cli: Cli, url: str,
+                                                               command: tuple[str, ...]) -> None:
+    status, out, err = cli(*command, "--db", url)
+    _one_sentence(status, out, err)
+    assert "cannot reach PostgreSQL" in err and "***" in err
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_malformed_url_is_one_sentence_in_every_command(cli: Cli, command: tuple[str, ...]) -> None:
+    status, out, err = cli(*command, "--db", f"postgresql://shop:{SECRET}@localhost:abc/shop?password={SECRET}")
+    _one_sentence(status, out, err)
+    assert "the port 'abc' is not a port number" in err
+
+
+def test_a_worker_says_where_it_takes_orders_from_without_the_password(
+        postgres_server: object, tmp_path: Path, cli: Cli) -> None:
+    url = database(postgres_server, "credentials") + f"&password={SECRET}"
+    worker = Worker(url, "creds", tmp_path).start()
+    try:
+        worker.wait_ready()
+        status, out, err = cli("run", "happy_path", "--db", url, "--replace")
+        assert status == 0, err
+        assert SECRET not in out + err
+    finally:
+        worker.stop()
+    log = worker.log.read_text()
+    assert "password=***" in log and SECRET not in log
