@@ -4,6 +4,7 @@ embedded participants' `report_of`, so the report and the audit read it unchange
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Mapping, Sequence
@@ -34,7 +35,10 @@ def engine_for(url: str, pool_size: int = 5) -> sa.Engine:
     return sa.create_engine(f"postgresql+psycopg://{rest}", pool_size=pool_size, max_overflow=pool_size)
 
 
+@functools.lru_cache(maxsize=None)
 def _q(sql: str) -> sa.TextClause:
+    """The statement, built once: building it and its cache key at every execution cost a
+    worker about a tenth of its CPU."""
     return sa.text(sql.replace("$S", SCHEMA))
 
 

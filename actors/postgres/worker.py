@@ -53,7 +53,10 @@ def run_worker(url: str, name: str, started: Callable[[str], None], stop: thread
     install(WorkerContext(db=db, name=name, where=display(url), settings=settings))
     config: DBOSConfig = {"name": APP, "system_database_url": url, "executor_id": name,
                           "application_version": APP_VERSION, "log_level": "WARNING",
-                          "max_executor_threads": WORKER_CONCURRENCY + 8}
+                          "max_executor_threads": WORKER_CONCURRENCY + 8,
+                          # No ping before each use of a system-database connection (a round trip
+                          # every time): DBOS retries a statement whose connection broke.
+                          "db_engine_kwargs": {"pool_pre_ping": False}}
     DBOS(config=config)
     try:
         DBOS.launch()
