@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 from bench.common import saga_world
+from bench.dbos_saga import register_saga
 
 CONCURRENCY = 16  # as actors.postgres.engine.WORKER_CONCURRENCY
 POLL_S = 0.1
@@ -74,18 +75,7 @@ def _run_in_this_process(url: str, orders: int) -> dict[str, Any]:
         return bool(_change("INSERT INTO shipments VALUES (:o, :a, 'created') ON CONFLICT DO NOTHING",
                             o=order_id, a=address))
 
-    @DBOS.workflow(name="order_saga")
-    def order_saga(order_id: str, customer: str, address: str, items: dict[str, int], cents: int) -> str:
-        if not reserve(items):
-            return "failed"
-        if not charge(customer, cents):
-            release(items)
-            return "failed"
-        if not ship(order_id, address):
-            refund(customer, cents)
-            release(items)
-            return "failed"
-        return "completed"
+    order_saga = register_saga(reserve, release, charge, refund, ship)
 
     config: DBOSConfig = {"name": "ordersaga-bench-durable", "system_database_url": url, "log_level": "WARNING"}
     DBOS(config=config)

@@ -18,6 +18,7 @@ import sqlite3
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from actors.saga.settings import EngineSettings
@@ -36,6 +37,29 @@ CONFIGURATIONS = (
 # `make bench` gives DBOS the configuration that was fastest on this machine for each database.
 SQLITE_MODE = "sequential"  # in WAL mode
 POSTGRES_MODE = "concurrent"
+
+
+def register_saga(reserve: Callable[[dict[str, int]], bool], release: Callable[[dict[str, int]], None],
+                  charge: Callable[[str, int], bool], refund: Callable[[str, int], None],
+                  ship: Callable[[str, str], bool]) -> Callable[..., str]:
+    """The saga as a DBOS workflow over its five steps: reserve, charge, ship; on a failure the
+    steps done are compensated in reverse."""
+    from dbos import DBOS
+
+    @DBOS.workflow(name="order_saga")
+    def order_saga(order_id: str, customer: str, address: str, items: dict[str, int], cents: int) -> str:
+        if not reserve(items):
+            return "failed"
+        if not charge(customer, cents):
+            release(items)
+            return "failed"
+        if not ship(order_id, address):
+            refund(customer, cents)
+            release(items)
+            return "failed"
+        return "completed"
+
+    return order_saga
 
 
 def _run_in_this_process(url: str, orders: int, mode: str, wal: bool) -> dict[str, Any]:
@@ -82,18 +106,7 @@ def _run_in_this_process(url: str, orders: int, mode: str, wal: bool) -> dict[st
         shipments[order_id] = address
         return True
 
-    @DBOS.workflow(name="order_saga")
-    def order_saga(order_id: str, customer: str, address: str, items: dict[str, int], cents: int) -> str:
-        if not reserve(items):
-            return "failed"
-        if not charge(customer, cents):
-            release(items)
-            return "failed"
-        if not ship(order_id, address):
-            refund(customer, cents)
-            release(items)
-            return "failed"
-        return "completed"
+    order_saga = register_saga(reserve, release, charge, refund, ship)
 
     config: DBOSConfig = {"name": "ordersaga-bench", "system_database_url": url, "log_level": "WARNING"}
     DBOS(config=config)
