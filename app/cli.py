@@ -630,6 +630,7 @@ EXAMPLES = {
     "stats": "ordersaga stats --db shop.db --since 1h",
     "worker": "ordersaga worker --id w1 --db postgresql://localhost/ordersaga",
     "recover": "ordersaga recover --from w1 --db postgresql://localhost/ordersaga",
+    "workers": "ordersaga workers --db postgresql://localhost/ordersaga --silent-after 60",
     "salvage": "ordersaga salvage --db damaged.db --to rescued.db",
 }
 
