@@ -153,6 +153,14 @@ class StorageActor(pykka.ThreadingActor):
             self._after.append(then)
         elif then:
             self._after.extend(then)
+        self._flush_unless_more_comes()
+
+    def _flush_unless_more_comes(self) -> None:
+        """Flush now, unless another message waits (it flushes then, and one fsync serves both).
+
+        Every message must end so: one that returned with callbacks pending and an empty
+        inbox would strand them (a command never sent, its timer never started) until some
+        later commit came, which for an idle engine is never."""
         if self.actor_inbox.empty() or len(self._after) >= _MAX_BATCH:
             self._flush()
 
@@ -171,6 +179,7 @@ class StorageActor(pykka.ThreadingActor):
         settled (an operator's retry may have moved it on since); then gets the ids archived
         once that is durable."""
         if self._failure.error is not None or not self._store.archives:
+            self._flush_unless_more_comes()
             return
         archived = []
         for group in groups:
@@ -184,11 +193,9 @@ class StorageActor(pykka.ThreadingActor):
                 self._failure.set(error)
                 return
             archived.append(order_id)
-        if not archived:
-            return
-        self._after.append(functools.partial(then, archived))
-        if self.actor_inbox.empty() or len(self._after) >= _MAX_BATCH:
-            self._flush()
+        if archived:
+            self._after.append(functools.partial(then, archived))
+        self._flush_unless_more_comes()
 
     def _still_settled(self, group: SettledGroup) -> bool:
         """Whether the order's stored record is the one it settled with: the very document the
@@ -203,6 +210,7 @@ class StorageActor(pykka.ThreadingActor):
 
     def archived_record(self, order_id: str) -> OrderRecord | None:
         """An archived order's record (its latest archived version), or None."""
+        self._flush_unless_more_comes()
         documents = self._store.archived(order_id)
         return archived_record(documents, order_id) if documents is not None else None
 
@@ -216,6 +224,7 @@ class StorageActor(pykka.ThreadingActor):
 
     def archived_summaries(self) -> list[dict[str, Any]]:
         """The summary row of every archived order that is not live again (a live copy wins)."""
+        self._flush_unless_more_comes()
         return archived_summaries(self._store)
 
     def archived_groups(self) -> list[dict[str, dict[str, Any]]]:

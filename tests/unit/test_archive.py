@@ -3,6 +3,8 @@ live, or both after a crash at any point, never neither."""
 
 from __future__ import annotations
 
+import threading
+
 import os
 import shutil
 from pathlib import Path
@@ -247,3 +249,22 @@ def test_only_orders_still_as_they_settled_are_archived(tmp_path: Path) -> None:
             "order/o-1": {"status": "completed", "updated_at": settled_at}}
     finally:
         reopened.close()
+
+
+def test_a_commit_whose_flush_waited_behind_a_read_of_the_archive_is_still_acted_on(tmp_path: Path) -> None:
+    """A commit defers its fsync when another message waits; an archive read that came next
+    must flush it, or the commit's callbacks (a command to send, a timer to start) wait for a
+    later commit that an idle engine never makes: a retried archived order stuck in flight."""
+    write_documents(tmp_path / "a.db", {})
+    actor = StorageActor.start(DocumentStore(tmp_path / "a.db", create=False))
+    storage = actor.proxy()
+    try:
+        go_on, acted = threading.Event(), threading.Event()
+        storage.commit.defer([("order/o-1", {"status": "running"})], lambda: go_on.wait(30))  # holds the actor
+        storage.commit.defer([("order/o-2", {"status": "running"})], acted.set)  # its flush waits behind...
+        last = storage.archived_record("o-9")  # ...this read, the last message
+        go_on.set()
+        assert last.get(timeout=30) is None
+        assert acted.wait(30), "the commit's callback never ran"
+    finally:
+        actor.stop()
