@@ -139,12 +139,6 @@ def read_meta(connection: sa.Connection, where: str) -> Meta:
     return Meta(read_scenario(view), read_follow_ups(view), str(run.get("id", "")), turns)
 
 
-def read_run(connection: sa.Connection) -> str:
-    """The run id alone: cheap, where the scenario (every order of it) is not needed."""
-    body = connection.execute(_q("SELECT body FROM $S.meta WHERE name = :name"), {"name": RUN}).scalar()
-    return str((body or {}).get("id", ""))
-
-
 def write_meta(connection: sa.Connection, name: str, body: dict[str, Any]) -> None:
     connection.execute(_q("INSERT INTO $S.meta (name, body) VALUES (:name, :body) "
                           "ON CONFLICT (name) DO UPDATE SET body = excluded.body"),
