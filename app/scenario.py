@@ -16,7 +16,11 @@ from actors import BadValue, Scenario, format_cents
 def _library_folder() -> Path:
     """The shipped scenarios' folder, from a checkout or an installed wheel alike (pip
     installs packages as files, so the package's folder is a real one)."""
-    folder = resources.files("scenarios")
+    try:
+        folder = resources.files("scenarios")
+    except ModuleNotFoundError:  # an editable install made before the library was package data
+        raise ImportError("the scenario library (package `scenarios`) is not installed: reinstall "
+                          "ordersaga (`make .venv/.installed` does once pyproject.toml changes)") from None
     assert isinstance(folder, Path), f"the scenario library is not a folder: {folder}"
     return folder
 
