@@ -61,7 +61,7 @@ class _PrintVersion(argparse.Action):
 # One example per command, shown at the end of its --help.
 EXAMPLES = {
     "dashboard": "ordersaga dashboard --db shop.db demo",
-    "run": "ordersaga run scenarios/demo.toml --db shop.db --replace",
+    "run": "ordersaga run demo --db shop.db --replace",
     "report": "ordersaga report --db shop.db --json > report.json",
     "list": "ordersaga list --db shop.db --where 'status:failed reason:~carrier updated:<1h' --limit 20",
     "status": "ordersaga status o-12 --db shop.db",
@@ -117,9 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     dashboard = command("dashboard", cmd_dashboard, "open the terminal dashboard (the default)")
     dashboard.add_argument("scenario", nargs="?", metavar="SCENARIO",
-                           help="a scenario to load and start at once (a path or a name in scenarios/)")
+                           help="a scenario to load and start at once (a path or the name of a scenario that ships with ordersaga, e.g. demo)")
     run = command("run", cmd_run, "load a scenario into a new database, run it to the end, report")
-    run.add_argument("scenario", metavar="SCENARIO", help="a scenario file, or a name in scenarios/")
+    run.add_argument("scenario", metavar="SCENARIO", help="a scenario file, or the name of one that ships with ordersaga (e.g. demo)")
     run.add_argument("--replace", action="store_true", help="overwrite an existing database")
     run.add_argument("--json", action="store_true", help="print the report as JSON")
     report = command("report", cmd_report, "resume anything in flight, wait until it settles, report",
