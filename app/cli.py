@@ -117,9 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     dashboard = command("dashboard", cmd_dashboard, "open the terminal dashboard (the default)")
     dashboard.add_argument("scenario", nargs="?", metavar="SCENARIO",
-                           help="a scenario to load and start at once (a path or the name of a scenario that ships with ordersaga, e.g. demo)")
+                           help="a scenario to load and start at once (a path, or the name of one that "
+                                "ships with ordersaga, e.g. demo)")
     run = command("run", cmd_run, "load a scenario into a new database, run it to the end, report")
-    run.add_argument("scenario", metavar="SCENARIO", help="a scenario file, or the name of one that ships with ordersaga (e.g. demo)")
+    run.add_argument("scenario", metavar="SCENARIO",
+                     help="a scenario file, or the name of one that ships with ordersaga (e.g. demo)")
     run.add_argument("--replace", action="store_true", help="overwrite an existing database")
     run.add_argument("--json", action="store_true", help="print the report as JSON")
     report = command("report", cmd_report, "resume anything in flight, wait until it settles, report",
