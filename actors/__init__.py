@@ -74,8 +74,8 @@ if TYPE_CHECKING:
     from actors.saga.errors import EngineRestarting, Refused
     from actors.saga.rules import correction, must_be_correctable, preview_edit
     from storage.errors import DatabaseError, DatabaseLocked, DatabaseReadOnly, StorageFailed
-    from storage.journal import DroppedLine
-    from storage.journal import Replay as SalvageReport
+    from storage.journal_file import DroppedLine
+    from storage.journal_file import Replay as SalvageReport
 
 _WHERE: dict[str, tuple[str, str]] = {
     'Failure': ('actors.saga.domain', 'Failure'),
@@ -101,7 +101,7 @@ _WHERE: dict[str, tuple[str, str]] = {
     'DatabaseError': ('storage.errors', 'DatabaseError'),
     'DatabaseLocked': ('storage.errors', 'DatabaseLocked'),
     'DatabaseReadOnly': ('storage.errors', 'DatabaseReadOnly'),
-    'DroppedLine': ('storage.journal', 'DroppedLine'),
+    'DroppedLine': ('storage.journal_file', 'DroppedLine'),
     'EffectWords': ('actors.saga.effects', 'EffectWords'),
     'Engine': ('actors.embedded.engine', 'Engine'),
     'EngineRestarting': ('actors.saga.errors', 'EngineRestarting'),
@@ -132,7 +132,7 @@ _WHERE: dict[str, tuple[str, str]] = {
     'SAGA_PLAN': ('actors.saga.plan', 'SAGA_PLAN'),
     'SagaEngine': ('actors.facade', 'SagaEngine'),
     'SagaStatus': ('actors.saga.domain', 'SagaStatus'),
-    'SalvageReport': ('storage.journal', 'Replay'),
+    'SalvageReport': ('storage.journal_file', 'Replay'),
     'Scenario': ('actors.saga.domain', 'Scenario'),
     'Service': ('actors.saga.domain', 'Service'),
     'ShipmentRow': ('actors.saga.documents', 'ShipmentRow'),

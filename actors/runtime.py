@@ -17,9 +17,9 @@ from actors.embedded.engine import Engine
 from actors.facade import SagaEngine, WorldReader
 from actors.mapper import acted_on_at_open
 from storage.errors import DatabaseError
-from storage.journal import Replay as SalvageReport
+from storage.journal_file import Replay as SalvageReport
 from storage.salvage import salvage as storage_salvage
-from storage.journal import refuse_unless_regular
+from storage.files import refuse_unless_regular
 from storage.store import DocumentStore
 
 _SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")

@@ -52,7 +52,8 @@ from app.scenario import ScenarioError, load_scenario
 from bench.common import saga_world
 from storage.archive import database_files
 from storage.errors import DatabaseError
-from storage.store import DocumentStore, copy_document
+from storage.codec import copy_document
+from storage.store import DocumentStore
 
 # Bump when what a build writes changes, so a kept database of the old shape is not reused.
 BUILD_VERSION = 2

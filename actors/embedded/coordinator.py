@@ -34,7 +34,7 @@ from actors.saga.rules import Command, Transition, same_key
 from actors.saga.settings import EngineSettings
 from actors.embedded.scheduler import Delayed, Scheduler, Timer
 from actors.embedded.storage_actor import CommitBatch, SettledGroup, StorageProxy
-from storage.journal import StoredDocument
+from storage.codec import StoredDocument
 
 # Settled orders are archived this many at a time, or all of them once none is running:
 # archiving costs the storage actor three fsyncs (archive, index, journal) whatever the number.

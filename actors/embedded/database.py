@@ -9,7 +9,7 @@ from actors.mapper import meta_document, order_document
 from actors.embedded.documents import ACCOUNT, STOCK, account_doc, stock_doc
 from actors.saga.seeding import world_of
 from storage.errors import DatabaseError
-from storage.journal import refuse_unless_regular
+from storage.files import refuse_unless_regular
 from storage.store import DocumentStore
 
 

@@ -33,8 +33,8 @@ from actors.mapper import (
 from actors.embedded.proxies import actor_method
 from storage.errors import StorageFailed
 from storage.archive import ArchivedGroup
-from storage.journal import StoredDocument
-from storage.store import DocumentStore, copy_document, decoded
+from storage.codec import StoredDocument, copy_document
+from storage.store import DocumentStore
 
 log = logging.getLogger(__name__)
 
@@ -198,15 +198,14 @@ class StorageActor(pykka.ThreadingActor):
         self._flush_unless_more_comes()
 
     def _still_settled(self, group: SettledGroup) -> bool:
-        """Whether the order's stored record is the one it settled with: the very document the
-        coordinator stored then, or one of an archived status stored at the time it settled."""
-        held = self._store.held(order_record_document(group.order_id))
-        if held is None:
-            return False
-        if held is group.document:
+        """Whether the order's stored record is the one it settled with: the document the
+        coordinator stored then (compared by value), or one of an archived status stored at the
+        time it settled."""
+        name = order_record_document(group.order_id)
+        if group.document is not None and self._store.holds(name, group.document):
             return True
-        doc = decoded(held)
-        return doc.get("updated_at") == group.settled_at and doc.get("status") in _ARCHIVED_VALUES
+        doc = self._store.peek(name)
+        return doc is not None and doc.get("updated_at") == group.settled_at and doc.get("status") in _ARCHIVED_VALUES
 
     def archived_record(self, order_id: str) -> OrderRecord | None:
         """An archived order's record (its latest archived version), or None."""

@@ -24,7 +24,7 @@ from actors.saga.faults import FaultBook
 from actors.embedded.proxies import ProxyMethod, actor_method
 from actors.embedded.scheduler import Scheduler
 from actors.embedded.storage_actor import CommitBatch, StorageProxy
-from storage.store import encoded
+from storage.codec import encoded
 
 # A document this participant changed, by its full name: stored once the change is made.
 Changed = tuple[str, Mapping[str, object]]
