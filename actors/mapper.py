@@ -13,7 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from actors.saga.domain import STORED, Frozen, OrderRecord, SagaStatus, Scenario, Service, StepStatus
+from actors.saga.domain import STORED, Frozen, OrderRecord, SagaStatus, Service, StepStatus
+from actors.saga.scenario import Scenario
 from storage.errors import DatabaseError
 from storage.codec import StoredDocument, decoded, encoded_object, utc_text
 from storage.store import DocumentStore

@@ -12,7 +12,7 @@ from typing import Any
 from actors.embedded import collector, database
 from actors.reading import readers
 from actors.reading.snapshot import WorldSnapshot
-from actors.saga.domain import Scenario
+from actors.saga.scenario import Scenario
 from actors.embedded.engine import Engine
 from actors.facade import SagaEngine, WorldReader
 from actors.mapper import acted_on_at_open

@@ -36,8 +36,16 @@ from typing import Any
 # Every import of the project's own modules is here, so a module that moves is a one-line fix.
 from actors.saga.settings import EngineSettings
 from actors.embedded.database import create_database
-from actors.saga.domain import (Action, Fault, FaultKind, IdempotencyKey, OrderRecord, ParticipantReply,
-                           RecoverablePolicy, SagaStatus, Scenario, Service)
+from actors.saga.domain import (
+    Action,
+    IdempotencyKey,
+    OrderRecord,
+    ParticipantReply,
+    RecoverablePolicy,
+    SagaStatus,
+    Service,
+)
+from actors.saga.scenario import Fault, FaultKind, Scenario
 from actors.embedded.engine import Engine
 from actors.mapper import (ARCHIVED_STATUSES, ORDER_PREFIX, order_document, order_group, order_summary,
                            read_records)

@@ -23,10 +23,11 @@ from typing import ParamSpec, TypeVar, cast
 import pykka
 
 from actors.embedded import collector
-from actors.saga import rules as saga_logic
+from actors.saga import corrections, retrying, rules as saga_logic
 from actors.embedded.coordinator import CoordinatorProxy, NotLive, SagaCoordinator
 from actors.saga.settings import EngineSettings
-from actors.saga.domain import Correction, OrderRecord, Scenario, Service, now
+from actors.saga.domain import Correction, OrderRecord, Service, now
+from actors.saga.scenario import Scenario
 from actors.events import EventHub, Subscriber
 from actors.follow_ups import FollowUps
 from actors.reading.stream import WorldStream, stream_world
@@ -158,7 +159,7 @@ class Engine:
             if check is not None and not check.resolved:
                 raise CauseUnresolved(order_id, check)
         return self._ask_coordinator(order_id, lambda: self.coordinator.retry(order_id),
-                                     lambda record: saga_logic.retry(record, now()))
+                                     lambda record: retrying.retry(record, now()))
 
     def check_cause(self, order_id: str) -> CauseCheck | None:
         """Whether the order's failure looks resolved now (None: nothing the engine can judge)."""
@@ -166,12 +167,12 @@ class Engine:
 
     def cancel(self, order_id: str) -> str:
         return self._ask_coordinator(order_id, lambda: self.coordinator.cancel(order_id),
-                                     lambda record: saga_logic.cancel(record, now()))
+                                     lambda record: retrying.cancel(record, now()))
 
     def edit(self, change: Correction) -> str:
         """Correct a failed or held order (a new version of it); a retry then runs on it."""
         return self._ask_coordinator(change.order, lambda: self.coordinator.edit(change),
-                                     lambda record: saga_logic.edit(record, change, now()))
+                                     lambda record: corrections.edit(record, change, now()))
 
     def _ask_coordinator(self, order_id: str, ask: Callable[[], pykka.Future[str]],
                          rule: Callable[[OrderRecord], object]) -> str:

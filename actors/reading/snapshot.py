@@ -8,7 +8,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple, cast
 
-from actors.saga.domain import Failure, OrderRecord, SagaStatus, Scenario, Service
+from actors.saga.domain import Failure, OrderRecord, SagaStatus, Service
+from actors.saga.scenario import Scenario
 from actors.mapper import (
     archived_record,
     order_of_document,

@@ -8,7 +8,8 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from actors.saga.domain import OrderRecord, Scenario
+from actors.saga.domain import OrderRecord
+from actors.saga.scenario import Scenario
 from actors.mapper import archived_record, order_record_document
 from actors.saga.documents import StoredDocuments
 from actors.embedded.documents import reports_of

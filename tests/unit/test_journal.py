@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from actors.saga.domain import Scenario
+from actors.saga.scenario import Scenario
 from actors import create_database
 from storage.errors import DatabaseError, DatabaseLocked
 from storage.codec import StoredDocument, encoded
