@@ -43,8 +43,16 @@ _Model = TypeVar("_Model", bound=Frozen)
 
 
 def changed(model: _Model, **changes: Any) -> _Model:
-    """A copy of model with changes, unvalidated: the rules give each field its own type."""
-    return model.model_copy(update=changes)
+    """A copy of model with changes, unvalidated (the rules give each field its own type).
+
+    Made through the copy protocol pydantic implements (__getstate__, __setstate__), which
+    model_copy also pays for copying what a Frozen model never holds (see docs/performance.md).
+    """
+    state = model.__getstate__()
+    state["__dict__"] = {**state["__dict__"], **changes}
+    copy = model.__class__.__new__(model.__class__)
+    copy.__setstate__(state)
+    return copy
 
 
 def replace_step(attempt: Attempt, step: StepState) -> Attempt:
