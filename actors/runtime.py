@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from actors.embedded import collector, database
+from actors.embedded import database
 from actors.reading import readers
 from actors.reading.snapshot import WorldSnapshot
 from actors.saga.scenario import Scenario
@@ -103,8 +103,7 @@ def open_resumed(db: str | Path, settle: Callable[[SagaEngine], None]) -> WorldR
     the cost of what is shown rather than of starting every live order. (A PostgreSQL
     database is run by its workers: a reader reads it as it is, see open_reader.)
     """
-    with collector.loading():
-        store = DocumentStore(db, create=False)
+    store = DocumentStore(db, create=False)
     try:
         if not acted_on_at_open(store):
             return readers.StoredWorld(store)

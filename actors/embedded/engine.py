@@ -22,7 +22,6 @@ from typing import ParamSpec, TypeVar, cast
 
 import pykka
 
-from actors.embedded import collector
 from actors.saga import corrections, retrying, rules as saga_logic
 from actors.embedded.coordinator import CoordinatorProxy, NotLive, SagaCoordinator
 from actors.saga.settings import EngineSettings
@@ -76,7 +75,6 @@ class Engine:
         on_crash says what the scenario's `crash` fault does: "kill" the
         process, or "restart" the coordinator (the dashboard).
         """
-        collector.collect_less_often()
         self.path = store.path
         self.torn_bytes = store.torn_bytes  # for the front end to tell: storage does not print
         self.scenario = read_scenario(store)
@@ -86,9 +84,8 @@ class Engine:
         self._archived_summaries = ArchivedSummaries()
         self._scheduler = Scheduler()
         self._follow_up_progress = read_follow_ups(store)
-        with collector.loading():
-            records = read_records(store)
-            owned = owned_documents(store)
+        records = read_records(store)
+        owned = owned_documents(store)
         scenario = self.scenario or Scenario(name="empty")
         self._latency_s = {service: ms / 1000 for service, ms in scenario.latency_ms.items()}
         crash = kill_process if on_crash == "kill" else self._restart_in_background
@@ -116,8 +113,7 @@ class Engine:
     @classmethod
     def open(cls, path: str | Path, *, on_crash: str = "kill",
              settings: EngineSettings = EngineSettings()) -> Engine:
-        with collector.loading():
-            store = DocumentStore(path, create=False)
+        store = DocumentStore(path, create=False)
         try:
             return cls(store, on_crash=on_crash, settings=settings)
         except BaseException:
@@ -271,9 +267,8 @@ class Engine:
         """Every order as a listing shows it: the archived ones from the archive's index."""
         live = self.live_records()
         known = {record.order.id for record in live}
-        with collector.loading():  # the first call parses the whole index: kept, like a database loaded
-            archived = self.storage.archived_summaries().get() if self._archives else []
-            kept = self._archived_summaries.of(archived)
+        archived = self.storage.archived_summaries().get() if self._archives else []
+        kept = self._archived_summaries.of(archived)
         return [*(summary_of(record) for record in live),
                 *(summary for summary in kept if summary.id not in known)]
 
