@@ -49,6 +49,7 @@ from actors import (
     salvage,
     shown,
 )
+from app import collector
 from app.amounts import parse_dollars, parse_units
 from app.bulk import CANCEL, RETRY, Verb, act_on_each, matching, orders, preview, summary_lines
 from app.paths import DATABASE_VARIABLE, default_location
@@ -486,6 +487,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     """Run sagas until stopped. The first SIGINT or SIGTERM drains it (no new saga; those in
     flight run on for up to --grace seconds) and it exits 0 with one line saying how many it
     handed back; a second stops it at once."""
+    collector.keep_running()
     stop = threading.Event()
     restore = _drain_on_signals(stop, args.id)
     try:

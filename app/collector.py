@@ -1,12 +1,13 @@
 """The cyclic garbage collector's tuning: a choice for the whole process, so only an entry
-point makes it (the `ordersaga` command, the dashboard's launch, the benchmarks' harness),
-never the engine or a reader, which a host may embed beside its own objects.
+point makes it (the `ordersaga` command, the dashboard's launch, a worker's loop, the
+benchmarks' harness), never the engine or a reader, which a host may embed beside its own objects.
 
-An open engine allocates fast (every transition makes a few dozen short-lived objects) and
-keeps a lot (every live order's record and documents): with CPython's default thresholds the
-collector ran hundreds of times a second over the same young objects. What is loaded before
-the work starts (the modules) lives as long as the process, so it is frozen out of every later
-collection. What each buys: docs/performance.md.
+Nothing a command loads is let go before it exits (the modules, a database read whole), and
+the garbage in cycles an engine makes is about one object per order: so a command runs without
+the collector, which would only scan what it loaded again and again. A process that keeps
+running (the dashboard, a worker) collects, but its youngest generation less often: every
+transition allocates a few dozen objects that reference counting frees. What each choice buys
+today: docs/performance.md.
 """
 
 from __future__ import annotations
@@ -20,20 +21,19 @@ FIRST_THRESHOLD = 100_000
 
 @contextmanager
 def importing() -> Iterator[None]:
-    """Import the modules a command needs without the collector's passes over them (they live
-    as long as the process), then tune the process for the work."""
+    """Import a command's modules with the collector off, which it stays for the command."""
     gc.disable()
     try:
         yield
     finally:
-        tune()
-        gc.enable()
+        gc.freeze()
 
 
-def tune() -> None:
-    """Freeze what is loaded so far, and collect the youngest generation less often (never
-    more often than a host chose)."""
+def keep_running() -> None:
+    """Tune a process that keeps running: freeze what is loaded so far (it lives as long as the
+    process), then collect, the youngest generation less often (never more often than a host chose)."""
     gc.freeze()
     first, second, third = gc.get_threshold()
     if first and first < FIRST_THRESHOLD:
         gc.set_threshold(FIRST_THRESHOLD, second, third)
+    gc.enable()

@@ -15,7 +15,7 @@ from app.scenario import load_scenario
 def run_dashboard(db: Path, scenario: str | None) -> NoReturn:
     """Run the dashboard, then end the process. Raises ScenarioError or DatabaseError, before
     the UI starts, when either cannot be used."""
-    collector.tune()
+    collector.keep_running()
     chosen = load_scenario(scenario) if scenario else None
     app = make_dashboard(db, chosen)
     try:

@@ -1,6 +1,6 @@
 """An engine embedded in a host program leaves the host's process as the host set it up: the
 garbage collector's tuning is the `ordersaga` command's own choice (app/collector.py), made
-at its entry point, never by opening an engine or reading a database."""
+at its entry points, never by opening an engine or reading a database."""
 
 from __future__ import annotations
 
@@ -38,10 +38,13 @@ def test_opening_an_engine_leaves_the_hosts_garbage_collector_alone(tmp_path: Pa
     assert seen["after"] == seen["before"] == [True, [700, 10, 10], 0]
 
 
-def test_the_ordersaga_command_tunes_its_own_process() -> None:
-    """The command freezes what it imported and collects the young objects less often."""
+def test_a_command_runs_without_the_collector_and_a_worker_with_it_tuned() -> None:
+    """A command keeps all it loads until it exits, so it runs without the collector; a process
+    that keeps running collects, its youngest generation less often."""
     probe = ("import gc, runpy, sys; sys.argv = ['ordersaga', '--help']\n"
              "try:\n    runpy.run_module('app', run_name='__main__')\nexcept SystemExit:\n    pass\n"
-             "print(gc.get_threshold()[0], gc.get_freeze_count() > 0, gc.isenabled(), file=sys.stderr)")
+             "print(gc.isenabled(), gc.get_freeze_count() > 0, file=sys.stderr)\n"
+             "from app import collector\ncollector.keep_running()\n"
+             "print(gc.isenabled(), gc.get_threshold()[0], file=sys.stderr)")
     shown = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
-    assert shown.stderr.split()[-3:] == ["100000", "True", "True"]
+    assert shown.stderr.split()[-4:] == ["False", "True", "True", "100000"]
