@@ -45,10 +45,10 @@ def order_document(record: OrderRecord) -> Document:
 
 
 def stored_order(record: OrderRecord) -> tuple[str, StoredDocument]:
-    """The record as the store keeps it, encoded once (made at every transition, it was the
-    coordinator's largest cost): the codec writes the models' fields as pydantic's JSON dump
-    does (enums by value, tuples as lists, UTC times with Z), and the journal writes that text
-    as it is; a value the codec refuses gets pydantic's dump."""
+    """The record as the store keeps it, encoded once (it is made at every transition, see
+    docs/performance.md): the codec writes the models' fields as pydantic's JSON dump does
+    (enums by value, tuples as lists, UTC times with Z), and the journal writes that text as it
+    is; a value the codec refuses gets pydantic's dump."""
     stored = encoded_object(record, _fields, lambda: record.model_dump(mode="json"))
     return order_record_document(record.order.id), stored
 

@@ -193,9 +193,9 @@ def _write_list(write: Callable[[bytes], object], entries: Iterable[bytes]) -> N
 
 
 def _json(value: Any, depth: int) -> bytes:
-    """json.dumps(value, indent=2) as it reads `depth` levels into the report. orjson writes the
-    same text several times faster; where it would differ (text beyond ASCII, which json
-    escapes, or a value orjson refuses), json writes it."""
+    """json.dumps(value, indent=2) as it reads `depth` levels into the report: orjson writes the
+    same text faster (see docs/performance.md); where it would differ (text beyond ASCII, which
+    json escapes, or a value orjson refuses), json writes it."""
     try:
         encoded = orjson.dumps(value, option=orjson.OPT_INDENT_2)
         if not encoded.isascii():

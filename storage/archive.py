@@ -27,7 +27,7 @@ from typing import Any, BinaryIO
 from storage import codec, index_cache
 from storage.errors import DatabaseError, StorageFailed
 from storage.codec import StoredDocument
-from storage.files import fsync_directory
+from storage.files import fsync_directory, real_path
 
 FORMAT = "ordersaga-archive"
 # The parsed index is kept for the next reader once a tenth of it or more was parsed anew.
@@ -88,6 +88,20 @@ class Archive:
             except OSError as error:
                 raise StorageFailed(self._named, error, kept="nothing acknowledged was lost",
                                     then="open it again") from None
+
+    @classmethod
+    def beside(cls, database: Path) -> Archive:
+        """The archive beside a database, to read in another process than its owner's (sharing a
+        reader's work): of the generation its own header names, which the owner's reader has
+        already checked against the database; each group read is checked against its name."""
+        real = real_path(database)
+        try:
+            with open(archive_paths(real)[0], "rb") as handle:
+                header = codec.read_line(handle.readline())
+        except OSError as error:
+            raise DatabaseError(f"{database}: cannot read its archive ({error.strerror}).") from None
+        generation = header.get("generation") if header is not None else None
+        return cls(real, generation if isinstance(generation, str) else None, writable=False, named=database)
 
     # -- reading -----------------------------------------------------------
     def _current(self, path: Path) -> bool:

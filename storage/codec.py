@@ -23,8 +23,8 @@ StoredDocument = dict[str, Any] | orjson.Fragment
 
 
 def copy_document(value: Any) -> Any:
-    """A deep copy of JSON-shaped data (dicts, lists, scalars), several times faster
-    than copy.deepcopy, which pays for memo tables and types documents never hold."""
+    """A deep copy of JSON-shaped data (dicts, lists, scalars): copy.deepcopy pays for memo
+    tables and types documents never hold (see docs/performance.md)."""
     if isinstance(value, dict):
         return {key: copy_document(item) for key, item in value.items()}
     if type(value) is list:

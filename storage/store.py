@@ -63,8 +63,8 @@ class DocumentStore:
         whole of the named document.
 
         It is written straight into TinyDB's table data, exactly as Table.upsert
-        leaves one document with id 1, but without the query layer's per-call work:
-        this is the engine's hottest path (a third of the storage thread's time).
+        leaves one document with id 1, but without the query layer's per-call work: the
+        engine's hottest path (see docs/performance.md).
         """
         tables = self._storage.read()
         if tables is None:  # TinyDB's MemoryStorage before its first write
@@ -154,11 +154,6 @@ class DocumentStore:
     def archived_summaries(self) -> list[tuple[str, dict[str, Any]]]:
         """Every archived group's name and summary (whether or not it is live again)."""
         return self._archive.summaries() if self._archive is not None else []
-
-    def archive_file(self) -> tuple[Path, str | None] | None:
-        """The database's real file and its archive's generation, from which another process
-        can open the archive to read (None for a store in memory)."""
-        return (real_path(self.path), self._archive.generation) if self._archive is not None and self.path else None
 
     def archived_places(self, groups: Iterable[str] | None = None) -> list[ArchivedGroup]:
         """Where the named archived groups are (every group, for None): a few are found by

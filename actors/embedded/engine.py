@@ -326,11 +326,10 @@ class Engine:
         wanted = None if archived is None else [order_id for order_id in [*archived, *forgotten]
                                                 if order_id not in live_ids]
         places = self.storage.archived_places(wanted).get() if self._archives else []
-        archive_file = self.storage.archive_file().get() if self._archives else None
         self.storage_failure.check()
         return stream_world(self.scenario, live, reports, places,
                             lambda chunk: self.storage.archived_documents(chunk).get(), str(self.path),
-                            archive_file)
+                            self.path if self._archives else None)
 
     def close(self) -> None:
         """Stop every actor (the storage actor last, so it flushes) and the timers."""

@@ -15,7 +15,6 @@ import functools
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 import pykka
@@ -233,11 +232,6 @@ class StorageActor(pykka.ThreadingActor):
 
     # A reader's message may be the one a commit deferred its flush behind (see commit): each
     # flushes first, so nothing waits on it, and what was archived is in the archive to read.
-    def archive_file(self) -> tuple[Path, str | None] | None:
-        """Where another process can read the archive (see DocumentStore.archive_file)."""
-        self.flush()
-        return self._store.archive_file()
-
     def archived_places(self, groups: list[str] | None) -> list[ArchivedGroup]:
         """Where the named archived orders are (every one, for None), for a reader of each in turn."""
         self.flush()
@@ -282,6 +276,5 @@ class StorageProxy(ActorMemberMixin, pykka.ActorProxy[StorageActor]):
     unarchive = actor_method(StorageActor.unarchive)
     archived_groups = actor_method(StorageActor.archived_groups)
     archived_summaries = actor_method(StorageActor.archived_summaries)
-    archive_file = actor_method(StorageActor.archive_file)
     archived_places = actor_method(StorageActor.archived_places)
     archived_documents = actor_method(StorageActor.archived_documents)

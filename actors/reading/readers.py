@@ -51,7 +51,7 @@ class StoredWorld:
         live = read_records(self._store)
         places = self._store.archived_places()
         return stream_world(read_scenario(self._store), live, self._reports(), places, self._store.archived_documents,
-                            str(self._store.path), self._store.archive_file())
+                            str(self._store.path), self._store.path if self._store.archives else None)
 
     def find(self, order_id: str) -> OrderRecord | None:
         live = self._store.peek(order_record_document(order_id))

@@ -65,8 +65,8 @@ def awaits(record: OrderRecord, key: IdempotencyKey) -> bool:
 
 
 def same_key(one: IdempotencyKey, other: IdempotencyKey) -> bool:
-    """one == other, compared field by field: a model's own equality costs several times more,
-    and the coordinator compares keys at every transition."""
+    """one == other, compared field by field: cheaper than a model's own equality, and the
+    coordinator compares keys at every transition (see docs/performance.md)."""
     return (one.step == other.step and one.attempt == other.attempt and one.action == other.action
             and one.order == other.order)
 
