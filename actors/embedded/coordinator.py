@@ -243,7 +243,7 @@ class SagaCoordinator(pykka.ThreadingActor):
         """Drop archived orders from memory, but not one a retry has moved on since it settled;
         the participants drop them too, told in one message each."""
         forgotten = tuple(record.order.id for record in archived
-                          if self._records.get(record.order.id) is record)
+                          if self._records.get(record.order.id) == record)
         if not forgotten:
             return
         for order_id in forgotten:
