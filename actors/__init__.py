@@ -24,8 +24,6 @@ if TYPE_CHECKING:
         Action,
         Attempt,
         Correction,
-        Fault,
-        FaultKind,
         Item,
         Notification,
         NotificationKind,
@@ -34,15 +32,14 @@ if TYPE_CHECKING:
         OrderRecord,
         Outcome,
         RecoverablePolicy,
-        Restock,
         SagaStatus,
-        Scenario,
         Service,
         StepState,
         StepStatus,
         TimelineEvent,
         format_cents,
     )
+    from actors.saga.scenario import Fault, FaultKind, Restock, Scenario
     from actors.embedded.engine import Engine
     from actors.embedded.lifecycle import leftover_threads_stopped
     from actors.facade import SagaEngine, WorldReader
@@ -72,10 +69,10 @@ if TYPE_CHECKING:
                                 open_reader, open_resumed, read_snapshot, recover, redacted, run_worker, salvage,
                                 list_workers, DatabaseWorld, StoredBecause, world_of)
     from actors.saga.errors import EngineRestarting, Refused
-    from actors.saga.rules import correction, must_be_correctable, preview_edit
+    from actors.saga.corrections import correction, must_be_correctable, preview_edit
     from storage.errors import DatabaseError, DatabaseLocked, DatabaseReadOnly, StorageFailed
-    from storage.journal import DroppedLine
-    from storage.journal import Replay as SalvageReport
+    from storage.journal_file import DroppedLine
+    from storage.journal_file import Replay as SalvageReport
 
 _WHERE: dict[str, tuple[str, str]] = {
     'Failure': ('actors.saga.domain', 'Failure'),
@@ -101,13 +98,13 @@ _WHERE: dict[str, tuple[str, str]] = {
     'DatabaseError': ('storage.errors', 'DatabaseError'),
     'DatabaseLocked': ('storage.errors', 'DatabaseLocked'),
     'DatabaseReadOnly': ('storage.errors', 'DatabaseReadOnly'),
-    'DroppedLine': ('storage.journal', 'DroppedLine'),
+    'DroppedLine': ('storage.journal_file', 'DroppedLine'),
     'EffectWords': ('actors.saga.effects', 'EffectWords'),
     'Engine': ('actors.embedded.engine', 'Engine'),
     'EngineRestarting': ('actors.saga.errors', 'EngineRestarting'),
     'EngineSettings': ('actors.saga.settings', 'EngineSettings'),
-    'Fault': ('actors.saga.domain', 'Fault'),
-    'FaultKind': ('actors.saga.domain', 'FaultKind'),
+    'Fault': ('actors.saga.scenario', 'Fault'),
+    'FaultKind': ('actors.saga.scenario', 'FaultKind'),
     'InventoryReport': ('actors.saga.documents', 'InventoryReport'),
     'Item': ('actors.saga.domain', 'Item'),
     'LedgerState': ('actors.saga.documents', 'LedgerState'),
@@ -128,12 +125,12 @@ _WHERE: dict[str, tuple[str, str]] = {
     'Refused': ('actors.saga.errors', 'Refused'),
     'Remedy': ('actors.saga.plan', 'Remedy'),
     'ReservationRow': ('actors.saga.documents', 'ReservationRow'),
-    'Restock': ('actors.saga.domain', 'Restock'),
+    'Restock': ('actors.saga.scenario', 'Restock'),
     'SAGA_PLAN': ('actors.saga.plan', 'SAGA_PLAN'),
     'SagaEngine': ('actors.facade', 'SagaEngine'),
     'SagaStatus': ('actors.saga.domain', 'SagaStatus'),
-    'SalvageReport': ('storage.journal', 'Replay'),
-    'Scenario': ('actors.saga.domain', 'Scenario'),
+    'SalvageReport': ('storage.journal_file', 'Replay'),
+    'Scenario': ('actors.saga.scenario', 'Scenario'),
     'Service': ('actors.saga.domain', 'Service'),
     'ShipmentRow': ('actors.saga.documents', 'ShipmentRow'),
     'ShippingReport': ('actors.saga.documents', 'ShippingReport'),
@@ -147,7 +144,7 @@ _WHERE: dict[str, tuple[str, str]] = {
     'WorldSnapshot': ('actors.reading.snapshot', 'WorldSnapshot'),
     'WorldStream': ('actors.reading.stream', 'WorldStream'),
     'cause_check': ('actors.saga.preflight', 'cause_check'),
-    'correction': ('actors.saga.rules', 'correction'),
+    'correction': ('actors.saga.corrections', 'correction'),
     'create_database': ('actors.runtime', 'create_database'),
     'create_empty_database': ('actors.runtime', 'create_empty_database'),
     'database_location': ('actors.runtime', 'database_location'),
@@ -155,7 +152,7 @@ _WHERE: dict[str, tuple[str, str]] = {
     'format_cents': ('actors.saga.domain', 'format_cents'),
     'is_database_url': ('actors.runtime', 'is_database_url'),
     'leftover_threads_stopped': ('actors.embedded.lifecycle', 'leftover_threads_stopped'),
-    'must_be_correctable': ('actors.saga.rules', 'must_be_correctable'),
+    'must_be_correctable': ('actors.saga.corrections', 'must_be_correctable'),
     'open_engine': ('actors.runtime', 'open_engine'),
     'open_reader': ('actors.runtime', 'open_reader'),
     'DatabaseWorld': ('actors.runtime', 'DatabaseWorld'),
@@ -165,7 +162,7 @@ _WHERE: dict[str, tuple[str, str]] = {
     'order_of_document': ('actors.mapper', 'order_of_document'),
     'order_record_document': ('actors.mapper', 'order_record_document'),
     'order_sort_key': ('actors.reading.snapshot', 'order_sort_key'),
-    'preview_edit': ('actors.saga.rules', 'preview_edit'),
+    'preview_edit': ('actors.saga.corrections', 'preview_edit'),
     'read_snapshot': ('actors.runtime', 'read_snapshot'),
     'record_of': ('actors.reading.snapshot', 'record_of'),
     'recover': ('actors.runtime', 'recover'),

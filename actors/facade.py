@@ -7,7 +7,8 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Protocol, Self
 
-from actors.saga.domain import Correction, OrderRecord, Scenario
+from actors.saga.domain import Correction, OrderRecord
+from actors.saga.scenario import Scenario
 from actors.events import Subscriber
 from actors.mapper import Document
 from actors.reading.stream import WorldStream

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from actors.saga.domain import Scenario, ThenAction
+from actors.saga.scenario import Scenario, ThenAction
 from actors.mapper import FollowUpProgress, meta_document
 from actors.saga.errors import Refused
 

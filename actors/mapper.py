@@ -13,12 +13,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
-
-from actors.saga.domain import STORED, Frozen, OrderRecord, SagaStatus, Scenario, Service, StepStatus
+from actors.saga.domain import STORED, Frozen, OrderRecord, SagaStatus, Service, StepStatus
+from actors.saga.scenario import Scenario
 from storage.errors import DatabaseError
-from storage.journal import StoredDocument
-from storage.store import DocumentStore, decoded
+from storage.codec import StoredDocument, decoded, encoded_object, utc_text
+from storage.store import DocumentStore
 
 META = "meta"
 ORDER_PREFIX = "order/"
@@ -46,24 +45,21 @@ def order_document(record: OrderRecord) -> Document:
 
 
 def stored_order(record: OrderRecord) -> tuple[str, StoredDocument]:
-    """The record as the store keeps it, encoded once (made at every transition, it was the
-    coordinator's largest cost): orjson writes the models' fields as pydantic's JSON dump does
+    """The record as the store keeps it, encoded once (it is made at every transition, see
+    docs/performance.md): the codec writes the models' fields as pydantic's JSON dump does
     (enums by value, tuples as lists, UTC times with Z), and the journal writes that text as it
-    is; a value orjson refuses gets pydantic's dump."""
-    try:
-        stored: StoredDocument = orjson.Fragment(orjson.dumps(record, default=_fields, option=orjson.OPT_UTC_Z))
-    except orjson.JSONEncodeError:  # an integer beyond 64 bits
-        stored = record.model_dump(mode="json")
+    is; a value the codec refuses gets pydantic's dump."""
+    stored = encoded_object(record, _fields, lambda: record.model_dump(mode="json"))
     return order_record_document(record.order.id), stored
 
 
 def stored_time(at: datetime | None) -> str | None:
     """A time as an order's stored document writes it (its updated_at, say)."""
-    return None if at is None else orjson.dumps(at, option=orjson.OPT_UTC_Z)[1:-1].decode()
+    return None if at is None else utc_text(at)
 
 
 def _fields(value: object) -> dict[str, Any]:
-    """A domain model's fields, in order, for orjson to write (it knows the values' types)."""
+    """A domain model's fields, in order, for the codec to write (it knows the values' types)."""
     if isinstance(value, Frozen):
         return value.__dict__
     raise TypeError(f"not a domain model: {type(value).__name__}")

@@ -12,17 +12,17 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from actors.embedded import collector, database
+from actors.embedded import database
 from actors.reading import readers
 from actors.reading.snapshot import WorldSnapshot, order_sort_key
-from actors.saga.domain import Scenario
+from actors.saga.scenario import Scenario
 from actors.embedded.engine import Engine
 from actors.facade import SagaEngine, WorldReader
 from actors.mapper import acted_on_at_open
 from storage.errors import DatabaseError, DatabaseLocked, DatabaseReadOnly
-from storage.journal import Replay as SalvageReport
+from storage.journal_file import Replay as SalvageReport
 from storage.salvage import salvage as storage_salvage
-from storage.journal import refuse_unless_regular
+from storage.files import refuse_unless_regular
 from storage.store import DocumentStore
 
 _SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
@@ -106,8 +106,7 @@ def open_resumed(db: str | Path, settle: Callable[[SagaEngine], None]) -> WorldR
     the cost of what is shown rather than of starting every live order. (A PostgreSQL
     database is run by its workers: a reader reads it as it is, see open_reader.)
     """
-    with collector.loading():
-        store = DocumentStore(db, create=False)
+    store = DocumentStore(db, create=False)
     try:
         if not acted_on_at_open(store):
             return readers.StoredWorld(store)

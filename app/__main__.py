@@ -7,22 +7,16 @@ Importing `app.cli` itself (as the tests do) changes no process-wide handler.
 
 from __future__ import annotations
 
-import gc
 import sys
 
+from app import collector
 from app.signals import stop_on_signals
 
 
 def run() -> None:
     stop_on_signals()
-    # The modules loaded live as long as the process: importing them without the collector's
-    # passes over them (a fifth of the imports' time), then freezing them, as a database loaded.
-    gc.disable()
-    try:
+    with collector.importing():
         from app.cli import main
-    finally:
-        gc.freeze()
-        gc.enable()
     sys.exit(main())
 
 

@@ -7,7 +7,8 @@ import itertools
 import json
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import orjson
 
@@ -61,16 +62,88 @@ def order_report(record: OrderRecord, worker: str | None = None) -> dict[str, An
     return report
 
 
+class _Source(Protocol):
+    """Where a report's parts come from: a snapshot held whole, or a stream read order by order."""
+
+    scenario: str | None
+    follow_ups: list[str]
+    live: LiveReports
+
+    def orders(self) -> Iterable[dict[str, Any]]: ...
+
+    def rows(self, name: str) -> Iterable[dict[str, Any] | bytes]: ...
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One part of the report, top to bottom: its name, and how it is read from a source; a
+    listed part is a list whose entries a streamed report writes one at a time."""
+
+    name: str
+    read: Callable[[_Source], Any]
+    listed: bool = False
+
+    @classmethod
+    def rows(cls, name: str) -> _Part:
+        """The participants' rows of one kind (reservations, charges, shipments)."""
+        return cls(name, lambda source: source.rows(name), listed=True)
+
+
+# The report's layout: what build_report returns and write_report_json writes, in this order.
+_LAYOUT = (
+    _Part("scenario", lambda source: source.scenario),
+    _Part("follow_ups", lambda source: source.follow_ups),
+    _Part("orders", lambda source: source.orders(), listed=True),
+    _Part("stock", lambda source: _stock(source.live[0])),
+    _Part("accounts", lambda source: _accounts(source.live[1])),
+    *(_Part.rows(name) for name in ("reservations", "charges", "shipments")),
+)
+
+
+class _Snapshot:
+    def __init__(self, snapshot: WorldSnapshot, follow_ups: list[str]) -> None:
+        self.scenario = snapshot.scenario.name if snapshot.scenario else None
+        self.follow_ups = follow_ups
+        self.live: LiveReports = (snapshot.inventory, snapshot.payment, snapshot.shipping)
+        self._snapshot = snapshot
+        self._rows = _rows(self.live)
+
+    def orders(self) -> Iterator[dict[str, Any]]:
+        workers = self._snapshot.workers
+        return (order_report(record, workers.get(record.order.id)) for record in self._snapshot.records)
+
+    def rows(self, name: str) -> list[dict[str, Any]]:
+        return self._rows[name]
+
+
+class _Streamed:
+    """A stream's orders, read once: an archived order's documents are let go once its entry is
+    written, and only its rows, written already (a few lines of text), wait for their lists."""
+
+    def __init__(self, stream: WorldStream, follow_ups: list[str]) -> None:
+        self.scenario = stream.scenario.name if stream.scenario else None
+        self.follow_ups = follow_ups
+        self.live = stream.live
+        self._stream = stream
+        self._archived: list[tuple[str, dict[str, list[bytes]]]] = []
+
+    def orders(self) -> Iterator[dict[str, Any]]:
+        for parts in self._stream.orders():
+            if parts.archived_rows is not None:
+                self._archived.append((parts.order_id, {name: [_json(row, 2) for row in listed]
+                                                        for name, listed in _rows(parts.archived_rows).items()}))
+            if parts.record is not None:
+                yield order_report(parts.record, self._stream.workers.get(parts.order_id))
+
+    def rows(self, name: str) -> Iterator[dict[str, Any] | bytes]:
+        """The live rows, then the archived ones by order id (as each participant reports its orders)."""
+        self._archived.sort(key=lambda entry: entry[0])
+        return itertools.chain(_rows(self.live)[name], (row for _, rows in self._archived for row in rows[name]))
+
+
 def build_report(snapshot: WorldSnapshot, follow_ups: list[str] | None = None) -> dict[str, Any]:
-    inventory, payment, shipping = snapshot.inventory, snapshot.payment, snapshot.shipping
-    return {
-        "scenario": snapshot.scenario.name if snapshot.scenario else None,
-        "follow_ups": follow_ups or [],
-        "orders": [order_report(record, snapshot.workers.get(record.order.id)) for record in snapshot.records],
-        "stock": _stock(inventory),
-        "accounts": _accounts(payment),
-        **_rows((inventory, payment, shipping)),
-    }
+    source = _Snapshot(snapshot, follow_ups or [])
+    return {part.name: list(part.read(source)) if part.listed else part.read(source) for part in _LAYOUT}
 
 
 def _stock(inventory: InventoryReport) -> dict[str, Any]:
@@ -96,30 +169,16 @@ def _rows(reports: LiveReports) -> dict[str, list[dict[str, Any]]]:
 
 
 def write_report_json(stream: WorldStream, follow_ups: list[str], write: Callable[[bytes], object]) -> None:
-    """The report as `json.dumps(build_report(...), indent=2)` writes it (UTF-8), written one
-    order at a time: an archived order's documents are let go once its entry is written (only
-    its rows, a few lines of text, wait for the lists that follow the orders)."""
-    inventory, payment, shipping = stream.live
-    write(b'{\n  "scenario": ' + _json(stream.scenario.name if stream.scenario else None, 1)
-          + b',\n  "follow_ups": ' + _json(follow_ups, 1) + b',\n  "orders": ')
-    archived: list[tuple[str, dict[str, list[bytes]]]] = []
-
-    def entries() -> Iterator[bytes]:
-        for parts in stream.orders():
-            if parts.archived_rows is not None:
-                rows = _rows(parts.archived_rows)
-                archived.append((parts.order_id, {name: [_json(row, 2) for row in listed]
-                                                  for name, listed in rows.items()}))
-            if parts.record is not None:
-                yield _json(order_report(parts.record, stream.workers.get(parts.order_id)), 2)
-
-    _write_list(write, entries())
-    write(b',\n  "stock": ' + _json(_stock(inventory), 1) + b',\n  "accounts": ' + _json(_accounts(payment), 1))
-    archived.sort(key=lambda entry: entry[0])  # as each participant reports its orders: by id
-    for name, live in _rows((inventory, payment, shipping)).items():
-        write(b',\n  "' + name.encode() + b'": ')
-        _write_list(write, itertools.chain((_json(row, 2) for row in live),
-                                           (row for _, rows in archived for row in rows[name])))
+    """The report as `json.dumps(build_report(...), indent=2)` writes it (UTF-8), part by part as
+    _LAYOUT has them, each order written as it is read."""
+    source = _Streamed(stream, follow_ups)
+    for number, part in enumerate(_LAYOUT):
+        write((b'{\n  "' if number == 0 else b',\n  "') + part.name.encode() + b'": ')
+        if part.listed:
+            _write_list(write, (entry if isinstance(entry, bytes) else _json(entry, 2)
+                                for entry in part.read(source)))
+        else:
+            write(_json(part.read(source), 1))
     write(b"\n}")
 
 
@@ -134,9 +193,9 @@ def _write_list(write: Callable[[bytes], object], entries: Iterable[bytes]) -> N
 
 
 def _json(value: Any, depth: int) -> bytes:
-    """json.dumps(value, indent=2) as it reads `depth` levels into the report. orjson writes the
-    same text several times faster; where it would differ (text beyond ASCII, which json
-    escapes, or a value orjson refuses), json writes it."""
+    """json.dumps(value, indent=2) as it reads `depth` levels into the report: orjson writes the
+    same text faster (see docs/performance.md); where it would differ (text beyond ASCII, which
+    json escapes, or a value orjson refuses), json writes it."""
     try:
         encoded = orjson.dumps(value, option=orjson.OPT_INDENT_2)
         if not encoded.isascii():

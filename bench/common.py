@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from actors.saga.domain import OrderRecord, SagaStatus, Scenario
+from actors.saga.domain import OrderRecord, SagaStatus
+from actors.saga.scenario import Scenario
 from bench.mixed_scenario import mixed_world
 
 PLENTY = 10**9

@@ -36,8 +36,16 @@ from typing import Any
 # Every import of the project's own modules is here, so a module that moves is a one-line fix.
 from actors.saga.settings import EngineSettings
 from actors.embedded.database import create_database
-from actors.saga.domain import (Action, Fault, FaultKind, IdempotencyKey, OrderRecord, ParticipantReply,
-                           RecoverablePolicy, SagaStatus, Scenario, Service)
+from actors.saga.domain import (
+    Action,
+    IdempotencyKey,
+    OrderRecord,
+    ParticipantReply,
+    RecoverablePolicy,
+    SagaStatus,
+    Service,
+)
+from actors.saga.scenario import Fault, FaultKind, Scenario
 from actors.embedded.engine import Engine
 from actors.mapper import (ARCHIVED_STATUSES, ORDER_PREFIX, order_document, order_group, order_summary,
                            read_records)
@@ -52,7 +60,8 @@ from app.scenario import ScenarioError, load_scenario
 from bench.common import saga_world
 from storage.archive import database_files
 from storage.errors import DatabaseError
-from storage.store import DocumentStore, copy_document
+from storage.codec import copy_document
+from storage.store import DocumentStore
 
 # Bump when what a build writes changes, so a kept database of the old shape is not reused.
 BUILD_VERSION = 2

@@ -33,8 +33,10 @@ ORDERSAGA = Path(sys.executable).with_name("ordersaga")
 REPEAT_UNDER_S = 10.0
 GOAL_SIZE = 100_000
 MB = 1024  # ru_maxrss is in KiB on Linux
-# Opens the engine in a fresh process; imports are done before the clock starts.
-OPEN_PROBE = ("import sys; from pathlib import Path; from bench.history_builder import open_until_ready; "
+# Opens the engine in a fresh process tuned as a command's own is (app/collector.py);
+# imports are done before the clock starts.
+OPEN_PROBE = ("import sys; from pathlib import Path; from app import collector\n"
+              "with collector.importing():\n    from bench.history_builder import open_until_ready\n"
               "print(open_until_ready(Path(sys.argv[1])))")
 
 

@@ -20,7 +20,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from actors.saga.domain import Fault, FaultKind, SagaStatus, Service
+from actors.saga.domain import SagaStatus, Service
+from actors.saga.scenario import Fault, FaultKind
 from bench.common import load_average, saga_world, scratch_dir
 from bench.engine import Engine, EngineSettings, create_database
 

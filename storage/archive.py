@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from storage import index_cache
+from storage import codec, index_cache
 from storage.errors import DatabaseError, StorageFailed
-from storage.journal import StoredDocument, _decode, _dumps, _fsync_directory, _line
+from storage.codec import StoredDocument
+from storage.files import fsync_directory, real_path
 
 FORMAT = "ordersaga-archive"
 # The parsed index is kept for the next reader once a tenth of it or more was parsed anew.
@@ -88,13 +89,27 @@ class Archive:
                 raise StorageFailed(self._named, error, kept="nothing acknowledged was lost",
                                     then="open it again") from None
 
+    @classmethod
+    def beside(cls, database: Path) -> Archive:
+        """The archive beside a database, to read in another process than its owner's (sharing a
+        reader's work): of the generation its own header names, which the owner's reader has
+        already checked against the database; each group read is checked against its name."""
+        real = real_path(database)
+        try:
+            with open(archive_paths(real)[0], "rb") as handle:
+                header = codec.read_line(handle.readline())
+        except OSError as error:
+            raise DatabaseError(f"{database}: cannot read its archive ({error.strerror}).") from None
+        generation = header.get("generation") if header is not None else None
+        return cls(real, generation if isinstance(generation, str) else None, writable=False, named=database)
+
     # -- reading -----------------------------------------------------------
     def _current(self, path: Path) -> bool:
         """Whether path holds this generation's file (an older world's is ignored)."""
         if self.generation is None or not path.exists():
             return False
         with open(path, "rb") as handle:
-            header = _decode(handle.readline())
+            header = codec.read_line(handle.readline())
         return header is not None and header.get("generation") == self.generation
 
     def _index_bytes(self) -> bytes:
@@ -133,7 +148,7 @@ class Archive:
         parsed_from = self._parsed_to
         if whole > parsed_from:
             latest = self._latest
-            for entry in map(_decode, data[parsed_from:whole].splitlines(keepends=True)):
+            for entry in map(codec.read_line, data[parsed_from:whole].splitlines(keepends=True)):
                 if entry is not None:  # a damaged line names no group it could be trusted for
                     latest[entry["g"]] = entry
             self._parsed_to = whole
@@ -152,12 +167,12 @@ class Archive:
             entry = self._parsed().get(group)
             return _group(entry) if entry is not None else None
         data = self._index_bytes()
-        at = data.rfind(b' {"g":' + _dumps(group).encode() + b',"o":')
+        at = data.rfind(b' {"g":' + codec.dumps(group).encode() + b',"o":')
         if at < 0:
             return None
         start = data.rfind(b"\n", 0, at) + 1
         end = data.find(b"\n", at)
-        found = _decode(data[start:end + 1]) if end >= 0 else None
+        found = codec.read_line(data[start:end + 1]) if end >= 0 else None
         return _group(found) if found is not None else None
 
     def documents(self, found: ArchivedGroup) -> dict[str, dict[str, Any]]:
@@ -170,7 +185,7 @@ class Archive:
         with open(self.path, "rb") as archive:
             for entry in entries:
                 archive.seek(entry.offset)
-                record = _decode(archive.read(entry.length))
+                record = codec.read_line(archive.read(entry.length))
                 if record is None or record.get("g") != entry.group:
                     raise DatabaseError(f"{self.path}: the archived documents of {entry.group!r} "
                                         f"are damaged at byte {entry.offset}.")
@@ -186,7 +201,7 @@ class Archive:
             for line in archive:
                 entry = places.get(offset)
                 if entry is not None:
-                    record = _decode(line)
+                    record = codec.read_line(line)
                     if record is None:
                         raise DatabaseError(f"{self.path}: the archived documents of {entry.group!r} "
                                             f"are damaged at byte {offset}.")
@@ -207,7 +222,7 @@ class Archive:
     def add(self, group: str, documents: dict[str, StoredDocument], summary: dict[str, Any]) -> None:
         """Queue a group for the next sync; until then it is still live."""
         assert self._writable and self.generation is not None
-        line = _line(_dumps({"g": group, "s": summary, "d": documents}))
+        line = codec.record_line({"g": group, "s": summary, "d": documents})
         self._pending.append((group, line, summary))
 
     @property
@@ -229,7 +244,7 @@ class Archive:
                 offset = archive.tell()  # its end: append mode starts there
                 for group, line, summary in pending:
                     archive.write(line)
-                    index.append(_line(_dumps({"g": group, "o": offset, "n": len(line), "s": summary})))
+                    index.append(codec.record_line({"g": group, "o": offset, "n": len(line), "s": summary}))
                     offset += len(line)
                 archive.flush()
                 os.fsync(archive.fileno())
@@ -247,15 +262,15 @@ class Archive:
         self._index_cache = None
         self._latest, self._parsed_header, self._parsed_to = {}, b"", 0
         with open(path, "wb") as out:
-            out.write(_line(_dumps({"format": FORMAT, "generation": self.generation})))
+            out.write(codec.record_line({"format": FORMAT, "generation": self.generation}))
             out.flush()
             os.fsync(out.fileno())
-        _fsync_directory(path.parent)
+        fsync_directory(path.parent)
 
     def _indexed_end(self) -> int:
         """Where the archive's indexed lines end: the last index entry's (entries are appended
         in archive order), so opening reads one line of the index, not all of it."""
-        entry = _decode(_last_line(self.index_path))
+        entry = codec.read_line(_last_line(self.index_path))
         return int(entry["o"]) + int(entry["n"]) if entry is not None and "o" in entry else 0
 
     def _repair(self) -> None:
@@ -273,11 +288,11 @@ class Archive:
             offset = max(indexed_end, header)
             archive.seek(offset)
             for line in archive:
-                record = _decode(line)
+                record = codec.read_line(line)
                 if record is None:
                     break
-                missing.append(_line(_dumps({"g": record["g"], "o": offset, "n": len(line),
-                                             "s": record.get("s", {})})))
+                missing.append(codec.record_line({"g": record["g"], "o": offset, "n": len(line),
+                                             "s": record.get("s", {})}))
                 offset += len(line)
         if offset < archive_end:
             with open(self.path, "r+b") as archive:

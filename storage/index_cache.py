@@ -1,5 +1,5 @@
 """The archive's index as last parsed, kept beside it, so a listing of 100,000 archived orders
-does not parse 100,000 JSON lines every time (loading this copy takes a third of that).
+does not parse 100,000 JSON lines every time (see docs/performance.md).
 
 Derived from the index and never trusted blindly: it names how many of the index's bytes it
 covers and their checksum, so a copy left beside an index that was since replaced (a new

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from storage.archive import archive_paths
 from storage.errors import DatabaseError, StorageFailed
-from storage.journal import Replay, locked, read_journal, real_path, refuse_unless_regular, write_snapshot
+from storage.files import locked, real_path, refuse_unless_regular
+from storage.journal_file import Replay, read_journal, write_snapshot
 
 
 def salvage(source: Path, target: Path) -> Replay:

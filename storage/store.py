@@ -14,45 +14,18 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import orjson
 from tinydb import TinyDB
 from tinydb.storages import MemoryStorage
 
 from storage.errors import StorageFailed
 from storage.archive import Archive, ArchivedGroup
-from storage.journal import (JournalStorage, ReadOnlyJournal, StoredDocument, fragment_value, locked, real_path,
-                             write_snapshot)
+from storage.codec import StoredDocument, copy_document, decoded, same_document
+from storage.files import locked, real_path
+from storage.journal import JournalStorage, ReadOnlyJournal
+from storage.journal_file import write_snapshot
 
 # The journal's own document naming this database's archive generation (see storage/archive.py).
 ARCHIVE_GENERATION = "_archive"
-
-def copy_document(value: Any) -> Any:
-    """A deep copy of JSON-shaped data (dicts, lists, scalars), several times faster
-    than copy.deepcopy, which pays for memo tables and types documents never hold."""
-    if isinstance(value, dict):
-        return {key: copy_document(item) for key, item in value.items()}
-    if type(value) is list:
-        return [copy_document(item) for item in value]
-    return value
-
-
-def encoded(doc: Mapping[str, Any]) -> StoredDocument:
-    """A snapshot of doc to hand to put, encoded now, once: a writer's later changes to doc do
-    not reach it, and nothing encodes it again (a copy, then the journal's encoding of the copy,
-    cost several times more). A document orjson refuses (an integer over 64 bits) is copied."""
-    try:
-        return orjson.Fragment(orjson.dumps(doc))
-    except orjson.JSONEncodeError:
-        return dict(copy_document(doc))
-
-
-def decoded(stored: StoredDocument) -> dict[str, Any]:
-    """The dict a stored document holds (a fresh one, if it was stored encoded)."""
-    if not isinstance(stored, orjson.Fragment):
-        return stored
-    value = fragment_value(stored)
-    assert isinstance(value, dict)
-    return value
 
 
 class MemoryJournal(MemoryStorage):
@@ -85,13 +58,13 @@ class DocumentStore:
         return str(doc["generation"]) if doc else None
 
     # -- documents --------------------------------------------------------
-    def put(self, name: str, doc: Mapping[str, Any] | orjson.Fragment) -> None:
-        """Store doc (handed over, not copied; or encoded, see encoded) as the whole of the
-        named document.
+    def put(self, name: str, doc: Mapping[str, Any] | StoredDocument) -> None:
+        """Store doc (handed over, not copied; or encoded, see storage.codec.encoded) as the
+        whole of the named document.
 
         It is written straight into TinyDB's table data, exactly as Table.upsert
-        leaves one document with id 1, but without the query layer's per-call work:
-        this is the engine's hottest path (a third of the storage thread's time).
+        leaves one document with id 1, but without the query layer's per-call work: the
+        engine's hottest path (see docs/performance.md).
         """
         tables = self._storage.read()
         if tables is None:  # TinyDB's MemoryStorage before its first write
@@ -111,10 +84,11 @@ class DocumentStore:
         stored = self._stored(name)
         return decoded(stored) if stored is not None else None
 
-    def held(self, name: str) -> StoredDocument | None:
-        """The named document as the store holds it (maybe encoded): the very object put was
-        given, to tell whether it is still the latest, not to read."""
-        return self._stored(name)
+    def holds(self, name: str, document: StoredDocument) -> bool:
+        """Whether the named document is still document (as put was given it, maybe encoded):
+        told by value, without decoding two encoded documents."""
+        stored = self._stored(name)
+        return stored is not None and same_document(stored, document)
 
     def _stored(self, name: str) -> StoredDocument | None:
         """The named document as stored, read straight from TinyDB's table data, as put writes it."""
@@ -180,11 +154,6 @@ class DocumentStore:
     def archived_summaries(self) -> list[tuple[str, dict[str, Any]]]:
         """Every archived group's name and summary (whether or not it is live again)."""
         return self._archive.summaries() if self._archive is not None else []
-
-    def archive_file(self) -> tuple[Path, str | None] | None:
-        """The database's real file and its archive's generation, from which another process
-        can open the archive to read (None for a store in memory)."""
-        return (real_path(self.path), self._archive.generation) if self._archive is not None and self.path else None
 
     def archived_places(self, groups: Iterable[str] | None = None) -> list[ArchivedGroup]:
         """Where the named archived groups are (every group, for None): a few are found by

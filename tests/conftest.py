@@ -11,7 +11,7 @@ import pykka
 import pytest
 
 from actors.saga.settings import EngineSettings
-from actors.saga.domain import Scenario
+from actors.saga.scenario import Scenario
 from actors import Engine
 from actors.embedded.database import seed
 from app.cli import main

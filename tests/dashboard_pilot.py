@@ -14,7 +14,7 @@ from textual.message_pump import MessagePump
 from textual.pilot import Pilot
 
 from actors.saga.settings import EngineSettings
-from actors.saga.domain import Scenario
+from actors.saga.scenario import Scenario
 from app.dashboard.app import SagaDashboard, make_dashboard
 from app.dashboard.screens.main import MainScreen
 from app.dashboard.widgets.event_line import EventLine

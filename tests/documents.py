@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from storage.journal import StoredDocument
+from storage.codec import StoredDocument
 from storage.store import DocumentStore
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from actors.mapper import order_of_document
 from storage.archive import Archive, database_files
-from storage.journal import real_path
+from storage.files import real_path
 from storage.store import ARCHIVE_GENERATION, DocumentStore
 
 Doc = dict[str, Any]

@@ -22,7 +22,7 @@ import pykka
 from pykka.typing import ActorMemberMixin
 
 from actors.saga import replies
-from actors.saga import rules as saga_logic
+from actors.saga import corrections, retrying, rules as saga_logic
 from actors.saga.domain import Correction, IdempotencyKey, Order, OrderRecord, ParticipantReply, SagaStatus, Service, now
 from actors.events import EventHub, OrderUpdate
 from actors.mapper import ARCHIVED_STATUSES, order_summary, stored_order, stored_time
@@ -30,11 +30,12 @@ from actors.embedded.participants.base import ParticipantProxy
 from actors.saga.plan import definition
 from actors.embedded.proxies import actor_method
 from actors.saga.errors import Refused
-from actors.saga.rules import Command, Transition, same_key
+from actors.saga.rules import same_key
+from actors.saga.transitions import Command, Transition
 from actors.saga.settings import EngineSettings
 from actors.embedded.scheduler import Delayed, Scheduler, Timer
 from actors.embedded.storage_actor import CommitBatch, SettledGroup, StorageProxy
-from storage.journal import StoredDocument
+from storage.codec import StoredDocument
 
 # Settled orders are archived this many at a time, or all of them once none is running:
 # archiving costs the storage actor three fsyncs (archive, index, journal) whatever the number.
@@ -154,20 +155,20 @@ class SagaCoordinator(pykka.ThreadingActor):
     # -- operator requests ------------------------------------------------------
     def retry(self, order_id: str) -> str:
         record = self._record(order_id)
-        transition = saga_logic.retry(record, now())
+        transition = retrying.retry(record, now())
         self._apply(transition)  # an operator's request does not queue
         self.send_to_storage()  # before the answer: whatever the caller stores next comes after
         return replies.retried(record, transition)
 
     def edit(self, change: Correction) -> str:
         record = self._record(change.order)
-        transition = saga_logic.edit(record, change, now())
+        transition = corrections.edit(record, change, now())
         self._apply(transition)
         self.send_to_storage()
         return replies.edited(transition.record)
 
     def cancel(self, order_id: str) -> str:
-        transition = saga_logic.cancel(self._record(order_id), now())
+        transition = retrying.cancel(self._record(order_id), now())
         self._apply(transition)
         self.send_to_storage()
         return replies.cancelling(order_id)
@@ -242,7 +243,7 @@ class SagaCoordinator(pykka.ThreadingActor):
         """Drop archived orders from memory, but not one a retry has moved on since it settled;
         the participants drop them too, told in one message each."""
         forgotten = tuple(record.order.id for record in archived
-                          if self._records.get(record.order.id) is record)
+                          if self._records.get(record.order.id) == record)
         if not forgotten:
             return
         for order_id in forgotten:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from actors.saga.domain import Scenario
+from actors.saga.scenario import Scenario
 from actors.mapper import meta_document, order_document
 from actors.embedded.documents import ACCOUNT, STOCK, account_doc, stock_doc
 from actors.saga.seeding import world_of
 from storage.errors import DatabaseError
-from storage.journal import refuse_unless_regular
+from storage.files import refuse_unless_regular
 from storage.store import DocumentStore
 
 

@@ -22,11 +22,11 @@ from typing import ParamSpec, TypeVar, cast
 
 import pykka
 
-from actors.embedded import collector
-from actors.saga import rules as saga_logic
+from actors.saga import corrections, retrying, rules as saga_logic
 from actors.embedded.coordinator import CoordinatorProxy, NotLive, SagaCoordinator
 from actors.saga.settings import EngineSettings
-from actors.saga.domain import Correction, OrderRecord, Scenario, Service, now
+from actors.saga.domain import Correction, OrderRecord, Service, now
+from actors.saga.scenario import Scenario
 from actors.events import EventHub, Subscriber
 from actors.follow_ups import FollowUps
 from actors.reading.stream import WorldStream, stream_world
@@ -75,7 +75,6 @@ class Engine:
         on_crash says what the scenario's `crash` fault does: "kill" the
         process, or "restart" the coordinator (the dashboard).
         """
-        collector.collect_less_often()
         self.path = store.path
         self.torn_bytes = store.torn_bytes  # for the front end to tell: storage does not print
         self.scenario = read_scenario(store)
@@ -85,9 +84,8 @@ class Engine:
         self._archived_summaries = ArchivedSummaries()
         self._scheduler = Scheduler()
         self._follow_up_progress = read_follow_ups(store)
-        with collector.loading():
-            records = read_records(store)
-            owned = owned_documents(store)
+        records = read_records(store)
+        owned = owned_documents(store)
         scenario = self.scenario or Scenario(name="empty")
         self._latency_s = {service: ms / 1000 for service, ms in scenario.latency_ms.items()}
         crash = kill_process if on_crash == "kill" else self._restart_in_background
@@ -115,8 +113,7 @@ class Engine:
     @classmethod
     def open(cls, path: str | Path, *, on_crash: str = "kill",
              settings: EngineSettings = EngineSettings()) -> Engine:
-        with collector.loading():
-            store = DocumentStore(path, create=False)
+        store = DocumentStore(path, create=False)
         try:
             return cls(store, on_crash=on_crash, settings=settings)
         except BaseException:
@@ -158,7 +155,7 @@ class Engine:
             if check is not None and not check.resolved:
                 raise CauseUnresolved(order_id, check)
         return self._ask_coordinator(order_id, lambda: self.coordinator.retry(order_id),
-                                     lambda record: saga_logic.retry(record, now()))
+                                     lambda record: retrying.retry(record, now()))
 
     def check_cause(self, order_id: str) -> CauseCheck | None:
         """Whether the order's failure looks resolved now (None: nothing the engine can judge)."""
@@ -166,12 +163,12 @@ class Engine:
 
     def cancel(self, order_id: str) -> str:
         return self._ask_coordinator(order_id, lambda: self.coordinator.cancel(order_id),
-                                     lambda record: saga_logic.cancel(record, now()))
+                                     lambda record: retrying.cancel(record, now()))
 
     def edit(self, change: Correction) -> str:
         """Correct a failed or held order (a new version of it); a retry then runs on it."""
         return self._ask_coordinator(change.order, lambda: self.coordinator.edit(change),
-                                     lambda record: saga_logic.edit(record, change, now()))
+                                     lambda record: corrections.edit(record, change, now()))
 
     def _ask_coordinator(self, order_id: str, ask: Callable[[], pykka.Future[str]],
                          rule: Callable[[OrderRecord], object]) -> str:
@@ -270,9 +267,8 @@ class Engine:
         """Every order as a listing shows it: the archived ones from the archive's index."""
         live = self.live_records()
         known = {record.order.id for record in live}
-        with collector.loading():  # the first call parses the whole index: kept, like a database loaded
-            archived = self.storage.archived_summaries().get() if self._archives else []
-            kept = self._archived_summaries.of(archived)
+        archived = self.storage.archived_summaries().get() if self._archives else []
+        kept = self._archived_summaries.of(archived)
         return [*(summary_of(record) for record in live),
                 *(summary for summary in kept if summary.id not in known)]
 
@@ -330,11 +326,10 @@ class Engine:
         wanted = None if archived is None else [order_id for order_id in [*archived, *forgotten]
                                                 if order_id not in live_ids]
         places = self.storage.archived_places(wanted).get() if self._archives else []
-        archive_file = self.storage.archive_file().get() if self._archives else None
         self.storage_failure.check()
         return stream_world(self.scenario, live, reports, places,
                             lambda chunk: self.storage.archived_documents(chunk).get(), str(self.path),
-                            archive_file)
+                            self.path if self._archives else None)
 
     def close(self) -> None:
         """Stop every actor (the storage actor last, so it flushes) and the timers."""

@@ -15,7 +15,6 @@ import functools
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 import pykka
@@ -33,8 +32,8 @@ from actors.mapper import (
 from actors.embedded.proxies import actor_method
 from storage.errors import StorageFailed
 from storage.archive import ArchivedGroup
-from storage.journal import StoredDocument
-from storage.store import DocumentStore, copy_document, decoded
+from storage.codec import StoredDocument, copy_document
+from storage.store import DocumentStore
 
 log = logging.getLogger(__name__)
 
@@ -198,15 +197,14 @@ class StorageActor(pykka.ThreadingActor):
         self._flush_unless_more_comes()
 
     def _still_settled(self, group: SettledGroup) -> bool:
-        """Whether the order's stored record is the one it settled with: the very document the
-        coordinator stored then, or one of an archived status stored at the time it settled."""
-        held = self._store.held(order_record_document(group.order_id))
-        if held is None:
-            return False
-        if held is group.document:
+        """Whether the order's stored record is the one it settled with: the document the
+        coordinator stored then (compared by value), or one of an archived status stored at the
+        time it settled."""
+        name = order_record_document(group.order_id)
+        if group.document is not None and self._store.holds(name, group.document):
             return True
-        doc = decoded(held)
-        return doc.get("updated_at") == group.settled_at and doc.get("status") in _ARCHIVED_VALUES
+        doc = self._store.peek(name)
+        return doc is not None and doc.get("updated_at") == group.settled_at and doc.get("status") in _ARCHIVED_VALUES
 
     def archived_record(self, order_id: str) -> OrderRecord | None:
         """An archived order's record (its latest archived version), or None."""
@@ -234,11 +232,6 @@ class StorageActor(pykka.ThreadingActor):
 
     # A reader's message may be the one a commit deferred its flush behind (see commit): each
     # flushes first, so nothing waits on it, and what was archived is in the archive to read.
-    def archive_file(self) -> tuple[Path, str | None] | None:
-        """Where another process can read the archive (see DocumentStore.archive_file)."""
-        self.flush()
-        return self._store.archive_file()
-
     def archived_places(self, groups: list[str] | None) -> list[ArchivedGroup]:
         """Where the named archived orders are (every one, for None), for a reader of each in turn."""
         self.flush()
@@ -283,6 +276,5 @@ class StorageProxy(ActorMemberMixin, pykka.ActorProxy[StorageActor]):
     unarchive = actor_method(StorageActor.unarchive)
     archived_groups = actor_method(StorageActor.archived_groups)
     archived_summaries = actor_method(StorageActor.archived_summaries)
-    archive_file = actor_method(StorageActor.archive_file)
     archived_places = actor_method(StorageActor.archived_places)
     archived_documents = actor_method(StorageActor.archived_documents)

@@ -20,9 +20,10 @@ import sqlalchemy as sa
 from dbos import DBOS, DBOSClient, EnqueueOptions
 
 from actors.saga import replies
-from actors.saga import rules as saga_logic
+from actors.saga import corrections, retrying, rules as saga_logic
 from actors.saga.settings import EngineSettings
-from actors.saga.domain import Correction, OrderRecord, Scenario, now
+from actors.saga.domain import Correction, OrderRecord, now
+from actors.saga.scenario import Scenario
 from actors.events import EventHub, OrderUpdate, Subscriber
 from actors.follow_ups import FollowUps
 from actors.mapper import Document
@@ -164,15 +165,15 @@ class PostgresEngine:
             check = self.check_cause(order_id)
             if check is not None and not check.resolved:
                 raise CauseUnresolved(order_id, check)
-        before, transition = self._transition(order_id, saga_logic.retry)
+        before, transition = self._transition(order_id, retrying.retry)
         return replies.retried(before, transition)
 
     def cancel(self, order_id: str) -> str:
-        self._transition(order_id, saga_logic.cancel)
+        self._transition(order_id, retrying.cancel)
         return replies.cancelling(order_id)
 
     def edit(self, change: Correction) -> str:
-        _, transition = self._transition(change.order, lambda record, at: saga_logic.edit(record, change, at),
+        _, transition = self._transition(change.order, lambda record, at: corrections.edit(record, change, at),
                                          enqueue=False)
         return replies.edited(transition.record)
 

@@ -24,7 +24,8 @@ from dbos import DBOS
 
 from actors.saga import rules as saga_logic
 from actors.saga.settings import EngineSettings
-from actors.saga.domain import Action, IdempotencyKey, OrderRecord, SagaStatus, Scenario, now
+from actors.saga.domain import Action, IdempotencyKey, OrderRecord, SagaStatus, now
+from actors.saga.scenario import Scenario
 from actors.saga.plan import definition
 from actors.postgres import effects
 from actors.postgres.store import Stored, load_record, read_meta, save_record, workflow_id

@@ -14,7 +14,8 @@ from typing import Any, cast
 import sqlalchemy as sa
 
 from actors.saga import ledger
-from actors.saga.domain import STORED, Action, OrderRecord, SagaStatus, Scenario, Service
+from actors.saga.domain import STORED, Action, OrderRecord, SagaStatus, Service
+from actors.saga.scenario import Scenario
 from actors.mapper import META, FollowUpProgress, meta_document, read_follow_ups, read_scenario
 from actors.saga.documents import InventoryReport, LedgerRow, PaymentReport, ShippingReport
 from actors.saga.plan import definition

@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from actors.embedded import collector
 from actors.embedded.documents import reports_of
 from actors.mapper import (ORDER_PREFIX, archived_record, archived_summaries, document_summary,
                            order_record_document, read_records, read_scenario, validated_record)
@@ -26,15 +25,13 @@ class StoredWorld:
     about what reading the live journal does."""
 
     def __init__(self, store: DocumentStore) -> None:
-        collector.collect_less_often()  # what it reads is kept, as an engine's is
         self._store = store
         self._summaries: list[OrderSummary] | None = None  # read once: a command's look is one moment
 
     @classmethod
     def read_only(cls, path: str | Path) -> StoredWorld:
         """The database at path, read without its lock (another process may be writing it)."""
-        with collector.loading():
-            return cls(DocumentStore(path, read_only=True))
+        return cls(DocumentStore(path, read_only=True))
 
     @property
     def torn_bytes(self) -> int:
@@ -45,20 +42,16 @@ class StoredWorld:
         return reports_of({name: doc for docs in owned.values() for name, doc in docs.items()})
 
     def snapshot(self) -> WorldSnapshot:
-        """Every order, the archived ones read in one pass; read as a database is loaded
-        (without the collector's passes), since all of it is kept until the command ends."""
-        with collector.loading():
-            archived = [documents for _, documents in self._store.every_archived()]  # combine: live wins
-            return combine(read_scenario(self._store), read_records(self._store), self._reports(), archived)
+        """Every order, the archived ones read in one pass."""
+        archived = [documents for _, documents in self._store.every_archived()]  # combine: live wins
+        return combine(read_scenario(self._store), read_records(self._store), self._reports(), archived)
 
     def stream(self) -> WorldStream:
         """Every order one at a time: the archived ones read from the archive as they are reached."""
-
-        with collector.loading():
-            live = read_records(self._store)
-            places = self._store.archived_places()
+        live = read_records(self._store)
+        places = self._store.archived_places()
         return stream_world(read_scenario(self._store), live, self._reports(), places, self._store.archived_documents,
-                            str(self._store.path), self._store.archive_file())
+                            str(self._store.path), self._store.path if self._store.archives else None)
 
     def find(self, order_id: str) -> OrderRecord | None:
         live = self._store.peek(order_record_document(order_id))
@@ -69,10 +62,9 @@ class StoredWorld:
 
     def summaries(self) -> list[OrderSummary]:
         if self._summaries is None:
-            with collector.loading():
-                self._summaries = [
-                    *(self._live_summary(doc) for _, doc in self._store.stored(ORDER_PREFIX)),
-                    *(summary_from_row(row) for row in archived_summaries(self._store))]
+            self._summaries = [
+                *(self._live_summary(doc) for _, doc in self._store.stored(ORDER_PREFIX)),
+                *(summary_from_row(row) for row in archived_summaries(self._store))]
         return list(self._summaries)
 
     def _live_summary(self, doc: Mapping[str, Any]) -> OrderSummary:

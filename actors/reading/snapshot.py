@@ -8,7 +8,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple, cast
 
-from actors.saga.domain import Failure, OrderRecord, SagaStatus, Scenario, Service
+from actors.saga.domain import Failure, OrderRecord, SagaStatus, Service
+from actors.saga.scenario import Scenario
 from actors.mapper import (
     archived_record,
     order_of_document,
@@ -112,8 +113,8 @@ _SERVICES = {service.value for service in Service}
 class OrderSummary(NamedTuple):
     """An order as a listing shows it, without its timeline: for an archived order it comes
     from the archive's index, so listing 100,000 orders reads no order's documents. Immutable;
-    a named tuple, which builds in a third of a frozen dataclass's time (a listing builds one
-    per order stored)."""
+    a named tuple, cheaper to build than a frozen dataclass (a listing builds one per order
+    stored; see docs/performance.md)."""
 
     id: str
     customer: str

@@ -8,7 +8,8 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from actors.saga.domain import OrderRecord, Scenario
+from actors.saga.domain import OrderRecord
+from actors.saga.scenario import Scenario
 from actors.mapper import archived_record, order_record_document
 from actors.saga.documents import StoredDocuments
 from actors.embedded.documents import reports_of
@@ -33,16 +34,15 @@ class OrderParts:
 @dataclass(frozen=True)
 class ArchivedShare:
     """Some archived orders for another process to read (a picklable description): the
-    database's real file and archive generation, and the orders' places in the archive."""
+    database, and the orders' places in its archive."""
 
     database: Path
-    generation: str | None
     places: Sequence[ArchivedGroup]
     source: str
 
     def orders(self) -> Iterator[OrderParts]:
         """These orders one at a time, in id order, read from the archive's file."""
-        archive = Archive(self.database, self.generation, writable=False)
+        archive = Archive.beside(self.database)
         entries = {place.group: place for place in self.places}
         ids = sorted(entries, key=order_sort_key)
         return _orders(ids, {}, entries, lambda chunk: list(archive.each(chunk)),
@@ -61,8 +61,8 @@ class WorldStream:
     archived: Mapping[str, ArchivedGroup]  # the places of the archived ones not live again
     read: ReadArchived
     source: str  # the database, as messages name it
-    # The database's real file and archive generation, where another process can read them.
-    archive_file: tuple[Path, str | None] | None = None
+    # The database's file, whose archive another process can read (None: no archive to share).
+    database: Path | None = None
     workers: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -83,23 +83,21 @@ class WorldStream:
     def share(self, fraction: float) -> ArchivedShare | None:
         """The last `fraction` of the archived orders (by id), for another process to read;
         None where no other process can read them (nothing archived, or a world in memory)."""
-        if self.archive_file is None or not self.archived:
+        if self.database is None or not self.archived:
             return None
         archived = [self.archived[order_id] for order_id in self.ids if order_id in self.archived]
-        database, generation = self.archive_file
-        return ArchivedShare(database, generation, archived[int(len(archived) * (1 - fraction)):], self.source)
+        return ArchivedShare(self.database, archived[int(len(archived) * (1 - fraction)):], self.source)
 
 
 def stream_world(scenario: Scenario | None, live: Sequence[OrderRecord], reports: LiveReports,
                  archived: Iterable[ArchivedGroup], read: ReadArchived, source: str,
-                 archive_file: tuple[Path, str | None] | None = None,
-                 workers: Mapping[str, str] | None = None) -> WorldStream:
+                 database: Path | None = None, workers: Mapping[str, str] | None = None) -> WorldStream:
     """A stream of the live orders and the archived ones not live again (a live copy wins).
     source names the database in the sentence about an archived record that is not valid."""
     by_id = {record.order.id: record for record in live}
     entries = {entry.group: entry for entry in archived if entry.group not in by_id}
     ids = sorted([*by_id, *entries], key=order_sort_key)
-    return WorldStream(scenario, reports, list(live), ids, entries, read, source, archive_file, workers or {})
+    return WorldStream(scenario, reports, list(live), ids, entries, read, source, database, workers or {})
 
 
 def stream_of(snapshot: WorldSnapshot) -> WorldStream:

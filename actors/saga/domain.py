@@ -1,4 +1,5 @@
-"""Domain types shared by the actors, the storage and every front end.
+"""Domain types shared by the actors, the storage and every front end: an order and its saga's
+record (what a scenario file describes is in actors/saga/scenario.py).
 
 Every type here is immutable: Pykka does not copy messages, so a mutable
 message would be state shared between threads.
@@ -11,12 +12,11 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Annotated
 
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr,
-                      ValidationInfo, field_validator, model_validator)
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationInfo,
+                      field_validator, model_validator)
 
 from actors.saga import values
-from actors.saga.limits import (MAX_BALANCE_CENTS, MAX_CENTS, MAX_FAULT_TIMES, MAX_LATENCY_MS, MAX_STOCK_UNITS,
-                           MAX_UNITS)
+from actors.saga.limits import MAX_CENTS, MAX_UNITS
 from actors.saga.values import format_cents as format_cents  # re-exported: its home was here
 
 # The numbers an operator types, bounded by what one top-up or one restock may move.
@@ -337,80 +337,5 @@ class ParticipantReply(Frozen):
     shortfall: bool = False  # see Failure.shortfall
 
 
-class FaultKind(str, Enum):
-    ERROR = "error"
-    TIMEOUT = "timeout"
-    LOST_REPLY = "lost_reply"
-    CRASH = "crash"
-
-
-class Fault(Frozen):
-    """An injected failure: the next `times` matching calls misbehave."""
-
-    service: Service
-    action: Action = Action.EXECUTE
-    order: OrderId | None = None
-    kind: FaultKind = FaultKind.ERROR
-    reason: str = "Injected fault"
-    recoverable: StrictBool = True
-    times: StrictInt = Field(default=1, ge=1, le=MAX_FAULT_TIMES)
-
-    def matches(self, service: Service, key: IdempotencyKey) -> bool:
-        return (self.service == service and self.action == key.action
-                and (self.order is None or self.order == key.order))
-
-
 def now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-class TopUp(Frozen):
-    customer: Customer
-    amount_cents: Annotated[StrictInt, AfterValidator(AMOUNT.check)]
-
-
-class Restock(Frozen):
-    sku: Sku
-    quantity: Quantity
-
-
-class ThenAction(Frozen):
-    """One operator action a scenario applies after its orders settle."""
-
-    top_up: TopUp | None = None
-    restock: Restock | None = None
-    retry: OrderId | None = None
-    cancel: OrderId | None = None
-    edit: Correction | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> ThenAction:
-        chosen = [name for name in ("top_up", "restock", "retry", "cancel", "edit") if getattr(self, name)]
-        if len(chosen) != 1:
-            raise ValueError("each [[then]] entry needs exactly one of top_up, restock, retry, cancel, edit")
-        return self
-
-    def describe(self) -> str:
-        if self.top_up:
-            return f"top up {self.top_up.customer} by {format_cents(self.top_up.amount_cents)}"
-        if self.restock:
-            return f"restock {self.restock.sku} by {self.restock.quantity}"
-        if self.retry:
-            return f"retry {self.retry}"
-        if self.edit:
-            return f"edit {self.edit.order} ({self.edit.describe()})"
-        return f"cancel {self.cancel}"
-
-
-class Scenario(Frozen):
-    """A world to run: stock, accounts, orders, injected faults and follow-ups."""
-
-    name: str
-    description: str = ""
-    recoverable_failures: RecoverablePolicy = RecoverablePolicy.COMPENSATE
-    latency_ms: dict[Service, Annotated[StrictInt, Field(ge=0, le=MAX_LATENCY_MS)]] = {}
-    stock: dict[Sku, Annotated[StrictInt, Field(ge=0, le=MAX_STOCK_UNITS)]] = {}
-    accounts: dict[Customer, Annotated[StrictInt, Field(ge=0, le=MAX_BALANCE_CENTS)]] = {}
-    orders: tuple[Order, ...] = ()
-    faults: tuple[Fault, ...] = ()
-    then: tuple[ThenAction, ...] = ()

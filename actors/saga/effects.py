@@ -7,7 +7,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from actors.saga.domain import Action, IdempotencyKey, Order, Scenario, Service
+from actors.saga.domain import Action, IdempotencyKey, Order, Service
+from actors.saga.scenario import Scenario
 
 Status = TypeVar("Status", bound=str, covariant=True)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from actors.saga.domain import Fault, FaultKind, IdempotencyKey, Service
+from actors.saga.domain import IdempotencyKey, Service
+from actors.saga.scenario import Fault, FaultKind
 
 
 def fault_document(service: Service) -> str:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Final
 
 from actors.saga.documents import FailedAnswer, LedgerRow, LedgerState
-from actors.saga.domain import Action, Fault, FaultKind, IdempotencyKey, ParticipantReply
+from actors.saga.domain import Action, IdempotencyKey, ParticipantReply
+from actors.saga.scenario import Fault, FaultKind
 from actors.saga.effects import DONE, Effect
 
 APPLIED: Final = "applied"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from actors.saga.domain import OrderRecord, format_cents
-from actors.saga.rules import Transition, plan_retry
+from actors.saga.retrying import plan_retry
+from actors.saga.transitions import Transition
 
 
 def retried(before: OrderRecord, transition: Transition) -> str:

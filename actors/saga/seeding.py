@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from actors.saga.domain import Order, OrderRecord, SagaStatus, Scenario, Service, StepStatus
+from actors.saga.domain import Order, OrderRecord, SagaStatus, Service, StepStatus
+from actors.saga.scenario import Scenario
 from actors.saga.plan import SAGA_PLAN
 
 

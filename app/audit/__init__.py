@@ -32,8 +32,8 @@ def audit(snapshot: WorldSnapshot, allow_in_flight: bool = False) -> list[Findin
 def audit_stream(stream: WorldStream, allow_in_flight: bool = False) -> tuple[int, list[Finding]]:
     """The orders audited and the findings, as audit gives them, one order at a time.
 
-    With many archived orders, another process checks the later half of them meanwhile:
-    checking an order is CPU-bound Python, so two cores take about half the time."""
+    With many archived orders, another process checks the later half of them meanwhile
+    (checking an order is CPU-bound Python): what it buys, docs/performance.md."""
     book = AuditBook(allow_in_flight)
     book.begin(stream.live)
     share = stream.share(0.5) if stream.count >= SHARED_FROM else None

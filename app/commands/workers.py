@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 
 from actors import list_workers, recover, run_worker
+from app import collector
 from app.signals import Interrupted
 
 
@@ -18,6 +19,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     """Run sagas until stopped. The first SIGINT or SIGTERM drains it (no new saga; those in
     flight run on for up to --grace seconds) and it exits 0 with one line saying how many it
     handed back; a second stops it at once."""
+    collector.keep_running()
     stop = threading.Event()
     restore = _drain_on_signals(stop, args.id)
     try:

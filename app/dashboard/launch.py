@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from app import collector
 from app.dashboard.app import make_dashboard
 from app.scenario import load_scenario
 
@@ -14,6 +15,7 @@ from app.scenario import load_scenario
 def run_dashboard(db: Path, scenario: str | None) -> NoReturn:
     """Run the dashboard, then end the process. Raises ScenarioError or DatabaseError, before
     the UI starts, when either cannot be used."""
+    collector.keep_running()
     chosen = load_scenario(scenario) if scenario else None
     app = make_dashboard(db, chosen)
     try:

@@ -12,7 +12,8 @@ from actors.embedded.documents import account_doc, stock_doc
 from actors.embedded.participants.inventory import InventoryService
 from actors.embedded.participants.payment import PaymentService
 from actors.embedded.scheduler import Scheduler
-from actors.saga.domain import Fault, Service
+from actors.saga.domain import Service
+from actors.saga.scenario import Fault
 from storage.store import DocumentStore
 from tests.contract.participants import BALANCE, STOCK, AnyHarness, Harness, HarnessFactory, PostgresHarness
 

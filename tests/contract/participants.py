@@ -15,7 +15,8 @@ from actors.embedded.documents import owned_prefixes
 from actors.embedded.participants.base import Participant
 from actors.embedded.scheduler import Scheduler
 from actors.embedded.storage_actor import StorageActor
-from actors.saga.domain import Action, Fault, IdempotencyKey, Item, Order, ParticipantReply, Scenario, Service
+from actors.saga.domain import Action, IdempotencyKey, Item, Order, ParticipantReply, Service
+from actors.saga.scenario import Fault, Scenario
 from actors.saga.faults import FaultBook
 from storage.store import DocumentStore
 

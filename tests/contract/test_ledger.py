@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from actors.saga.domain import Action, Fault, FaultKind, Item, Service
+from actors.saga.domain import Action, Item, Service
+from actors.saga.scenario import Fault, FaultKind
 from tests.contract.participants import ORDER, AnyHarness, Harness, HarnessFactory
 
 @pytest.fixture

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from actors.saga.settings import EngineSettings
-from actors.saga.domain import Item, Order, Scenario
+from actors.saga.domain import Item, Order
+from actors.saga.scenario import Scenario
 from actors import Engine, create_database
 from app.report import build_report
 from tests.invariants import assert_invariants

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.journal import HEADER
+from storage.journal_file import HEADER
 from actors.mapper import read_records
 from storage.store import DocumentStore
 from tests.invariants import assert_invariants

@@ -14,7 +14,7 @@ import pytest
 
 from actors import DatabaseError, create_database
 from app.scenario import load_scenario
-from storage.journal import write_snapshot
+from storage.journal_file import write_snapshot
 from tests.functional.test_cli import without_follow_ups
 
 Cli = Callable[..., tuple[int, str, str]]

@@ -46,7 +46,7 @@ if moment == "archive synced, journal not yet":
             die()
     DocumentStore._sync_archive = sync_then_die
 else:  # the rename of a compaction, not that of the database's creation
-    storage.journal._COMPACT_MIN_BYTES = 64 * 1024  # compacted within this short run
+    storage.journal.COMPACT_MIN_BYTES = 64 * 1024  # compacted within this short run
     compact, replace = JournalStorage.compact, os.replace
     compacting = []
     def compact_and_die(self):

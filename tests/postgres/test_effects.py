@@ -10,7 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from actors import create_database, read_snapshot
-from actors.saga.domain import Action, Fault, FaultKind, IdempotencyKey, Item, Order, Scenario, Service
+from actors.saga.domain import Action, IdempotencyKey, Item, Order, Service
+from actors.saga.scenario import Fault, FaultKind, Scenario
 from actors.postgres.effects import carry_out
 from actors.postgres.store import engine_for
 from tests.postgres_server import database

@@ -15,8 +15,8 @@ from actors.embedded.storage_actor import SettledGroup, StorageActor
 from storage import index_cache
 from storage.archive import archive_paths, database_files
 from storage.errors import DatabaseError
-from storage.journal import _dumps, _line
-from storage.store import DocumentStore, encoded
+from storage.codec import encoded, record_line
+from storage.store import DocumentStore
 from tests.documents import write_documents
 
 GROUP = {"order/o-1": {"status": "completed", "n": 1}, "payment/o-1": {"charges": {}}}
@@ -192,7 +192,7 @@ def test_the_kept_parsed_index_is_used_only_where_it_matches_the_index(tmp_path:
     assert kept.exists() and _listed(db) == [("o-1", {"id": "o-1"}), ("o-2", {"id": "o-2"})]
 
     with open(archive_paths(db)[1], "ab") as index:  # archived since, by a writer that kept nothing
-        index.write(_line(_dumps({"g": "o-3", "o": 0, "n": 0, "s": {"id": "o-3"}})))
+        index.write(record_line({"g": "o-3", "o": 0, "n": 0, "s": {"id": "o-3"}}))
     assert _listed(db) == [("o-1", {"id": "o-1"}), ("o-2", {"id": "o-2"}), ("o-3", {"id": "o-3"})]
 
     data = bytearray(kept.read_bytes())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actors.saga import rules as saga_logic
+from actors.saga import corrections, retrying, rules as saga_logic
 from actors.saga.domain import (
     Action,
     Item,
@@ -17,7 +17,9 @@ from actors.saga.domain import (
     SagaStatus,
     now,
 )
-from actors.saga.rules import Refused, Transition, correction
+from actors.saga.corrections import correction
+from actors.saga.errors import Refused
+from actors.saga.transitions import Transition
 
 ORDER = Order(id="o-1", customer="bob", ship_to="1 Main St",
               items=(Item(sku="KB", quantity=3, price_cents=4999), Item(sku="MOUSE", quantity=1, price_cents=999)))
@@ -44,7 +46,7 @@ def stopped_at(step: str, policy: RecoverablePolicy = RecoverablePolicy.HOLD) ->
 
 
 def corrected(record: OrderRecord, **change: object) -> OrderRecord:
-    return saga_logic.edit(record, correction("o-1", **change), now()).record  # type: ignore[arg-type]
+    return corrections.edit(record, correction("o-1", **change), now()).record  # type: ignore[arg-type]
 
 
 def sent(t: Transition) -> list[tuple[str, str, int]]:
@@ -72,20 +74,20 @@ def test_an_edit_makes_a_new_version_recorded_in_the_timeline_and_told_to_the_cu
 
 def test_under_hold_an_address_correction_resumes_at_the_failed_shipping_step() -> None:
     record = corrected(stopped_at("shipping"), ship_to="2 Oak Ave")
-    plan = saga_logic.plan_retry(record)
+    plan = retrying.plan_retry(record)
     assert (plan.undo, plan.start) == ((), "shipping")
     assert plan.describe() == 'resumes at shipping: ships to "2 Oak Ave"'
-    t = saga_logic.retry(record, now())
+    t = retrying.retry(record, now())
     assert t.record.current_attempt.version == 2
     assert sent(t) == [("shipping", "execute", 2)]
 
 
 def test_under_hold_a_quantity_correction_undoes_the_kept_steps_in_reverse_then_runs_again() -> None:
     record = corrected(stopped_at("shipping"), quantity={"KB": 1})
-    assert saga_logic.plan_retry(record).describe() == (
+    assert retrying.plan_retry(record).describe() == (
         "refunds $159.96 and releases 3 KB and 1 MOUSE, then reserves 1 KB and 1 MOUSE, "
         'charges $59.98 and ships to "1 Main St"')
-    t = saga_logic.retry(record, now())
+    t = retrying.retry(record, now())
     assert t.record.status == SagaStatus.COMPENSATING
     # What version 1 applied is undone under attempt 1's keys, before attempt 2 begins.
     assert sent(t) == [("payment", "compensate", 1), ("inventory", "compensate", 1),
@@ -93,7 +95,7 @@ def test_under_hold_a_quantity_correction_undoes_the_kept_steps_in_reverse_then_
 
 
 def test_a_redo_interrupted_by_a_restart_asks_again_and_then_begins_the_next_attempt() -> None:
-    t = saga_logic.retry(corrected(stopped_at("payment"), remove=["MOUSE"]), now())
+    t = retrying.retry(corrected(stopped_at("payment"), remove=["MOUSE"]), now())
     again = saga_logic.resume(t.record, now())
     assert again is not None and again.command == t.command
     t = answer(again)
@@ -106,19 +108,19 @@ def test_a_redo_interrupted_by_a_restart_asks_again_and_then_begins_the_next_att
 def test_a_correction_that_changes_nothing_a_step_kept_keeps_it() -> None:
     # Held at payment: the reservation is kept; an address changes nothing it holds.
     record = corrected(stopped_at("payment"), ship_to="2 Oak Ave")
-    assert saga_logic.plan_retry(record).undo == ()
+    assert retrying.plan_retry(record).undo == ()
     # Back to version 1's quantity: what attempt 1 reserved fits again.
     record = corrected(corrected(stopped_at("payment"), quantity={"KB": 1}), quantity={"KB": 3})
-    assert record.version == 3 and saga_logic.plan_retry(record).start == "payment"
+    assert record.version == 3 and retrying.plan_retry(record).start == "payment"
 
 
 def test_held_at_the_first_step_or_failed_the_next_attempt_starts_at_the_first_step() -> None:
     held = corrected(stopped_at("inventory"), quantity={"KB": 2})
-    assert saga_logic.plan_retry(held).describe().startswith("resumes at inventory: reserves 2 KB")
+    assert retrying.plan_retry(held).describe().startswith("resumes at inventory: reserves 2 KB")
     failed = corrected(stopped_at("shipping", RecoverablePolicy.COMPENSATE), quantity={"KB": 2})
     assert failed.status == SagaStatus.FAILED
-    assert saga_logic.plan_retry(failed).describe().startswith("starts again at inventory: reserves 2 KB")
-    t = saga_logic.retry(failed, now())
+    assert retrying.plan_retry(failed).describe().startswith("starts again at inventory: reserves 2 KB")
+    t = retrying.retry(failed, now())
     assert sent(t) == [(step, "execute", 2) for step in STEPS]
 
 
@@ -135,7 +137,7 @@ def test_held_at_the_first_step_or_failed_the_next_attempt_starts_at_the_first_s
 def test_a_bad_correction_is_refused_in_one_sentence(change: dict, refusal: str) -> None:
     held = stopped_at("payment")
     with pytest.raises(Refused) as refused:
-        saga_logic.edit(held, correction("o-1", **change), now())
+        corrections.edit(held, correction("o-1", **change), now())
     assert str(refused.value) == refusal
 
 
@@ -166,7 +168,7 @@ def test_only_an_order_that_could_be_retried_can_be_corrected() -> None:
     declined = saga_logic.apply_reply(declined.record, ParticipantReply(
         key=declined.command.key, ok=False, reason="Card declined", recoverable=False), now())
     declined = answer(declined)
-    cancelled = answer(saga_logic.cancel(stopped_at("payment"), now()))
+    cancelled = answer(retrying.cancel(stopped_at("payment"), now()))
     for record, refusal in [
             (running.record, "Order o-1 is running; only a failed or held order can be corrected."),
             (completed.record, "Order o-1 is completed; only a failed or held order can be corrected."),
@@ -174,7 +176,7 @@ def test_only_an_order_that_could_be_retried_can_be_corrected() -> None:
                               "is not recoverable (Card declined)."),
             (cancelled.record, "Order o-1 was cancelled by an operator and cannot be corrected.")]:
         with pytest.raises(Refused) as refused:
-            saga_logic.edit(record, change, now())
+            corrections.edit(record, change, now())
         assert str(refused.value) == refusal
 
 
@@ -186,4 +188,4 @@ def test_a_record_stored_before_versions_reads_as_version_1() -> None:
         attempt.pop("redo_from")
     record = OrderRecord.model_validate(stored)
     assert record.version == 1 and record.current_attempt.version == 1
-    assert saga_logic.plan_retry(corrected(record, quantity={"KB": 1})).undo == ("inventory",)
+    assert retrying.plan_retry(corrected(record, quantity={"KB": 1})).undo == ("inventory",)

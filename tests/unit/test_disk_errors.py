@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from actors.saga.domain import Scenario
+from actors.saga.scenario import Scenario
 from actors import create_database
 from actors.embedded.storage_actor import StorageActor, StorageFailure
 from storage.errors import StorageFailed

@@ -12,11 +12,14 @@ from typing import Any
 
 import pytest
 
-from actors.saga.domain import Scenario
+from actors.saga.scenario import Scenario
 from actors import create_database
 from storage.errors import DatabaseError, DatabaseLocked
-from storage.journal import _COMPACT_MIN_BYTES, HEADER, StoredDocument, locked
-from storage.store import DocumentStore, encoded
+from storage.codec import StoredDocument, encoded
+from storage.files import locked
+from storage.journal import COMPACT_MIN_BYTES
+from storage.journal_file import HEADER
+from storage.store import DocumentStore
 from tests.documents import write_documents
 
 
@@ -123,14 +126,14 @@ def test_a_journal_of_mostly_superseded_lines_is_compacted_on_its_own(tmp_path: 
     """Rewriting one document over and over must not grow the file (and its replay) for ever."""
     db = tmp_path / "s.db"
     store = DocumentStore(db)
-    flushes = 3 * _COMPACT_MIN_BYTES // 2 // 50_000  # half as much again as compaction waits for
+    flushes = 3 * COMPACT_MIN_BYTES // 2 // 50_000  # half as much again as compaction waits for
     try:
         for n in range(flushes):
             store.put("order/o-1", {"step": n, "padding": "x" * 50_000})
             store.flush()
     finally:
         store.close()
-    assert db.stat().st_size <= _COMPACT_MIN_BYTES
+    assert db.stat().st_size <= COMPACT_MIN_BYTES
     assert not db.with_name("s.db.compact").exists()
     write_documents(db, {"stock/KB": {"available": 1}})  # appends after a compaction replay too
     assert _stored(db) == {"stock/KB": {"available": 1}, "inventory/o-1": None,

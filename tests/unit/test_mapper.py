@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from actors.saga import rules as saga_logic
+from actors.saga import corrections, retrying, rules as saga_logic
 from actors.saga.domain import Item, Order, OrderRecord, ParticipantReply, RecoverablePolicy, SagaStatus, now
 from actors.mapper import order_document
-from actors.saga.rules import Transition
+from actors.saga.transitions import Transition
 
 ORDER = Order(id="o-1", customer="bøb", ship_to="1 Main St, Zürich",
               items=(Item(sku="KB", quantity=2, price_cents=500), Item(sku="MS", quantity=1, price_cents=900)))
@@ -27,8 +27,8 @@ def every_record_of_a_long_life() -> list[OrderRecord]:
     made = [saga_logic.begin_attempt(OrderRecord(order=ORDER, policy=RecoverablePolicy.HOLD), now())]
     made.append(answer(made[-1]))
     made.append(answer(made[-1], ok=False))
-    made.append(saga_logic.edit(made[-1].record, saga_logic.correction("o-1", quantity={"KB": 1}), now()))
-    made.append(saga_logic.retry(made[-1].record, now()))
+    made.append(corrections.edit(made[-1].record, corrections.correction("o-1", quantity={"KB": 1}), now()))
+    made.append(retrying.retry(made[-1].record, now()))
     while made[-1].command is not None and made[-1].command.key.step != "shipping":
         made.append(answer(made[-1]))
     unanswered = made[-1].command
@@ -39,10 +39,10 @@ def every_record_of_a_long_life() -> list[OrderRecord]:
         made.append(gave_up)
     while made[-1].command is not None:
         made.append(answer(made[-1]))
-    made.append(saga_logic.retry(made[-1].record, now()))
+    made.append(retrying.retry(made[-1].record, now()))
     made.append(answer(made[-1]))
     made.append(answer(made[-1], ok=False))
-    made.append(saga_logic.cancel(made[-1].record, now()))
+    made.append(retrying.cancel(made[-1].record, now()))
     while made[-1].command is not None:
         made.append(answer(made[-1]))
     assert made[-1].record.status == SagaStatus.CANCELLED

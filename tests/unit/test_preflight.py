@@ -7,7 +7,7 @@ import pytest
 from actors import SAGA_PLAN, Supplies, cause_check
 from actors.saga import rules as saga_logic
 from actors.saga.domain import Item, Order, OrderRecord, ParticipantReply, RecoverablePolicy, now
-from actors.saga.rules import Transition
+from actors.saga.transitions import Transition
 
 ORDER = Order(id="o-1", customer="bob", ship_to="1 Main St",
               items=(Item(sku="KB", quantity=2, price_cents=500), Item(sku="MON", quantity=1, price_cents=0)))
