@@ -43,6 +43,7 @@ from actors.saga.domain import (
     now,
 )
 from actors.saga.errors import Refused
+from actors.saga.operators import Credit
 from actors.saga.limits import MAX_UNITS
 from actors.saga.plan import SAGA_PLAN, STEP_NAMES, definition
 
@@ -116,7 +117,15 @@ def _event(record: OrderRecord, at: datetime, attempt: int, step: str, action: A
 def _timeline_event(record: OrderRecord, at: datetime, attempt: int, step: str, action: Action,
                     outcome: Outcome, reason: str = "") -> TimelineEvent:
     return _new(TimelineEvent, at=at, order=record.order.id, attempt=attempt, step=step,
-                action=action, outcome=outcome, reason=reason)
+                action=action, outcome=outcome, reason=reason, by=None)
+
+
+def _operator_event(record: OrderRecord, at: datetime, action: OperatorAction, by: str,
+                    reason: str) -> TimelineEvent:
+    """What an operator did to the order, under the attempt it follows, with who did it."""
+    attempt = record.current_attempt
+    return _new(TimelineEvent, at=at, order=record.order.id, attempt=attempt.number if attempt else 0,
+                step=ORDER_STEP, action=action, outcome=Outcome.SUCCEEDED, reason=reason, by=by)
 
 
 def _notify(record: OrderRecord, at: datetime, attempt: int, kind: NotificationKind,
@@ -367,14 +376,17 @@ def _must_be_retryable(record: OrderRecord, done: str) -> None:
                            f"for a reason that is not recoverable ({failure.reason}).")
 
 
-def retry(record: OrderRecord, at: datetime) -> Transition:
-    """Start a new attempt of a failed or held order, or say why not.
+def retry(record: OrderRecord, at: datetime, by: str) -> Transition:
+    """Start a new attempt of a failed or held order, or say why not; the timeline records
+    who asked, and what the retry does.
 
     A held order whose kept steps a correction invalidated first compensates them (see
     plan_retry); its next attempt begins once they are undone.
     """
     _must_be_retryable(record, "retried")
     plan = plan_retry(record)
+    record = _copy(record, timeline=record.timeline + (
+        _operator_event(record, at, OperatorAction.RETRY, by, plan.describe()),))
     if not plan.undo:
         return begin_attempt(record, at)
     attempt = record.current_attempt
@@ -383,12 +395,14 @@ def retry(record: OrderRecord, at: datetime) -> Transition:
     return _next_compensation(record, at)
 
 
-def cancel(record: OrderRecord, at: datetime) -> Transition:
-    """Compensate a held order's kept steps and close it as cancelled."""
+def cancel(record: OrderRecord, at: datetime, by: str) -> Transition:
+    """Compensate a held order's kept steps and close it as cancelled; the timeline records who."""
     attempt = record.current_attempt
     if record.status != SagaStatus.ON_HOLD or attempt is None or attempt.failure is None:
         status = record.status.value.replace("_", " ")
         raise Refused(f"Order {record.order.id} is {status}; only an order on hold can be cancelled.")
+    record = _copy(record, timeline=record.timeline + (
+        _operator_event(record, at, OperatorAction.CANCEL, by, "its kept steps are compensated"),))
     failure = _copy(attempt.failure, reason=f"Cancelled while on hold ({attempt.failure.reason})",
                     recoverable=False)
     attempt = _copy(attempt, failure=failure)
@@ -518,7 +532,7 @@ def must_be_correctable(record: OrderRecord) -> None:
     _must_be_retryable(record, "corrected")
 
 
-def edit(record: OrderRecord, change: Correction, at: datetime) -> Transition:
+def edit(record: OrderRecord, change: Correction, at: datetime, by: str) -> Transition:
     """Make a new version of a failed or held order's input; the next retry runs on it.
 
     Nothing is sent: the participants hold what earlier versions applied until the retry
@@ -530,9 +544,7 @@ def edit(record: OrderRecord, change: Correction, at: datetime) -> Transition:
     assert attempt is not None
     corrected, changes = _corrected(record.order, change)
     version = record.version + 1
-    event = TimelineEvent(at=at, order=record.order.id, attempt=attempt.number, step=ORDER_STEP,
-                          action=OperatorAction.EDIT, outcome=Outcome.SUCCEEDED,
-                          reason=f"version {version}: {'; '.join(changes)}")
+    event = _operator_event(record, at, OperatorAction.EDIT, by, f"version {version}: {'; '.join(changes)}")
     message = (f"Order {record.order.id} was corrected: {'; '.join(changes)}. It now comes to "
                f"{format_cents(corrected.total_cents)}, shipping to {corrected.ship_to}.")
     return Transition(_copy(
@@ -544,5 +556,12 @@ def edit(record: OrderRecord, change: Correction, at: datetime) -> Transition:
 def preview_edit(record: OrderRecord, change: Correction) -> str:
     """What the correction would change and what the retry would then do, on two lines;
     Refused says why it cannot be made."""
-    corrected = edit(record, change, now()).record
+    corrected = edit(record, change, now(), by="").record
     return f"Saving makes {corrected.timeline[-1].reason}.\nRetrying it {plan_retry(corrected).describe()}."
+
+
+def credited(record: OrderRecord, credit: Credit) -> Transition:
+    """Tell in the order's timeline of a top-up or restock made for it (see operators.waits_on):
+    under its current attempt, with who made it; nothing is sent."""
+    event = _operator_event(record, credit.at, credit.action, credit.by, credit.words())
+    return Transition(_copy(record, timeline=record.timeline + (event,), updated_at=credit.at))
