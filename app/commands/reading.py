@@ -128,8 +128,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
+    from app.cli import serve  # the parser and its commands, which import this module
     from app.dashboard.launch import run_dashboard  # Textual loads only for the dashboard
 
-    return run_dashboard(args.db, args.scenario)
+    return run_dashboard(args.db, args.scenario, args.operator, serve)
 
 

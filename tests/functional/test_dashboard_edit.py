@@ -7,7 +7,7 @@ import asyncio
 
 from textual.widgets import Input, Static
 
-from actors.operators import login_name
+from actors import login_name
 from app.dashboard.app import SagaDashboard
 from app.dashboard.screens.edit_prompt import EditPrompt
 from app.scenario import load_scenario
