@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import TypeVar
 
 from actors import SagaEngine, StoredBecause, WorldReader, open_engine, world_of
 from app.commands.served import borrowed, held, listening
-from app.progress import counting
+from app.progress import counting, ticking
 from app.report import build_report, render_summary, write_report_json
 
 T = TypeVar("T")
@@ -27,16 +28,20 @@ def settle(engine: SagaEngine) -> None:
 
 
 def print_report(world: WorldReader, as_json: bool, follow_ups: list[str]) -> None:
-    """The report; as JSON, written one order at a time (a database of any size)."""
+    """The report; as JSON, written one order at a time (a database of any size). A long one
+    says on stderr how long it has been at it, while nothing else is written to the terminal."""
     if as_json:
         sys.stdout.flush()
         out = getattr(sys.stdout, "buffer", None)  # bytes, as written; a text stream in tests
         write = out.write if out is not None else lambda text: sys.stdout.write(text.decode())
-        write_report_json(world.stream(), follow_ups, write)
+        with ticking("reporting") if not sys.stdout.isatty() else contextlib.nullcontext():
+            write_report_json(world.stream(), follow_ups, write)
         write(b"\n")
         sys.stdout.flush()
     else:
-        print(render_summary(build_report(world.snapshot(), follow_ups)))
+        with ticking("reporting"):
+            report = render_summary(build_report(world.snapshot(), follow_ups))
+        print(report)
 
 
 def open_told(db: Path | str) -> SagaEngine:
