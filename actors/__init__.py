@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     # The rules of what a person may type, whichever door it enters by (actors/saga/values.py).
     from actors.saga.domain import AMOUNT, QUANTITY
     from actors.saga.values import CUSTOMER, ORDER_ID, SHIP_TO, SKU, WORKER_ID, BadValue, shown
+    from actors.saga.operators import SCENARIO, operator
+    from actors.operators import login_name
     from actors.saga.settings import EngineSettings
     from actors.saga.domain import (
         Failure,
@@ -85,6 +87,9 @@ _WHERE: dict[str, tuple[str, str]] = {
     'SKU': ('actors.saga.values', 'SKU'),
     'WORKER_ID': ('actors.saga.values', 'WORKER_ID'),
     'BadValue': ('actors.saga.values', 'BadValue'),
+    'SCENARIO': ('actors.saga.operators', 'SCENARIO'),
+    'operator': ('actors.saga.operators', 'operator'),
+    'login_name': ('actors.operators', 'login_name'),
     'shown': ('actors.saga.values', 'shown'),
     'ARCHIVED_STATUSES': ('actors.mapper', 'ARCHIVED_STATUSES'),
     'Account': ('actors.saga.documents', 'Account'),
@@ -204,5 +209,5 @@ __all__ = [
     "open_reader", "open_resumed", "order_of_document", "order_record_document", "order_sort_key",
     "preview_edit", "read_snapshot", "record_of", "recover", "redacted", "run_worker", "list_workers", "salvage",
     "shortfall_remedy", "stream_of", "summary_of", "DatabaseWorld", "StoredBecause", "world_of",
-    "AMOUNT", "BadValue", "CUSTOMER", "ORDER_ID", "QUANTITY", "SHIP_TO", "SKU", "WORKER_ID", "shown",
+    "AMOUNT", "BadValue", "SCENARIO", "login_name", "operator", "CUSTOMER", "ORDER_ID", "QUANTITY", "SHIP_TO", "SKU", "WORKER_ID", "shown",
 ]

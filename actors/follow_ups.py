@@ -8,24 +8,26 @@ from typing import TYPE_CHECKING, Any
 from actors.saga.scenario import Scenario, ThenAction
 from actors.mapper import FollowUpProgress, meta_document
 from actors.saga.errors import Refused
+from actors.saga.operators import SCENARIO
 
 if TYPE_CHECKING:
     from actors.facade import SagaEngine
 
 
 def apply(engine: SagaEngine, action: ThenAction, key: str) -> str:
-    """Apply one scenario follow-up (top-ups and restocks under their own idempotency key);
+    """Apply one scenario follow-up, recorded as the scenario's (top-ups and restocks under
+    their own idempotency key);
     Refused says why it cannot apply. A script's retry runs as written, without pre-flight."""
     if action.top_up:
-        return engine.top_up(action.top_up.customer, action.top_up.amount_cents, key)
+        return engine.top_up(action.top_up.customer, action.top_up.amount_cents, key, by=SCENARIO)
     if action.restock:
-        return engine.restock(action.restock.sku, action.restock.quantity, key)
+        return engine.restock(action.restock.sku, action.restock.quantity, key, by=SCENARIO)
     if action.retry:
-        return engine.retry(action.retry, force=True)
+        return engine.retry(action.retry, force=True, by=SCENARIO)
     if action.edit:
-        return engine.edit(action.edit)
+        return engine.edit(action.edit, by=SCENARIO)
     assert action.cancel is not None
-    return engine.cancel(action.cancel)
+    return engine.cancel(action.cancel, by=SCENARIO)
 
 
 class FollowUps:

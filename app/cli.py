@@ -10,13 +10,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from actors import (CUSTOMER, ORDER_ID, SHIP_TO, SKU, WORKER_ID, DatabaseError, Refused, database_location,
-                    leftover_threads_stopped, redacted)
+from actors import (CUSTOMER, ORDER_ID, SHIP_TO, SKU, WORKER_ID, DatabaseError, Refused, SagaEngine,
+                    database_location, leftover_threads_stopped, operator, redacted)
+from app.beside import Answer, captured
 from app.amounts import parse_dollars, parse_units
 from app.commands.operating import cmd_cancel, cmd_edit, cmd_restock, cmd_retry, cmd_salvage, cmd_top_up
-from app.commands.options import STATUS_NAMES, BadArgument, checked, grace, quantity, silent_after
+from app.commands.options import (OPERATOR_VARIABLE, STATUS_NAMES, BadArgument, checked, default_operator, grace,
+                                  quantity, silent_after)
 from app.commands.reading import (cmd_audit, cmd_dashboard, cmd_history, cmd_list, cmd_report, cmd_run,
                                   cmd_stats, cmd_status)
+from app.commands.served import CHANGING, forwarded, serving
 from app.commands.workers import cmd_recover, cmd_worker, cmd_workers
 from app.paths import DATABASE_VARIABLE, default_location
 from app.scenario import ScenarioError
@@ -26,7 +29,7 @@ USAGE_ERROR = 2
 _PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 # Options whose value is a value a person types: given as `--id -w1`, the value is handed to its
 # rule (which says what is wrong with it) rather than read by argparse as an unknown option.
-_VALUE_OPTIONS = ("--id", "--from", "--customer", "--ship-to", "--quantity", "--remove")
+_VALUE_OPTIONS = ("--id", "--from", "--customer", "--ship-to", "--quantity", "--remove", "--operator")
 
 
 def package_version() -> str:
@@ -89,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(name: str, handler: Callable[[argparse.Namespace], int], help_text: str,
-                order: bool = False, reads: bool = False, bulk: bool = False) -> argparse.ArgumentParser:
+                order: bool = False, reads: bool = False, bulk: bool = False,
+                acts: bool = False) -> argparse.ArgumentParser:
         example = EXAMPLES.get(name)
         sub = commands.add_parser(name, help=help_text, description=help_text,
                                   epilog=f"example:\n  {example}" if example else None,
@@ -108,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--db", type=database_location, default=default_location(), metavar="PATH",
                          help="the database file, or a postgresql:// URL to share it among workers "
                               f"(default: ${DATABASE_VARIABLE} if set, else %(default)s)")
+        if acts:
+            sub.add_argument("--operator", metavar="NAME", type=checked(operator), default=default_operator(),
+                             help="who the timeline records as having done it "
+                                  f"(default: ${OPERATOR_VARIABLE} if set, else the login name)")
         if reads:
             sub.add_argument("--no-resume", action="store_true",
                              help="read the database as last stored: resume nothing, take no lock, "
@@ -115,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    dashboard = command("dashboard", cmd_dashboard, "open the terminal dashboard (the default)")
+    dashboard = command("dashboard", cmd_dashboard, "open the terminal dashboard (the default)", acts=True)
     dashboard.add_argument("scenario", nargs="?", metavar="SCENARIO",
                            help="a scenario to load and start at once (a path, or the name of one that "
                                 "ships with ordersaga, e.g. demo)")
@@ -155,24 +163,26 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--json", action="store_true",
                          help="print the order as its entry in `report --json`")
     retry_ = command("retry", cmd_retry, "retry a failed order (recoverable) or resume a held one; "
-                     "or every order --where QUERY means", order=True, bulk=True)
+                     "or every order --where QUERY means", order=True, bulk=True, acts=True)
     retry_.add_argument("--force", action="store_true",
                        help="retry even though the stock or balance it failed for is still short")
     command("cancel", cmd_cancel, "cancel an order on hold: compensate its completed steps; or every "
-            "order --where QUERY means", order=True, bulk=True)
+            "order --where QUERY means", order=True, bulk=True, acts=True)
     edit = command("edit", cmd_edit, "correct a failed or held order (its address, the quantity of an item, "
-                   "an item to remove) and say what its retry will do; then retry it", order=True)
+                   "an item to remove) and say what its retry will do; then retry it", order=True, acts=True)
     edit.add_argument("--ship-to", metavar="TEXT", type=checked(SHIP_TO.check),
                       help="the address to ship to instead")
     edit.add_argument("--quantity", action="append", metavar="SKU=N", type=quantity,
                       help="the quantity of one of the order's items (repeatable)")
     edit.add_argument("--remove", action="append", metavar="SKU", type=checked(SKU.check),
                       help="take an item off the order; at least one must remain (repeatable)")
-    top_up = command("top-up", cmd_top_up, "add money to a customer's account (to resolve a failure)")
+    top_up = command("top-up", cmd_top_up, "add money to a customer's account (to resolve a failure)",
+                     acts=True)
     top_up.add_argument("customer", metavar="CUSTOMER", type=checked(CUSTOMER.check))
     top_up.add_argument("amount", metavar="AMOUNT", type=checked(parse_dollars),
                         help="in dollars, e.g. 25 or 25.50")
-    restock = command("restock", cmd_restock, "add units of a sku to the stock (to resolve a failure)")
+    restock = command("restock", cmd_restock, "add units of a sku to the stock (to resolve a failure)",
+                      acts=True)
     restock.add_argument("sku", metavar="SKU", type=checked(SKU.check))
     restock.add_argument("quantity", metavar="QUANTITY", type=checked(parse_units))
     audit_ = command("audit", cmd_audit, "check that no order left orphaned state: saga order, "
@@ -214,21 +224,47 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ordersaga: {error}", file=sys.stderr)
         return USAGE_ERROR
     with leftover_threads_stopped():
-        try:
+        return _carried_out(args, argv)
+
+
+def _carried_out(args: argparse.Namespace, argv: list[str]) -> int:
+    """The command's exit status, having run it here or by the process holding its database;
+    each error a user can cause is one line on stderr."""
+    try:
+        status = forwarded(args, argv)
+        if status is None:
             status = int(args.handler(args))
-            sys.stdout.flush()  # now, not at exit, so that a reader gone away is handled below
-            return status
-        except ScenarioError as error:
-            for problem in error.problems:
-                print(f"ordersaga: {problem}", file=sys.stderr)
-        except (DatabaseError, Refused, BadArgument) as error:
-            print(f"ordersaga: {redacted(str(error), args.db)}", file=sys.stderr)
-        except Interrupted as interrupted:  # SIGINT or SIGTERM
-            print(interrupted.line(), file=sys.stderr)
-            return interrupted.status
-        except BrokenPipeError:  # `ordersaga list | head -1`: stop quietly, as other tools do
-            return leave_quietly_on_closed_pipe()
+        sys.stdout.flush()  # now, not at exit, so that a reader gone away is handled below
+        return status
+    except ScenarioError as error:
+        for problem in error.problems:
+            print(f"ordersaga: {problem}", file=sys.stderr)
+    except (DatabaseError, Refused, BadArgument) as error:
+        print(f"ordersaga: {redacted(str(error), args.db)}", file=sys.stderr)
+    except Interrupted as interrupted:  # SIGINT or SIGTERM
+        print(interrupted.line(), file=sys.stderr)
+        return interrupted.status
+    except BrokenPipeError:  # `ordersaga list | head -1`: stop quietly, as other tools do
+        return leave_quietly_on_closed_pipe()
     return USAGE_ERROR
+
+
+def serve(argv: list[str], engine: SagaEngine) -> Answer:
+    """Carry out another process's changing command on engine, which this process holds
+    (app/beside.py): what it would have written, and its exit status."""
+    with captured() as (out, err), serving(engine):
+        try:
+            args = build_parser().parse_args(_values_attached(argv))
+            if args.command not in CHANGING:
+                raise BadArgument(f"Only a command that changes the database is carried out for another "
+                                  f"process, not {args.command!r}.")
+            status = _carried_out(args, argv)
+        except (BadArgument, DatabaseError) as error:
+            print(f"ordersaga: {error}", file=sys.stderr)
+            status = USAGE_ERROR
+        except SystemExit as exit_:  # argparse's own usage errors
+            status = exit_.code if isinstance(exit_.code, int) else USAGE_ERROR
+    return Answer(status, out.getvalue(), err.getvalue())
 
 
 def _values_attached(argv: list[str]) -> list[str]:

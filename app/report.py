@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import orjson
 
 from actors import (InventoryReport, LiveReports, OperatorAction, OrderRecord, OrderSummary, PaymentReport,
-                    SagaStatus, WorldSnapshot, WorldStream, format_cents, order_sort_key)
+                    SagaStatus, TimelineEvent, WorldSnapshot, WorldStream, format_cents, order_sort_key)
 
 _NARROWEST = 10  # the id, customer and total columns of an order line
 _STATUS_WIDTH = len("compensating")
@@ -34,6 +34,15 @@ def versions_report(record: OrderRecord) -> list[dict[str, Any]]:
             for number, order in enumerate(record.versions, start=1)]
 
 
+def timeline_entry(event: TimelineEvent) -> dict[str, Any]:
+    """One event as plain data; an operator's says who did it ("by")."""
+    entry = {"at": event.at.isoformat(), "attempt": event.attempt, "step": event.step,
+             "action": event.action.value, "outcome": event.outcome.value, "reason": event.reason}
+    if event.by is not None:
+        entry["by"] = event.by
+    return entry
+
+
 def order_report(record: OrderRecord, worker: str | None = None) -> dict[str, Any]:
     """The order as plain data; with the worker that last moved it, where workers run it."""
     attempt = record.current_attempt
@@ -49,11 +58,7 @@ def order_report(record: OrderRecord, worker: str | None = None) -> dict[str, An
         "versions": versions_report(record),
         "failure": failure.model_dump(mode="json", include=_FAILURE_FIELDS) if failure else None,
         "steps": [{"name": s.name, "status": s.status.value} for s in attempt.steps] if attempt else [],
-        "timeline": [
-            {"at": e.at.isoformat(), "attempt": e.attempt, "step": e.step, "action": e.action.value,
-             "outcome": e.outcome.value, "reason": e.reason}
-            for e in record.timeline
-        ],
+        "timeline": [timeline_entry(e) for e in record.timeline],
         "notifications": [{"kind": n.kind.value, "attempt": n.attempt, "message": n.message}
                           for n in record.notifications],
     }
@@ -351,6 +356,7 @@ def render_history(record: OrderRecord) -> str:
     lines = [f"Order {record.order.id}: {len(record.timeline)} events"]
     for event in record.timeline:
         reason = f"  {event.reason}" if event.reason else ""
+        reason += f"  (by {event.by})" if event.by is not None else ""
         stamp = f"{event.at:%Y-%m-%d %H:%M:%S.%f}"[:-3]
         lines.append(f"  {stamp}  #{event.attempt}  {event.step:<10} {event.action.value:<10} "
                      f"{event.outcome.value:<11}{reason}".rstrip())

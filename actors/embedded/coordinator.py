@@ -27,6 +27,8 @@ from actors.saga.domain import Correction, IdempotencyKey, Order, OrderRecord, P
 from actors.events import EventHub, OrderUpdate
 from actors.mapper import ARCHIVED_STATUSES, order_summary, stored_order, stored_time
 from actors.embedded.participants.base import ParticipantProxy
+from actors.saga import operators
+from actors.saga.operators import Credit
 from actors.saga.plan import definition
 from actors.embedded.proxies import actor_method
 from actors.saga.errors import Refused
@@ -153,25 +155,31 @@ class SagaCoordinator(pykka.ThreadingActor):
             self._admit()
 
     # -- operator requests ------------------------------------------------------
-    def retry(self, order_id: str) -> str:
+    def retry(self, order_id: str, by: str) -> str:
         record = self._record(order_id)
-        transition = retrying.retry(record, now())
+        transition = retrying.retry(record, now(), by)
         self._apply(transition)  # an operator's request does not queue
         self.send_to_storage()  # before the answer: whatever the caller stores next comes after
         return replies.retried(record, transition)
 
-    def edit(self, change: Correction) -> str:
+    def edit(self, change: Correction, by: str) -> str:
         record = self._record(change.order)
-        transition = corrections.edit(record, change, now())
+        transition = corrections.edit(record, change, now(), by)
         self._apply(transition)
         self.send_to_storage()
         return replies.edited(transition.record)
 
-    def cancel(self, order_id: str) -> str:
-        transition = retrying.cancel(self._record(order_id), now())
+    def cancel(self, order_id: str, by: str) -> str:
+        transition = retrying.cancel(self._record(order_id), now(), by)
         self._apply(transition)
         self.send_to_storage()
         return replies.cancelling(order_id)
+
+    def credited(self, order_id: str, credit: Credit) -> str:
+        """Tell the order's timeline of a top-up or restock made for it."""
+        self._apply(operators.credited(self._record(order_id), credit))
+        self.send_to_storage()
+        return order_id
 
     # -- queries ------------------------------------------------------------------
     def records(self) -> list[OrderRecord]:
@@ -330,6 +338,7 @@ class CoordinatorProxy(ActorMemberMixin, pykka.ActorProxy[SagaCoordinator]):
     retry = actor_method(SagaCoordinator.retry)
     edit = actor_method(SagaCoordinator.edit)
     cancel = actor_method(SagaCoordinator.cancel)
+    credited = actor_method(SagaCoordinator.credited)
     records = actor_method(SagaCoordinator.records)
     live_record = actor_method(SagaCoordinator.live_record)
     progress = actor_method(SagaCoordinator.progress)

@@ -25,8 +25,12 @@ import pykka
 from actors.saga import corrections, retrying, rules as saga_logic
 from actors.embedded.coordinator import CoordinatorProxy, NotLive, SagaCoordinator
 from actors.saga.settings import EngineSettings
-from actors.saga.domain import Correction, OrderRecord, Service, now
+from actors.operators import acting
+from actors.saga.documents import OperatorMark
+from actors.saga.domain import Correction, OperatorAction, OrderRecord, SagaStatus, Service, now
 from actors.saga.scenario import Scenario
+from actors.saga import operators
+from actors.saga.operators import Credit, waits_on
 from actors.events import EventHub, Subscriber
 from actors.follow_ups import FollowUps
 from actors.reading.stream import WorldStream, stream_world
@@ -42,6 +46,7 @@ from actors.saga.preflight import CauseCheck, CauseUnresolved, Supplies, cause_c
 from actors.embedded.proxies import ProxyMethod
 from actors.reading.snapshot import (
     rows_of_orders,
+    order_sort_key,
     ArchivedSummaries,
     LiveReports,
     OrderSummary,
@@ -147,28 +152,32 @@ class Engine:
         """Call listener (on an engine thread) if the storage fails: orders stop moving then."""
         self.storage_failure.listen(listener)
 
-    def retry(self, order_id: str, force: bool = False) -> str:
-        """Start the order's next attempt; unless forced, CauseUnresolved when the shortfall
-        it failed for (see preflight) is still there, since the attempt would fail again."""
+    def retry(self, order_id: str, force: bool = False, by: str | None = None) -> str:
+        """Start the order's next attempt, recorded as `by`'s (default: this process's login
+        name); unless forced, CauseUnresolved when the shortfall it failed for (see
+        preflight) is still there, since the attempt would fail again."""
         if not force:
             check = self.check_cause(order_id)
             if check is not None and not check.resolved:
                 raise CauseUnresolved(order_id, check)
-        return self._ask_coordinator(order_id, lambda: self.coordinator.retry(order_id),
-                                     lambda record: retrying.retry(record, now()))
+        who = acting(by)
+        return self._ask_coordinator(order_id, lambda: self.coordinator.retry(order_id, who),
+                                     lambda record: retrying.retry(record, now(), who))
 
     def check_cause(self, order_id: str) -> CauseCheck | None:
         """Whether the order's failure looks resolved now (None: nothing the engine can judge)."""
         return cause_check(self.record(order_id), self.supplies())
 
-    def cancel(self, order_id: str) -> str:
-        return self._ask_coordinator(order_id, lambda: self.coordinator.cancel(order_id),
-                                     lambda record: retrying.cancel(record, now()))
+    def cancel(self, order_id: str, by: str | None = None) -> str:
+        who = acting(by)
+        return self._ask_coordinator(order_id, lambda: self.coordinator.cancel(order_id, who),
+                                     lambda record: retrying.cancel(record, now(), who))
 
-    def edit(self, change: Correction) -> str:
+    def edit(self, change: Correction, by: str | None = None) -> str:
         """Correct a failed or held order (a new version of it); a retry then runs on it."""
-        return self._ask_coordinator(change.order, lambda: self.coordinator.edit(change),
-                                     lambda record: corrections.edit(record, change, now()))
+        who = acting(by)
+        return self._ask_coordinator(change.order, lambda: self.coordinator.edit(change, who),
+                                     lambda record: corrections.edit(record, change, now(), who))
 
     def _ask_coordinator(self, order_id: str, ask: Callable[[], pykka.Future[str]],
                          rule: Callable[[OrderRecord], object]) -> str:
@@ -203,20 +212,42 @@ class Engine:
         self.storage_failure.check()
         return answer
 
-    def top_up(self, customer: str, amount_cents: int, key: str | None = None) -> str:
-        return self._credit(self._payment.top_up, customer, amount_cents, key)
+    def top_up(self, customer: str, amount_cents: int, key: str | None = None, by: str | None = None) -> str:
+        credit = Credit(OperatorAction.TOP_UP, customer, amount_cents, acting(by), now())
+        return self._credit(self._payment.top_up, credit, key)
 
-    def restock(self, sku: str, quantity: int, key: str | None = None) -> str:
-        return self._credit(self._inventory.restock, sku, quantity, key)
+    def restock(self, sku: str, quantity: int, key: str | None = None, by: str | None = None) -> str:
+        credit = Credit(OperatorAction.RESTOCK, sku, quantity, acting(by), now())
+        return self._credit(self._inventory.restock, credit, key)
 
-    def _credit(self, method: ProxyMethod[[str, int, str], pykka.ThreadingFuture[str]], target: str,
-                amount: int, key: str | None) -> str:
-        """Ask a participant to add money or stock once per key; wait until it is durable."""
+    def _credit(self, method: ProxyMethod[[str, int, str, OperatorMark], pykka.ThreadingFuture[tuple[str, bool]]],
+                credit: Credit, key: str | None) -> str:
+        """Ask a participant to add money or stock once per key, with who made it and the
+        orders waiting on it; wait until it is durable, then tell each order's timeline."""
+        waiting = self._waiting_on(credit)
         try:
-            durable = method(target, amount, key or f"operator/{uuid.uuid4()}").get()
+            durable = method(credit.target, credit.amount, key or f"operator/{uuid.uuid4()}",
+                             credit.mark(waiting)).get()
         except KeyError as error:  # the participant does not know the customer or sku
             raise Refused(error.args[0]) from None
-        return self.storage_failure.get(durable)
+        answer, new = self.storage_failure.get(durable)
+        for order_id in waiting if new else []:
+            self._ask_coordinator(order_id, lambda: self.coordinator.credited(order_id, credit),
+                                  lambda record: operators.credited(record, credit))
+        return answer
+
+    def _waiting_on(self, credit: Credit) -> list[str]:
+        """The orders failed or held for want of what the credit adds, live or archived."""
+        found = []
+        for summary in self.summaries():
+            failure = summary.failure
+            if summary.status in (SagaStatus.FAILED, SagaStatus.ON_HOLD) and failure is not None \
+                    and failure.shortfall and (credit.action != OperatorAction.TOP_UP
+                                               or summary.customer == credit.target):
+                record = self.find(summary.id)
+                if record is not None and waits_on(record, credit):
+                    found.append(summary.id)
+        return sorted(found, key=order_sort_key)
 
     def run_follow_ups(self, report: Callable[[str], None], timeout_s: float = 600) -> None:
         """Apply the scenario's `then` actions not yet applied (see FollowUps)."""

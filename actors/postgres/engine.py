@@ -22,8 +22,11 @@ from dbos import DBOS, DBOSClient, EnqueueOptions
 from actors.saga import replies
 from actors.saga import corrections, retrying, rules as saga_logic
 from actors.saga.settings import EngineSettings
-from actors.saga.domain import Correction, OrderRecord, now
+from actors.operators import acting
+from actors.saga.domain import Correction, OperatorAction, OrderRecord, now
 from actors.saga.scenario import Scenario
+from actors.saga import operators
+from actors.saga.operators import Credit, waits_on
 from actors.events import EventHub, OrderUpdate, Subscriber
 from actors.follow_ups import FollowUps
 from actors.mapper import Document
@@ -160,20 +163,23 @@ class PostgresEngine:
                     _enqueue(self._client, connection, self._run, stored)
 
     # -- operator actions ---------------------------------------------------------
-    def retry(self, order_id: str, force: bool = False) -> str:
+    def retry(self, order_id: str, force: bool = False, by: str | None = None) -> str:
         if not force:
             check = self.check_cause(order_id)
             if check is not None and not check.resolved:
                 raise CauseUnresolved(order_id, check)
-        before, transition = self._transition(order_id, retrying.retry)
+        who = acting(by)
+        before, transition = self._transition(order_id, lambda record, at: retrying.retry(record, at, who))
         return replies.retried(before, transition)
 
-    def cancel(self, order_id: str) -> str:
-        self._transition(order_id, retrying.cancel)
+    def cancel(self, order_id: str, by: str | None = None) -> str:
+        who = acting(by)
+        self._transition(order_id, lambda record, at: retrying.cancel(record, at, who))
         return replies.cancelling(order_id)
 
-    def edit(self, change: Correction) -> str:
-        _, transition = self._transition(change.order, lambda record, at: corrections.edit(record, change, at),
+    def edit(self, change: Correction, by: str | None = None) -> str:
+        who = acting(by)
+        _, transition = self._transition(change.order, lambda record, at: corrections.edit(record, change, at, who),
                                          enqueue=False)
         return replies.edited(transition.record)
 
@@ -191,21 +197,35 @@ class PostgresEngine:
                 _enqueue(self._client, connection, self._run, saved)
         return stored.record, transition
 
-    def top_up(self, customer: str, amount_cents: int, key: str | None = None) -> str:
-        balance = self._credit("accounts", customer, amount_cents, key)
+    def top_up(self, customer: str, amount_cents: int, key: str | None = None, by: str | None = None) -> str:
+        balance = self._credit("accounts", Credit(OperatorAction.TOP_UP, customer, amount_cents, acting(by), now()),
+                               key)
         if balance is None:
             raise Refused(replies.no_customer(customer))
         return replies.topped_up(customer, amount_cents, balance)
 
-    def restock(self, sku: str, quantity: int, key: str | None = None) -> str:
-        available = self._credit("stock", sku, quantity, key)
+    def restock(self, sku: str, quantity: int, key: str | None = None, by: str | None = None) -> str:
+        available = self._credit("stock", Credit(OperatorAction.RESTOCK, sku, quantity, acting(by), now()), key)
         if available is None:
             raise Refused(replies.no_sku(sku))
         return replies.restocked(sku, quantity, available)
 
-    def _credit(self, table: str, target: str, amount: int, key: str | None) -> int | None:
+    def _credit(self, table: str, made: Credit, key: str | None) -> int | None:
+        """The credit with who made it and the orders waiting on it, in one transaction with
+        the event it adds to each of their timelines."""
         with self._db.begin() as connection:
-            return credit(connection, table, target, amount, key or f"operator/{uuid.uuid4()}")
+            waiting = [stored.record.order.id for stored in read_records(connection)
+                       if waits_on(stored.record, made)]
+            done = credit(connection, table, made.target, made.amount, key or f"operator/{uuid.uuid4()}",
+                          made.mark(waiting))
+            if done is None:
+                return None
+            level, new = done
+            for order_id in waiting if new else []:
+                stored = load_record(connection, order_id, lock=True)
+                if stored is not None:
+                    save_record(connection, operators.credited(stored.record, made).record, None, new_leg=False)
+            return level
 
     def run_follow_ups(self, report: Callable[[str], None], timeout_s: float = 600) -> None:
         if self.scenario is not None:

@@ -64,6 +64,9 @@ _ADDED = (
     ("orders", "leg", "integer NOT NULL DEFAULT 0"),
     # A failed execution's answer says whether it failed for want of stock or money.
     ("ledger", "shortfall", "boolean NOT NULL DEFAULT false"),
+    # Who made each credit, when, and the orders waiting on it then (an OperatorMark).
+    ("restocks", "mark", "jsonb"),
+    ("top_ups", "mark", "jsonb"),
 )
 
 # Emptied, in this order, when a scenario replaces the world.

@@ -17,7 +17,7 @@ from actors.saga import ledger
 from actors.saga.domain import STORED, Action, OrderRecord, SagaStatus, Service
 from actors.saga.scenario import Scenario
 from actors.mapper import META, FollowUpProgress, meta_document, read_follow_ups, read_scenario
-from actors.saga.documents import InventoryReport, LedgerRow, PaymentReport, ShippingReport
+from actors.saga.documents import InventoryReport, LedgerRow, OperatorMark, PaymentReport, ShippingReport
 from actors.saga.plan import definition
 from actors.saga.seeding import competitors_before, world_of
 from actors.postgres.schema import SCHEMA
@@ -168,22 +168,25 @@ def seed(connection: sa.Connection, scenario: Scenario) -> str:
 
 
 # -- operator credits -------------------------------------------------------------------
-def credit(connection: sa.Connection, table: str, target: str, amount: int, key: str) -> int | None:
-    """Add stock or money once per key; the level after it, None for an unknown sku or customer."""
+def credit(connection: sa.Connection, table: str, target: str, amount: int, key: str,
+           mark: OperatorMark | None = None) -> tuple[int, bool] | None:
+    """Add stock or money once per key, with who made it: the level after it and whether the
+    key was new; None for an unknown sku or customer."""
     kind, level, log = (("sku", "available", "restocks") if table == "stock"
                         else ("customer", "balance_cents", "top_ups"))
     current = connection.execute(_q(f"SELECT {level} FROM $S.{table} WHERE {kind} = :target FOR UPDATE"),
                                  {"target": target}).scalar()
     if current is None:
         return None
-    added = connection.execute(_q(f"INSERT INTO $S.{log} VALUES (:key, :target, :amount) "
+    added = connection.execute(_q(f"INSERT INTO $S.{log} VALUES (:key, :target, :amount, CAST(:mark AS jsonb)) "
                                   "ON CONFLICT (key) DO NOTHING"),
-                               {"key": key, "target": target, "amount": amount}).rowcount
+                               {"key": key, "target": target, "amount": amount,
+                                "mark": None if mark is None else json.dumps(mark)}).rowcount
     if not added:
-        return int(current)
+        return int(current), False
     return int(connection.execute(_q(f"UPDATE $S.{table} SET {level} = {level} + :amount "
                                      f"WHERE {kind} = :target RETURNING {level}"),
-                                  {"amount": amount, "target": target}).scalar_one())
+                                  {"amount": amount, "target": target}).scalar_one()), True
 
 
 def entry_of_rows(actions: Mapping[str, tuple[Any, ...]]) -> ledger.LedgerEntry | None:
@@ -218,11 +221,17 @@ def read_world(connection: sa.Connection, where: str) -> WorldSnapshot:
     stored = read_records(connection)
     meta = read_meta(connection, where)
     restocks: dict[str, dict[str, int]] = {}
-    for key, sku, quantity in connection.execute(_q("SELECT key, sku, quantity FROM $S.restocks")):
+    marks: dict[str, dict[str, dict[str, OperatorMark]]] = {"restocks": {}, "top_ups": {}}
+    for key, sku, quantity, mark in connection.execute(_q("SELECT key, sku, quantity, mark FROM $S.restocks")):
         restocks.setdefault(sku, {})[key] = quantity
+        if mark is not None:
+            marks["restocks"].setdefault(sku, {})[key] = mark
     top_ups: dict[str, dict[str, int]] = {}
-    for key, customer, cents in connection.execute(_q("SELECT key, customer, amount_cents FROM $S.top_ups")):
+    for key, customer, cents, mark in connection.execute(
+            _q("SELECT key, customer, amount_cents, mark FROM $S.top_ups")):
         top_ups.setdefault(customer, {})[key] = cents
+        if mark is not None:
+            marks["top_ups"].setdefault(customer, {})[key] = mark
     ledgers = _ledger(connection.execute(_q(
         "SELECT order_id, step, attempt, action, ok, undid, reason, recoverable, shortfall "
         "FROM $S.ledger")).all())
@@ -244,6 +253,10 @@ def read_world(connection: sa.Connection, where: str) -> WorldSnapshot:
                     for effect, order_id, cents, status in connection.execute(
                         _q("SELECT effect, order_id, amount_cents, status FROM $S.charges ORDER BY effect"))],
         "ledger": ledgers[Service.PAYMENT]}
+    for sku, made in marks["restocks"].items():
+        inventory["stock"][sku]["restocked_by"] = made
+    for customer, made in marks["top_ups"].items():
+        payment["accounts"][customer]["topped_up_by"] = made
     shipping: ShippingReport = {
         "shipments": [{"order": order_id, "effect": effect, "address": address, "status": status}
                       for effect, order_id, address, status in connection.execute(

@@ -13,7 +13,6 @@ from pydantic import ValidationError
 
 from actors.saga import values
 from actors.saga.domain import (
-    ORDER_STEP,
     QUANTITY,
     STORED,
     Correction,
@@ -22,15 +21,13 @@ from actors.saga.domain import (
     OperatorAction,
     Order,
     OrderRecord,
-    Outcome,
-    TimelineEvent,
     format_cents,
     now,
 )
 from actors.saga.errors import Refused
 from actors.saga.limits import MAX_UNITS
 from actors.saga.retrying import must_be_retryable, plan_retry
-from actors.saga.transitions import Transition, changed, with_notification
+from actors.saga.transitions import Transition, changed, operator_event, with_notification
 
 
 def correction(order_id: str, ship_to: str | None = None, quantity: Mapping[str, int] | None = None,
@@ -102,7 +99,7 @@ def must_be_correctable(record: OrderRecord) -> None:
     must_be_retryable(record, "corrected")
 
 
-def edit(record: OrderRecord, change: Correction, at: datetime) -> Transition:
+def edit(record: OrderRecord, change: Correction, at: datetime, by: str) -> Transition:
     """Make a new version of a failed or held order's input; the next retry runs on it.
 
     Nothing is sent: the participants hold what earlier versions applied until the retry
@@ -114,9 +111,7 @@ def edit(record: OrderRecord, change: Correction, at: datetime) -> Transition:
     assert attempt is not None
     corrected, changes = _corrected(record.order, change)
     version = record.version + 1
-    event = TimelineEvent(at=at, order=record.order.id, attempt=attempt.number, step=ORDER_STEP,
-                          action=OperatorAction.EDIT, outcome=Outcome.SUCCEEDED,
-                          reason=f"version {version}: {'; '.join(changes)}")
+    event = operator_event(record, at, OperatorAction.EDIT, by, f"version {version}: {'; '.join(changes)}")
     message = (f"Order {record.order.id} was corrected: {'; '.join(changes)}. It now comes to "
                f"{format_cents(corrected.total_cents)}, shipping to {corrected.ship_to}.")
     return Transition(changed(
@@ -128,5 +123,5 @@ def edit(record: OrderRecord, change: Correction, at: datetime) -> Transition:
 def preview_edit(record: OrderRecord, change: Correction) -> str:
     """What the correction would change and what the retry would then do, on two lines;
     Refused says why it cannot be made."""
-    corrected = edit(record, change, now()).record
+    corrected = edit(record, change, now(), by="").record
     return f"Saving makes {corrected.timeline[-1].reason}.\nRetrying it {plan_retry(corrected).describe()}."

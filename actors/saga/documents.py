@@ -59,17 +59,28 @@ class OrderDocument(TypedDict):
     shipments: NotRequired[dict[str, Shipment]]
 
 
+class OperatorMark(TypedDict):
+    """Who made a restock or top-up, when (ISO 8601), and the orders waiting on it then."""
+
+    by: str
+    at: str
+    orders: list[str]
+
+
 class StockLevel(TypedDict):
     initial: int
     available: int
     reserved: int
     restocks: dict[str, int]  # units by restock key
+    # Who made each restock, by its key (absent: none was made since ordersaga recorded who).
+    restocked_by: NotRequired[dict[str, OperatorMark]]
 
 
 class Account(TypedDict):
     initial_cents: int
     balance_cents: int
     top_ups: dict[str, int]  # cents by top-up key
+    topped_up_by: NotRequired[dict[str, OperatorMark]]  # who made each top-up, by its key
 
 
 # -- the rows of the participants' reports ---------------------------------------

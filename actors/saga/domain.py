@@ -42,10 +42,15 @@ class Action(str, Enum):
 
 
 class OperatorAction(str, Enum):
-    """What an operator did to the order itself, as its timeline records it: no
-    participant is asked, so it is never an idempotency key's action."""
+    """What an operator did, as an order's timeline records it (with who did it): never an
+    idempotency key's action. A top-up or restock is told in the timeline of each order that
+    waited on it."""
 
     EDIT = "edit"
+    RETRY = "retry"
+    CANCEL = "cancel"
+    TOP_UP = "top_up"
+    RESTOCK = "restock"
 
 
 # The timeline's step for what an operator does to the order itself, not to one of its steps.
@@ -266,6 +271,9 @@ class TimelineEvent(Frozen):
     action: Annotated[Action | OperatorAction, Field(union_mode="left_to_right")]
     outcome: Outcome
     reason: str = ""
+    # Who did it, for an operator's action; None for the engine's own events (and for an
+    # operator's edit recorded before ordersaga recorded who).
+    by: str | None = None
 
 
 class Notification(Frozen):

@@ -10,11 +10,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from actors.saga.domain import Action, Order, OrderRecord, SagaStatus, StepState, StepStatus
+from actors.saga.domain import Action, OperatorAction, Order, OrderRecord, SagaStatus, StepState, StepStatus
 from actors.saga.errors import Refused
 from actors.saga.plan import STEP_NAMES, definition
 from actors.saga.rules import begin_attempt, next_compensation
-from actors.saga.transitions import Transition, changed, with_attempt
+from actors.saga.transitions import Transition, changed, operator_event, with_attempt
 
 
 def must_be_retryable(record: OrderRecord, done: str) -> None:
@@ -33,14 +33,17 @@ def must_be_retryable(record: OrderRecord, done: str) -> None:
                            f"for a reason that is not recoverable ({failure.reason}).")
 
 
-def retry(record: OrderRecord, at: datetime) -> Transition:
-    """Start a new attempt of a failed or held order, or say why not.
+def retry(record: OrderRecord, at: datetime, by: str) -> Transition:
+    """Start a new attempt of a failed or held order, or say why not; the timeline records
+    who asked, and what the retry does.
 
     A held order whose kept steps a correction invalidated first compensates them (see
     plan_retry); its next attempt begins once they are undone.
     """
     must_be_retryable(record, "retried")
     plan = plan_retry(record)
+    record = changed(record, timeline=record.timeline + (
+        operator_event(record, at, OperatorAction.RETRY, by, plan.describe()),))
     if not plan.undo:
         return begin_attempt(record, at)
     attempt = record.current_attempt
@@ -49,12 +52,14 @@ def retry(record: OrderRecord, at: datetime) -> Transition:
     return next_compensation(record, at)
 
 
-def cancel(record: OrderRecord, at: datetime) -> Transition:
-    """Compensate a held order's kept steps and close it as cancelled."""
+def cancel(record: OrderRecord, at: datetime, by: str) -> Transition:
+    """Compensate a held order's kept steps and close it as cancelled; the timeline records who."""
     attempt = record.current_attempt
     if record.status != SagaStatus.ON_HOLD or attempt is None or attempt.failure is None:
         status = record.status.value.replace("_", " ")
         raise Refused(f"Order {record.order.id} is {status}; only an order on hold can be cancelled.")
+    record = changed(record, timeline=record.timeline + (
+        operator_event(record, at, OperatorAction.CANCEL, by, "its kept steps are compensated"),))
     failure = changed(attempt.failure, reason=f"Cancelled while on hold ({attempt.failure.reason})",
                     recoverable=False)
     attempt = changed(attempt, failure=failure)

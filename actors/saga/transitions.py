@@ -11,12 +11,14 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from actors.saga.domain import (
+    ORDER_STEP,
     Action,
     Attempt,
     Frozen,
     IdempotencyKey,
     Notification,
     NotificationKind,
+    OperatorAction,
     OrderRecord,
     Outcome,
     Service,
@@ -76,6 +78,14 @@ def timeline_event(record: OrderRecord, at: datetime, attempt: int, step: str, a
                    outcome: Outcome, reason: str = "") -> TimelineEvent:
     return TimelineEvent(at=at, order=record.order.id, attempt=attempt, step=step,
                          action=action, outcome=outcome, reason=reason)
+
+
+def operator_event(record: OrderRecord, at: datetime, action: OperatorAction, by: str,
+                   reason: str) -> TimelineEvent:
+    """What an operator did to the order, under the attempt it follows, with who did it."""
+    attempt = record.current_attempt
+    return TimelineEvent(at=at, order=record.order.id, attempt=attempt.number if attempt else 0,
+                         step=ORDER_STEP, action=action, outcome=Outcome.SUCCEEDED, reason=reason, by=by)
 
 
 def with_notification(record: OrderRecord, at: datetime, attempt: int, kind: NotificationKind,

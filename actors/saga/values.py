@@ -94,6 +94,7 @@ ORDER_ID = Text("order id", ID_CHARS)
 CUSTOMER = Text("customer", ID_CHARS)
 SKU = Text("sku", ID_CHARS)
 WORKER_ID = Text("worker id", ID_CHARS)
+OPERATOR = Text("operator", ID_CHARS)  # who acts, as each order's timeline records it
 SHIP_TO = Text("ship-to", SHIP_TO_CHARS, argument=False)
 
 

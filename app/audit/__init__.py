@@ -9,6 +9,7 @@ function of a snapshot, cheap enough for a dashboard to run as orders settle.
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
 from actors import ArchivedShare, LiveReports, WorldSnapshot, WorldStream, stream_of
@@ -29,22 +30,27 @@ def audit(snapshot: WorldSnapshot, allow_in_flight: bool = False) -> list[Findin
     return audit_stream(stream_of(snapshot), allow_in_flight)[1]
 
 
-def audit_stream(stream: WorldStream, allow_in_flight: bool = False) -> tuple[int, list[Finding]]:
-    """The orders audited and the findings, as audit gives them, one order at a time.
+def audit_stream(stream: WorldStream, allow_in_flight: bool = False,
+                 progress: Callable[[int, int], object] | None = None) -> tuple[int, list[Finding]]:
+    """The orders audited and the findings, as audit gives them, one order at a time;
+    progress, if given, hears (orders checked here, orders in all) after each.
 
     With many archived orders, another process checks the later half of them meanwhile
     (checking an order is CPU-bound Python): what it buys, docs/performance.md."""
     book = AuditBook(allow_in_flight)
     book.begin(stream.live)
     share = stream.share(0.5) if stream.count >= SHARED_FROM else None
+    told = progress or (lambda done, total: None)
     if share is None:
         for parts in stream.orders():
             book.check(parts)
+            told(book.orders, stream.count)
         return book.orders, book.findings()
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         other = pool.submit(audit_share, share, stream.live, allow_in_flight)
         for parts in stream.orders(skip={place.group for place in share.places}):
             book.check(parts)
+            told(book.orders, stream.count)
         book.absorb(other.result())
     return book.orders, book.findings()
 

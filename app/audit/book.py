@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from actors import LiveReports, OrderParts, OrderRecord, order_sort_key
+from app.audit.credits import Told, credit_findings, told
 from app.audit.conservation import captured_cents, held_units, money_findings, stock_findings
 from app.audit.findings import Finding, Kind
 from app.audit.orders import check_order
@@ -27,6 +28,7 @@ class _Verdict:
     findings: tuple[Finding, ...]
     held: Mapping[str, int]  # units its held reservations keep, by sku
     captured: Mapping[str, int]  # cents its captured charges took, by customer (none or one)
+    credits: tuple[Told, ...] = ()  # the top-ups and restocks its timeline says were made for it
 
 
 class _Tally:
@@ -70,6 +72,7 @@ class AuditBook:
         self._live: LiveReports | None = None
         self._live_effects: dict[str, OrderEffects] = {}
         self._archived_strays: dict[str, OrderEffects] = {}  # archived rows of orders with no record
+        self._told: dict[str, tuple[Told, ...]] = {}  # the orders whose timelines tell of credits
 
     @property
     def orders(self) -> int:
@@ -99,14 +102,17 @@ class AuditBook:
         effects = merged(live, archived)
         findings: tuple[Finding, ...] = ()
         captured: dict[str, int] = {}
+        credits: tuple[Told, ...] = ()
         if parts.record is not None:
-            findings = tuple(check_order(parts.record, replay(parts.record), effects, self._allow_in_flight))
+            replayed = replay(parts.record)
+            findings = tuple(check_order(parts.record, replayed, effects, self._allow_in_flight))
+            credits = tuple(told(event) for event in replayed.credits)
             cents = captured_cents(effects)
             if cents is not None:
                 captured[parts.record.order.customer] = cents
         elif archived is not None:
             self._archived_strays[order_id] = archived
-        verdict = _Verdict(parts.record is not None, checked, findings, held_units(effects), captured)
+        verdict = _Verdict(parts.record is not None, checked, findings, held_units(effects), captured, credits)
         self._held.change(old.held if old else {}, verdict.held)
         self._captured.change(old.captured if old else {}, verdict.captured)
         self._keep(order_id, verdict)
@@ -127,6 +133,10 @@ class AuditBook:
 
     def _keep(self, order_id: str, verdict: _Verdict) -> None:
         self._verdicts[order_id] = verdict
+        if verdict.credits:
+            self._told[order_id] = verdict.credits
+        else:
+            self._told.pop(order_id, None)
         for kept, holds in ((self._known, verdict.known), (self._checked_live, verdict.checked is not None)):
             if holds:
                 kept.add(order_id)
@@ -151,4 +161,4 @@ class AuditBook:
                 "which this database does not have.")))
         found += stock_findings(self._live[0]["stock"], self._held.total(extra_held))
         found += money_findings(self._live[1]["accounts"], self._captured.total(Counter()))
-        return found
+        return found + credit_findings(self._live, self._told, known)

@@ -23,6 +23,7 @@ class Kind(str, Enum):
     HOLD_NOTICE = "hold_notice"            # a held attempt without one on-hold notice
     VERSION_MISMATCH = "version_mismatch"  # versions, their edits and notices, attempts' versions disagree
     CANCELLATION_NOTICE = "cancellation_notice"  # a cancelled order without one notice giving its reason
+    OPERATOR_RECORD = "operator_record"    # an operator's recorded action and its effect disagree
 
 
 @dataclass(frozen=True)

@@ -277,6 +277,8 @@ def check_order(record: OrderRecord, replay: Replay, effects: OrderEffects,
     order = _Order(record, replay, effects)
     for problem in replay.problems:
         order.add(Kind.SAGA_ORDER, problem)
+    for problem in replay.unrecorded:
+        order.add(Kind.OPERATOR_RECORD, problem)
     if not record.status.settled:
         if not allow_in_flight:
             order.add(Kind.UNSETTLED, f"Order {order.id} is still {order.status} "

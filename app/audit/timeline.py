@@ -18,7 +18,8 @@ PLAN = tuple(step.name for step in SAGA_PLAN)
 _INDEX = {name: index for index, name in enumerate(PLAN)}
 # Enum members looked up once: the replay runs per event on thousands of orders.
 _EXECUTE, _COMPENSATE = Action.EXECUTE, Action.COMPENSATE
-_EDIT = OperatorAction.EDIT
+_EDIT, _RETRY, _CANCEL = OperatorAction.EDIT, OperatorAction.RETRY, OperatorAction.CANCEL
+_OPERATOR = frozenset(OperatorAction)
 _STARTED, _SUCCEEDED, _FAILED, _RETRYING, _COMPENSATED = (
     Outcome.STARTED, Outcome.SUCCEEDED, Outcome.FAILED, Outcome.RETRYING, Outcome.COMPENSATED)
 
@@ -49,11 +50,15 @@ class AttemptSummary:
 @dataclass
 class Replay:
     problems: list[str] = field(default_factory=list)
+    # An operator's recorded action without its effect in the timeline, or the reverse.
+    unrecorded: list[str] = field(default_factory=list)
     fates: dict[tuple[str, int], Fate] = field(default_factory=dict)  # (step, attempt) ->
     attempts: list[AttemptSummary] = field(default_factory=list)
     held: dict[str, int] = field(default_factory=dict)  # step -> attempt whose execution holds it
     unfinished: tuple[str, Action] | None = None
     edits: list[TimelineEvent] = field(default_factory=list)  # an operator's corrections, in order
+    cancels: list[TimelineEvent] = field(default_factory=list)
+    credits: list[TimelineEvent] = field(default_factory=list)  # top-ups and restocks made for it
 
 
 def _doing(step: str, action: Action) -> str:
@@ -63,18 +68,26 @@ def _doing(step: str, action: Action) -> str:
 class _Replayer:
     def __init__(self, record: OrderRecord) -> None:
         self.order = record.order.id
+        self.cancelled = record.cancelled
         self.out = Replay()
         self.attempt: AttemptSummary | None = None
         self.compensating = False
         self.doubtful: str | None = None  # this attempt's failed step, which may be compensated
+        # Who acted is recorded from the first operator event that names someone on: from there,
+        # each attempt after the first follows a recorded retry (an older ordersaga recorded none).
+        self.recording = False
+        self.retry: TimelineEvent | None = None  # a retry not yet followed by its attempt
 
     def problem(self, text: str) -> None:
         self.out.problems.append(f"Order {self.order} {text}.")
 
+    def unrecorded(self, text: str) -> None:
+        self.out.unrecorded.append(f"Order {self.order} {text}.")
+
     def run(self, timeline: tuple[TimelineEvent, ...]) -> Replay:
         for event in timeline:
-            if event.action == _EDIT:
-                self.edit(event)
+            if event.action in _OPERATOR:
+                self.operator(event)
                 continue
             if event.step not in _INDEX:
                 self.problem(f"records a step {event.step!r} that is not in the saga plan")
@@ -83,12 +96,40 @@ class _Replayer:
                 self.next_attempt(event.attempt)
             self.step(event)
         self.close_attempt()
+        if self.retry is not None and self.out.unfinished is None:
+            self.unrecorded(f"records a retry by {self.retry.by} at {self.retry.at:%Y-%m-%d %H:%M:%S} "
+                         "that started no attempt")
+        if self.out.cancels and not self.cancelled:
+            cancel = self.out.cancels[-1]
+            self.unrecorded(f"records a cancel by {cancel.by} at {cancel.at:%Y-%m-%d %H:%M:%S}, but is not cancelled")
+        elif self.cancelled and self.recording and not self.out.cancels:
+            self.unrecorded("is cancelled without a recorded cancel, though it records who acted")
         return self.out
+
+    def operator(self, event: TimelineEvent) -> None:
+        """What an operator did: an edit, a retry or cancel of the attempt that failed, or a
+        credit made for the order (only told: its effect is checked against the participant's)."""
+        self.recording = self.recording or event.by is not None
+        if event.action == _EDIT:
+            self.edit(event)
+        elif event.action in (_RETRY, _CANCEL):
+            attempt, doing = self.attempt, "retried" if event.action == _RETRY else "cancelled"
+            if attempt is None or event.attempt != attempt.number or attempt.failed_step is None:
+                self.problem(f"is {doing} by {event.by} under attempt {event.attempt}, which had not failed")
+            if event.action == _RETRY:
+                self.retry = event
+            else:
+                self.out.cancels.append(event)
+        else:
+            self.out.credits.append(event)
 
     def next_attempt(self, number: int) -> None:
         previous = self.attempt.number if self.attempt else 0
         if number != previous + 1:
             self.problem(f"goes from attempt {previous} to attempt {number}")
+        if number > 1 and self.retry is None and self.recording:
+            self.unrecorded(f"starts attempt {number} without a recorded retry, though it records who acted before")
+        self.retry = None
         if self.out.unfinished is not None:
             self.problem(f"starts attempt {number} with {_doing(*self.out.unfinished)} unfinished")
             self.out.unfinished = None

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
 from actors import SagaEngine, StoredBecause, WorldReader, open_engine, world_of
+from app.commands.served import borrowed, held, listening
+from app.progress import counting, ticking
 from app.report import build_report, render_summary, write_report_json
 
 T = TypeVar("T")
@@ -19,63 +22,40 @@ _WHY = {
 }
 
 
-class Progress:
-    """A one-line progress display on stderr, only where a person is watching."""
-
-    def __init__(self) -> None:
-        self._live = sys.stderr.isatty()
-
-    def __call__(self, settled: int, total: int) -> None:
-        if self._live:
-            print(f"\r{settled}/{total} orders settled", end="", file=sys.stderr, flush=True)
-
-    def done(self) -> None:
-        if self._live:
-            print("\r\033[K", end="", file=sys.stderr, flush=True)
-
-
-class ProgressLine:
-    """How far a bulk action got, on one line of stderr, only where a person is watching."""
-
-    def __init__(self, doing: str) -> None:
-        self._live = sys.stderr.isatty()
-        self._doing = doing
-
-    def __call__(self, done: int, total: int) -> None:
-        if self._live:
-            print(f"\r{self._doing} {done:,}/{total:,} orders", end="", file=sys.stderr, flush=True)
-
-    def done(self) -> None:
-        if self._live:
-            print("\r\033[K", end="", file=sys.stderr, flush=True)
-
-
 def settle(engine: SagaEngine) -> None:
-    progress = Progress()
-    try:
-        engine.wait_until_settled(progress=progress)
-    finally:
-        progress.done()
+    with counting("settling") as line:
+        engine.wait_until_settled(progress=line)
 
 
 def print_report(world: WorldReader, as_json: bool, follow_ups: list[str]) -> None:
-    """The report; as JSON, written one order at a time (a database of any size)."""
+    """The report; as JSON, written one order at a time (a database of any size). A long one
+    says on stderr how long it has been at it, while nothing else is written to the terminal."""
     if as_json:
         sys.stdout.flush()
         out = getattr(sys.stdout, "buffer", None)  # bytes, as written; a text stream in tests
         write = out.write if out is not None else lambda text: sys.stdout.write(text.decode())
-        write_report_json(world.stream(), follow_ups, write)
+        with ticking("reporting") if not sys.stdout.isatty() else contextlib.nullcontext():
+            write_report_json(world.stream(), follow_ups, write)
         write(b"\n")
         sys.stdout.flush()
     else:
-        print(render_summary(build_report(world.snapshot(), follow_ups)))
+        with ticking("reporting"):
+            report = render_summary(build_report(world.snapshot(), follow_ups))
+        print(report)
 
 
 def open_told(db: Path | str) -> SagaEngine:
-    """Open the database's engine, saying on stderr if an unfinished last line was cut off."""
+    """Open the database's engine, saying on stderr if an unfinished last line was cut off; it
+    serves other processes' changing commands while open (app/commands/served.py). A command
+    this process serves for another uses the engine already open."""
+    engaged = held()
+    if engaged is not None:
+        return borrowed(engaged)
     engine = open_engine(db)
     tell_torn(db, engine.torn_bytes)
-    return engine
+    from app.cli import serve  # the parser and its commands, which import this module
+
+    return listening(db, engine, serve)
 
 
 def tell_torn(db: Path | str, torn_bytes: int) -> None:

@@ -10,7 +10,9 @@ from collections.abc import Callable
 from actors import CauseUnresolved, Refused, SagaEngine, correction, open_reader, salvage
 from app.bulk import CANCEL, RETRY, Verb, act_on_each, matching, orders, preview, summary_lines
 from app.commands import options
-from app.commands.common import ProgressLine, open_told, settle
+from app.commands.common import open_told, settle
+from app.commands.served import interactive
+from app.progress import counting, ticking
 from app.commands.options import BadArgument
 from app.report import render_status
 
@@ -22,11 +24,6 @@ def _operate(args: argparse.Namespace, action: Callable[[SagaEngine], str]) -> i
         settle(engine)
         print(render_status(engine.record(args.order)))
     return 0
-
-
-def _interactive() -> bool:
-    """Whether a person can be asked: both ends of the conversation are a terminal."""
-    return sys.stdin.isatty() and sys.stdout.isatty()
 
 
 def _bulk(args: argparse.Namespace, verb: Verb, act: Callable[[SagaEngine, str], str]) -> int:
@@ -51,7 +48,7 @@ def _bulk(args: argparse.Namespace, verb: Verb, act: Callable[[SagaEngine, str],
         if not ids:
             return 0
         if not args.yes:
-            if not _interactive():
+            if not interactive():
                 raise BadArgument(f"Nothing was {verb.past}: pass --yes to {verb.name} these "
                                   f"{orders(len(ids))} without a question, or --dry-run to only list them.")
             sys.stdout.flush()
@@ -59,11 +56,8 @@ def _bulk(args: argparse.Namespace, verb: Verb, act: Callable[[SagaEngine, str],
             if answer.strip().lower() not in ("y", "yes"):
                 print(f"Nothing was {verb.past}.")
                 return 1
-        line = ProgressLine(verb.doing)
-        try:
+        with counting(verb.doing) as line:
             outcome = act_on_each(ids, lambda order_id: act(engine, order_id), line)
-        finally:
-            line.done()
         settle(engine)
     print("\n".join(summary_lines(verb, outcome)))
     if outcome.unresolved:
@@ -88,13 +82,13 @@ def cmd_retry(args: argparse.Namespace) -> int:
     _one_or_where(args)
     if args.where is not None:
         def retry_one(engine: SagaEngine, order_id: str) -> str:
-            return engine.retry(order_id, force=args.force)
+            return engine.retry(order_id, force=args.force, by=args.operator)
 
         return _bulk(args, RETRY, retry_one)
 
     def retry(engine: SagaEngine) -> str:
         try:
-            return engine.retry(args.order, force=args.force)
+            return engine.retry(args.order, force=args.force, by=args.operator)
         except CauseUnresolved as unresolved:
             raise Refused(f"{unresolved}; {unresolved.check.fix} first, or pass --force to retry "
                           "anyway.") from None
@@ -105,8 +99,8 @@ def cmd_retry(args: argparse.Namespace) -> int:
 def cmd_cancel(args: argparse.Namespace) -> int:
     _one_or_where(args)
     if args.where is not None:
-        return _bulk(args, CANCEL, lambda engine, order_id: engine.cancel(order_id))
-    return _operate(args, lambda engine: engine.cancel(args.order))
+        return _bulk(args, CANCEL, lambda engine, order_id: engine.cancel(order_id, by=args.operator))
+    return _operate(args, lambda engine: engine.cancel(args.order, by=args.operator))
 
 
 def cmd_edit(args: argparse.Namespace) -> int:
@@ -117,27 +111,29 @@ def cmd_edit(args: argparse.Namespace) -> int:
         quantity[sku] = units
     # Checked before the database is opened: a bad value writes nothing.
     change = correction(args.order, args.ship_to, quantity, dict.fromkeys(args.remove or []))
-    return _operate(args, lambda engine: engine.edit(change))
+    return _operate(args, lambda engine: engine.edit(change, by=args.operator))
 
 
 def cmd_top_up(args: argparse.Namespace) -> int:
     with open_told(args.db) as engine:
         settle(engine)
-        print(engine.top_up(args.customer, args.amount))
+        print(engine.top_up(args.customer, args.amount, by=args.operator))
     return 0
 
 
 def cmd_restock(args: argparse.Namespace) -> int:
     with open_told(args.db) as engine:
         settle(engine)
-        print(engine.restock(args.sku, args.quantity))
+        print(engine.restock(args.sku, args.quantity, by=args.operator))
     return 0
 
 
 def cmd_salvage(args: argparse.Namespace) -> int:
     from app.salvage import render_salvage  # only here, as the audit is
 
-    print(render_salvage(args.db, args.to, salvage(args.db, args.to)))
+    with ticking(f"salvaging {args.db}"):
+        replay = salvage(args.db, args.to)
+    print(render_salvage(args.db, args.to, replay))
     return 0
 
 

@@ -6,11 +6,12 @@ The checks the commands make themselves run before anything resumes."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import timedelta
 from typing import TypeVar
 
-from actors import QUANTITY, SKU, BadValue, SagaStatus, shown
+from actors import QUANTITY, SKU, BadValue, SagaStatus, login_name, shown
 from app.query import Query, QueryError, parse_duration, parse_query
 
 T = TypeVar("T")
@@ -66,6 +67,14 @@ def since(text: str) -> timedelta:
     if not timedelta(minutes=1) <= span <= timedelta(days=7):
         raise BadArgument(f"--since must be from 1m to 7d (got {text.strip()}).")
     return span
+
+
+OPERATOR_VARIABLE = "ORDERSAGA_OPERATOR"
+
+
+def default_operator() -> str:
+    """--operator's default: $ORDERSAGA_OPERATOR if set, else the login name (checked as typed)."""
+    return os.environ.get(OPERATOR_VARIABLE) or login_name()
 
 
 def checked(rule: Callable[[str], T]) -> Callable[[str], T]:

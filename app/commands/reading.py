@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from actors import DatabaseError, OrderRecord, OrderSummary, Refused, WorldReader, create_database, record_of
 from app.commands import options
 from app.commands.common import open_told, print_report, read_world, run_to_end
+from app.progress import counting
 from app.report import (first_orders, order_lines, order_report, render_history, render_status,
                         select_orders, summary_report)
 from app.scenario import load_scenario
@@ -112,7 +113,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
         compensated, not a violation. One still in flight once resumed and settled is one."""
         stream = world.stream()
         try:
-            return ([] if resumed else stream.in_flight), *audit_stream(stream, allow_in_flight=not resumed)
+            with counting("auditing") as line:
+                audited = audit_stream(stream, allow_in_flight=not resumed, progress=line)
+            return ([] if resumed else stream.in_flight), *audited
         except AuditError as error:
             raise DatabaseError(f"{args.db}: {error}") from None
 
@@ -128,8 +131,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
+    from app.cli import serve  # the parser and its commands, which import this module
     from app.dashboard.launch import run_dashboard  # Textual loads only for the dashboard
 
-    return run_dashboard(args.db, args.scenario)
+    return run_dashboard(args.db, args.scenario, args.operator, serve)
 
 

@@ -37,11 +37,11 @@ class SagaDashboard(App[None]):
 
 
 def make_dashboard(db: Path, scenario: Scenario | None = None,
-                   settings: EngineSettings = EngineSettings()) -> SagaDashboard:
+                   settings: EngineSettings = EngineSettings(), operator: str | None = None) -> SagaDashboard:
     """Open db (loading scenario into it first, if given) and build the dashboard on it.
 
     Opening happens here, before any UI exists, so a locked or unreadable
     database is one DatabaseError for the caller to report. Whoever runs the
     app closes `app.session` afterwards.
     """
-    return SagaDashboard(DashboardSession.open(db, scenario, settings))
+    return SagaDashboard(DashboardSession.open(db, scenario, settings, operator))

@@ -76,7 +76,7 @@ def notice_kind(kind: NotificationKind) -> Text:
 
 
 def action(value: Action | OperatorAction) -> Text:
-    return Text(value.value, style="yellow" if value == Action.COMPENSATE else "")
+    return Text(word(value.value), style="yellow" if value == Action.COMPENSATE else "")
 
 
 def local_now() -> datetime:

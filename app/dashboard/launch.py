@@ -4,23 +4,42 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
+from actors import Refused, SagaEngine
 from app import collector
-from app.dashboard.app import make_dashboard
+from app.beside import Answer, Listener
+from app.dashboard.app import SagaDashboard, make_dashboard
 from app.scenario import load_scenario
 
+Serve = Callable[[list[str], SagaEngine], Answer]
 
-def run_dashboard(db: Path, scenario: str | None) -> NoReturn:
-    """Run the dashboard, then end the process. Raises ScenarioError or DatabaseError, before
-    the UI starts, when either cannot be used."""
+
+def listening_beside(app: SagaDashboard, serve: Serve) -> Listener:
+    """Carry out other processes' changing commands on the dashboard's engine (app/beside.py),
+    whichever world it holds when they come."""
+    def carry_out(argv: list[str]) -> Answer:
+        try:
+            return app.session.call(lambda engine: serve(argv, engine))
+        except Refused as refusal:  # no database open: the dashboard is closing
+            return Answer(2, "", f"ordersaga: {refusal}\n")
+
+    return Listener(app.session.db, carry_out)
+
+
+def run_dashboard(db: Path, scenario: str | None, operator: str | None, serve: Serve) -> NoReturn:
+    """Run the dashboard, its actions recorded as operator's, then end the process. Raises
+    ScenarioError or DatabaseError, before the UI starts, when either cannot be used."""
     collector.keep_running()
     chosen = load_scenario(scenario) if scenario else None
-    app = make_dashboard(db, chosen)
+    app = make_dashboard(db, chosen, operator=operator)
+    listener = listening_beside(app, serve)
     try:
         app.run()
     finally:
+        listener.close()
         app.session.close()
     # Everything is stored and every actor stopped: the interpreter's teardown (freeing each
     # object of the open world one by one) would only keep the operator waiting.

@@ -19,9 +19,10 @@ class DashboardSession:
     A lock serialises that swap with taking the engine for a call; engine calls
     block, so the dashboard makes them from worker threads only."""
 
-    def __init__(self, db: Path, settings: EngineSettings) -> None:
+    def __init__(self, db: Path, settings: EngineSettings, operator: str | None = None) -> None:
         self.db = db
         self._settings = settings
+        self.operator = operator  # who its actions are recorded as (None: the login name)
         self._lock = threading.Lock()
         self._engine: SagaEngine | None = None
         # Whether the world on screen was written by this session: its
@@ -29,9 +30,10 @@ class DashboardSession:
         self.fresh = False
 
     @classmethod
-    def open(cls, db: Path, scenario: Scenario | None, settings: EngineSettings) -> DashboardSession:
+    def open(cls, db: Path, scenario: Scenario | None, settings: EngineSettings,
+             operator: str | None = None) -> DashboardSession:
         """Open db (writing scenario into it first, if given); DatabaseError says why not."""
-        session = cls(db, settings)
+        session = cls(db, settings, operator)
         if scenario is not None:
             create_database(db, scenario, replace=True)
             session.fresh = True

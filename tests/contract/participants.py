@@ -15,7 +15,8 @@ from actors.embedded.documents import owned_prefixes
 from actors.embedded.participants.base import Participant
 from actors.embedded.scheduler import Scheduler
 from actors.embedded.storage_actor import StorageActor
-from actors.saga.domain import Action, IdempotencyKey, Item, Order, ParticipantReply, Service
+from actors.saga.documents import OperatorMark
+from actors.saga.domain import Action, IdempotencyKey, Item, Order, ParticipantReply, Service, now
 from actors.saga.scenario import Fault, Scenario
 from actors.saga.faults import FaultBook
 from storage.store import DocumentStore
@@ -89,7 +90,9 @@ class Harness:  # the embedded runtime's participant actor
         return self.service.report().get()
 
     def top_up(self, customer: str, cents: int, key: str) -> str:
-        return str(self.service.top_up(customer, cents, key).get().get())
+        mark: OperatorMark = {"by": "ann", "at": now().isoformat(), "orders": []}
+        answer, _ = self.service.top_up(customer, cents, key, mark).get().get()
+        return str(answer)
 
 
 class PostgresHarness:

@@ -80,8 +80,8 @@ def test_hold_a_quantity_correction_refunds_and_releases_what_version_1_holds_th
     report = finish(engine)
     o = order_of(report, "o-1")
     edited = events(o).index(("order", "edit", "succeeded"))
-    assert events(o)[edited:edited + 6] == [
-        ("order", "edit", "succeeded"),
+    assert events(o)[edited:edited + 7] == [
+        ("order", "edit", "succeeded"), ("order", "retry", "succeeded"),
         ("payment", "compensate", "started"), ("payment", "compensate", "compensated"),
         ("inventory", "compensate", "started"), ("inventory", "compensate", "compensated"),
         ("inventory", "execute", "started")]

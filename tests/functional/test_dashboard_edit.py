@@ -7,6 +7,7 @@ import asyncio
 
 from textual.widgets import Input, Static
 
+from actors import login_name
 from app.dashboard.app import SagaDashboard
 from app.dashboard.screens.edit_prompt import EditPrompt
 from app.scenario import load_scenario
@@ -54,7 +55,7 @@ async def test_e_corrects_a_held_order_as_typed_and_r_retries_it_on_the_new_vers
         await until(pilot, lambda: row(app, "o-2")["status"] == "✓ completed", "o-2 completed")
         await until(pilot, lambda: any(event[1] == "order" for event in timeline_rows(app)), "the edit")
         edit = next(event for event in timeline_rows(app) if event[1] == "order")
-        assert edit[:3] == ("1", "order", "edit") and edit[-1] == "version 2: KEYBOARD quantity 3 -> 1"
+        assert edit[:3] == ("1", "order", "edit") and edit[-1] == f"by {login_name()}: version 2: KEYBOARD quantity 3 -> 1"
         report = await asyncio.to_thread(app.session.call, lambda e: build_report(e.snapshot()))
         assert_invariants(report)
 

@@ -46,7 +46,7 @@ def stopped_at(step: str, policy: RecoverablePolicy = RecoverablePolicy.HOLD) ->
 
 
 def corrected(record: OrderRecord, **change: object) -> OrderRecord:
-    return corrections.edit(record, correction("o-1", **change), now()).record  # type: ignore[arg-type]
+    return corrections.edit(record, correction("o-1", **change), now(), "ann").record  # type: ignore[arg-type]
 
 
 def sent(t: Transition) -> list[tuple[str, str, int]]:
@@ -77,7 +77,7 @@ def test_under_hold_an_address_correction_resumes_at_the_failed_shipping_step() 
     plan = retrying.plan_retry(record)
     assert (plan.undo, plan.start) == ((), "shipping")
     assert plan.describe() == 'resumes at shipping: ships to "2 Oak Ave"'
-    t = retrying.retry(record, now())
+    t = retrying.retry(record, now(), "ann")
     assert t.record.current_attempt.version == 2
     assert sent(t) == [("shipping", "execute", 2)]
 
@@ -87,7 +87,7 @@ def test_under_hold_a_quantity_correction_undoes_the_kept_steps_in_reverse_then_
     assert retrying.plan_retry(record).describe() == (
         "refunds $159.96 and releases 3 KB and 1 MOUSE, then reserves 1 KB and 1 MOUSE, "
         'charges $59.98 and ships to "1 Main St"')
-    t = retrying.retry(record, now())
+    t = retrying.retry(record, now(), "ann")
     assert t.record.status == SagaStatus.COMPENSATING
     # What version 1 applied is undone under attempt 1's keys, before attempt 2 begins.
     assert sent(t) == [("payment", "compensate", 1), ("inventory", "compensate", 1),
@@ -95,7 +95,7 @@ def test_under_hold_a_quantity_correction_undoes_the_kept_steps_in_reverse_then_
 
 
 def test_a_redo_interrupted_by_a_restart_asks_again_and_then_begins_the_next_attempt() -> None:
-    t = retrying.retry(corrected(stopped_at("payment"), remove=["MOUSE"]), now())
+    t = retrying.retry(corrected(stopped_at("payment"), remove=["MOUSE"]), now(), "ann")
     again = saga_logic.resume(t.record, now())
     assert again is not None and again.command == t.command
     t = answer(again)
@@ -120,7 +120,7 @@ def test_held_at_the_first_step_or_failed_the_next_attempt_starts_at_the_first_s
     failed = corrected(stopped_at("shipping", RecoverablePolicy.COMPENSATE), quantity={"KB": 2})
     assert failed.status == SagaStatus.FAILED
     assert retrying.plan_retry(failed).describe().startswith("starts again at inventory: reserves 2 KB")
-    t = retrying.retry(failed, now())
+    t = retrying.retry(failed, now(), "ann")
     assert sent(t) == [(step, "execute", 2) for step in STEPS]
 
 
@@ -137,7 +137,7 @@ def test_held_at_the_first_step_or_failed_the_next_attempt_starts_at_the_first_s
 def test_a_bad_correction_is_refused_in_one_sentence(change: dict, refusal: str) -> None:
     held = stopped_at("payment")
     with pytest.raises(Refused) as refused:
-        corrections.edit(held, correction("o-1", **change), now())
+        corrections.edit(held, correction("o-1", **change), now(), "ann")
     assert str(refused.value) == refusal
 
 
@@ -168,7 +168,7 @@ def test_only_an_order_that_could_be_retried_can_be_corrected() -> None:
     declined = saga_logic.apply_reply(declined.record, ParticipantReply(
         key=declined.command.key, ok=False, reason="Card declined", recoverable=False), now())
     declined = answer(declined)
-    cancelled = answer(retrying.cancel(stopped_at("payment"), now()))
+    cancelled = answer(retrying.cancel(stopped_at("payment"), now(), "ann"))
     for record, refusal in [
             (running.record, "Order o-1 is running; only a failed or held order can be corrected."),
             (completed.record, "Order o-1 is completed; only a failed or held order can be corrected."),
@@ -176,7 +176,7 @@ def test_only_an_order_that_could_be_retried_can_be_corrected() -> None:
                               "is not recoverable (Card declined)."),
             (cancelled.record, "Order o-1 was cancelled by an operator and cannot be corrected.")]:
         with pytest.raises(Refused) as refused:
-            corrections.edit(record, change, now())
+            corrections.edit(record, change, now(), "ann")
         assert str(refused.value) == refusal
 
 

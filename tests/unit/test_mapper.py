@@ -27,8 +27,8 @@ def every_record_of_a_long_life() -> list[OrderRecord]:
     made = [saga_logic.begin_attempt(OrderRecord(order=ORDER, policy=RecoverablePolicy.HOLD), now())]
     made.append(answer(made[-1]))
     made.append(answer(made[-1], ok=False))
-    made.append(corrections.edit(made[-1].record, corrections.correction("o-1", quantity={"KB": 1}), now()))
-    made.append(retrying.retry(made[-1].record, now()))
+    made.append(corrections.edit(made[-1].record, corrections.correction("o-1", quantity={"KB": 1}), now(), "ann"))
+    made.append(retrying.retry(made[-1].record, now(), "ann"))
     while made[-1].command is not None and made[-1].command.key.step != "shipping":
         made.append(answer(made[-1]))
     unanswered = made[-1].command
@@ -39,10 +39,10 @@ def every_record_of_a_long_life() -> list[OrderRecord]:
         made.append(gave_up)
     while made[-1].command is not None:
         made.append(answer(made[-1]))
-    made.append(retrying.retry(made[-1].record, now()))
+    made.append(retrying.retry(made[-1].record, now(), "ann"))
     made.append(answer(made[-1]))
     made.append(answer(made[-1], ok=False))
-    made.append(retrying.cancel(made[-1].record, now()))
+    made.append(retrying.cancel(made[-1].record, now(), "ann"))
     while made[-1].command is not None:
         made.append(answer(made[-1]))
     assert made[-1].record.status == SagaStatus.CANCELLED

@@ -127,7 +127,7 @@ def test_a_late_or_duplicate_reply_changes_nothing() -> None:
 def test_retry_after_compensation_starts_a_new_attempt_from_the_first_step() -> None:
     failed = answer(answer(answer(start()), ok=False, reason="Insufficient funds"))
     assert failed.record.status == SagaStatus.FAILED
-    t = retrying.retry(failed.record, now())
+    t = retrying.retry(failed.record, now(), "ann")
     assert len(t.record.attempts) == 2 and t.command.key.step == "inventory"
     assert t.command.key.attempt == 2
     t = answer(answer(answer(t)))
@@ -141,7 +141,7 @@ def test_hold_keeps_done_steps_and_retry_resumes_at_the_failed_one() -> None:
     assert held.record.status == SagaStatus.ON_HOLD and held.command is None
     assert steps(held.record)["inventory"] == StepStatus.SUCCEEDED
     assert held.record.notifications[-1].kind == NotificationKind.ON_HOLD
-    t = retrying.retry(held.record, now())
+    t = retrying.retry(held.record, now(), "ann")
     assert (t.command.key.step, t.command.key.attempt) == ("payment", 2)
     t = answer(answer(t))
     assert t.record.status == SagaStatus.COMPLETED
@@ -150,21 +150,21 @@ def test_hold_keeps_done_steps_and_retry_resumes_at_the_failed_one() -> None:
 
 def test_cancelling_a_held_order_compensates_the_kept_steps_under_their_own_attempt() -> None:
     held = answer(answer(start(RecoverablePolicy.HOLD)), ok=False, reason="Insufficient funds")
-    resumed = retrying.retry(held.record, now())
+    resumed = retrying.retry(held.record, now(), "ann")
     held_again = answer(resumed, ok=False, reason="Insufficient funds")
-    t = retrying.cancel(held_again.record, now())
+    t = retrying.cancel(held_again.record, now(), "ann")
     # The reservation was made by attempt 1: its compensation names attempt 1.
     assert (t.command.key.step, t.command.key.attempt, t.command.key.action) == (
         "inventory", 1, Action.COMPENSATE)
     t = answer(t)
     assert t.record.status == SagaStatus.CANCELLED and t.record.cancelled
     with pytest.raises(Refused, match="cancelled by an operator"):
-        retrying.retry(t.record, now())
+        retrying.retry(t.record, now(), "ann")
 
 
 def test_a_cancel_ends_cancelled_once_compensated_with_one_notice_giving_the_reason() -> None:
     held = answer(answer(start(RecoverablePolicy.HOLD)), ok=False, reason="Insufficient funds")
-    t = retrying.cancel(held.record, now())
+    t = retrying.cancel(held.record, now(), "ann")
     assert t.record.status == SagaStatus.COMPENSATING and not t.record.status.settled
     t = answer(t)
     assert t.record.status == SagaStatus.CANCELLED and t.record.status.settled and t.command is None
@@ -175,19 +175,19 @@ def test_a_cancel_ends_cancelled_once_compensated_with_one_notice_giving_the_rea
         "Nothing is charged or reserved.")
     assert t.record.failure.reason == "Cancelled while on hold (Insufficient funds)"
     with pytest.raises(Refused, match="only an order on hold can be cancelled"):
-        retrying.cancel(t.record, now())
+        retrying.cancel(t.record, now(), "ann")
 
 
 def test_a_cancel_stored_before_the_cancelled_status_reads_as_failed_and_is_not_retried() -> None:
     held = answer(answer(start(RecoverablePolicy.HOLD)), ok=False, reason="Insufficient funds")
-    cancelled = answer(retrying.cancel(held.record, now())).record
+    cancelled = answer(retrying.cancel(held.record, now(), "ann")).record
     document = cancelled.model_dump(mode="json")
     document["status"] = "failed"  # as a cancel ended before the cancelled status existed
     document["notifications"][-1]["kind"] = "failure"
     old = OrderRecord.model_validate(document)
     assert old.status == SagaStatus.FAILED and old.cancelled and old.status.settled
     with pytest.raises(Refused, match="cancelled by an operator"):
-        retrying.retry(old, now())
+        retrying.retry(old, now(), "ann")
 
 
 def test_a_non_recoverable_failure_compensates_even_under_hold_and_refuses_retry() -> None:
@@ -195,7 +195,7 @@ def test_a_non_recoverable_failure_compensates_even_under_hold_and_refuses_retry
     t = answer(t)
     assert t.record.status == SagaStatus.FAILED
     with pytest.raises(Refused, match=r"not recoverable \(Card declined\)"):
-        retrying.retry(t.record, now())
+        retrying.retry(t.record, now(), "ann")
 
 
 @pytest.mark.parametrize("progress, expected", [(0, "is running"), (3, "is completed")])
@@ -204,12 +204,12 @@ def test_retry_of_an_order_that_has_not_failed_is_refused_with_its_state(progres
     for _ in range(progress):
         t = answer(t)
     with pytest.raises(Refused, match=expected):
-        retrying.retry(t.record, now())
+        retrying.retry(t.record, now(), "ann")
 
 
 def test_cancel_is_only_for_held_orders() -> None:
     with pytest.raises(Refused, match="only an order on hold can be cancelled"):
-        retrying.cancel(start().record, now())
+        retrying.cancel(start().record, now(), "ann")
 
 
 def test_resume_begins_pending_orders_and_asks_again_for_an_unanswered_step() -> None:
@@ -230,7 +230,7 @@ def test_every_record_a_transition_makes_is_frozen_and_stores_and_reads_back_the
     held = start(RecoverablePolicy.HOLD)
     made = [held, answer(held)]
     made.append(answer(made[-1], ok=False, reason="Card declined"))
-    made.append(retrying.cancel(made[-1].record, now()))
+    made.append(retrying.cancel(made[-1].record, now(), "ann"))
     made.append(saga_logic.no_answer(made[-1].record, made[-1].command.key, 1, 4, 250, now()))
     made.append(answer(made[-1]))
     for transition in made:

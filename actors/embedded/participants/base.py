@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from typing import ClassVar, Protocol, cast
+from typing import ClassVar, Protocol, TypeVar, cast
 
 import pykka
 from pykka.typing import ActorMemberMixin
@@ -27,6 +27,7 @@ from actors.embedded.scheduler import Scheduler
 from actors.embedded.storage_actor import CommitBatch, StorageProxy
 from storage.codec import encoded
 
+A = TypeVar("A")
 # A document this participant changed, by its full name: stored once the change is made.
 Changed = tuple[str, Mapping[str, object]]
 
@@ -178,9 +179,9 @@ class Participant(pykka.ThreadingActor):
 
         self._batch.add([], after_durable)
 
-    def _acknowledge(self, writes: list[Changed], message: str) -> pykka.ThreadingFuture[str]:
+    def _acknowledge(self, writes: list[Changed], message: A) -> pykka.ThreadingFuture[A]:
         """A future that resolves to message once the writes are durable (operator actions)."""
-        done: pykka.ThreadingFuture[str] = pykka.ThreadingFuture()
+        done: pykka.ThreadingFuture[A] = pykka.ThreadingFuture()
         self._commit(writes, lambda: done.set(message))
         return done
 

@@ -8,7 +8,7 @@ import pykka
 from actors.embedded.documents import STOCK, inventory_report
 from actors.embedded.participants.base import Changed, Participant, ParticipantProxy
 from actors.saga import inventory, replies
-from actors.saga.documents import InventoryReport, StockLevel, StoredDocuments, documents_under
+from actors.saga.documents import InventoryReport, OperatorMark, StockLevel, StoredDocuments, documents_under
 from actors.saga.domain import Order, Service
 from actors.saga.effects import DONE, Effect
 from actors.embedded.proxies import actor_method
@@ -45,15 +45,20 @@ class InventoryService(Participant):
         reservation["status"] = self.effect_words.undone
         return DONE
 
-    def restock(self, sku: str, quantity: int, key: str) -> pykka.ThreadingFuture[str]:
-        """Add stock once per key; the future resolves when it is durable."""
+    def restock(self, sku: str, quantity: int, key: str,
+                mark: OperatorMark) -> pykka.ThreadingFuture[tuple[str, bool]]:
+        """Add stock once per key, who made it beside it; the future resolves when it is
+        durable, to the answer and whether the key was new."""
         if sku not in self._stock:
             raise KeyError(replies.no_sku(sku))
         level = self._stock[sku]
-        if key not in level["restocks"]:
+        new = key not in level["restocks"]
+        if new:
             level["restocks"][key] = quantity
+            level.setdefault("restocked_by", {})[key] = mark
             level["available"] += quantity
-        return self._acknowledge([(STOCK + sku, level)], replies.restocked(sku, quantity, level["available"]))
+        return self._acknowledge([(STOCK + sku, level)],
+                                 (replies.restocked(sku, quantity, level["available"]), new))
 
     def available(self) -> dict[str, int]:
         """Units available per sku now: what a retry's reservation could take."""

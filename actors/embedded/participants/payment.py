@@ -8,7 +8,7 @@ import pykka
 from actors.embedded.documents import ACCOUNT, payment_report
 from actors.embedded.participants.base import Changed, Participant, ParticipantProxy
 from actors.saga import payment, replies
-from actors.saga.documents import Account, PaymentReport, StoredDocuments, documents_under
+from actors.saga.documents import Account, OperatorMark, PaymentReport, StoredDocuments, documents_under
 from actors.saga.domain import Order, Service
 from actors.saga.effects import DONE, Effect
 from actors.embedded.proxies import actor_method
@@ -42,16 +42,20 @@ class PaymentService(Participant):
         changed.append((ACCOUNT + order.customer, account))
         return DONE
 
-    def top_up(self, customer: str, amount_cents: int, key: str) -> pykka.ThreadingFuture[str]:
-        """Credit the account once per key; the future resolves when it is durable."""
+    def top_up(self, customer: str, amount_cents: int, key: str,
+               mark: OperatorMark) -> pykka.ThreadingFuture[tuple[str, bool]]:
+        """Credit the account once per key, who made it beside it; the future resolves when it
+        is durable, to the answer and whether the key was new."""
         if customer not in self._accounts:
             raise KeyError(replies.no_customer(customer))
         account = self._accounts[customer]
-        if key not in account["top_ups"]:
+        new = key not in account["top_ups"]
+        if new:
             account["top_ups"][key] = amount_cents
+            account.setdefault("topped_up_by", {})[key] = mark
             account["balance_cents"] += amount_cents
         return self._acknowledge([(ACCOUNT + customer, account)],
-                                 replies.topped_up(customer, amount_cents, account["balance_cents"]))
+                                 (replies.topped_up(customer, amount_cents, account["balance_cents"]), new))
 
     def balances(self) -> dict[str, int]:
         """Each customer's balance now, in cents: what a retry's charge could take."""

@@ -31,8 +31,15 @@ def event_cells(event: TimelineEvent) -> tuple[Text, ...]:
         Text(event.step),
         display.action(event.action),
         display.outcome(event.outcome),
-        Text(event.reason),
+        reason_cell(event),
     )
+
+
+def reason_cell(event: TimelineEvent) -> Text:
+    """The reason; for an operator's action, who did it first, where a narrow pane keeps it."""
+    if event.by is None:
+        return Text(event.reason)
+    return Text.assemble((f"by {event.by}", "bold"), ": " if event.reason else "", event.reason)
 
 
 def heading_cells(attempt: int, widths: list[int]) -> tuple[Text, ...]:

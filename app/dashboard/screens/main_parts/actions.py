@@ -75,16 +75,21 @@ class OperatorActions:
             screen.post_message(EventLine.Said(message))
             self._selection.read_supplies()  # a top-up or restock may have resolved the selected order's cause
 
+    @property
+    def _by(self) -> str | None:
+        """Who the dashboard acts as (None: the login name)."""
+        return self._screen.session.operator
+
     def retry(self) -> None:
         if record := self._selection.selected():
             order_id = record.order.id
-            self.on_engine(lambda engine: engine.retry(order_id))
+            self.on_engine(lambda engine: engine.retry(order_id, by=self._by))
 
     def ask_retry_anyway(self, message: RetryUnresolved) -> None:
         order_id = message.unresolved.order_id
         question = retry_anyway_question(message.unresolved, self._screen.board.summaries.get(order_id))
         self.confirm(ConfirmScreen("Retry anyway?", question, "Retry anyway", "Not now"),
-                     lambda: self.on_engine(lambda engine: engine.retry(order_id, force=True)))
+                     lambda: self.on_engine(lambda engine: engine.retry(order_id, force=True, by=self._by)))
 
     def edit(self) -> None:
         """Correct the selected order in a form that checks as typed; saving sends it."""
@@ -99,7 +104,7 @@ class OperatorActions:
 
         def save(change: Correction | None) -> None:
             if change is not None:
-                self.on_engine(lambda engine: engine.edit(change))
+                self.on_engine(lambda engine: engine.edit(change, by=self._by))
 
         self.dialog(EditPrompt(record), save)
 
@@ -110,7 +115,7 @@ class OperatorActions:
         order_id = record.order.id
 
         def cancel() -> None:
-            self.on_engine(lambda engine: engine.cancel(order_id))
+            self.on_engine(lambda engine: engine.cancel(order_id, by=self._by))
 
         if record.status != SagaStatus.ON_HOLD:
             cancel()  # nothing to lose: the engine refuses and says why
@@ -128,7 +133,7 @@ class OperatorActions:
 
         def top_up(values: list[int] | None) -> None:
             if values:
-                self.on_engine(lambda engine: engine.top_up(customer, values[0]))
+                self.on_engine(lambda engine: engine.top_up(customer, values[0], by=self._by))
 
         self.dialog(AmountPrompt(f"Top up {customer}", [field], "top up"), top_up)
 
@@ -144,7 +149,7 @@ class OperatorActions:
         def restock(values: list[int] | None) -> None:
             if values:
                 self.on_engine(lambda engine: " ".join(
-                    engine.restock(sku, units) for sku, units in zip(skus, values)))
+                    engine.restock(sku, units, by=self._by) for sku, units in zip(skus, values)))
 
         title = f"Restock the items of {record.order.id}"
         self.dialog(AmountPrompt(title, fields, "restock"), restock)

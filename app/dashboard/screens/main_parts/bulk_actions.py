@@ -111,9 +111,10 @@ class BulkActions:
         screen = self._screen
 
         def act(order_id: str) -> str:
+            by = screen.session.operator
             if verb is RETRY:
-                return screen.session.call(lambda engine: engine.retry(order_id))
-            return screen.session.call(lambda engine: engine.cancel(order_id))
+                return screen.session.call(lambda engine: engine.retry(order_id, by=by))
+            return screen.session.call(lambda engine: engine.cancel(order_id, by=by))
 
         outcome = act_on_each(ids, act, lambda done, total: screen.post_message(self.BulkProgress(verb, done, total)))
         screen.post_message(self.BulkDone(verb, outcome))
