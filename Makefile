@@ -2,7 +2,7 @@
 #   make run   - the dashboard on the demo database: the demo the first time,
 #                afterwards the database as it was left
 #   make demo  - the dashboard on the demo scenario loaded afresh (replaces the demo database)
-#   make check - mypy --strict over app, actors and storage
+#   make check - ruff over the checkout, mypy --strict over app, actors and storage
 #   make test  - check, then the whole suite (under CI=true a PostgreSQL that cannot start fails it)
 #   make test-quick - the suite without the PostgreSQL tests, for a fast loop
 PYTHON ?= python3
@@ -30,6 +30,7 @@ demo: $(STAMP)
 
 # Types are part of the contract between the layers (see [tool.mypy] in pyproject.toml).
 check: $(STAMP)
+	$(BIN)/ruff check app actors storage tests bench scenarios
 	$(BIN)/mypy --strict app actors storage
 
 test: check

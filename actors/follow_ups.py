@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from actors.saga.scenario import Scenario, ThenAction
 from actors.mapper import FollowUpProgress, meta_document
 from actors.saga.errors import Refused
 from actors.saga.operators import SCENARIO
+from actors.saga.scenario import Scenario, ThenAction
 
 if TYPE_CHECKING:
     from actors.facade import SagaEngine

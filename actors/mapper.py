@@ -15,8 +15,8 @@ from typing import Any
 
 from actors.saga.domain import STORED, Frozen, OrderRecord, SagaStatus, Service, StepStatus
 from actors.saga.scenario import Scenario
-from storage.errors import DatabaseError
 from storage.codec import StoredDocument, decoded, encoded_object, utc_text
+from storage.errors import DatabaseError
 from storage.store import DocumentStore
 
 META = "meta"

@@ -181,7 +181,7 @@ def captured() -> Iterator[tuple[io.StringIO, io.StringIO]]:
             setattr(sys, name, current)
         streams.append(current)
     out, err = io.StringIO(), io.StringIO()
-    for stream, buffer in zip(streams, (out, err)):
+    for stream, buffer in zip(streams, (out, err), strict=True):
         stream.local.buffer = buffer
     try:
         yield out, err

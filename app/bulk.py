@@ -10,9 +10,15 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-
-from actors import (CauseUnresolved, DatabaseError, EngineRestarting, OrderSummary, Refused, StorageFailed,
-                    order_sort_key)
+from actors import (
+    CauseUnresolved,
+    DatabaseError,
+    EngineRestarting,
+    OrderSummary,
+    Refused,
+    StorageFailed,
+    order_sort_key,
+)
 from app.query import Query
 
 SHOWN_IDS = 5  # ids named in a preview or a group before "and N more"

@@ -18,7 +18,7 @@ import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from actors import STEP_NAMES, OrderSummary, SagaStatus
 from app.amounts import parse_dollars
@@ -85,7 +85,7 @@ class Query:
             if not all(word in haystack for word in self.words):
                 return False
         if self.tests:
-            at = now or datetime.now(timezone.utc)
+            at = now or datetime.now(UTC)
             return all(test(summary, at) for test in self.tests)
         return True
 

@@ -12,8 +12,20 @@ from typing import Any, Protocol
 
 import orjson
 
-from actors import (InventoryReport, LiveReports, OperatorAction, OrderRecord, OrderSummary, PaymentReport,
-                    SagaStatus, TimelineEvent, WorldSnapshot, WorldStream, format_cents, order_sort_key)
+from actors import (
+    InventoryReport,
+    LiveReports,
+    OperatorAction,
+    OrderRecord,
+    OrderSummary,
+    PaymentReport,
+    SagaStatus,
+    TimelineEvent,
+    WorldSnapshot,
+    WorldStream,
+    format_cents,
+    order_sort_key,
+)
 
 _NARROWEST = 10  # the id, customer and total columns of an order line
 _STATUS_WIDTH = len("compensating")

@@ -12,7 +12,6 @@ from pydantic import ValidationError
 from actors import BadValue, Scenario, format_cents
 
 
-
 def _library_folder() -> Path:
     """The shipped scenarios' folder, from a checkout or an installed wheel alike (pip
     installs packages as files, so the package's folder is a real one)."""

@@ -14,7 +14,7 @@ import json
 import os
 import timeit
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from actors.mapper import order_document, stored_order
@@ -22,7 +22,7 @@ from actors.saga import rules
 from actors.saga.domain import Item, Order, OrderRecord, ParticipantReply
 from storage import codec
 
-AT = datetime(2026, 1, 1, tzinfo=timezone.utc)
+AT = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def settled_record() -> OrderRecord:

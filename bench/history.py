@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from actors.saga.domain import OrderRecord, SagaStatus
 from actors.mapper import order_document
+from actors.saga.domain import OrderRecord, SagaStatus
 from bench.common import load_average, saga_world, scratch_dir
 from bench.engine import Engine, create_database
 from storage.store import DocumentStore

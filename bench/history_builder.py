@@ -28,14 +28,17 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
-# Every import of the project's own modules is here, so a module that moves is a one-line fix.
-from actors.saga.settings import EngineSettings
 from actors.embedded.database import create_database
+from actors.embedded.engine import Engine
+from actors.embedded.participants import PARTICIPANTS
+from actors.embedded.participants.base import Participant
+from actors.mapper import ARCHIVED_STATUSES, ORDER_PREFIX, order_document, order_group, order_summary, read_records
+from actors.reading.snapshot import owned_documents
 from actors.saga.domain import (
     Action,
     IdempotencyKey,
@@ -45,28 +48,24 @@ from actors.saga.domain import (
     SagaStatus,
     Service,
 )
-from actors.saga.scenario import Fault, FaultKind, Scenario
-from actors.embedded.engine import Engine
-from actors.mapper import (ARCHIVED_STATUSES, ORDER_PREFIX, order_document, order_group, order_summary,
-                           read_records)
-from actors.embedded.participants import PARTICIPANTS
-from actors.embedded.participants.base import Participant
-from actors.saga.faults import FaultBook
-from actors.saga.faults import fault_document
+from actors.saga.faults import FaultBook, fault_document
 from actors.saga.plan import SAGA_PLAN, definition
-from actors.reading.snapshot import owned_documents
 from actors.saga.rules import apply_reply, begin_attempt, outstanding_command
+from actors.saga.scenario import Fault, FaultKind, Scenario
+
+# Every import of the project's own modules is here, so a module that moves is a one-line fix.
+from actors.saga.settings import EngineSettings
 from app.scenario import ScenarioError, load_scenario
 from bench.common import saga_world
 from storage.archive import database_files
-from storage.errors import DatabaseError
 from storage.codec import copy_document
+from storage.errors import DatabaseError
 from storage.store import DocumentStore
 
 # Bump when what a build writes changes, so a kept database of the old shape is not reused.
 BUILD_VERSION = 2
 SEED = 11
-START = datetime(2025, 3, 3, 9, 0, tzinfo=timezone.utc)
+START = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 ROUND = timedelta(milliseconds=25)  # one round of transitions: about one group commit
 
 
@@ -152,7 +151,7 @@ def build(path: Path, orders: int) -> None:
     create_database(path, scenario)
     store = DocumentStore(path, create=False)
     try:
-        _History(store, scenario).write(dict(zip((o.id for o in scenario.orders), chosen)))
+        _History(store, scenario).write(dict(zip((o.id for o in scenario.orders), chosen, strict=True)))
     finally:
         store.close()
 

@@ -12,14 +12,14 @@ from __future__ import annotations
 import os
 import timeit
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from actors.saga import rules
 from actors.saga.domain import Action, Item, Order, OrderRecord, Outcome, TimelineEvent
 from actors.saga.transitions import changed
 
-AT = datetime(2026, 1, 1, tzinfo=timezone.utc)
+AT = datetime(2026, 1, 1, tzinfo=UTC)
 RECORD = rules.begin_attempt(OrderRecord(order=Order(id="o-1", customer="c-1", ship_to="here",
                                                      items=(Item(sku="s-1", quantity=2, price_cents=500),))),
                              AT).record

@@ -22,9 +22,9 @@ import json
 import shutil
 import signal
 import subprocess
-import tempfile
 import sys
 import sysconfig
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -97,7 +97,7 @@ def own_time(path: Path) -> tuple[Counter[tuple[str, str]], float, float]:
     seconds: Counter[tuple[str, str]] = Counter()
     total = start_up = 0.0
     for thread in profile["profiles"]:
-        for stack, weight in zip(thread["samples"], thread["weights"]):
+        for stack, weight in zip(thread["samples"], thread["weights"], strict=True):
             total += weight
             if importing.intersection(stack):
                 start_up += weight

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from storage import codec, index_cache
-from storage.errors import DatabaseError, StorageFailed
 from storage.codec import StoredDocument
+from storage.errors import DatabaseError, StorageFailed
 from storage.files import fsync_directory, real_path
 
 FORMAT = "ordersaga-archive"

@@ -77,7 +77,7 @@ def lock_database(path: Path) -> IO[str]:
     lock_path = real.with_name(real.name + ".lock")
     try:
         lock_path.parent.mkdir(parents=True, exist_ok=True)
-        lock_file = open(lock_path, "a")
+        lock_file = open(lock_path, "a")  # noqa: SIM115 - held for as long as the database is open
     except OSError as error:
         raise DatabaseError(f"{path}: cannot open the database ({error.strerror}).") from None
     try:

@@ -18,6 +18,7 @@ the file is and who may open it: storage/files.py.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,7 @@ class JournalStorage(Storage):
             self._live_bytes = sum(self._line_sizes.values())
             # An unfinished last line, cut off below: storage does not print, its opener may say so.
             self.torn_bytes = replay.torn_bytes
-            self._file = open(self._real, "ab")
+            self._file = open(self._real, "ab")  # noqa: SIM115 - the journal appends for as long as it is open
             if self.torn_bytes:
                 # A torn tail was never acknowledged: cut it before appending.
                 self._file.truncate(replay.end)
@@ -145,10 +146,8 @@ class JournalStorage(Storage):
     def _stop_writing(self, error: OSError) -> StorageFailed:
         """Record why writing failed and cut off the part of a line it left, if it can."""
         self.failure = StorageFailed(self.path, error)
-        try:
+        with contextlib.suppress(OSError):  # the next opening cuts a torn last line off all the same
             os.ftruncate(self._file.fileno(), self._file_bytes)
-        except OSError:
-            pass  # the next opening cuts a torn last line off all the same
         return self.failure
 
     def compact(self) -> None:
@@ -171,7 +170,7 @@ class JournalStorage(Storage):
         if tables is not self._tables:
             self._tables = TrackedTables(tables)
         self._file.close()
-        self._file = open(self._real, "ab")
+        self._file = open(self._real, "ab")  # noqa: SIM115 - as at opening
 
 
 class ReadOnlyJournal(JournalStorage):

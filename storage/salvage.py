@@ -45,7 +45,7 @@ def salvage(source: Path, target: Path) -> Replay:
     with locked(target) as real_target:
         _refuse_existing(target)  # created since the first look, by another process
         try:
-            for kept, copy in zip(archive_paths(real), archive_paths(real_target)):
+            for kept, copy in zip(archive_paths(real), archive_paths(real_target), strict=True):
                 if kept.exists():
                     _copy_synced(kept, copy)
             write_snapshot(real_target, replay.tables)

@@ -17,9 +17,9 @@ from typing import Any
 from tinydb import TinyDB
 from tinydb.storages import MemoryStorage
 
-from storage.errors import StorageFailed
 from storage.archive import Archive, ArchivedGroup
 from storage.codec import StoredDocument, copy_document, decoded, same_document
+from storage.errors import StorageFailed
 from storage.files import locked, real_path
 from storage.journal import JournalStorage, ReadOnlyJournal
 from storage.journal_file import write_snapshot

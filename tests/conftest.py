@@ -10,10 +10,10 @@ from typing import Any
 import pykka
 import pytest
 
-from actors.saga.settings import EngineSettings
-from actors.saga.scenario import Scenario
 from actors import Engine
 from actors.embedded.database import seed
+from actors.saga.scenario import Scenario
+from actors.saga.settings import EngineSettings
 from app.cli import main
 from app.report import build_report
 from app.scenario import load_scenario, parse_scenario

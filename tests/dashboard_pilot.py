@@ -13,8 +13,8 @@ from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.pilot import Pilot
 
-from actors.saga.settings import EngineSettings
 from actors.saga.scenario import Scenario
+from actors.saga.settings import EngineSettings
 from app.dashboard.app import SagaDashboard, make_dashboard
 from app.dashboard.screens.main import MainScreen
 from app.dashboard.widgets.event_line import EventLine
@@ -102,7 +102,7 @@ def row(app: SagaDashboard, order_id: str) -> dict[str, str]:
     """An order's row in the orders table, by column, as displayed."""
     table = main_screen(app).query_one(OrdersTable)
     cells = table.get_row(order_id)
-    return {str(column.key.value): cell.plain for column, cell in zip(table.ordered_columns, cells)}
+    return {str(column.key.value): cell.plain for column, cell in zip(table.ordered_columns, cells, strict=True)}
 
 
 def listed_ids(app: SagaDashboard) -> list[str]:

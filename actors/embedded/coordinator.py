@@ -21,22 +21,30 @@ from typing import NamedTuple, cast
 import pykka
 from pykka.typing import ActorMemberMixin
 
-from actors.saga import replies
-from actors.saga import corrections, retrying, rules as saga_logic
-from actors.saga.domain import Correction, IdempotencyKey, Order, OrderRecord, ParticipantReply, SagaStatus, Service, now
-from actors.events import EventHub, OrderUpdate
-from actors.mapper import ARCHIVED_STATUSES, order_summary, stored_order, stored_time
 from actors.embedded.participants.base import ParticipantProxy
-from actors.saga import operators
-from actors.saga.operators import Credit
-from actors.saga.plan import definition
 from actors.embedded.proxies import actor_method
-from actors.saga.errors import Refused
-from actors.saga.rules import same_key
-from actors.saga.transitions import Command, Transition
-from actors.saga.settings import EngineSettings
 from actors.embedded.scheduler import Delayed, Scheduler, Timer
 from actors.embedded.storage_actor import CommitBatch, SettledGroup, StorageProxy
+from actors.events import EventHub, OrderUpdate
+from actors.mapper import ARCHIVED_STATUSES, order_summary, stored_order, stored_time
+from actors.saga import corrections, operators, replies, retrying
+from actors.saga import rules as saga_logic
+from actors.saga.domain import (
+    Correction,
+    IdempotencyKey,
+    Order,
+    OrderRecord,
+    ParticipantReply,
+    SagaStatus,
+    Service,
+    now,
+)
+from actors.saga.errors import Refused
+from actors.saga.operators import Credit
+from actors.saga.plan import definition
+from actors.saga.rules import same_key
+from actors.saga.settings import EngineSettings
+from actors.saga.transitions import Command, Transition
 from storage.codec import StoredDocument
 
 # Settled orders are archived this many at a time, or all of them once none is running:

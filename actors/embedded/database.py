@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from actors.saga.scenario import Scenario
-from actors.mapper import meta_document, order_document
 from actors.embedded.documents import ACCOUNT, STOCK, account_doc, stock_doc
+from actors.mapper import meta_document, order_document
+from actors.saga.scenario import Scenario
 from actors.saga.seeding import world_of
 from storage.errors import DatabaseError
 from storage.files import refuse_unless_regular

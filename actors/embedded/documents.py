@@ -13,8 +13,17 @@ import copy
 from collections.abc import Mapping
 
 from actors.saga import ledger
-from actors.saga.documents import (Account, InventoryReport, LedgerRow, OrderDocument, PaymentReport,
-                                   ShippingReport, StockLevel, StoredDocuments, documents_under)
+from actors.saga.documents import (
+    Account,
+    InventoryReport,
+    LedgerRow,
+    OrderDocument,
+    PaymentReport,
+    ShippingReport,
+    StockLevel,
+    StoredDocuments,
+    documents_under,
+)
 from actors.saga.domain import Service
 
 SHARED_PREFIXES: dict[Service, tuple[str, ...]] = {}

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple, TypeVar
 import pykka
 from pykka.typing import ActorMemberMixin
 
-from actors.saga.domain import OrderRecord
+from actors.embedded.proxies import actor_method
 from actors.mapper import (
     ARCHIVED_STATUSES,
     archived_record,
@@ -29,10 +29,10 @@ from actors.mapper import (
     order_record_document,
     read_records,
 )
-from actors.embedded.proxies import actor_method
-from storage.errors import StorageFailed
+from actors.saga.domain import OrderRecord
 from storage.archive import ArchivedGroup
 from storage.codec import StoredDocument, copy_document
+from storage.errors import StorageFailed
 from storage.store import DocumentStore
 
 log = logging.getLogger(__name__)

@@ -9,12 +9,27 @@ from pathlib import Path
 from typing import Any
 
 from actors.embedded.documents import reports_of
-from actors.mapper import (ORDER_PREFIX, archived_record, archived_summaries, document_summary,
-                           order_record_document, read_records, read_scenario, validated_record)
-from actors.reading.snapshot import (LiveReports, OrderSummary, WorldSnapshot, combine, owned_documents,
-                                     summary_from_row, summary_of)
-from actors.saga.domain import OrderRecord
+from actors.mapper import (
+    ORDER_PREFIX,
+    archived_record,
+    archived_summaries,
+    document_summary,
+    order_record_document,
+    read_records,
+    read_scenario,
+    validated_record,
+)
+from actors.reading.snapshot import (
+    LiveReports,
+    OrderSummary,
+    WorldSnapshot,
+    combine,
+    owned_documents,
+    summary_from_row,
+    summary_of,
+)
 from actors.reading.stream import WorldStream, stream_of, stream_world
+from actors.saga.domain import OrderRecord
 from storage.store import DocumentStore
 
 

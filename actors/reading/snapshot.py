@@ -8,18 +8,17 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple, cast
 
-from actors.saga.domain import Failure, OrderRecord, SagaStatus, Service
-from actors.saga.scenario import Scenario
+from actors.embedded.documents import owned_prefixes, report_of
 from actors.mapper import (
     archived_record,
     order_of_document,
 )
 from actors.saga.documents import InventoryReport, PaymentReport, ShippingReport, StoredDocuments
-from actors.embedded.documents import owned_prefixes, report_of
-from actors.saga.plan import SAGA_PLAN
+from actors.saga.domain import Failure, OrderRecord, SagaStatus, Service
 from actors.saga.errors import Refused
+from actors.saga.plan import SAGA_PLAN
+from actors.saga.scenario import Scenario
 from storage.store import DocumentStore
-
 
 
 @dataclass(frozen=True)

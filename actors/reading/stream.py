@@ -8,12 +8,12 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from actors.embedded.documents import reports_of
+from actors.mapper import archived_record, order_record_document
+from actors.reading.snapshot import LiveReports, WorldSnapshot, order_sort_key
+from actors.saga.documents import StoredDocuments
 from actors.saga.domain import OrderRecord
 from actors.saga.scenario import Scenario
-from actors.mapper import archived_record, order_record_document
-from actors.saga.documents import StoredDocuments
-from actors.embedded.documents import reports_of
-from actors.reading.snapshot import LiveReports, WorldSnapshot, order_sort_key
 from storage.archive import Archive, ArchivedGroup
 from storage.errors import DatabaseError
 
@@ -112,7 +112,7 @@ def _orders(ids: Sequence[str], live: Mapping[str, OrderRecord], archived: Mappi
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start:start + _CHUNK]
         wanted = [archived[order_id] for order_id in chunk if order_id in archived]
-        documents = dict(zip((entry.group for entry in wanted), read(wanted) if wanted else []))
+        documents = dict(zip((entry.group for entry in wanted), read(wanted) if wanted else [], strict=True))
         for order_id in chunk:
             record = live.get(order_id)
             yield (OrderParts(order_id, record) if record is not None

@@ -12,10 +12,10 @@ EffectWords (actors/participants/*.py), which mypy checks against the Literals h
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, NotRequired, TypeVar, cast
 
 # pydantic validates only typing_extensions' TypedDict before Python 3.12.
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import TypedDict
 
 LedgerState = Literal["applied", "failed", "compensated", "fenced"]
 ReservationStatus = Literal["held", "released"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from actors.saga.domain import Action, Order, Service
 from actors.saga.documents import ReservationStatus
+from actors.saga.domain import Action, Order, Service
 from actors.saga.effects import Effect, EffectWords, ServiceRules
 
 WORDS: EffectWords[ReservationStatus] = EffectWords(noun="reservation", live="held", undone="released")

@@ -16,8 +16,8 @@ from typing import Final
 
 from actors.saga.documents import FailedAnswer, LedgerRow, LedgerState
 from actors.saga.domain import Action, IdempotencyKey, ParticipantReply
-from actors.saga.scenario import Fault, FaultKind
 from actors.saga.effects import DONE, Effect
+from actors.saga.scenario import Fault, FaultKind
 
 APPLIED: Final = "applied"
 COMPENSATED: Final = "compensated"

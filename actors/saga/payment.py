@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from actors.saga.domain import Action, Order, Service, format_cents
 from actors.saga.documents import ChargeStatus
+from actors.saga.domain import Action, Order, Service, format_cents
 from actors.saga.effects import Effect, EffectWords, ServiceRules
 
 WORDS: EffectWords[ChargeStatus] = EffectWords(noun="charge", live="captured", undone="refunded")

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from actors.saga.domain import Order, OrderRecord, SagaStatus, format_cents
-from actors.saga.plan import Remedy, definition
 from actors.saga.errors import Refused
+from actors.saga.plan import Remedy, definition
 
 
 @dataclass(frozen=True)

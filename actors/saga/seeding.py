@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from actors.saga.domain import Order, OrderRecord, SagaStatus, Service, StepStatus
-from actors.saga.scenario import Scenario
 from actors.saga.plan import SAGA_PLAN
+from actors.saga.scenario import Scenario
 
 
 def initial_record(order: Order, scenario: Scenario) -> OrderRecord:

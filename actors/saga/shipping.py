@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from actors.saga.domain import Action, Order, Service
 from actors.saga.documents import ShipmentStatus
+from actors.saga.domain import Action, Order, Service
 from actors.saga.effects import EffectWords, ServiceRules
 
 WORDS: EffectWords[ShipmentStatus] = EffectWords(noun="shipment", live="created", undone="cancelled")

@@ -13,8 +13,18 @@ from typing import TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
-from actors import (SAGA_PLAN, ChargeRow, EffectWords, InventoryReport, LedgerState, LiveReports, PaymentReport,
-                    ReservationRow, ShipmentRow, ShippingReport)
+from actors import (
+    SAGA_PLAN,
+    ChargeRow,
+    EffectWords,
+    InventoryReport,
+    LedgerState,
+    LiveReports,
+    PaymentReport,
+    ReservationRow,
+    ShipmentRow,
+    ShippingReport,
+)
 
 R = TypeVar("R")
 

@@ -7,6 +7,8 @@ What the participants hold is checked against these versions in orders.py.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from actors import NotificationKind, OrderRecord
 from app.audit.findings import Finding, Kind
 from app.audit.timeline import Replay
@@ -20,7 +22,7 @@ def version_findings(record: OrderRecord, replay: Replay) -> list[Finding]:
         found.append(f"Order {order_id} has {record.version} versions, but its timeline records "
                      f"{edits} edit{'' if edits == 1 else 's'}, which make {edits + 1}.")
     versions = record.versions
-    for number, (before, after) in enumerate(zip(versions, versions[1:]), start=2):
+    for number, (before, after) in enumerate(pairwise(versions), start=2):
         added = sorted({item.sku for item in after.items} - {item.sku for item in before.items})
         if (after.id, after.customer) != (before.id, before.customer):
             found.append(f"Order {order_id}'s version {number} is order {after.id} of {after.customer}, "

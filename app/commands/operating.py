@@ -11,9 +11,9 @@ from actors import CauseUnresolved, Refused, SagaEngine, correction, open_reader
 from app.bulk import CANCEL, RETRY, Verb, act_on_each, matching, orders, preview, summary_lines
 from app.commands import options
 from app.commands.common import open_told, settle
+from app.commands.options import BadArgument
 from app.commands.served import interactive
 from app.progress import counting, ticking
-from app.commands.options import BadArgument
 from app.report import render_status
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-
 from actors import OrderUpdate, Refused, SagaEngine, StorageFailed, WorldStream
 from app.audit import AuditBook, AuditError
 from app.dashboard.session import DashboardSession

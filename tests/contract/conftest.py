@@ -17,6 +17,7 @@ from actors.saga.scenario import Fault
 from storage.store import DocumentStore
 from tests.contract.participants import BALANCE, STOCK, AnyHarness, Harness, HarnessFactory, PostgresHarness
 
+
 @pytest.fixture(params=["embedded", pytest.param("postgres", marks=pytest.mark.postgres)])
 def start(request: pytest.FixtureRequest) -> Iterator[HarnessFactory]:
     """Start a participant of the runtime the test is run on, on stock KB=3 and bob's $100.00."""

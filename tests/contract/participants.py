@@ -17,8 +17,8 @@ from actors.embedded.scheduler import Scheduler
 from actors.embedded.storage_actor import StorageActor
 from actors.saga.documents import OperatorMark
 from actors.saga.domain import Action, IdempotencyKey, Item, Order, ParticipantReply, Service, now
-from actors.saga.scenario import Fault, Scenario
 from actors.saga.faults import FaultBook
+from actors.saga.scenario import Fault, Scenario
 from storage.store import DocumentStore
 
 ORDER = Order(id="o-1", customer="bob", ship_to="1 Main St",

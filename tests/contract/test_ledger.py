@@ -13,6 +13,7 @@ from actors.saga.domain import Action, Item, Service
 from actors.saga.scenario import Fault, FaultKind
 from tests.contract.participants import ORDER, AnyHarness, Harness, HarnessFactory
 
+
 @pytest.fixture
 def inventory(request: pytest.FixtureRequest, start: HarnessFactory) -> AnyHarness:
     return start(Service.INVENTORY, getattr(request, "param", ()))

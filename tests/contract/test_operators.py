@@ -21,10 +21,12 @@ WORLD: dict[str, Any] = {
     "name": "operators", "recoverable_failures": "hold",
     "stock": {"KB": 5, "LAMP": 0}, "accounts": {"bob": 1000, "carol": 10000, "dave": 1000},
     "orders": [
-        {"id": "o-1", "customer": "bob", "ship_to": "1 Main St", "items": [{"sku": "KB", "quantity": 1, "price_cents": 4999}]},
+        {"id": "o-1", "customer": "bob", "ship_to": "1 Main St",
+         "items": [{"sku": "KB", "quantity": 1, "price_cents": 4999}]},
         {"id": "o-2", "customer": "carol", "ship_to": "2 Oak Ave", "recoverable_failures": "compensate",
          "items": [{"sku": "LAMP", "quantity": 2, "price_cents": 1500}]},
-        {"id": "o-3", "customer": "dave", "ship_to": "3 Elm Rd", "items": [{"sku": "KB", "quantity": 1, "price_cents": 4999}]},
+        {"id": "o-3", "customer": "dave", "ship_to": "3 Elm Rd",
+         "items": [{"sku": "KB", "quantity": 1, "price_cents": 4999}]},
     ],
 }
 

@@ -186,7 +186,8 @@ def random_scenario(seed: int) -> str:
             action = rng.choice(["execute", "compensate"])
             kind = rng.choice(["error", "lost_reply", "timeout"])
             faults.append(f'[[faults]]\nservice = "{service}"\naction = "{action}"\norder = "o-{n}"\n'
-                          f'kind = "{kind}"\nreason = "Scripted {kind}"\nrecoverable = {rng.choice(["true", "false"])}\n'
+                          f'kind = "{kind}"\nreason = "Scripted {kind}"\n'
+                          f'recoverable = {rng.choice(["true", "false"])}\n'
                           f"times = {rng.randint(1, 2)}\n")
         if rng.random() < 0.5:
             then.append(f'[[then]]\ntop_up = {{ customer = "c{n}", amount_cents = {total} }}\n')

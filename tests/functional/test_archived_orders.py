@@ -75,7 +75,7 @@ def test_orders_left_settled_in_the_journal_are_archived_when_it_is_next_opened(
     db = tmp_path / "s.db"
     assert cli("run", "happy_path", "--db", db)[0] == 0
     store = DocumentStore(db, create=False)
-    for found, documents in list(store.every_archived()):  # as if never archived
+    for _, documents in list(store.every_archived()):  # as if never archived
         for name, doc in documents.items():
             store.put(name, doc)
     store.flush()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from actors.saga.settings import EngineSettings
+from actors import Engine, create_database
 from actors.saga.domain import Item, Order
 from actors.saga.scenario import Scenario
-from actors import Engine, create_database
+from actors.saga.settings import EngineSettings
 from app.report import build_report
 from tests.invariants import assert_invariants
 

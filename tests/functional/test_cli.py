@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from actors.saga.domain import format_cents
 from actors import create_database
+from actors.saga.domain import format_cents
 from app.scenario import parse_scenario
 from storage.store import DocumentStore
 from tests.conftest import events, order_of
@@ -349,7 +349,7 @@ def test_a_bad_scenario_names_file_and_field_per_problem_and_writes_nothing(
     assert status == 2 and out == ""
     lines = err.strip().splitlines()
     assert len(lines) == len(problems)
-    for line, problem in zip(lines, problems):
+    for line, problem in zip(lines, problems, strict=True):
         assert line.startswith(f"ordersaga: {scenario}: ") and problem in line
     assert not (tmp_path / "s.db").exists()
 
@@ -468,7 +468,7 @@ def test_the_summary_and_the_list_name_their_columns_above_aligned_lines(cli: Cl
     header, *lines = cli("list", "--db", db)[1].splitlines()
     orders = json.loads(cli("list", "--db", db, "--json")[1])
     assert len(lines) == len(orders) == 2
-    for line, order in zip(lines, orders):
+    for line, order in zip(lines, orders, strict=True):
         assert_aligned(header, line, order)
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from tests.carrier import carrier_database
-
 from tests.functional.test_cli import Cli, listed
 
 

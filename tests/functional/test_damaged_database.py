@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from storage.journal_file import HEADER
 from actors.mapper import read_records
+from storage.journal_file import HEADER
 from storage.store import DocumentStore
 from tests.invariants import assert_invariants
 

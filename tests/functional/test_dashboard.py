@@ -13,8 +13,8 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
-from actors.saga.settings import EngineSettings
 from actors import Engine
+from actors.saga.settings import EngineSettings
 from app.dashboard.app import SagaDashboard
 from app.dashboard.screens.amount_prompt import AmountPrompt
 from app.dashboard.screens.confirm import ConfirmScreen
@@ -26,6 +26,7 @@ from app.dashboard.widgets.timeline import Timeline
 from app.scenario import load_scenario, parse_scenario
 from tests.dashboard_pilot import (
     DashboardFactory,
+    event_line,
     handled,
     listed_ids,
     main_screen,
@@ -34,7 +35,6 @@ from tests.dashboard_pilot import (
     select,
     strip_text,
     timeline_rows,
-    event_line,
     until,
 )
 
@@ -283,7 +283,8 @@ async def test_with_two_hundred_orders_in_flight_each_key_moves_the_cursor_and_t
         for key, place in [("g", 0), ("j", 1), ("j", 2), ("down", 3), ("k", 2), ("G", 199), ("g", 0)]:
             await pilot.press(key)
             order_id = ids[place]
-            await until(pilot, lambda: shows(app, order_id), f"{order_id} selected and shown after {key}")
+            await until(pilot, lambda order_id=order_id: shows(app, order_id),
+                        f"{order_id} selected and shown after {key}")
 
         await pilot.press("question_mark")
         await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help")

@@ -13,7 +13,6 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from actors import create_database, open_engine
-
 from app.cli import main
 from app.dashboard.app import SagaDashboard
 from app.dashboard.screens.audit_findings import AuditFindingsScreen
@@ -118,7 +117,8 @@ async def badge_verdict_now(pilot: Pilot[None], app: SagaDashboard) -> list[str]
     screen = main_screen(app)
     begun = screen.audit_schedule.badge_audit.passes
     screen.audit_schedule.run()
-    await until(pilot, lambda: screen.audit_schedule.verdict is not None and screen.audit_schedule.verdict.number > begun, "a new verdict")
+    schedule = screen.audit_schedule
+    await until(pilot, lambda: schedule.verdict is not None and schedule.verdict.number > begun, "a new verdict")
     return badge_lines(screen.audit_schedule.verdict)
 
 

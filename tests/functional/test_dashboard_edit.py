@@ -10,6 +10,7 @@ from textual.widgets import Input, Static
 from actors import login_name
 from app.dashboard.app import SagaDashboard
 from app.dashboard.screens.edit_prompt import EditPrompt
+from app.report import build_report
 from app.scenario import load_scenario
 from tests.dashboard_pilot import (
     DashboardFactory,
@@ -21,7 +22,6 @@ from tests.dashboard_pilot import (
 )
 from tests.functional.test_dashboard_keys import settled
 from tests.invariants import assert_invariants
-from app.report import build_report
 
 HELD = load_scenario("quantity_too_large").model_copy(update={"then": ()})
 
@@ -55,7 +55,8 @@ async def test_e_corrects_a_held_order_as_typed_and_r_retries_it_on_the_new_vers
         await until(pilot, lambda: row(app, "o-2")["status"] == "✓ completed", "o-2 completed")
         await until(pilot, lambda: any(event[1] == "order" for event in timeline_rows(app)), "the edit")
         edit = next(event for event in timeline_rows(app) if event[1] == "order")
-        assert edit[:3] == ("1", "order", "edit") and edit[-1] == f"by {login_name()}: version 2: KEYBOARD quantity 3 -> 1"
+        assert edit[:3] == ("1", "order", "edit")
+        assert edit[-1] == f"by {login_name()}: version 2: KEYBOARD quantity 3 -> 1"
         report = await asyncio.to_thread(app.session.call, lambda e: build_report(e.snapshot()))
         assert_invariants(report)
 

@@ -14,8 +14,8 @@ from app.dashboard.widgets.orders_table import OrdersTable
 from app.scenario import load_scenario
 from tests.conftest import FAST
 from tests.dashboard_pilot import (
-    DashboardFactory,
     PATIENCE_S,
+    DashboardFactory,
     listed_ids,
     main_screen,
     select,

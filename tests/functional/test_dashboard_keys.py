@@ -168,7 +168,7 @@ async def test_the_footer_shows_the_keys_that_help_the_selected_order(dashboard:
                   "o-7": ["r", "e"]}            # carrier failure
         for order_id, keys in wanted.items():
             await select(pilot, order_id)
-            await until(pilot, lambda: footer_keys(app) == keys + always, f"the keys for {order_id}")
+            await until(pilot, lambda keys=keys: footer_keys(app) == keys + always, f"the keys for {order_id}")
 
         await select(pilot, "o-1")
         await pilot.press("r")  # hidden, it still answers: why not

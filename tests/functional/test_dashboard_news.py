@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from actors import SagaStatus
-
 from app.dashboard.screens.notifications import NotificationsScreen
 from app.dashboard.widgets.event_line import ANSWER_SECONDS, EventLine
 from app.dashboard.widgets.orders_table import OrdersTable

@@ -99,7 +99,8 @@ async def test_the_pane_follows_stock_another_order_gives_back(dashboard: Dashbo
         assert "s restock or e edit, then r retry" in strip_text(app)
 
         await asyncio.to_thread(app.session.call, lambda engine: engine.cancel("o-1"))  # not from a key
-        await until(pilot, lambda: "Cause resolved: stock 2 KB covers 1. Keys: e edit, then r retry." in strip_text(app),
+        resolved = "Cause resolved: stock 2 KB covers 1. Keys: e edit, then r retry."
+        await until(pilot, lambda: resolved in strip_text(app),
                     "the cause resolved by o-1's released keyboards")
         await pilot.press("r")
         await until(pilot, lambda: row(app, "o-2")["status"] == "✓ completed", "o-2 completed")

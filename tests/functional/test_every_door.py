@@ -231,10 +231,10 @@ async def test_a_bad_value_is_the_same_sentence_in_the_dashboards_forms(
                  ("t", AmountPrompt, "#field-0", "#problem-0", "amount")]
         for key, form, field, problem, name in forms:
             await pilot.press(key)
-            await until(pilot, lambda: isinstance(app.screen, form), f"the form of {key!r}")
+            await until(pilot, lambda form=form: isinstance(app.screen, form), f"the form of {key!r}")
             for value in KINDS[name].values:
                 await _refused(app, pilot, field, problem, value, KINDS[name].sentence(value))
             await pilot.press("escape")
-            await until(pilot, lambda: not isinstance(app.screen, form), "the form closed")
+            await until(pilot, lambda form=form: not isinstance(app.screen, form), "the form closed")
     app.session.close()
     assert files(held.parent) == before

@@ -159,7 +159,7 @@ def test_a_read_only_database_is_read_and_left_untouched(cli: Cli, db: Path, mad
     read_only = _notice(db, "the database is read-only")
     assert results[:len(READING)] == [
         (status, out, read_only if command[0] != "report" else err)
-        for (status, out, err), command in zip(expected, READING)]
+        for (status, out, err), command in zip(expected, READING, strict=True)]
     what = "its folder" if made_read_only != "file 0444" else "its file"
     refusal = (f"ordersaga: {db}: the database is read-only (this process cannot write {what}); "
                "`ordersaga report --no-resume` and the other commands that only read it still work.\n")

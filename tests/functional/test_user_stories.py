@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from actors.saga.settings import EngineSettings
-from actors.saga.domain import Service
 from actors import Engine, EngineRestarting
 from actors.embedded.database import create_database
 from actors.events import OrderUpdate
+from actors.saga.domain import Service
 from actors.saga.errors import Refused
+from actors.saga.settings import EngineSettings
 from app.audit import audit
 from app.scenario import library, parse_scenario
 from tests.conftest import FAST, EngineFactory, events, order_of, settled_report

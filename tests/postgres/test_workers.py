@@ -9,7 +9,6 @@ import re
 import threading
 import time
 from collections.abc import Callable
-
 from pathlib import Path
 
 import pytest
@@ -160,6 +159,7 @@ def test_a_worker_stopped_by_sigterm_drains_and_exits_quietly(cli: Cli, postgres
     """SIGTERM mid-run: no new saga, those in flight run on within the grace period (10 s), exit 0
     with one line and no traceback; started again under its id, it settles every order."""
     import signal
+
     from tests.postgres_server import database
 
     url = database(postgres_server, "drain")
@@ -208,4 +208,5 @@ def test_workers_lists_each_worker_alive_silent_or_stopped(cli: Cli, postgres_ur
     lines = {line.split()[0]: line.split()[1] for line in out.splitlines()}
     assert lines["ghost"] == "silent" and lines["quitter"] == "stopped"
     status, out, err = cli("workers", "--db", postgres_url, "--silent-after", "soon")
-    assert status == 2 and err == "ordersaga: --silent-after must be a number of seconds from 0 to 86400 (got 'soon').\n"
+    assert status == 2
+    assert err == "ordersaga: --silent-after must be a number of seconds from 0 to 86400 (got 'soon').\n"

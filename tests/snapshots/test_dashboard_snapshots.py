@@ -12,19 +12,19 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
 
-from actors.saga.settings import EngineSettings
 from actors import Engine, create_database
+from actors.saga.settings import EngineSettings
 from app.dashboard.app import SagaDashboard
-from storage.archive import database_files
 from app.dashboard.widgets.audit_badge import AuditBadge
 from app.dashboard.widgets.timeline import Timeline
 from app.scenario import load_scenario
+from storage.archive import database_files
 from tests.dashboard_pilot import (
     DashboardFactory,
     main_screen,
@@ -33,7 +33,7 @@ from tests.dashboard_pilot import (
     until,
 )
 
-FROZEN = datetime(2025, 3, 14, 9, 26, 53, 589000, tzinfo=timezone.utc)
+FROZEN = datetime(2025, 3, 14, 9, 26, 53, 589000, tzinfo=UTC)
 # o-8's lost reply is asked again after this; nothing else may be late by as much.
 ANSWER_TIMEOUT = EngineSettings(answer_timeout_s=1.0)
 DEMO_ORDERS = 8
@@ -72,7 +72,8 @@ def showing(order_id: str, pane_says: str = "") -> Callable[[Pilot[None]], Await
     shows once it has read the stock and balances)."""
     async def run_before(pilot: Pilot[None]) -> None:
         main = main_screen(pilot.app)  # type: ignore[arg-type]
-        await until(pilot, lambda: main.board.history_loaded and len(main.board.summaries) == DEMO_ORDERS, "the demo's orders")
+        await until(pilot, lambda: main.board.history_loaded and len(main.board.summaries) == DEMO_ORDERS,
+                    "the demo's orders")
         badge = main.query_one(AuditBadge)
         await until(pilot, lambda: "ledger balanced" in str(badge.visual), "the audit's verdict")
         await select(pilot, order_id)

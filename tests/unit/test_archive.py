@@ -3,10 +3,9 @@ live, or both after a crash at any point, never neither."""
 
 from __future__ import annotations
 
-import threading
-
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -14,8 +13,8 @@ import pytest
 from actors.embedded.storage_actor import SettledGroup, StorageActor
 from storage import index_cache
 from storage.archive import archive_paths, database_files
-from storage.errors import DatabaseError
 from storage.codec import encoded, record_line
+from storage.errors import DatabaseError
 from storage.store import DocumentStore
 from tests.documents import write_documents
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from actors.saga import corrections, retrying, rules as saga_logic
+from actors.saga import corrections, retrying
+from actors.saga import rules as saga_logic
+from actors.saga.corrections import correction
 from actors.saga.domain import (
     Action,
     Item,
@@ -17,7 +19,6 @@ from actors.saga.domain import (
     SagaStatus,
     now,
 )
-from actors.saga.corrections import correction
 from actors.saga.errors import Refused
 from actors.saga.transitions import Transition
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
+from actors import summary_of
 from actors.saga import rules as saga_logic
 from actors.saga.domain import Item, NotificationKind, Order, OrderRecord, ParticipantReply, SagaStatus
 from app.dashboard.board import OrderBoard, prepared_history
-from actors import summary_of
 
-AT = datetime(2025, 1, 1, tzinfo=timezone.utc)
+AT = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 def record(order_id: str, customer: str = "bob", cents: int = 100) -> OrderRecord:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from actors.saga.domain import Item, Order, OrderRecord, SagaStatus
 from actors.events import OrderUpdate
+from actors.saga.domain import Item, Order, OrderRecord, SagaStatus
 from app.dashboard.live import LiveUpdates
 
 

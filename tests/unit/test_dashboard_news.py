@@ -3,13 +3,13 @@ they read as one line, by kind, naming the orders that need someone."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from actors.saga.domain import Notification, NotificationKind
 from app.dashboard.board import Announcement
 from app.dashboard.news import News
 
-AT = datetime(2025, 1, 1, tzinfo=timezone.utc)
+AT = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 def notice(order: str, kind: NotificationKind) -> Announcement:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from actors import Supplies
 from actors.saga import rules as saga_logic
 from actors.saga.domain import Item, Order, OrderRecord, ParticipantReply
 from app.dashboard.wording import top_up_suggestion
 
-AT = datetime(2025, 1, 1, tzinfo=timezone.utc)
+AT = datetime(2025, 1, 1, tzinfo=UTC)
 ORDER = OrderRecord(order=Order(id="o-1", customer="bob", ship_to="1 Main St",
                                 items=(Item(sku="KB", quantity=1, price_cents=4999),)))
 

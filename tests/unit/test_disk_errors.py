@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from actors.saga.scenario import Scenario
 from actors import create_database
 from actors.embedded.storage_actor import StorageActor, StorageFailure
+from actors.saga.scenario import Scenario
 from storage.errors import StorageFailed
 from storage.salvage import salvage
 from storage.store import DocumentStore

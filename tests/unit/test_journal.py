@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from actors.saga.scenario import Scenario
 from actors import create_database
-from storage.errors import DatabaseError, DatabaseLocked
+from actors.saga.scenario import Scenario
 from storage.codec import StoredDocument, encoded
+from storage.errors import DatabaseError, DatabaseLocked
 from storage.files import locked
 from storage.journal import COMPACT_MIN_BYTES
 from storage.journal_file import HEADER
@@ -220,9 +220,9 @@ def test_a_second_opener_is_refused_while_the_first_holds_it(tmp_path: Path) -> 
 def test_a_symlink_reaches_the_same_lock_as_the_file_it_leads_to(tmp_path: Path) -> None:
     db, link = tmp_path / "s.db", tmp_path / "link.db"
     link.symlink_to(db)
-    with locked(link):  # the lock holds before the file exists, as when a database is created
-        with pytest.raises(DatabaseLocked):
-            DocumentStore(db)
+    # the lock holds before the file exists, as when a database is created
+    with locked(link), pytest.raises(DatabaseLocked):
+        DocumentStore(db)
     first = DocumentStore(link)  # creates the file the link leads to
     try:
         assert link.is_symlink() and db.is_file()

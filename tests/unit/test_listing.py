@@ -3,16 +3,16 @@ say, and the first orders of a long listing in the order the whole listing has."
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from actors import Item, Order, OrderRecord, OrderSummary, SagaStatus, correction
-from actors.saga import rules as saga_logic
 from actors.mapper import document_summary, order_document
 from actors.reading.snapshot import summary_from_row, summary_of
+from actors.saga import rules as saga_logic
 from app.report import first_orders
 from tests.conftest import EngineFactory
 
-START = datetime(2025, 3, 3, 9, tzinfo=timezone.utc)
+START = datetime(2025, 3, 3, 9, tzinfo=UTC)
 
 
 def summary(number: int, minute: int | None) -> OrderSummary:
@@ -24,7 +24,7 @@ def test_the_first_orders_are_the_start_of_the_whole_listing_however_many_tie() 
     """Many orders changed at the same moment (a burst settles together): the cut at --limit
     falls among them, and those shown are still the lowest ids of the tie."""
     minutes = [3, 1, 3, None, 2, 3, 1, None, 3, 2, 3, 0]
-    orders = [summary(number, minute) for number, minute in zip(range(12, 0, -1), minutes)]
+    orders = [summary(number, minute) for number, minute in zip(range(12, 0, -1), minutes, strict=True)]
     for oldest_first in (False, True):
         whole = first_orders(orders, oldest_first, None)
         assert len(whole) == len(orders)

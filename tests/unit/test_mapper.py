@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
-from actors.saga import corrections, retrying, rules as saga_logic
-from actors.saga.domain import Item, Order, OrderRecord, ParticipantReply, RecoverablePolicy, SagaStatus, now
 from actors.mapper import order_document
+from actors.saga import corrections, retrying
+from actors.saga import rules as saga_logic
+from actors.saga.domain import Item, Order, OrderRecord, ParticipantReply, RecoverablePolicy, SagaStatus, now
 from actors.saga.transitions import Transition
 
 ORDER = Order(id="o-1", customer="bøb", ship_to="1 Main St, Zürich",

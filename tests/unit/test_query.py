@@ -3,14 +3,14 @@ sentence a term it cannot read gets."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from actors import Failure, OrderSummary, SagaStatus
 from app.query import QueryError, parse_query
 
-NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
 
 def summary(order_id: str = "o-1", customer: str = "c01", status: SagaStatus = SagaStatus.FAILED,

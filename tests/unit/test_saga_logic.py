@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from actors.saga import retrying, rules as saga_logic
+from actors.saga import retrying
+from actors.saga import rules as saga_logic
 from actors.saga.domain import (
     Action,
     IdempotencyKey,

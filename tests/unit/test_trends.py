@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from actors import Failure, OrderSummary, SagaStatus
 from app.trends import render_trends, sparkline, trends_of
 
-NOW = datetime(2026, 12, 5, 12, 0, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 5, 12, 0, 30, tzinfo=UTC)
 CARRIER = Failure(step="shipping", reason="Carrier unavailable", recoverable=True)
 FUNDS = Failure(step="payment", reason="Insufficient funds", recoverable=True, shortfall=True)
 

@@ -16,15 +16,15 @@ from pykka.typing import ActorMemberMixin
 
 from actors.embedded import documents
 from actors.embedded.documents import ledger_entry
-from actors.saga import ledger
-from actors.saga.documents import OrderDocument, StoredDocuments
-from actors.saga.domain import Action, IdempotencyKey, Order, ParticipantReply, Service
-from actors.saga.scenario import Fault
-from actors.saga.effects import Effect, EffectWords, effect_name
-from actors.saga.faults import FaultBook
 from actors.embedded.proxies import ProxyMethod, actor_method
 from actors.embedded.scheduler import Scheduler
 from actors.embedded.storage_actor import CommitBatch, StorageProxy
+from actors.saga import ledger
+from actors.saga.documents import OrderDocument, StoredDocuments
+from actors.saga.domain import Action, IdempotencyKey, Order, ParticipantReply, Service
+from actors.saga.effects import Effect, EffectWords, effect_name
+from actors.saga.faults import FaultBook
+from actors.saga.scenario import Fault
 from storage.codec import encoded
 
 A = TypeVar("A")

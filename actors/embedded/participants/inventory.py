@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-
 import pykka
 
 from actors.embedded.documents import STOCK, inventory_report
 from actors.embedded.participants.base import Changed, Participant, ParticipantProxy
+from actors.embedded.proxies import actor_method
 from actors.saga import inventory, replies
 from actors.saga.documents import InventoryReport, OperatorMark, StockLevel, StoredDocuments, documents_under
 from actors.saga.domain import Order, Service
 from actors.saga.effects import DONE, Effect
-from actors.embedded.proxies import actor_method
 
 
 class InventoryService(Participant):

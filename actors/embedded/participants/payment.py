@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-
 import pykka
 
 from actors.embedded.documents import ACCOUNT, payment_report
 from actors.embedded.participants.base import Changed, Participant, ParticipantProxy
+from actors.embedded.proxies import actor_method
 from actors.saga import payment, replies
 from actors.saga.documents import Account, OperatorMark, PaymentReport, StoredDocuments, documents_under
 from actors.saga.domain import Order, Service
 from actors.saga.effects import DONE, Effect
-from actors.embedded.proxies import actor_method
 
 
 class PaymentService(Participant):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-
 from actors.embedded.documents import shipping_report
 from actors.embedded.participants.base import Changed, Participant, ParticipantProxy
+from actors.embedded.proxies import actor_method
 from actors.saga import shipping
 from actors.saga.documents import ShippingReport
 from actors.saga.domain import Order, Service
 from actors.saga.effects import DONE, Effect
-from actors.embedded.proxies import actor_method
 
 
 class ShippingService(Participant):

@@ -67,7 +67,7 @@ class AmountPrompt(ModalScreen[list[int] | None]):
             if result is not None and not result.is_valid:
                 entry.focus()
                 return
-        self.dismiss([field.parse(entry.value) for field, entry in zip(self._fields, inputs)])
+        self.dismiss([field.parse(entry.value) for field, entry in zip(self._fields, inputs, strict=True)])
 
     def _show_problem(self, entry: Input, result: ValidationResult | None) -> None:
         index = str(entry.id).removeprefix("field-")

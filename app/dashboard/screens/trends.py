@@ -4,7 +4,7 @@ read again every few seconds while the panel is open, off the UI thread."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from textual import work
 from textual.app import ComposeResult
@@ -58,7 +58,7 @@ class TrendsScreen(ModalScreen[None]):
         except (Refused, StorageFailed) as error:  # EngineRestarting is a refusal
             self.post_message(self.Read(None, str(error)))
             return
-        self.post_message(self.Read(trends_of(summaries, datetime.now(timezone.utc), SPAN)))
+        self.post_message(self.Read(trends_of(summaries, datetime.now(UTC), SPAN)))
 
     def on_trends_screen_read(self, message: Read) -> None:
         trends = message.trends

@@ -6,8 +6,17 @@ from rich.text import Text
 from textual.content import Content
 from textual.widgets import Static
 
-from actors import (SAGA_PLAN, CauseCheck, NotificationKind, OrderRecord, OrderSummary, SagaStatus, StepState,
-                    definition, format_cents)
+from actors import (
+    SAGA_PLAN,
+    CauseCheck,
+    NotificationKind,
+    OrderRecord,
+    OrderSummary,
+    SagaStatus,
+    StepState,
+    definition,
+    format_cents,
+)
 from app.dashboard import display
 from app.dashboard.keys import KEY_FOR
 from app.dashboard.remedies import remedies

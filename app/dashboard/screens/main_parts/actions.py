@@ -11,21 +11,35 @@ from typing import Any
 from textual.message import Message
 from textual.screen import Screen
 
-from actors import (CauseUnresolved, Correction, EngineRestarting, Refused, SagaEngine, SagaStatus, Scenario,
-                    StorageFailed, must_be_correctable)
+from actors import (
+    CauseUnresolved,
+    Correction,
+    EngineRestarting,
+    Refused,
+    SagaEngine,
+    SagaStatus,
+    Scenario,
+    StorageFailed,
+    must_be_correctable,
+)
 from app.amounts import as_dollars, parse_dollars, parse_units
+from app.dashboard.screens.amount_prompt import AmountPrompt, Field
+from app.dashboard.screens.confirm import ConfirmScreen
+from app.dashboard.screens.edit_prompt import EditPrompt
 from app.dashboard.screens.main_parts.events import Events
 from app.dashboard.screens.main_parts.feed import WorldFeed
 from app.dashboard.screens.main_parts.host import PartsHost
 from app.dashboard.screens.main_parts.selection import Selection
-from app.dashboard.screens.amount_prompt import AmountPrompt, Field
-from app.dashboard.screens.confirm import ConfirmScreen
-from app.dashboard.screens.edit_prompt import EditPrompt
 from app.dashboard.screens.scenario_picker import ScenarioPicker
 from app.dashboard.widgets.event_line import EventLine
-from app.dashboard.wording import (cancel_question, crash_and_restart, crash_question, load_question,
-                                   retry_anyway_question, top_up_suggestion)
-
+from app.dashboard.wording import (
+    cancel_question,
+    crash_and_restart,
+    crash_question,
+    load_question,
+    retry_anyway_question,
+    top_up_suggestion,
+)
 
 
 class OperatorActions:
@@ -149,7 +163,7 @@ class OperatorActions:
         def restock(values: list[int] | None) -> None:
             if values:
                 self.on_engine(lambda engine: " ".join(
-                    engine.restock(sku, units, by=self._by) for sku, units in zip(skus, values)))
+                    engine.restock(sku, units, by=self._by) for sku, units in zip(skus, values, strict=True)))
 
         title = f"Restock the items of {record.order.id}"
         self.dialog(AmountPrompt(title, fields, "restock"), restock)

@@ -9,12 +9,11 @@ from textual.message import Message
 
 from actors import order_sort_key
 from app.bulk import CANCEL, RETRY, BulkOutcome, Verb, act_on_each, id_list, orders, summary_line
+from app.dashboard.screens.confirm import ConfirmScreen
 from app.dashboard.screens.main_parts.actions import OperatorActions
 from app.dashboard.screens.main_parts.events import Events
 from app.dashboard.screens.main_parts.host import PartsHost
 from app.dashboard.screens.main_parts.selection import Selection
-from app.dashboard.screens.confirm import ConfirmScreen
-
 
 
 class BulkActions:

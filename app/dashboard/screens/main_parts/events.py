@@ -13,7 +13,6 @@ from app.dashboard.screens.notifications import NotificationsScreen
 from app.dashboard.widgets.event_line import EventLine, Severity
 
 
-
 class Events:
     def __init__(self, screen: PartsHost) -> None:
         self._screen = screen

@@ -9,15 +9,23 @@ from functools import partial
 
 from textual.message import Message
 
-from actors import (CauseCheck, DatabaseError, EngineRestarting, OrderRecord, Refused, StorageFailed, Supplies,
-                    cause_check, shortfall_remedy)
+from actors import (
+    CauseCheck,
+    DatabaseError,
+    EngineRestarting,
+    OrderRecord,
+    Refused,
+    StorageFailed,
+    Supplies,
+    cause_check,
+    shortfall_remedy,
+)
 from app.dashboard.live import LiveUpdates
 from app.dashboard.screens.main_parts.events import Events
 from app.dashboard.screens.main_parts.feed import WorldFeed
 from app.dashboard.screens.main_parts.host import PartsHost
 from app.dashboard.widgets.step_strip import StepStrip
 from app.dashboard.widgets.timeline import Timeline
-
 
 FETCH_AGAIN_S = 0.5  # how soon a record unread during a coordinator restart is read again
 
