@@ -16,16 +16,51 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     # The rules of what a person may type, whichever door it enters by (actors/saga/values.py).
-    from actors.saga.domain import AMOUNT, QUANTITY
-    from actors.saga.values import CUSTOMER, ORDER_ID, SHIP_TO, SKU, WORKER_ID, BadValue, shown
-    from actors.saga.operators import SCENARIO, operator
+    from actors.embedded.engine import Engine
+    from actors.embedded.lifecycle import leftover_threads_stopped
+    from actors.events import OrderUpdate
+    from actors.facade import SagaEngine, WorldReader
+    from actors.mapper import ARCHIVED_STATUSES, order_of_document, order_record_document
     from actors.operators import login_name
-    from actors.saga.settings import EngineSettings
+    from actors.reading.snapshot import LiveReports, OrderSummary, WorldSnapshot, order_sort_key, record_of, summary_of
+    from actors.reading.stream import ArchivedShare, OrderParts, WorldStream, stream_of
+    from actors.runtime import (
+        DatabaseWorld,
+        StoredBecause,
+        create_database,
+        create_empty_database,
+        database_location,
+        is_database_url,
+        list_workers,
+        open_engine,
+        open_reader,
+        open_resumed,
+        read_snapshot,
+        recover,
+        redacted,
+        run_worker,
+        salvage,
+        world_of,
+    )
+    from actors.saga.corrections import correction, must_be_correctable, preview_edit
+    from actors.saga.documents import (
+        Account,
+        ChargeRow,
+        InventoryReport,
+        LedgerState,
+        PaymentReport,
+        ReservationRow,
+        ShipmentRow,
+        ShippingReport,
+        StockLevel,
+    )
     from actors.saga.domain import (
-        Failure,
+        AMOUNT,
+        QUANTITY,
         Action,
         Attempt,
         Correction,
+        Failure,
         Item,
         Notification,
         NotificationKind,
@@ -41,37 +76,18 @@ if TYPE_CHECKING:
         TimelineEvent,
         format_cents,
     )
-    from actors.saga.scenario import Fault, FaultKind, Restock, Scenario
-    from actors.embedded.engine import Engine
-    from actors.embedded.lifecycle import leftover_threads_stopped
-    from actors.facade import SagaEngine, WorldReader
-    from actors.events import OrderUpdate
+    from actors.saga.effects import EffectWords
+    from actors.saga.errors import EngineRestarting, Refused
     from actors.saga.limits import (
         MAX_CENTS,
         MAX_UNITS,
     )
-    from actors.mapper import ARCHIVED_STATUSES, order_of_document, order_record_document
-    from actors.saga.effects import EffectWords
-    from actors.saga.documents import (
-        Account,
-        ChargeRow,
-        InventoryReport,
-        LedgerState,
-        PaymentReport,
-        ReservationRow,
-        ShipmentRow,
-        ShippingReport,
-        StockLevel,
-    )
+    from actors.saga.operators import SCENARIO, operator
     from actors.saga.plan import SAGA_PLAN, STEP_NAMES, Remedy, definition
     from actors.saga.preflight import CauseCheck, CauseUnresolved, Supplies, cause_check, shortfall_remedy
-    from actors.reading.stream import ArchivedShare, OrderParts, WorldStream, stream_of
-    from actors.reading.snapshot import LiveReports, OrderSummary, WorldSnapshot, order_sort_key, record_of, summary_of
-    from actors.runtime import (create_database, create_empty_database, database_location, is_database_url, open_engine,
-                                open_reader, open_resumed, read_snapshot, recover, redacted, run_worker, salvage,
-                                list_workers, DatabaseWorld, StoredBecause, world_of)
-    from actors.saga.errors import EngineRestarting, Refused
-    from actors.saga.corrections import correction, must_be_correctable, preview_edit
+    from actors.saga.scenario import Fault, FaultKind, Restock, Scenario
+    from actors.saga.settings import EngineSettings
+    from actors.saga.values import CUSTOMER, ORDER_ID, SHIP_TO, SKU, WORKER_ID, BadValue, shown
     from storage.errors import DatabaseError, DatabaseLocked, DatabaseReadOnly, StorageFailed
     from storage.journal_file import DroppedLine
     from storage.journal_file import Replay as SalvageReport
@@ -209,5 +225,6 @@ __all__ = [
     "open_reader", "open_resumed", "order_of_document", "order_record_document", "order_sort_key",
     "preview_edit", "read_snapshot", "record_of", "recover", "redacted", "run_worker", "list_workers", "salvage",
     "shortfall_remedy", "stream_of", "summary_of", "DatabaseWorld", "StoredBecause", "world_of",
-    "AMOUNT", "BadValue", "SCENARIO", "login_name", "operator", "CUSTOMER", "ORDER_ID", "QUANTITY", "SHIP_TO", "SKU", "WORKER_ID", "shown",
+    "AMOUNT", "BadValue", "SCENARIO", "login_name", "operator", "CUSTOMER", "ORDER_ID", "QUANTITY", "SHIP_TO",
+    "SKU", "WORKER_ID", "shown",
 ]

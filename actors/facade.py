@@ -7,13 +7,13 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Protocol, Self
 
-from actors.saga.domain import Correction, OrderRecord
-from actors.saga.scenario import Scenario
 from actors.events import Subscriber
 from actors.mapper import Document
-from actors.reading.stream import WorldStream
-from actors.saga.preflight import CauseCheck, Supplies
 from actors.reading.snapshot import OrderSummary, WorldSnapshot
+from actors.reading.stream import WorldStream
+from actors.saga.domain import Correction, OrderRecord
+from actors.saga.preflight import CauseCheck, Supplies
+from actors.saga.scenario import Scenario
 from storage.errors import StorageFailed
 
 

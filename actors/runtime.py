@@ -13,16 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from actors.embedded import database
-from actors.reading import readers
-from actors.reading.snapshot import WorldSnapshot, order_sort_key
-from actors.saga.scenario import Scenario
 from actors.embedded.engine import Engine
 from actors.facade import SagaEngine, WorldReader
 from actors.mapper import acted_on_at_open
+from actors.reading import readers
+from actors.reading.snapshot import WorldSnapshot, order_sort_key
+from actors.saga.scenario import Scenario
 from storage.errors import DatabaseError, DatabaseLocked, DatabaseReadOnly
+from storage.files import refuse_unless_regular
 from storage.journal_file import Replay as SalvageReport
 from storage.salvage import salvage as storage_salvage
-from storage.files import refuse_unless_regular
 from storage.store import DocumentStore
 
 _SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")

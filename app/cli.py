@@ -10,15 +10,43 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from actors import (CUSTOMER, ORDER_ID, SHIP_TO, SKU, WORKER_ID, DatabaseError, Refused, SagaEngine,
-                    database_location, leftover_threads_stopped, operator, redacted)
-from app.beside import Answer, captured
+from actors import (
+    CUSTOMER,
+    ORDER_ID,
+    SHIP_TO,
+    SKU,
+    WORKER_ID,
+    DatabaseError,
+    Refused,
+    SagaEngine,
+    database_location,
+    leftover_threads_stopped,
+    operator,
+    redacted,
+)
 from app.amounts import parse_dollars, parse_units
+from app.beside import Answer, captured
 from app.commands.operating import cmd_cancel, cmd_edit, cmd_restock, cmd_retry, cmd_salvage, cmd_top_up
-from app.commands.options import (OPERATOR_VARIABLE, STATUS_NAMES, BadArgument, checked, default_operator, grace,
-                                  quantity, silent_after)
-from app.commands.reading import (cmd_audit, cmd_dashboard, cmd_history, cmd_list, cmd_report, cmd_run,
-                                  cmd_stats, cmd_status)
+from app.commands.options import (
+    OPERATOR_VARIABLE,
+    STATUS_NAMES,
+    BadArgument,
+    checked,
+    default_operator,
+    grace,
+    quantity,
+    silent_after,
+)
+from app.commands.reading import (
+    cmd_audit,
+    cmd_dashboard,
+    cmd_history,
+    cmd_list,
+    cmd_report,
+    cmd_run,
+    cmd_stats,
+    cmd_status,
+)
 from app.commands.served import CHANGING, forwarded, serving
 from app.commands.workers import cmd_recover, cmd_worker, cmd_workers
 from app.paths import DATABASE_VARIABLE, default_location

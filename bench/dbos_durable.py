@@ -50,8 +50,9 @@ def _run_in_this_process(url: str, orders: int) -> dict[str, Any]:
     def reserve(items: dict[str, int]) -> bool:
         with db.begin() as connection:
             for sku, units in sorted(items.items()):
-                if not connection.execute(sa.text("UPDATE stock SET available = available - :n "
-                                                  "WHERE sku = :s AND available >= :n"), {"s": sku, "n": units}).rowcount:
+                taken = connection.execute(sa.text("UPDATE stock SET available = available - :n "
+                                                   "WHERE sku = :s AND available >= :n"), {"s": sku, "n": units})
+                if not taken.rowcount:
                     connection.rollback()
                     return False
         return True

@@ -9,7 +9,6 @@ disk), every one of them raises its StorageFailed instead of waiting.
 from __future__ import annotations
 
 import functools
-
 import os
 import signal
 import sys
@@ -22,45 +21,45 @@ from typing import ParamSpec, TypeVar, cast
 
 import pykka
 
-from actors.saga import corrections, retrying, rules as saga_logic
 from actors.embedded.coordinator import CoordinatorProxy, NotLive, SagaCoordinator
-from actors.saga.settings import EngineSettings
-from actors.operators import acting
-from actors.saga.documents import OperatorMark
-from actors.saga.domain import Correction, OperatorAction, OrderRecord, SagaStatus, Service, now
-from actors.saga.scenario import Scenario
-from actors.saga import operators
-from actors.saga.operators import Credit, waits_on
-from actors.events import EventHub, Subscriber
-from actors.follow_ups import FollowUps
-from actors.reading.stream import WorldStream, stream_world
-from actors.mapper import Document, archived_record, read_follow_ups, read_records, read_scenario
 from actors.embedded.participants import PARTICIPANTS
 from actors.embedded.participants.base import Participant, ParticipantProxy
-from actors.saga.faults import FaultBook, fault_document
 from actors.embedded.participants.inventory import InventoryProxy
 from actors.embedded.participants.payment import PaymentProxy
 from actors.embedded.participants.shipping import ShippingProxy
-from actors.saga.plan import SAGA_PLAN
-from actors.saga.preflight import CauseCheck, CauseUnresolved, Supplies, cause_check
 from actors.embedded.proxies import ProxyMethod
+from actors.embedded.scheduler import Scheduler
+from actors.embedded.storage_actor import StorageActor, StorageFailure, StorageProxy
+from actors.events import EventHub, Subscriber
+from actors.follow_ups import FollowUps
+from actors.mapper import Document, archived_record, read_follow_ups, read_records, read_scenario
+from actors.operators import acting
 from actors.reading.snapshot import (
-    rows_of_orders,
-    order_sort_key,
     ArchivedSummaries,
     LiveReports,
     OrderSummary,
     WorldSnapshot,
     combine,
+    order_sort_key,
     owned_documents,
     record_of,
+    rows_of_orders,
     summary_of,
 )
+from actors.reading.stream import WorldStream, stream_world
+from actors.saga import corrections, operators, retrying
+from actors.saga.documents import OperatorMark
+from actors.saga.domain import Correction, OperatorAction, OrderRecord, SagaStatus, Service, now
 from actors.saga.errors import EngineRestarting, Refused
-from actors.embedded.scheduler import Scheduler
-from actors.embedded.storage_actor import StorageActor, StorageFailure, StorageProxy
+from actors.saga.faults import FaultBook, fault_document
+from actors.saga.operators import Credit, waits_on
+from actors.saga.plan import SAGA_PLAN
+from actors.saga.preflight import CauseCheck, CauseUnresolved, Supplies, cause_check
+from actors.saga.scenario import Scenario
+from actors.saga.settings import EngineSettings
 from storage.errors import StorageFailed
 from storage.store import DocumentStore
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -179,6 +178,11 @@ class Engine:
         return self._ask_coordinator(change.order, lambda: self.coordinator.edit(change, who),
                                      lambda record: corrections.edit(record, change, now(), who))
 
+    def _tell_credit(self, order_id: str, credit: Credit) -> None:
+        """Tell the order's timeline of a credit made for it."""
+        self._ask_coordinator(order_id, lambda: self.coordinator.credited(order_id, credit),
+                              lambda record: operators.credited(record, credit))
+
     def _ask_coordinator(self, order_id: str, ask: Callable[[], pykka.Future[str]],
                          rule: Callable[[OrderRecord], object]) -> str:
         """The coordinator's answer to an operator's request about an order. An archived order
@@ -232,8 +236,7 @@ class Engine:
             raise Refused(error.args[0]) from None
         answer, new = self.storage_failure.get(durable)
         for order_id in waiting if new else []:
-            self._ask_coordinator(order_id, lambda: self.coordinator.credited(order_id, credit),
-                                  lambda record: operators.credited(record, credit))
+            self._tell_credit(order_id, credit)
         return answer
 
     def _waiting_on(self, credit: Credit) -> list[str]:

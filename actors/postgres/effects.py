@@ -19,10 +19,10 @@ import sqlalchemy as sa
 from actors.postgres.store import _q, entry_of_rows
 from actors.saga import inventory, ledger, payment, shipping
 from actors.saga.domain import Action, IdempotencyKey, Order, OrderRecord, ParticipantReply, Service
-from actors.saga.scenario import Fault
 from actors.saga.effects import DONE, Effect, effect_name
 from actors.saga.faults import FaultBook
 from actors.saga.plan import definition
+from actors.saga.scenario import Fault
 from actors.saga.seeding import may_yet_draw
 
 

@@ -19,27 +19,40 @@ from typing import Any
 import sqlalchemy as sa
 from dbos import DBOS, DBOSClient, EnqueueOptions
 
-from actors.saga import replies
-from actors.saga import corrections, retrying, rules as saga_logic
-from actors.saga.settings import EngineSettings
-from actors.operators import acting
-from actors.saga.domain import Correction, OperatorAction, OrderRecord, now
-from actors.saga.scenario import Scenario
-from actors.saga import operators
-from actors.saga.operators import Credit, waits_on
 from actors.events import EventHub, OrderUpdate, Subscriber
 from actors.follow_ups import FollowUps
 from actors.mapper import Document
-from actors.reading.stream import WorldStream, stream_of
+from actors.operators import acting
 from actors.postgres.saga_workflow import WORKFLOW
 from actors.postgres.schema import create_tables, empty_world
+from actors.postgres.store import (
+    Stored,
+    changed_since,
+    credit,
+    engine_for,
+    has_tables,
+    load_record,
+    not_an_ordersaga_database,
+    read_meta,
+    read_records,
+    read_world,
+    save_record,
+    seed,
+    unsettled_count,
+    workflow_id,
+    write_meta,
+)
 from actors.postgres.urls import display, redacted
-from actors.postgres.store import (Stored, changed_since, credit, engine_for, has_tables, load_record,
-                                   not_an_ordersaga_database, read_meta, read_records, read_world,
-                                   save_record, seed, unsettled_count, workflow_id, write_meta)
-from actors.saga.preflight import CauseCheck, CauseUnresolved, Supplies, cause_check
 from actors.reading.snapshot import OrderSummary, WorldSnapshot, record_of, summary_of
+from actors.reading.stream import WorldStream, stream_of
+from actors.saga import corrections, operators, replies, retrying
+from actors.saga import rules as saga_logic
+from actors.saga.domain import Correction, OperatorAction, OrderRecord, now
 from actors.saga.errors import Refused
+from actors.saga.operators import Credit, waits_on
+from actors.saga.preflight import CauseCheck, CauseUnresolved, Supplies, cause_check
+from actors.saga.scenario import Scenario
+from actors.saga.settings import EngineSettings
 from storage.errors import DatabaseError, StorageFailed
 
 APP = "ordersaga"
@@ -323,7 +336,8 @@ class PostgresEngine:
             seen = unsettled_count(connection)[2]
             connection.rollback()
             while not self._stop.wait(POLL_S):
-                for seen, record in changed_since(connection, seen):
+                for changed_seq, record in changed_since(connection, seen):
+                    seen = changed_seq
                     self.hub.publish(OrderUpdate(record=record))
                 connection.rollback()  # a fresh snapshot on the next poll
 

@@ -22,13 +22,13 @@ from typing import Any
 import sqlalchemy as sa
 from dbos import DBOS
 
-from actors.saga import rules as saga_logic
-from actors.saga.settings import EngineSettings
-from actors.saga.domain import Action, IdempotencyKey, OrderRecord, SagaStatus, now
-from actors.saga.scenario import Scenario
-from actors.saga.plan import definition
 from actors.postgres import effects
 from actors.postgres.store import Stored, load_record, read_meta, save_record, workflow_id
+from actors.saga import rules as saga_logic
+from actors.saga.domain import Action, IdempotencyKey, OrderRecord, SagaStatus, now
+from actors.saga.plan import definition
+from actors.saga.scenario import Scenario
+from actors.saga.settings import EngineSettings
 
 WORKFLOW = "ordersaga.saga"
 # The longest a script's competing order waits for its turn (see _wait_for_turn).

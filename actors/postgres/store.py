@@ -13,15 +13,15 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
-from actors.saga import ledger
-from actors.saga.domain import STORED, Action, OrderRecord, SagaStatus, Service
-from actors.saga.scenario import Scenario
 from actors.mapper import META, FollowUpProgress, meta_document, read_follow_ups, read_scenario
-from actors.saga.documents import InventoryReport, LedgerRow, OperatorMark, PaymentReport, ShippingReport
-from actors.saga.plan import definition
-from actors.saga.seeding import competitors_before, world_of
 from actors.postgres.schema import SCHEMA
 from actors.reading.snapshot import WorldSnapshot, order_sort_key
+from actors.saga import ledger
+from actors.saga.documents import InventoryReport, LedgerRow, OperatorMark, PaymentReport, ShippingReport
+from actors.saga.domain import STORED, Action, OrderRecord, SagaStatus, Service
+from actors.saga.plan import definition
+from actors.saga.scenario import Scenario
+from actors.saga.seeding import competitors_before, world_of
 from storage.errors import DatabaseError
 from storage.store import DocumentStore
 
@@ -36,7 +36,7 @@ def engine_for(url: str, pool_size: int = 5) -> sa.Engine:
     return sa.create_engine(f"postgresql+psycopg://{rest}", pool_size=pool_size, max_overflow=pool_size)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _q(sql: str) -> sa.TextClause:
     """The statement, built once: building it and its cache key at every execution cost a
     worker about a tenth of its CPU."""

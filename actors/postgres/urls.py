@@ -44,10 +44,10 @@ def check_url(url: str) -> str:
     """The URL if it can name a PostgreSQL database; otherwise DatabaseError, one sentence
     saying what is wrong (the URL shown without its password)."""
     port = _PORT.search(url)
-    if port is not None and port[1]:
-        if not (port[1].isascii() and port[1].isdigit() and 0 < int(port[1]) < 65536):
-            raise DatabaseError(f"{display(url)}: the port {port[1]!r} is not a port number "
-                                "(a whole number from 1 to 65535).")
+    if port is not None and port[1] and not (port[1].isascii() and port[1].isdigit()
+                                             and 0 < int(port[1]) < 65536):
+        raise DatabaseError(f"{display(url)}: the port {port[1]!r} is not a port number "
+                            "(a whole number from 1 to 65535).")
     try:
         sa.make_url(url)
     except (ValueError, sa.exc.ArgumentError) as error:

@@ -3,23 +3,23 @@ hand-over of a lost worker's sagas to the live ones."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
 import socket
 import threading
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from dbos import DBOS, DBOSConfig
 
-from actors.saga.settings import EngineSettings
-from actors.postgres.engine import (APP, APP_VERSION, QUEUE, WORKER_CONCURRENCY, POLL_S, _client, prepare,
-                                    register_queue)
-from actors.postgres.urls import display
+from actors.postgres.engine import APP, APP_VERSION, POLL_S, QUEUE, WORKER_CONCURRENCY, _client, prepare, register_queue
 from actors.postgres.saga_workflow import WorkerContext, install
 from actors.postgres.store import engine_for
+from actors.postgres.urls import display
+from actors.saga.settings import EngineSettings
 from actors.saga.values import WORKER_ID, BadValue
 from storage.errors import DatabaseError
 
@@ -100,10 +100,9 @@ def _handed_back(url: str, name: str) -> int:
 def _beat(connection: sa.Connection, name: str, stop: threading.Event) -> None:
     """The worker's heartbeat row, written now and every BEAT_S until stop (on the connection
     that holds its id: no other thread uses it meanwhile)."""
-    try:
+    # PostgreSQL gone: the worker stops beating, and `ordersaga workers` shows it silent.
+    with contextlib.suppress(sa.exc.DBAPIError):
         _beats(connection, name, stop)
-    except sa.exc.DBAPIError:
-        pass  # PostgreSQL is gone: the worker stops beating, and `ordersaga workers` shows it silent
 
 
 def _beats(connection: sa.Connection, name: str, stop: threading.Event) -> None:

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from actors import LiveReports, OrderParts, OrderRecord, order_sort_key
-from app.audit.credits import Told, credit_findings, told
 from app.audit.conservation import captured_cents, held_units, money_findings, stock_findings
+from app.audit.credits import Told, credit_findings, told
 from app.audit.findings import Finding, Kind
 from app.audit.orders import check_order
 from app.audit.records import OrderEffects, effects_by_order, merged, validated

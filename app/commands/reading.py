@@ -6,15 +6,22 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from actors import DatabaseError, OrderRecord, OrderSummary, Refused, WorldReader, create_database, record_of
 from app.commands import options
 from app.commands.common import open_told, print_report, read_world, run_to_end
 from app.progress import counting
-from app.report import (first_orders, order_lines, order_report, render_history, render_status,
-                        select_orders, summary_report)
+from app.report import (
+    first_orders,
+    order_lines,
+    order_report,
+    render_history,
+    render_status,
+    select_orders,
+    summary_report,
+)
 from app.scenario import load_scenario
 from app.trends import render_trends, trends_of
 
@@ -42,7 +49,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_stats(args: argparse.Namespace) -> int:
     since = options.since(args.since)  # checked before anything resumes
     summaries = read_world(args.db, args.no_resume, lambda world, _: world.summaries())
-    trends = trends_of(summaries, datetime.now(timezone.utc), since)
+    trends = trends_of(summaries, datetime.now(UTC), since)
     print(json.dumps(trends.as_json(), indent=2) if args.json else render_trends(trends))
     return 0
 
@@ -55,19 +62,19 @@ def cmd_list(args: argparse.Namespace) -> int:
         """Every order's summary (an archived order's from the archive's index), and for --json
         the whole report of each order shown, read by id."""
         summaries = world.summaries()
-        if args.customer is not None and not any(s.customer == args.customer for s in summaries):
-            if args.customer not in world.snapshot().payment["accounts"]:  # the rare case: read it all
-                raise Refused(f"There is no customer {args.customer!r} in this database.")
+        if (args.customer is not None and not any(s.customer == args.customer for s in summaries)
+                and args.customer not in world.snapshot().payment["accounts"]):  # the rare case: read it all
+            raise Refused(f"There is no customer {args.customer!r} in this database.")
         matching = select_orders(summaries, statuses, args.customer)
         if where:
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             matching = [summary for summary in matching if where.matches(summary, now)]
         first = first_orders(matching, args.oldest_first, limit)
         shown = None
         if args.json:
             found = (world.find(summary.id) for summary in first)
             shown = [order_report(record, summary.worker) for record, summary
-                     in zip(found, first) if record is not None]
+                     in zip(found, first, strict=True) if record is not None]
         return len(summaries), len(matching), first, shown
 
     total, matching, first, reports = read_world(args.db, args.no_resume, look)

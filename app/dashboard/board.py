@@ -14,12 +14,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from itertools import chain, dropwhile, islice
 from typing import Any
 
-from actors import (ARCHIVED_STATUSES, Notification, OrderRecord, OrderSummary, SagaStatus, order_sort_key,
-                    summary_of)
+from actors import ARCHIVED_STATUSES, Notification, OrderRecord, OrderSummary, SagaStatus, order_sort_key, summary_of
 from app.query import Query, parse_query, search_text, shown_step
 
 # Sorting by status puts what needs a person first.
@@ -32,7 +31,7 @@ NEEDS_ATTENTION = frozenset(ATTENTION[:2])
 # At most this many rows in the list: a table of this size redraws within a key press
 # through a terminal (see bench/dashboard_tmux.py), and a filter finds any other order.
 LIST_CAP = 100
-_EPOCH = datetime.min.replace(tzinfo=timezone.utc)
+_EPOCH = datetime.min.replace(tzinfo=UTC)
 
 
 def version(record: OrderRecord) -> int:
@@ -213,8 +212,9 @@ class OrderBoard:
         # By status then id, not by time: a busy list changes rows only as orders change status.
         matter = sorted(matters, key=lambda i: (ATTENTION.index(summaries[i].status), order_sort_key(i)))
         rest = (i for i in reversed(self._moved) if i not in matters)
-        return [(((i, search[i]) for i in matter), False), (zip(history.matter.ids, history.matter.texts), True),
-                (((i, search[i]) for i in rest), False), (zip(history.rest.ids, history.rest.texts), True)]
+        return [(((i, search[i]) for i in matter), False),
+                (zip(history.matter.ids, history.matter.texts, strict=True), True),
+                (((i, search[i]) for i in rest), False), (zip(history.rest.ids, history.rest.texts, strict=True), True)]
 
     def ranked(self) -> Iterator[str]:
         """Every order, as listed without a filter."""
@@ -245,7 +245,7 @@ class OrderBoard:
     def _needing_attention(self, filter_text: Query | str) -> Iterator[str]:
         """The failed and on-hold orders the filter matches, ranked. They are all in the parts
         that matter, at the head of the history's (ranked by urgency), so only those are read."""
-        query, now = as_query(filter_text), datetime.now(timezone.utc)
+        query, now = as_query(filter_text), datetime.now(UTC)
         moved, summaries = self._moved, self.summaries
         for part, from_history in self._ranked_parts()[:2]:  # the moved and the history's that matter
             for order_id, text in part:
@@ -260,7 +260,7 @@ class OrderBoard:
 
     def matching(self, filter_text: Query | str) -> list[str]:
         """Every order the filter matches (however many), ranked as the list shows them."""
-        query, now = as_query(filter_text), datetime.now(timezone.utc)
+        query, now = as_query(filter_text), datetime.now(UTC)
         if not query:
             return list(self.ranked())
         moved, summaries = self._moved, self.summaries

@@ -7,8 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from actors import (SagaEngine, EngineSettings, Refused, Scenario, create_database, create_empty_database,
-                    open_engine)
+from actors import EngineSettings, Refused, SagaEngine, Scenario, create_database, create_empty_database, open_engine
 
 T = TypeVar("T")
 

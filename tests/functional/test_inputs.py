@@ -114,7 +114,7 @@ def test_no_command_waits_on_a_fifo(tmp_path: Path) -> None:
                                   text=True) for command in FIFO_COMMANDS]
     answers = {}
     try:
-        for command, process in zip(FIFO_COMMANDS, processes):
+        for command, process in zip(FIFO_COMMANDS, processes, strict=True):
             answers[command[0]] = (process.wait(timeout=60), *process.communicate())
     finally:
         for process in processes:

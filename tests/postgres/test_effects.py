@@ -10,10 +10,10 @@ import pytest
 import sqlalchemy as sa
 
 from actors import create_database, read_snapshot
-from actors.saga.domain import Action, IdempotencyKey, Item, Order, Service
-from actors.saga.scenario import Fault, FaultKind, Scenario
 from actors.postgres.effects import carry_out
 from actors.postgres.store import engine_for
+from actors.saga.domain import Action, IdempotencyKey, Item, Order, Service
+from actors.saga.scenario import Fault, FaultKind, Scenario
 from tests.postgres_server import database
 
 pytestmark = pytest.mark.postgres

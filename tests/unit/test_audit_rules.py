@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
+from actors import WorldSnapshot
 from actors.saga.domain import (
     Action,
     Item,
@@ -18,11 +19,10 @@ from actors.saga.domain import (
     SagaStatus,
     TimelineEvent,
 )
-from actors import WorldSnapshot
 from app.audit import AuditError, Kind, audit
 from app.audit.timeline import Fate, replay
 
-AT = datetime(2026, 1, 1, tzinfo=timezone.utc)
+AT = datetime(2026, 1, 1, tzinfo=UTC)
 ORDER = Order(id="o-1", customer="ann", ship_to="1 Main St",
               items=(Item(sku="LAMP", quantity=1, price_cents=3500),))
 

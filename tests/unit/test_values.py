@@ -45,13 +45,15 @@ def test_an_id_is_bounded_and_never_read_as_an_option() -> None:
 
 
 def test_a_number_is_bounded_in_digits_before_it_is_converted() -> None:
-    assert refusal(QUANTITY.parse, "9" * 5000) == "The quantity must be from 1 to 100,000 (got a number of 5,000 digits)."
+    assert refusal(QUANTITY.parse, "9" * 5000) == (
+        "The quantity must be from 1 to 100,000 (got a number of 5,000 digits).")
     assert refusal(QUANTITY.parse, " 3") == "The quantity must not start or end with spaces (got ' 3')."
     assert refusal(QUANTITY.parse, "３") == "The quantity must be a whole number, like 3 (got '３')."
     assert QUANTITY.parse("0" * 5000 + "3") == 3
     assert refusal(QUANTITY.check, 10 ** 30) == "The quantity must be from 1 to 100,000 (got a number of 31 digits)."
     assert refusal(AMOUNT.check, 0) == "The amount must be from $0.01 to $1,000,000.00 (got $0.00)."
-    assert refusal(AMOUNT.parse, "1" * 5000) == "The amount must be from $0.01 to $1,000,000.00 (got a number of 5,000 digits)."
+    assert refusal(AMOUNT.parse, "1" * 5000) == (
+        "The amount must be from $0.01 to $1,000,000.00 (got a number of 5,000 digits).")
 
 
 def test_what_a_refusal_quotes_is_escaped_and_short() -> None:

@@ -13,6 +13,9 @@ from textual.widgets import DataTable, Input, Static
 
 from app.dashboard.keys import KEY_BY_NAME, KEYS, PINNED
 from app.dashboard.live import LiveUpdates
+from app.dashboard.remedies import ORDER_ACTIONS, remedies
+from app.dashboard.screens.audit_findings import AuditFindingsScreen
+from app.dashboard.screens.help import HelpScreen
 from app.dashboard.screens.main_parts.actions import OperatorActions
 from app.dashboard.screens.main_parts.audit_schedule import AuditSchedule
 from app.dashboard.screens.main_parts.bulk_actions import BulkActions
@@ -20,9 +23,6 @@ from app.dashboard.screens.main_parts.events import Events
 from app.dashboard.screens.main_parts.feed import WorldFeed
 from app.dashboard.screens.main_parts.host import PartsHost
 from app.dashboard.screens.main_parts.selection import Selection
-from app.dashboard.remedies import ORDER_ACTIONS, remedies
-from app.dashboard.screens.audit_findings import AuditFindingsScreen
-from app.dashboard.screens.help import HelpScreen
 from app.dashboard.screens.trends import TrendsScreen
 from app.dashboard.session import DashboardSession
 from app.dashboard.widgets.audit_badge import AuditBadge

@@ -172,7 +172,7 @@ class OrdersTable(DataTable[Text]):
         for order_id in changed.intersection(self._cells):
             cells = self._shown_cells(self._board.summaries[order_id])
             plain = tuple(cell.plain for _, cell in cells)
-            for (key, cell), old, now in zip(cells, self._cells[order_id], plain):
+            for (key, cell), old, now in zip(cells, self._cells[order_id], plain, strict=True):
                 if old != now:
                     self.update_cell(order_id, key, cell)
             self._cells[order_id] = plain

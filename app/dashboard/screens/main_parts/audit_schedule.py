@@ -3,13 +3,11 @@ while orders move, each pass on a worker thread."""
 
 from __future__ import annotations
 
-
 from textual.timer import Timer
 
 from app.dashboard.badge_audit import BadgeAudit
 from app.dashboard.screens.main_parts.host import PartsHost
 from app.dashboard.widgets.audit_badge import AuditBadge
-
 
 AUDIT_INTERVAL_S = 1.0  # the badge re-audits at most once a second while orders move
 

@@ -17,7 +17,6 @@ from app.dashboard.live import LiveUpdates
 from app.dashboard.screens.main_parts.host import PartsHost
 from app.dashboard.widgets.event_line import EventLine
 
-
 REFRESH_INTERVAL_S = 0.1  # at most ten redraws a second, however many orders move
 
 
