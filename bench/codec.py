@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import timeit
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 from actors.mapper import order_document, stored_order
 from actors.saga import rules
 from actors.saga.domain import Item, Order, OrderRecord, ParticipantReply
+from bench.common import best_interleaved
 from storage import codec
 
 AT = datetime(2026, 1, 1, tzinfo=UTC)
@@ -57,10 +57,7 @@ WAYS: dict[str, Callable[[], Any]] = {
 
 
 def main() -> None:
-    best = dict.fromkeys(WAYS, float("inf"))
-    for _ in range(5):  # interleaved, so a burst of load on a shared machine hits every way alike
-        for name, way in WAYS.items():
-            best[name] = min(best[name], min(timeit.repeat(way, number=2_000, repeat=3)) / 2_000)
+    best = best_interleaved(WAYS, number=2_000)
     print(f"a record of {len(TEXT):,} bytes; load average {os.getloadavg()[0]:.2f}")
     for name, seconds in best.items():
         print(f"  {name:<46} {seconds * 1e6:7.1f} us")

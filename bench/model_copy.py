@@ -10,7 +10,6 @@ transition) and a new TimelineEvent, interleaved round by round, best of each; t
 from __future__ import annotations
 
 import os
-import timeit
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 from actors.saga import rules
 from actors.saga.domain import Action, Item, Order, OrderRecord, Outcome, TimelineEvent
 from actors.saga.transitions import changed
+from bench.common import best_interleaved
 
 AT = datetime(2026, 1, 1, tzinfo=UTC)
 RECORD = rules.begin_attempt(OrderRecord(order=Order(id="o-1", customer="c-1", ship_to="here",
@@ -51,10 +51,7 @@ WAYS: dict[str, Callable[[], object]] = {
 
 
 def main() -> None:
-    best = dict.fromkeys(WAYS, float("inf"))
-    for _ in range(5):  # interleaved, so a burst of load on a shared machine hits every way alike
-        for name, way in WAYS.items():
-            best[name] = min(best[name], min(timeit.repeat(way, number=20_000, repeat=3)) / 20_000)
+    best = best_interleaved(WAYS, number=20_000)
     print(f"load average {os.getloadavg()[0]:.2f}")
     for name, seconds in best.items():
         print(f"  {name:<50} {seconds * 1e6:6.2f} us")
