@@ -25,6 +25,7 @@ from storage.errors import DatabaseError
 from storage.store import DocumentStore
 
 RUN = "run"  # the meta row naming this world's run: workflow ids carry it
+DBOS_SCHEMA = "dbos"  # DBOS's system tables, in the same database (its default schema)
 
 
 def engine_for(url: str, pool_size: int = 5) -> sa.Engine:
@@ -39,7 +40,7 @@ def engine_for(url: str, pool_size: int = 5) -> sa.Engine:
 def _q(sql: str) -> sa.TextClause:
     """The statement, built once: building it and its cache key at every execution cost a
     worker about a tenth of its CPU."""
-    return sa.text(sql.replace("$S", SCHEMA))
+    return sa.text(sql.replace("$S", SCHEMA).replace("$D", DBOS_SCHEMA))
 
 
 # -- order records ------------------------------------------------------------------
@@ -68,16 +69,39 @@ def load_record(connection: sa.Connection, order_id: str, lock: bool = False) ->
     return None if row is None else Stored(OrderRecord.model_validate(row[0], context=STORED), row[1], row[2], row[3])
 
 
+@dataclass(frozen=True)
+class Fence:
+    """A workflow and the ownership token DBOS wrote when this execution claimed it. Handing
+    the workflow on (a takeover, `recover`) clears the token and the next claim writes
+    another, so an execution on a worker declared lost no longer matches."""
+
+    workflow: str
+    token: str
+
+
+class Fenced(Exception):
+    """The workflow was handed to another execution: this one must stop driving it."""
+
+
 def save_record(connection: sa.Connection, record: OrderRecord, worker: str | None,
-                new_leg: bool = False) -> Stored:
-    """Store a transition (the row must be locked); new_leg when it starts a new workflow."""
-    version, leg = connection.execute(
+                new_leg: bool = False, fence: Fence | None = None) -> Stored:
+    """Store a transition (the row must be locked); new_leg when it starts a new workflow.
+
+    With a fence, only while that execution still owns its workflow, or Fenced (the caller's
+    transaction, its effect with it, is rolled back): the check shares the workflow's row
+    lock, so a hand-over waits for this transaction rather than landing inside it."""
+    owned = "" if fence is None else (" AND EXISTS (SELECT FROM $D.workflow_status WHERE workflow_uuid = "
+                                      ":workflow AND owner_xid = :token FOR SHARE)")
+    row = connection.execute(
         _q("UPDATE $S.orders SET record = :record, status = :status, version = version + 1, "
            "worker = coalesce(:worker, worker), changed = nextval('$S.changes'), leg = leg + :new_leg "
-           "WHERE id = :id RETURNING version, leg"),
+           "WHERE id = :id" + owned + " RETURNING version, leg"),
         {"id": record.order.id, "record": json.dumps(record.model_dump(mode="json")),
-         "status": record.status.value, "worker": worker, "new_leg": int(new_leg)}).one()
-    return Stored(record, int(version), worker, int(leg))
+         "status": record.status.value, "worker": worker, "new_leg": int(new_leg),
+         **({} if fence is None else {"workflow": fence.workflow, "token": fence.token})}).first()
+    if row is None:
+        raise Fenced(f"{record.order.id}: its workflow was handed to another worker")
+    return Stored(record, int(row[0]), worker, int(row[1]))
 
 
 def read_records(connection: sa.Connection) -> list[Stored]:
