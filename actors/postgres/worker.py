@@ -8,6 +8,7 @@ import math
 import threading
 from dataclasses import dataclass, field
 from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from dbos import DBOS, DBOSConfig
@@ -48,18 +49,23 @@ def run_worker(url: str, name: str, started: Callable[[str], None], stop: thread
         db.dispose()
         raise DatabaseError(f"Worker {name} is already running on {display(url)}: stop it first, or start "
                             "this one with another --id.")
-    beating, launched = threading.Event(), _Launched()
+    _bound_idle_transactions(db, takeover_after_s)
+    beating, launched, every_s = threading.Event(), _Launched(), beat_every(takeover_after_s)
     first_beat(held, name, takeover_after_s)
-    heart = threading.Thread(target=_beat, args=(held, name, beat_every(takeover_after_s), beating, launched,
-                                                 started), name="ordersaga-heartbeat", daemon=True)
+    heart = threading.Thread(target=_beat, args=(held, name, every_s, beating, started),
+                             name="ordersaga-heartbeat", daemon=True)
+    watch = threading.Thread(target=_watch, args=(held.engine, name, every_s, beating, launched, started),
+                             name="ordersaga-takeover", daemon=True)
     heart.start()
+    watch.start()
     install(WorkerContext(db=db, name=name, where=display(url), settings=settings))
     config: DBOSConfig = {"name": APP, "system_database_url": url, "executor_id": name,
                           "application_version": APP_VERSION, "log_level": "WARNING",
                           "max_executor_threads": WORKER_CONCURRENCY + 8,
                           # No ping before each use of a system-database connection (a round trip
                           # every time): DBOS retries a statement whose connection broke.
-                          "db_engine_kwargs": {"pool_pre_ping": False}}
+                          "db_engine_kwargs": {"pool_pre_ping": False},
+                          "sys_db_idle_transaction_timeout_sec": takeover_after_s}
     DBOS(config=config)
     logging.getLogger("dbos").addFilter(_quiet_when_fenced)
     try:
@@ -85,6 +91,7 @@ def run_worker(url: str, name: str, started: Callable[[str], None], stop: thread
         db.dispose()
         beating.set()
         heart.join()
+        watch.join()
         try:
             with held.begin():
                 held.execute(sa.text("UPDATE ordersaga.workers SET stopped = now() WHERE id = :id"), {"id": name})
@@ -107,8 +114,8 @@ def _handed_back(url: str, name: str) -> int:
 
 @dataclass
 class _Launched:
-    """Whether DBOS runs here, so the heartbeat may hand sagas on through it; the lock keeps
-    a takeover and DBOS's teardown apart."""
+    """Whether DBOS runs here, so the sagas of a lost worker may be handed on through it;
+    the lock keeps a takeover and DBOS's teardown apart."""
 
     up: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -119,23 +126,45 @@ def _quiet_when_fenced(record: logging.LogRecord) -> bool:
     return "is no longer owned by this execution" not in record.getMessage()
 
 
+def _bound_idle_transactions(db: sa.Engine, seconds: float) -> None:
+    """PostgreSQL ends a session of db left idle inside a transaction for so long: a worker
+    stalled mid-transaction (stopped, swapped out) holds its order's row and its workflow's
+    until then, and the worker that takes its sagas over needs both."""
+    @sa.event.listens_for(db, "connect")
+    def bound(dbapi_connection: Any, record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET idle_in_transaction_session_timeout = {math.ceil(seconds * 1000)}")
+        dbapi_connection.commit()
+
+
 def _beat(connection: sa.Connection, name: str, every_s: float, stop: threading.Event,
-          launched: _Launched, say: Callable[[str], None]) -> None:
+          say: Callable[[str], None]) -> None:
     """The worker's heartbeat, every every_s until stop, on the connection that holds its id
-    (no other thread uses it meanwhile); after each beat, once DBOS runs here, the takeover
-    of any worker silent too long. A statement that fails is tried again at the next beat:
-    meanwhile the worker shows silent, as it should."""
+    (no other thread uses it meanwhile). A beat that fails is tried again at the next one:
+    meanwhile the worker shows silent, as it is."""
     while not stop.wait(every_s):
         try:
             back = beat(connection, name)
-            if back is not None:
-                say(f"worker {name} was silent for {back.silent_s:.0f} s and {back.by} took over its "
-                    f"{_sagas(back.handed)} in flight: this worker stops those and takes new ones.")
-            with launched.lock:
+        except sa.exc.DBAPIError:
+            continue
+        if back is not None:
+            say(f"worker {name} was silent for {back.silent_s:.0f} s and {back.by} took over its "
+                f"{_sagas(back.handed)} in flight: this worker stops those and takes new ones.")
+
+
+def _watch(db: sa.Engine, name: str, every_s: float, stop: threading.Event, launched: _Launched,
+           say: Callable[[str], None]) -> None:
+    """Once DBOS runs here, look for lost workers as often as this one beats, and take their
+    sagas over. Apart from the heartbeat: handing on a workflow whose lost worker stalled
+    inside a transaction waits for PostgreSQL to end that transaction, and this worker must
+    go on beating meanwhile."""
+    while not stop.wait(every_s):
+        try:
+            with launched.lock, db.connect() as connection:
                 for taken in take_over(connection, name, _hand_on) if launched.up.is_set() else []:
                     say(_took_over(taken))
         except sa.exc.DBAPIError:
-            continue
+            continue  # tried again next time: a lost worker not marked is still lost
 
 
 def _hand_on(lost: str) -> list[str]:
