@@ -67,6 +67,7 @@ if TYPE_CHECKING:
     from actors.saga.plan import SAGA_PLAN, STEP_NAMES, Remedy, definition
     from actors.saga.preflight import CauseCheck, CauseUnresolved, Supplies, cause_check, shortfall_remedy
     from actors.reading.stream import ArchivedShare, OrderParts, WorldStream, stream_of
+    from actors.reading.workers import WorkerState, at_risk
     from actors.reading.snapshot import LiveReports, OrderSummary, WorldSnapshot, order_sort_key, record_of, summary_of
     from actors.runtime import (create_database, create_empty_database, database_location, is_database_url, open_engine,
                                 open_reader, open_resumed, read_snapshot, recover, redacted, run_worker, salvage,
@@ -173,6 +174,8 @@ _WHERE: dict[str, tuple[str, str]] = {
     'shortfall_remedy': ('actors.saga.preflight', 'shortfall_remedy'),
     'stream_of': ('actors.reading.stream', 'stream_of'),
     'summary_of': ('actors.reading.snapshot', 'summary_of'),
+    'WorkerState': ('actors.reading.workers', 'WorkerState'),
+    'at_risk': ('actors.reading.workers', 'at_risk'),
 }
 
 
@@ -198,7 +201,7 @@ __all__ = [
     "Remedy", "ReservationRow", "Restock", "SagaEngine", "SagaStatus", "SalvageReport", "Scenario",
     "Service", "ShipmentRow", "ShippingReport", "StepState", "StepStatus",
     "StockLevel", "StorageFailed", "Supplies", "TimelineEvent",
-    "WorldReader", "WorldSnapshot", "WorldStream",
+    "WorkerState", "WorldReader", "WorldSnapshot", "WorldStream", "at_risk",
     "cause_check", "correction", "create_database", "create_empty_database", "database_location",
     "definition", "format_cents", "is_database_url", "leftover_threads_stopped", "must_be_correctable", "open_engine",
     "open_reader", "open_resumed", "order_of_document", "order_record_document", "order_sort_key",

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from actors.postgres.store import DBOS_SCHEMA
+from actors.reading.workers import WorkerState, state_of
 
 BEAT_S = 5.0  # how often a worker with the default timeout writes its heartbeat
 LOST_AFTER_S = 30.0  # how long a worker may be silent before a live one takes its sagas over
@@ -90,35 +91,6 @@ def take_over(connection: sa.Connection, me: str, hand_on: Callable[[str], Seque
             if orders:
                 taken.append(Takeover(lost=name, by=me, silent_s=float(silent_s), handed=len(orders), orders=orders))
     return taken
-
-
-@dataclass(frozen=True)
-class WorkerState:
-    """A worker as `ordersaga workers` and the dashboard show it."""
-
-    id: str
-    state: str  # alive, silent, lost (its sagas taken over) or stopped
-    last_beat: str  # ISO 8601, UTC
-    beat_age_s: float
-    in_flight: int  # the sagas it runs now
-    pid: int
-    host: str
-    started: str
-    takeover_after_s: float  # how long it may be silent before a live worker takes its sagas over
-    taken_by: str | None  # the worker that took its sagas over since its last beat
-    handed: int  # how many it took
-
-
-def state_of(stopped: bool, taken: bool, beat_age_s: float, takeover_after_s: float,
-             silent_after_s: float | None = None) -> str:
-    """Stopped (a clean exit), lost (taken over, and no beat since), alive, or silent: no beat
-    for silent_after_s, by default half its takeover timeout (two beats missed)."""
-    if stopped:
-        return "stopped"
-    if taken:
-        return "lost"
-    return "alive" if beat_age_s <= (takeover_after_s / 2 if silent_after_s is None else silent_after_s) \
-        else "silent"
 
 
 def read_workers(connection: sa.Connection, silent_after_s: float | None = None) -> list[WorkerState]:

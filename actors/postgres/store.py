@@ -110,11 +110,19 @@ def read_records(connection: sa.Connection) -> list[Stored]:
     return [Stored(OrderRecord.model_validate(row[0], context=STORED), row[1], row[2], row[3]) for row in rows]
 
 
-def changed_since(connection: sa.Connection, seen: int) -> list[tuple[int, OrderRecord]]:
-    """The records changed after change number `seen`, in the order they changed."""
-    rows = connection.execute(_q("SELECT changed, record FROM $S.orders WHERE changed > :seen "
+def changed_since(connection: sa.Connection, seen: int) -> list[tuple[int, OrderRecord, str | None]]:
+    """The records changed after change number `seen`, in the order they changed, each with
+    the worker that last moved it."""
+    rows = connection.execute(_q("SELECT changed, record, worker FROM $S.orders WHERE changed > :seen "
                                  "ORDER BY changed"), {"seen": seen}).all()
-    return [(row[0], OrderRecord.model_validate(row[1], context=STORED)) for row in rows]
+    return [(row[0], OrderRecord.model_validate(row[1], context=STORED), row[2]) for row in rows]
+
+
+def current_run(connection: sa.Connection) -> str:
+    """The id of the run the database holds now: another process that loads a scenario
+    (`run --replace`) gives it a new one."""
+    return str(connection.execute(_q("SELECT body->>'id' FROM $S.meta WHERE name = :run"),
+                                  {"run": RUN}).scalar() or "")
 
 
 def unsettled_count(connection: sa.Connection) -> tuple[int, int, int]:

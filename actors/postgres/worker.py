@@ -19,8 +19,9 @@ from actors.postgres.engine import (APP, APP_VERSION, QUEUE, WORKER_CONCURRENCY,
 from actors.postgres.urls import display
 from actors.postgres.saga_workflow import WorkerContext, install
 from actors.postgres.store import engine_for
-from actors.postgres.heartbeat import (LOST_AFTER_S, Takeover, WorkerState, beat, beat_every, first_beat,
-                                       read_workers, take_over)
+from actors.postgres.heartbeat import (LOST_AFTER_S, Takeover, beat, beat_every, first_beat, read_workers,
+                                       take_over)
+from actors.reading.workers import WorkerState
 from actors.saga.values import WORKER_ID, BadValue
 from storage.errors import DatabaseError
 
