@@ -177,9 +177,8 @@ def _hand_on(lost: str) -> list[str]:
 
 
 def _took_over(taken: Takeover) -> str:
-    shown = ", ".join(taken.orders[:10]) + (", ..." if len(taken.orders) > 10 else "")
     return (f"worker {taken.by} took over the {_sagas(taken.handed)} in flight on worker {taken.lost}, "
-            f"silent for {taken.silent_s:.0f} s: {shown}.")
+            f"silent for {taken.silent_s:.0f} s: {', '.join(taken.orders)}.")
 
 
 def _sagas(count: int) -> str:
