@@ -130,6 +130,7 @@ class PostgresEngine:
 
     def __init__(self, url: str, settings: EngineSettings = EngineSettings()) -> None:
         self.path = display(url)
+        self._url = url
         self.settings = settings
         self._db = prepare(url)
         with self._db.connect() as connection:
@@ -327,9 +328,13 @@ class PostgresEngine:
         self._start_watching()
 
     def workers(self) -> list[WorkerState]:
-        """The workers that have run on this database, with their state."""
-        with self._db.connect() as connection:
-            return read_workers(connection)
+        """The workers that have run on this database, with their state (DatabaseError if
+        PostgreSQL cannot be reached: a dashboard keeps what it showed)."""
+        try:
+            with self._db.connect() as connection:
+                return read_workers(connection)
+        except sa.exc.DBAPIError as error:
+            raise unreachable(self._url, error) from None
 
     def close(self) -> None:
         self._stop.set()

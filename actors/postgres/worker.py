@@ -21,6 +21,7 @@ from actors.postgres.saga_workflow import WorkerContext, install
 from actors.postgres.store import engine_for
 from actors.postgres.heartbeat import (LOST_AFTER_S, Takeover, beat, beat_every, first_beat, read_workers,
                                        take_over)
+from actors.reading.snapshot import order_sort_key
 from actors.reading.workers import WorkerState
 from actors.saga.values import WORKER_ID, BadValue
 from storage.errors import DatabaseError
@@ -173,7 +174,8 @@ def _hand_on(lost: str) -> list[str]:
     only while it is still PENDING under that executor (so twice hands on once), and the
     claim of whichever worker dequeues it writes a new ownership token, which fences off the
     lost worker's execution (store.save_record). The orders they drive."""
-    return sorted(handle.get_workflow_id().split("/")[1] for handle in DBOS._recover_pending_workflows([lost]))
+    return sorted((handle.get_workflow_id().split("/")[1] for handle in DBOS._recover_pending_workflows([lost])),
+                  key=order_sort_key)
 
 
 def _took_over(taken: Takeover) -> str:

@@ -191,10 +191,13 @@ class OrderBoard:
         already follows keeps what it has (it arrived since, or is as new)."""
         summaries = self.summaries
         for summary in history.summaries:
-            if summary.id not in summaries:
+            known = summaries.get(summary.id)
+            if known is None:
                 self._tally[summary.status] += 1
                 summaries[summary.id] = summary
                 self._only_summarised = True
+            elif known.worker is None and summary.worker is not None:
+                summaries[summary.id] = known._replace(worker=summary.worker)  # a live record says none
         self._history = history
         self.history_loaded = True
 

@@ -29,14 +29,14 @@ def test_a_worker_is_silent_after_half_its_takeover_timeout_and_lost_once_taken_
     assert state_of(stopped=True, taken=True, beat_age_s=40, takeover_after_s=30) == "stopped"
 
 
-def test_the_title_line_counts_the_running_workers_and_names_the_lost_ones() -> None:
+def test_the_top_line_counts_the_running_workers_and_names_the_lost_ones() -> None:
     def plain(workers: list[WorkerState]) -> str:
         return "".join(part if isinstance(part, str) else part[0] for part in roster(workers))
 
     assert plain([]) == ""  # the embedded runtime has none
-    assert plain([worker("w1", "alive"), worker("w2", "silent")]) == " · 2 workers · 1 silent"
-    assert plain([worker("w1", "alive"), worker("w2", "lost"), worker("w3", "stopped")]) == " · 1 worker · w2 lost"
-    assert plain([worker(f"w{n}", "lost") for n in range(4)]) == " · 0 workers · w0, w1 and 2 more lost"
+    assert plain([worker("w1", "alive"), worker("w2", "silent")]) == "2 workers · 1 silent"
+    assert plain([worker("w1", "alive"), worker("w2", "lost"), worker("w3", "stopped")]) == "1 worker · w2 lost"
+    assert plain([worker(f"w{n}", "lost") for n in range(4)]) == "0 workers · w0, w1 and 2 more lost"
 
 
 def test_orders_in_flight_on_a_silent_worker_are_marked_until_it_beats_again() -> None:
