@@ -245,9 +245,11 @@ def _ledger(rows: Sequence[Any]) -> dict[Service, list[LedgerRow]]:
 
 def read_world(connection: sa.Connection, where: str) -> WorldSnapshot:
     """Every order and participant table at one moment (one REPEATABLE READ transaction),
-    with the worker that last moved each order."""
-    stored = read_records(connection)
+    with the worker that last moved each order. The scenario is read first, as a loader takes
+    it first (`run --replace` locks it, then empties the rest): a reader that took the orders
+    first would wait for the loader while holding what the loader waits for."""
     meta = read_meta(connection, where)
+    stored = read_records(connection)
     restocks: dict[str, dict[str, int]] = {}
     for key, sku, quantity in connection.execute(_q("SELECT key, sku, quantity FROM $S.restocks")):
         restocks.setdefault(sku, {})[key] = quantity

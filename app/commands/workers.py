@@ -69,7 +69,7 @@ def cmd_workers(args: argparse.Namespace) -> int:
         print("No worker has run on this database.")
     for worker in [] if args.json else found:
         taken = (f"  {worker.handed} saga{'s' if worker.handed != 1 else ''} taken over by {worker.taken_by}"
-                 if worker.taken_by is not None else "")
+                 if worker.taken_by is not None and (worker.handed or worker.state == "lost") else "")
         print(f"{worker.id}  {worker.state}  last beat {worker.beat_age_s:.0f} s ago ({worker.last_beat})  "
               f"{worker.in_flight} in flight  pid {worker.pid} on {worker.host}{taken}")
     return 0
