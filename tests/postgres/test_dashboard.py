@@ -3,13 +3,14 @@ its keys act on the shared database (a top-up and a retry here)."""
 
 from __future__ import annotations
 
+import asyncio
 import signal
 from pathlib import Path
 
 import pytest
 from textual.widgets import Static
 
-from actors import create_database
+from actors import create_database, read_snapshot
 from app.dashboard.app import SagaDashboard
 from app.dashboard.widgets.audit_badge import AuditBadge
 from app.scenario import load_scenario, parse_scenario
@@ -22,6 +23,7 @@ from tests.dashboard_pilot import (
     row,
     until,
 )
+from tests.postgres.test_workers import _wait_for
 from tests.postgres_server import Worker, database
 
 pytestmark = pytest.mark.postgres
@@ -71,7 +73,7 @@ async def test_the_dashboard_names_each_orders_worker_and_marks_those_a_silent_w
     stalled = Worker(url, "stalled", tmp_path, "--takeover-after", "10").start()
     try:
         steady.wait_ready(), stalled.wait_ready()
-        world = mixed_world(80, seed=31, latency_ms={"inventory": 800, "payment": 800, "shipping": 800})
+        world = mixed_world(60, seed=31, latency_ms={"inventory": 1000, "payment": 1000, "shipping": 1000})
         create_database(url, parse_scenario(world, "stalling"), replace=True)
         app = dashboard(db=url)
         async with app.run_test(size=(120, 35)) as pilot:
@@ -84,7 +86,8 @@ async def test_the_dashboard_names_each_orders_worker_and_marks_those_a_silent_w
             await until(pilot, lambda: any(row(app, order_id)["worker"] == "? stalled"
                                            for order_id in _in_flight(app)), "an order marked as held by it")
             await until(pilot, lambda: _workers(app) == "1 worker · stalled lost", "the stalled worker declared lost")
-            await until(pilot, lambda: not _in_flight(app) and len(listed_ids(app)) == 80, "every order settled")
+            await asyncio.to_thread(_wait_for, lambda: all(r.status.settled for r in read_snapshot(url).records))
+            await until(pilot, lambda: not _in_flight(app) and len(listed_ids(app)) == 60, "every order settled")
             assert {row(app, order_id)["worker"] for order_id in listed_ids(app)} <= {"steady", "stalled"}
             await until(pilot, lambda: _badge(app) == "✓ ledger balanced", "the audit badge clean")
     finally:
