@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from actors import DatabaseError, Refused, StorageFailed, WorkerState
+from actors import DatabaseError, Refused, StorageFailed, WorkerState, is_database_url
 from app.dashboard.screens.main_parts.host import PartsHost
 
 WORKERS_INTERVAL_S = 1.0  # a worker counts silent after missing two beats: a second or more
@@ -25,6 +25,8 @@ class WorkerRoster:
 
     def start(self) -> None:
         """Read the workers now and every WORKERS_INTERVAL_S (a database file has none)."""
+        if not is_database_url(self._screen.session.db):
+            return
         self._read()
         self._screen.set_interval(WORKERS_INTERVAL_S, self._read)
 
