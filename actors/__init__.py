@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     # The rules of what a person may type, whichever door it enters by (actors/saga/values.py).
     from actors.saga.domain import AMOUNT, QUANTITY
-    from actors.saga.values import CUSTOMER, ORDER_ID, SHIP_TO, SKU, WORKER_ID, BadValue, shown
+    from actors.saga.values import (CUSTOMER, GRACE, ORDER_ID, SHIP_TO, SILENT_AFTER, SKU, TAKEOVER_AFTER, WORKER_ID,
+                                    BadValue, shown)
     from actors.saga.settings import EngineSettings
     from actors.saga.domain import (
         Failure,
@@ -67,6 +68,7 @@ if TYPE_CHECKING:
     from actors.saga.plan import SAGA_PLAN, STEP_NAMES, Remedy, definition
     from actors.saga.preflight import CauseCheck, CauseUnresolved, Supplies, cause_check, shortfall_remedy
     from actors.reading.stream import ArchivedShare, OrderParts, WorldStream, stream_of
+    from actors.reading.workers import WorkerState, at_risk
     from actors.reading.snapshot import LiveReports, OrderSummary, WorldSnapshot, order_sort_key, record_of, summary_of
     from actors.runtime import (create_database, create_empty_database, database_location, is_database_url, open_engine,
                                 open_reader, open_resumed, read_snapshot, recover, redacted, run_worker, salvage,
@@ -87,6 +89,9 @@ _WHERE: dict[str, tuple[str, str]] = {
     'SHIP_TO': ('actors.saga.values', 'SHIP_TO'),
     'SKU': ('actors.saga.values', 'SKU'),
     'WORKER_ID': ('actors.saga.values', 'WORKER_ID'),
+    'GRACE': ('actors.saga.values', 'GRACE'),
+    'SILENT_AFTER': ('actors.saga.values', 'SILENT_AFTER'),
+    'TAKEOVER_AFTER': ('actors.saga.values', 'TAKEOVER_AFTER'),
     'BadValue': ('actors.saga.values', 'BadValue'),
     'shown': ('actors.saga.values', 'shown'),
     'ARCHIVED_STATUSES': ('actors.mapper', 'ARCHIVED_STATUSES'),
@@ -176,6 +181,8 @@ _WHERE: dict[str, tuple[str, str]] = {
     'shortfall_remedy': ('actors.saga.preflight', 'shortfall_remedy'),
     'stream_of': ('actors.reading.stream', 'stream_of'),
     'summary_of': ('actors.reading.snapshot', 'summary_of'),
+    'WorkerState': ('actors.reading.workers', 'WorkerState'),
+    'at_risk': ('actors.reading.workers', 'at_risk'),
 }
 
 
@@ -201,11 +208,11 @@ __all__ = [
     "Remedy", "ReservationRow", "Restock", "SagaEngine", "SagaStatus", "SalvageReport", "Scenario",
     "Service", "ShipmentRow", "ShippingReport", "StepState", "StepStatus",
     "StockLevel", "StorageFailed", "Supplies", "TimelineEvent",
-    "WorldReader", "WorldSnapshot", "WorldStream",
+    "WorkerState", "WorldReader", "WorldSnapshot", "WorldStream", "at_risk",
     "cause_check", "correction", "create_database", "create_empty_database", "database_location",
     "definition", "format_cents", "is_database_url", "leftover_threads_stopped", "must_be_correctable", "open_engine",
     "open_reader", "open_resumed", "order_of_document", "order_record_document", "order_sort_key",
     "preview_edit", "read_snapshot", "record_of", "recover", "redacted", "run_worker", "list_workers", "salvage",
     "shortfall_remedy", "stream_of", "summary_of", "DatabaseWorld", "StoredBecause", "world_of",
-    "AMOUNT", "BadValue", "CUSTOMER", "ORDER_ID", "QUANTITY", "SHIP_TO", "SKU", "WORKER_ID", "shown",
+    "AMOUNT", "BadValue", "CUSTOMER", "ORDER_ID", "QUANTITY", "SHIP_TO", "SKU", "WORKER_ID", "shown", "GRACE", "SILENT_AFTER", "TAKEOVER_AFTER",
 ]

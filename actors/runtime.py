@@ -177,18 +177,22 @@ def world_of(db: str | Path, settle: Callable[[SagaEngine], None], resume: bool 
         yield DatabaseWorld(reader, resumed=False, stored_because=because)
 
 
-def run_worker(db: str | Path, name: str, started: Any, stop: Any, grace_s: float) -> int:
+def run_worker(db: str | Path, name: str, started: Any, stop: Any, grace_s: float,
+               takeover_after_s: float = 30.0) -> int:
     """Run a PostgreSQL worker until stop is set, then drain it for up to grace_s; how many
-    sagas it handed back. A file database has no workers."""
+    sagas it handed back. A live worker takes its sagas over once it has been silent for
+    takeover_after_s. A file database has no workers."""
     if not is_database_url(db):
         raise DatabaseError(f"{db}: workers run on a PostgreSQL database (--db postgresql://...); "
                             "a database file is run by the command that opens it.")
-    return _postgres()[1].run_worker(str(db), name, started, stop, grace_s=grace_s)  # type: ignore[no-any-return]
+    return _postgres()[1].run_worker(str(db), name, started, stop, grace_s=grace_s,  # type: ignore[no-any-return]
+                                     takeover_after_s=takeover_after_s)
 
 
-def list_workers(db: str | Path, silent_after_s: float) -> list[Any]:
+def list_workers(db: str | Path, silent_after_s: float | None = None) -> list[Any]:
     """The workers that have run on a PostgreSQL database, with their state (see
-    actors.postgres.worker.WorkerState)."""
+    actors.postgres.heartbeat.WorkerState); silent after silent_after_s without a beat, by
+    default half each one's takeover timeout."""
     if not is_database_url(db):
         raise DatabaseError(f"{db}: only a PostgreSQL database has workers.")
     return _postgres()[1].list_workers(str(db), silent_after_s)  # type: ignore[no-any-return]

@@ -10,11 +10,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from actors import (CUSTOMER, ORDER_ID, SHIP_TO, SKU, WORKER_ID, DatabaseError, Refused, database_location,
-                    leftover_threads_stopped, redacted)
+from actors import (CUSTOMER, GRACE, ORDER_ID, SHIP_TO, SILENT_AFTER, SKU, TAKEOVER_AFTER, WORKER_ID, DatabaseError,
+                    Refused, database_location, leftover_threads_stopped, redacted)
 from app.amounts import parse_dollars, parse_units
 from app.commands.operating import cmd_cancel, cmd_edit, cmd_restock, cmd_retry, cmd_salvage, cmd_top_up
-from app.commands.options import STATUS_NAMES, BadArgument, checked, grace, quantity, silent_after
+from app.commands.options import STATUS_NAMES, BadArgument, checked, quantity
 from app.commands.reading import (cmd_audit, cmd_dashboard, cmd_history, cmd_list, cmd_report, cmd_run,
                                   cmd_stats, cmd_status)
 from app.commands.workers import cmd_recover, cmd_worker, cmd_workers
@@ -180,16 +180,21 @@ def build_parser() -> argparse.ArgumentParser:
     audit_.add_argument("--json", action="store_true", help="print the findings as JSON")
     worker = command("worker", cmd_worker, "run sagas from a PostgreSQL database's queue until stopped "
                      "(any number, on any machines)")
-    worker.add_argument("--grace", type=grace, default=10.0, metavar="SECONDS",
+    worker.add_argument("--grace", type=checked(GRACE.parse), default=10.0, metavar="SECONDS",
                         help="on SIGTERM or Ctrl-C, how long its sagas in flight may run on before they are "
                              "handed back (default: %(default)s)")
+    worker.add_argument("--takeover-after", type=checked(TAKEOVER_AFTER.parse), default=30.0, metavar="SECONDS",
+                        help="how long this worker may be silent (no heartbeat: dead, stalled, cut off) before a "
+                             "live worker takes its sagas over; it beats four times within it (default: "
+                             "%(default)s)")
     worker.add_argument("--id", required=True, metavar="NAME", type=checked(WORKER_ID.check),
                         help="this worker's name, the same each time it starts: it resumes its own sagas")
     workers_ = command("workers", cmd_workers, "list a PostgreSQL database's workers: last heartbeat, sagas "
-                       "in flight, and whether each is alive, silent or stopped")
+                       "in flight, and whether each is alive, silent, lost (its sagas taken over) or stopped")
     workers_.add_argument("--json", action="store_true", help="print the workers as JSON")
-    workers_.add_argument("--silent-after", type=silent_after, default=30.0, metavar="SECONDS",
-                          help="a worker with no heartbeat for so long is silent (default: %(default)s)")
+    workers_.add_argument("--silent-after", type=checked(SILENT_AFTER.parse), default=None, metavar="SECONDS",
+                          help="a worker with no heartbeat for so long is silent (default: half of each "
+                               "one's --takeover-after)")
     recover_ = command("recover", cmd_recover, "hand the sagas in flight on a lost worker to the live ones")
     recover_.add_argument("--from", dest="lost", required=True, metavar="NAME", type=checked(WORKER_ID.check),
                           help="the lost worker's --id")

@@ -27,6 +27,7 @@ from actors.saga import rules as saga_logic
 from actors.embedded.coordinator import CoordinatorProxy, NotLive, SagaCoordinator
 from actors.saga.settings import EngineSettings
 from actors.saga.domain import Correction, OrderRecord, Scenario, Service, now
+from actors.reading.workers import WorkerState
 from actors.events import EventHub, Subscriber
 from actors.follow_ups import FollowUps
 from actors.reading.stream import WorldStream, stream_world
@@ -149,6 +150,13 @@ class Engine:
     def on_storage_failure(self, listener: Callable[[StorageFailed], None]) -> None:
         """Call listener (on an engine thread) if the storage fails: orders stop moving then."""
         self.storage_failure.listen(listener)
+
+    def on_replaced(self, listener: Callable[[], None]) -> None:
+        """No other process replaces this world: the engine holds the file's lock."""
+
+    def workers(self) -> list[WorkerState]:
+        """This process runs the sagas itself: no workers."""
+        return []
 
     def retry(self, order_id: str, force: bool = False) -> str:
         """Start the order's next attempt; unless forced, CauseUnresolved when the shortfall

@@ -30,7 +30,9 @@ from actors.reading.stream import WorldStream, stream_of
 from actors.postgres.saga_workflow import WORKFLOW
 from actors.postgres.schema import create_tables, empty_world
 from actors.postgres.urls import display, redacted
-from actors.postgres.store import (Stored, changed_since, credit, engine_for, has_tables, load_record,
+from actors.postgres.heartbeat import read_workers
+from actors.reading.workers import WorkerState
+from actors.postgres.store import (Stored, changed_since, credit, current_run, engine_for, has_tables, load_record,
                                    not_an_ordersaga_database, read_meta, read_records, read_world,
                                    save_record, seed, unsettled_count, workflow_id, write_meta)
 from actors.saga.preflight import CauseCheck, CauseUnresolved, Supplies, cause_check
@@ -128,6 +130,7 @@ class PostgresEngine:
 
     def __init__(self, url: str, settings: EngineSettings = EngineSettings()) -> None:
         self.path = display(url)
+        self._url = url
         self.settings = settings
         self._db = prepare(url)
         with self._db.connect() as connection:
@@ -142,6 +145,7 @@ class PostgresEngine:
         self.hub = EventHub()
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
+        self._on_replaced: list[Callable[[], None]] = []
         register_queue(self._client)
         self._enqueue_unsettled()
 
@@ -292,19 +296,45 @@ class PostgresEngine:
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         """Hear every transition a worker stores, polled from the orders' change numbers."""
         unsubscribe = self.hub.subscribe(subscriber)
+        self._start_watching()
+        return unsubscribe
+
+    def _start_watching(self) -> None:
         if self._watcher is None:
             self._watcher = threading.Thread(target=self._watch, name="ordersaga-watch", daemon=True)
             self._watcher.start()
-        return unsubscribe
 
     def _watch(self) -> None:
-        with self._db.connect() as connection:
+        """Publish each transition as it is stored, in one snapshot per poll (the run is read
+        in it too), until the world is replaced by another process: then tell the listeners
+        and stop, since what follows is another world's and this engine's run is gone."""
+        with self._db.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
             seen = unsettled_count(connection)[2]
             connection.rollback()
             while not self._stop.wait(POLL_S):
-                for seen, record in changed_since(connection, seen):
-                    self.hub.publish(OrderUpdate(record=record))
+                if current_run(connection) != self._run:
+                    connection.rollback()
+                    for listener in list(self._on_replaced):
+                        listener()
+                    return
+                for seen, record, worker in changed_since(connection, seen):
+                    self.hub.publish(OrderUpdate(record=record, worker=worker))
                 connection.rollback()  # a fresh snapshot on the next poll
+
+    def on_replaced(self, listener: Callable[[], None]) -> None:
+        """Call listener (on the watching thread) once another process replaced the world this
+        engine opened (`ordersaga run --replace`): reopen to follow the new one."""
+        self._on_replaced.append(listener)
+        self._start_watching()
+
+    def workers(self) -> list[WorkerState]:
+        """The workers that have run on this database, with their state (DatabaseError if
+        PostgreSQL cannot be reached: a dashboard keeps what it showed)."""
+        try:
+            with self._db.connect() as connection:
+                return read_workers(connection)
+        except sa.exc.DBAPIError as error:
+            raise unreachable(self._url, error) from None
 
     def close(self) -> None:
         self._stop.set()

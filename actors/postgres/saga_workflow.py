@@ -21,13 +21,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from dbos import DBOS
+from dbos._context import current_owner_xid
 
 from actors.saga import rules as saga_logic
 from actors.saga.settings import EngineSettings
 from actors.saga.domain import Action, IdempotencyKey, OrderRecord, SagaStatus, Scenario, now
 from actors.saga.plan import definition
 from actors.postgres import effects
-from actors.postgres.store import Stored, load_record, read_meta, save_record, workflow_id
+from actors.postgres.store import Fence, Fenced, Stored, load_record, read_meta, save_record, workflow_id
 
 WORKFLOW = "ordersaga.saga"
 # The longest a script's competing order waits for its turn (see _wait_for_turn).
@@ -104,6 +105,7 @@ def exchange(order_id: str, leg: str, awaited: dict[str, Any] | None, sent: int)
     worker = _worker()
     run = leg.split("/", 1)[0]
     scenario = worker.scenario(run)
+    fence = _fence(leg)
     if awaited is None:
         with worker.db.begin() as connection:
             stored = load_record(connection, order_id, lock=True)
@@ -113,7 +115,7 @@ def exchange(order_id: str, leg: str, awaited: dict[str, Any] | None, sent: int)
             record = stored.record
             if record.status == SagaStatus.PENDING:
                 record = saga_logic.begin_attempt(record, now()).record
-                save_record(connection, record, worker.name)
+                save_record(connection, record, worker.name, fence=fence)
             state = _next(record, None, 0)
         if state["command"] is None:
             return state
@@ -136,7 +138,7 @@ def exchange(order_id: str, leg: str, awaited: dict[str, Any] | None, sent: int)
         if done.reply is not None:
             transition = saga_logic.apply_reply(stored.record, done.reply, now())
             assert transition is not None  # the record awaits this key
-            save_record(connection, transition.record, worker.name)
+            save_record(connection, transition.record, worker.name, fence=fence)
             return _next(transition.record, key, tries)
     if done.crash:
         _crash(f"{key.step} {key.action.value} of {order_id}")
@@ -151,8 +153,15 @@ def exchange(order_id: str, leg: str, awaited: dict[str, Any] | None, sent: int)
                                           round(answer_timeout_s * 1000), now())
         if transition is None:
             return _next(stored.record, None, 0)
-        save_record(connection, transition.record, worker.name)
+        save_record(connection, transition.record, worker.name, fence=fence)
         return _next(transition.record, key, tries)
+
+
+def _fence(leg: str) -> Fence | None:
+    """This execution's claim on the leg's workflow, checked as each transition is stored: a
+    worker declared lost that comes back finds its sagas handed on (None outside DBOS)."""
+    token = current_owner_xid(leg)
+    return None if token is None else Fence(leg, token)
 
 
 def _wait_for_turn(worker: WorkerContext, order_id: str, step: str,
@@ -181,9 +190,12 @@ def drive(order_id: str, leg: str) -> None:
     nothing. One DBOS step for them all: ordersaga's record is the saga's journal, so a step
     DBOS runs again after a crash picks up where the record stands, and checkpointing each
     command in DBOS as well would only double the writes."""
-    state = exchange(order_id, leg, None, 0)
-    while state["command"] is not None:
-        state = exchange(order_id, leg, state["command"], state["sent"])
+    try:
+        state = exchange(order_id, leg, None, 0)
+        while state["command"] is not None:
+            state = exchange(order_id, leg, state["command"], state["sent"])
+    except Fenced:
+        return  # taken over: DBOS's own fence then parks this execution until the new owner ends it
 
 
 @DBOS.workflow(name=WORKFLOW)

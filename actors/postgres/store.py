@@ -25,6 +25,7 @@ from storage.errors import DatabaseError
 from storage.store import DocumentStore
 
 RUN = "run"  # the meta row naming this world's run: workflow ids carry it
+DBOS_SCHEMA = "dbos"  # DBOS's system tables, in the same database (its default schema)
 
 
 def engine_for(url: str, pool_size: int = 5) -> sa.Engine:
@@ -39,7 +40,7 @@ def engine_for(url: str, pool_size: int = 5) -> sa.Engine:
 def _q(sql: str) -> sa.TextClause:
     """The statement, built once: building it and its cache key at every execution cost a
     worker about a tenth of its CPU."""
-    return sa.text(sql.replace("$S", SCHEMA))
+    return sa.text(sql.replace("$S", SCHEMA).replace("$D", DBOS_SCHEMA))
 
 
 # -- order records ------------------------------------------------------------------
@@ -68,16 +69,39 @@ def load_record(connection: sa.Connection, order_id: str, lock: bool = False) ->
     return None if row is None else Stored(OrderRecord.model_validate(row[0], context=STORED), row[1], row[2], row[3])
 
 
+@dataclass(frozen=True)
+class Fence:
+    """A workflow and the ownership token DBOS wrote when this execution claimed it. Handing
+    the workflow on (a takeover, `recover`) clears the token and the next claim writes
+    another, so an execution on a worker declared lost no longer matches."""
+
+    workflow: str
+    token: str
+
+
+class Fenced(Exception):
+    """The workflow was handed to another execution: this one must stop driving it."""
+
+
 def save_record(connection: sa.Connection, record: OrderRecord, worker: str | None,
-                new_leg: bool = False) -> Stored:
-    """Store a transition (the row must be locked); new_leg when it starts a new workflow."""
-    version, leg = connection.execute(
+                new_leg: bool = False, fence: Fence | None = None) -> Stored:
+    """Store a transition (the row must be locked); new_leg when it starts a new workflow.
+
+    With a fence, only while that execution still owns its workflow, or Fenced (the caller's
+    transaction, its effect with it, is rolled back): the check shares the workflow's row
+    lock, so a hand-over waits for this transaction rather than landing inside it."""
+    owned = "" if fence is None else (" AND EXISTS (SELECT FROM $D.workflow_status WHERE workflow_uuid = "
+                                      ":workflow AND owner_xid = :token FOR SHARE)")
+    row = connection.execute(
         _q("UPDATE $S.orders SET record = :record, status = :status, version = version + 1, "
            "worker = coalesce(:worker, worker), changed = nextval('$S.changes'), leg = leg + :new_leg "
-           "WHERE id = :id RETURNING version, leg"),
+           "WHERE id = :id" + owned + " RETURNING version, leg"),
         {"id": record.order.id, "record": json.dumps(record.model_dump(mode="json")),
-         "status": record.status.value, "worker": worker, "new_leg": int(new_leg)}).one()
-    return Stored(record, int(version), worker, int(leg))
+         "status": record.status.value, "worker": worker, "new_leg": int(new_leg),
+         **({} if fence is None else {"workflow": fence.workflow, "token": fence.token})}).first()
+    if row is None:
+        raise Fenced(f"{record.order.id}: its workflow was handed to another worker")
+    return Stored(record, int(row[0]), worker, int(row[1]))
 
 
 def read_records(connection: sa.Connection) -> list[Stored]:
@@ -86,11 +110,19 @@ def read_records(connection: sa.Connection) -> list[Stored]:
     return [Stored(OrderRecord.model_validate(row[0], context=STORED), row[1], row[2], row[3]) for row in rows]
 
 
-def changed_since(connection: sa.Connection, seen: int) -> list[tuple[int, OrderRecord]]:
-    """The records changed after change number `seen`, in the order they changed."""
-    rows = connection.execute(_q("SELECT changed, record FROM $S.orders WHERE changed > :seen "
+def changed_since(connection: sa.Connection, seen: int) -> list[tuple[int, OrderRecord, str | None]]:
+    """The records changed after change number `seen`, in the order they changed, each with
+    the worker that last moved it."""
+    rows = connection.execute(_q("SELECT changed, record, worker FROM $S.orders WHERE changed > :seen "
                                  "ORDER BY changed"), {"seen": seen}).all()
-    return [(row[0], OrderRecord.model_validate(row[1], context=STORED)) for row in rows]
+    return [(row[0], OrderRecord.model_validate(row[1], context=STORED), row[2]) for row in rows]
+
+
+def current_run(connection: sa.Connection) -> str:
+    """The id of the run the database holds now: another process that loads a scenario
+    (`run --replace`) gives it a new one."""
+    return str(connection.execute(_q("SELECT body->>'id' FROM $S.meta WHERE name = :run"),
+                                  {"run": RUN}).scalar() or "")
 
 
 def unsettled_count(connection: sa.Connection) -> tuple[int, int, int]:
@@ -213,9 +245,11 @@ def _ledger(rows: Sequence[Any]) -> dict[Service, list[LedgerRow]]:
 
 def read_world(connection: sa.Connection, where: str) -> WorldSnapshot:
     """Every order and participant table at one moment (one REPEATABLE READ transaction),
-    with the worker that last moved each order."""
-    stored = read_records(connection)
+    with the worker that last moved each order. The scenario is read first, as a loader takes
+    it first (`run --replace` locks it, then empties the rest): a reader that took the orders
+    first would wait for the loader while holding what the loader waits for."""
     meta = read_meta(connection, where)
+    stored = read_records(connection)
     restocks: dict[str, dict[str, int]] = {}
     for key, sku, quantity in connection.execute(_q("SELECT key, sku, quantity FROM $S.restocks")):
         restocks.setdefault(sku, {})[key] = quantity

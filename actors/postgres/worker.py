@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import logging
 import math
-import os
-import socket
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from dbos import DBOS, DBOSConfig
@@ -20,22 +19,27 @@ from actors.postgres.engine import (APP, APP_VERSION, QUEUE, WORKER_CONCURRENCY,
 from actors.postgres.urls import display
 from actors.postgres.saga_workflow import WorkerContext, install
 from actors.postgres.store import engine_for
+from actors.postgres.heartbeat import (LOST_AFTER_S, Takeover, beat, beat_every, first_beat, read_workers,
+                                       take_over)
+from actors.reading.snapshot import order_sort_key
+from actors.reading.workers import WorkerState
 from actors.saga.values import WORKER_ID, BadValue
 from storage.errors import DatabaseError
 
-BEAT_S = 5.0  # how often a worker writes its heartbeat
-SILENT_AFTER_S = 30.0  # a worker that has not beaten for so long is shown silent
 GRACE_S = 10.0  # how long a stopping worker lets its sagas in flight run on to a durable point
 
 
 def run_worker(url: str, name: str, started: Callable[[str], None], stop: threading.Event,
-               settings: EngineSettings = EngineSettings(), grace_s: float = GRACE_S) -> int:
+               settings: EngineSettings = EngineSettings(), grace_s: float = GRACE_S,
+               takeover_after_s: float = LOST_AFTER_S) -> int:
     """Take sagas from the queue until stop is set (the caller sets it on a signal); then
     drain: take no new saga, give those in flight up to grace_s to finish, and return how
-    many were handed back (left PENDING under the id, for the same again or `recover`).
+    many were handed back (left PENDING under the id, for the same again, a live worker
+    once takeover_after_s has passed, or `recover`). started is told each line to show.
 
     On launch DBOS first re-runs the workflows left PENDING under this executor id: a
-    worker restarted with its id resumes its own sagas.
+    worker restarted with its id resumes its own sagas. Meanwhile it beats, and takes over
+    the sagas of any worker silent for longer than that worker's own takeover_after_s.
     """
     try:
         WORKER_ID.check(name)  # the executor id DBOS keeps, typed again at every start
@@ -47,25 +51,37 @@ def run_worker(url: str, name: str, started: Callable[[str], None], stop: thread
         db.dispose()
         raise DatabaseError(f"Worker {name} is already running on {display(url)}: stop it first, or start "
                             "this one with another --id.")
-    beating = threading.Event()
-    heart = threading.Thread(target=_beat, args=(held, name, beating), name="ordersaga-heartbeat", daemon=True)
+    _bound_idle_transactions(db, takeover_after_s)
+    beating, launched, every_s = threading.Event(), _Launched(), beat_every(takeover_after_s)
+    first_beat(held, name, takeover_after_s)
+    heart = threading.Thread(target=_beat, args=(held, name, every_s, beating, started),
+                             name="ordersaga-heartbeat", daemon=True)
+    watch = threading.Thread(target=_watch, args=(held.engine, name, every_s, beating, launched, started),
+                             name="ordersaga-takeover", daemon=True)
     heart.start()
+    watch.start()
     install(WorkerContext(db=db, name=name, where=display(url), settings=settings))
     config: DBOSConfig = {"name": APP, "system_database_url": url, "executor_id": name,
                           "application_version": APP_VERSION, "log_level": "WARNING",
                           "max_executor_threads": WORKER_CONCURRENCY + 8,
                           # No ping before each use of a system-database connection (a round trip
                           # every time): DBOS retries a statement whose connection broke.
-                          "db_engine_kwargs": {"pool_pre_ping": False}}
+                          "db_engine_kwargs": {"pool_pre_ping": False},
+                          "sys_db_idle_transaction_timeout_sec": takeover_after_s}
     DBOS(config=config)
+    logging.getLogger("dbos").addFilter(_quiet_when_fenced)
     try:
         DBOS.launch()
         # A queue is registered on a launched DBOS (3.4 keeps it in the system database).
         DBOS.register_queue(QUEUE, worker_concurrency=WORKER_CONCURRENCY, polling_interval_sec=POLL_S,
                             on_conflict="always_update")
+        launched.up.set()
         started(f"worker {name} takes orders from {display(url)} (up to {WORKER_CONCURRENCY} at once); "
-                "Ctrl-C stops it, and its sagas in flight resume when it starts again with this --id.")
+                "Ctrl-C stops it, and its sagas in flight resume when it starts again with this --id, or "
+                f"on a live worker once it has been silent for {takeover_after_s:g} s.")
         stop.wait()
+        with launched.lock:
+            launched.up.clear()  # a stopping worker takes nothing over
         # DBOS's own drain: its queue thread stops first, then it waits (whole seconds) for
         # the workflows in flight. Those still running when it tears down fail at their next
         # step, which DBOS logs with a traceback each: they are handed back, not errors.
@@ -77,6 +93,7 @@ def run_worker(url: str, name: str, started: Callable[[str], None], stop: thread
         db.dispose()
         beating.set()
         heart.join()
+        watch.join()
         try:
             with held.begin():
                 held.execute(sa.text("UPDATE ordersaga.workers SET stopped = now() WHERE id = :id"), {"id": name})
@@ -97,24 +114,77 @@ def _handed_back(url: str, name: str) -> int:
         client.destroy()
 
 
-def _beat(connection: sa.Connection, name: str, stop: threading.Event) -> None:
-    """The worker's heartbeat row, written now and every BEAT_S until stop (on the connection
-    that holds its id: no other thread uses it meanwhile)."""
-    try:
-        _beats(connection, name, stop)
-    except sa.exc.DBAPIError:
-        pass  # PostgreSQL is gone: the worker stops beating, and `ordersaga workers` shows it silent
+@dataclass
+class _Launched:
+    """Whether DBOS runs here, so the sagas of a lost worker may be handed on through it;
+    the lock keeps a takeover and DBOS's teardown apart."""
+
+    up: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def _beats(connection: sa.Connection, name: str, stop: threading.Event) -> None:
-    with connection.begin():
-        connection.execute(sa.text(
-            "INSERT INTO ordersaga.workers (id, started, beat, pid, host) VALUES (:id, now(), now(), :pid, :host) "
-            "ON CONFLICT (id) DO UPDATE SET started = now(), beat = now(), pid = :pid, host = :host, stopped = NULL"),
-            {"id": name, "pid": os.getpid(), "host": socket.gethostname()})
-    while not stop.wait(BEAT_S):
-        with connection.begin():
-            connection.execute(sa.text("UPDATE ordersaga.workers SET beat = now() WHERE id = :id"), {"id": name})
+def _quiet_when_fenced(record: logging.LogRecord) -> bool:
+    """DBOS's warning for each saga a takeover fenced off here: the worker said it once."""
+    return "is no longer owned by this execution" not in record.getMessage()
+
+
+def _bound_idle_transactions(db: sa.Engine, seconds: float) -> None:
+    """PostgreSQL ends a session of db left idle inside a transaction for so long: a worker
+    stalled mid-transaction (stopped, swapped out) holds its order's row and its workflow's
+    until then, and the worker that takes its sagas over needs both."""
+    @sa.event.listens_for(db, "connect")
+    def bound(dbapi_connection: Any, record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET idle_in_transaction_session_timeout = {math.ceil(seconds * 1000)}")
+        dbapi_connection.commit()
+
+
+def _beat(connection: sa.Connection, name: str, every_s: float, stop: threading.Event,
+          say: Callable[[str], None]) -> None:
+    """The worker's heartbeat, every every_s until stop, on the connection that holds its id
+    (no other thread uses it meanwhile). A beat that fails is tried again at the next one:
+    meanwhile the worker shows silent, as it is."""
+    while not stop.wait(every_s):
+        try:
+            back = beat(connection, name)
+        except sa.exc.DBAPIError:
+            continue
+        if back is not None:
+            say(f"worker {name} was silent for {back.silent_s:.0f} s and {back.by} took over its "
+                f"{_sagas(back.handed)} in flight: this worker stops those and takes new ones.")
+
+
+def _watch(db: sa.Engine, name: str, every_s: float, stop: threading.Event, launched: _Launched,
+           say: Callable[[str], None]) -> None:
+    """Once DBOS runs here, look for lost workers as often as this one beats, and take their
+    sagas over. Apart from the heartbeat: handing on a workflow whose lost worker stalled
+    inside a transaction waits for PostgreSQL to end that transaction, and this worker must
+    go on beating meanwhile."""
+    while not stop.wait(every_s):
+        try:
+            with launched.lock, db.connect() as connection:
+                for taken in take_over(connection, name, _hand_on) if launched.up.is_set() else []:
+                    say(_took_over(taken))
+        except sa.exc.DBAPIError:
+            continue  # tried again next time: a lost worker not marked is still lost
+
+
+def _hand_on(lost: str) -> list[str]:
+    """DBOS's recovery of the lost executor's PENDING workflows: each goes back on its queue
+    only while it is still PENDING under that executor (so twice hands on once), and the
+    claim of whichever worker dequeues it writes a new ownership token, which fences off the
+    lost worker's execution (store.save_record). The orders they drive."""
+    return sorted((handle.get_workflow_id().split("/")[1] for handle in DBOS._recover_pending_workflows([lost])),
+                  key=order_sort_key)
+
+
+def _took_over(taken: Takeover) -> str:
+    return (f"worker {taken.by} took over the {_sagas(taken.handed)} in flight on worker {taken.lost}, "
+            f"silent for {taken.silent_s:.0f} s: {', '.join(taken.orders)}.")
+
+
+def _sagas(count: int) -> str:
+    return f"{count} saga{'s' if count != 1 else ''}"
 
 
 def _hold_worker_id(url: str, name: str) -> sa.Connection | None:
@@ -155,32 +225,11 @@ def recover(url: str, lost: str) -> list[str]:
         client.destroy()
 
 
-@dataclass(frozen=True)
-class WorkerState:
-    """A worker as `ordersaga workers` shows it."""
-
-    id: str
-    state: str  # alive, silent or stopped
-    last_beat: str  # ISO 8601, UTC
-    beat_age_s: float
-    in_flight: int  # its orders pending, running or compensating
-    pid: int
-    host: str
-    started: str
-
-
-def list_workers(url: str, silent_after_s: float = SILENT_AFTER_S) -> list[WorkerState]:
-    """Every worker that has run on the database, by id, read with the database's clock."""
+def list_workers(url: str, silent_after_s: float | None = None) -> list[WorkerState]:
+    """Every worker that has run on the database, by id, with its state (see heartbeat.state_of)."""
     db = prepare(url)
     try:
         with db.connect() as connection:
-            rows = connection.execute(sa.text(
-                "SELECT w.id, w.beat, extract(epoch FROM now() - w.beat), w.stopped IS NOT NULL, w.pid, w.host, "
-                "w.started, (SELECT count(*) FROM ordersaga.orders o WHERE o.worker = w.id "
-                "AND o.status IN ('pending', 'running', 'compensating')) "
-                "FROM ordersaga.workers w ORDER BY w.id")).all()
+            return read_workers(connection, silent_after_s)
     finally:
         db.dispose()
-    return [WorkerState(id=row[0], state="stopped" if row[3] else "alive" if row[2] <= silent_after_s else "silent",
-                        last_beat=row[1].isoformat(), beat_age_s=float(row[2]), in_flight=int(row[7]), pid=row[4],
-                        host=row[5], started=row[6].isoformat()) for row in rows]

@@ -34,6 +34,7 @@ _INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180
                         "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8"
                         "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]")
 _WHOLE = re.compile(r"([-+]?)([0-9]+)", re.ASCII)
+_SECONDS = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,9})?", re.ASCII)
 _DOLLARS = re.compile(r"(-?)\$?([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]{1,2}))?", re.ASCII)
 
 
@@ -95,6 +96,30 @@ CUSTOMER = Text("customer", ID_CHARS)
 SKU = Text("sku", ID_CHARS)
 WORKER_ID = Text("worker id", ID_CHARS)
 SHIP_TO = Text("ship-to", SHIP_TO_CHARS, argument=False)
+
+
+@dataclass(frozen=True)
+class Seconds:
+    """The rule of a span of time a command's option takes in seconds ("30", "2.5")."""
+
+    option: str  # as typed: "--grace"
+    least: float
+    most: float
+
+    def parse(self, text: str) -> float:
+        """The seconds typed, if a plain number within the bounds; BadValue says them otherwise
+        (no sign, exponent, "nan" or "inf", which float() would take)."""
+        if _SECONDS.fullmatch(text) is None or not self.least <= float(text) <= self.most:
+            raise BadValue(f"{self.option} must be a number of seconds from {self.least:g} to {self.most:g} "
+                           f"(got {shown(text)}).")
+        return float(text)
+
+
+GRACE = Seconds("--grace", 0, 3600)  # how long a stopping worker lets its sagas run on
+SILENT_AFTER = Seconds("--silent-after", 0, 86400)  # how long a worker may miss beats before shown silent
+# How long a worker may be silent before a live one takes its sagas over: at least a second,
+# since it beats four times within it.
+TAKEOVER_AFTER = Seconds("--takeover-after", 1, 86400)
 
 
 def _many_digits(negative: bool, digits: int) -> str:

@@ -23,13 +23,14 @@ def cmd_worker(args: argparse.Namespace) -> int:
     try:
         handed = run_worker(args.db, args.id,
                             lambda line: print(f"ordersaga: {line}", file=sys.stderr, flush=True),
-                            stop, args.grace)
+                            stop, args.grace, args.takeover_after)
     finally:
         restore()
     some = f"{handed} saga{'s' if handed != 1 else ''}"
     print(f"ordersaga: worker {args.id} stopped and handed back {some} in flight: "
-          + (f"they resume when a worker starts with --id {args.id}, or on the others after `ordersaga "
-             f"recover --from {args.id}`." if handed else "nothing is left for it."),
+          + (f"a live worker takes them over after {args.takeover_after:g} s, unless one starts with --id "
+             f"{args.id} first (`ordersaga recover --from {args.id}` hands them on now)." if handed
+             else "nothing is left for it."),
           file=sys.stderr, flush=True)
     return 0
 
@@ -45,9 +46,10 @@ def _drain_on_signals(stop: threading.Event, name: str) -> Callable[[], None]:
         if not stop.is_set():
             stop.set()
             return
-        print(f"ordersaga: worker {name} {Interrupted(signum).args[0]} at once; its sagas in flight resume "
-              f"when a worker starts with --id {name}, or on the others after `ordersaga recover --from "
-              f"{name}`.", file=sys.stderr, flush=True)
+        print(f"ordersaga: worker {name} {Interrupted(signum).args[0]} at once; a live worker takes its "
+              f"sagas in flight over once it has been silent for its --takeover-after, unless one starts "
+              f"with --id {name} first (`ordersaga recover --from {name}` hands them on now).",
+              file=sys.stderr, flush=True)
         os._exit(128 + signum)
 
     def restore() -> None:
@@ -66,8 +68,10 @@ def cmd_workers(args: argparse.Namespace) -> int:
     elif not found:
         print("No worker has run on this database.")
     for worker in [] if args.json else found:
+        taken = (f"  {worker.handed} saga{'s' if worker.handed != 1 else ''} taken over by {worker.taken_by}"
+                 if worker.taken_by is not None and (worker.handed or worker.state == "lost") else "")
         print(f"{worker.id}  {worker.state}  last beat {worker.beat_age_s:.0f} s ago ({worker.last_beat})  "
-              f"{worker.in_flight} in flight  pid {worker.pid} on {worker.host}")
+              f"{worker.in_flight} in flight  pid {worker.pid} on {worker.host}{taken}")
     return 0
 
 
