@@ -69,14 +69,16 @@ def load_record(connection: sa.Connection, order_id: str, lock: bool = False) ->
 
 
 def save_record(connection: sa.Connection, record: OrderRecord, worker: str | None,
-                new_leg: bool = False) -> Stored:
-    """Store a transition (the row must be locked); new_leg when it starts a new workflow."""
+                transitions: int = 1, new_leg: bool = False) -> Stored:
+    """Store the record after `transitions` transitions made in the caller's transaction (the
+    row must be locked); new_leg when it starts a new workflow."""
     version, leg = connection.execute(
-        _q("UPDATE $S.orders SET record = :record, status = :status, version = version + 1, "
+        _q("UPDATE $S.orders SET record = :record, status = :status, version = version + :transitions, "
            "worker = coalesce(:worker, worker), changed = nextval('$S.changes'), leg = leg + :new_leg "
            "WHERE id = :id RETURNING version, leg"),
         {"id": record.order.id, "record": json.dumps(record.model_dump(mode="json")),
-         "status": record.status.value, "worker": worker, "new_leg": int(new_leg)}).one()
+         "status": record.status.value, "worker": worker, "new_leg": int(new_leg),
+         "transitions": transitions}).one()
     return Stored(record, int(version), worker, int(leg))
 
 
