@@ -157,6 +157,16 @@ def _cancel_shipment(connection: sa.Connection, order: Order, key: IdempotencyKe
 
 _APPLY = {Service.INVENTORY: _reserve, Service.PAYMENT: _charge, Service.SHIPPING: _ship}
 _UNDO = {Service.INVENTORY: _release, Service.PAYMENT: _refund, Service.SHIPPING: _cancel_shipment}
+# The services whose effects lock rows that other orders' commands lock too (stock, balances).
+_SHARED = frozenset({Service.INVENTORY, Service.PAYMENT})
+
+
+def locks_shared_rows(service: Service, faults: tuple[Fault, ...]) -> bool:
+    """Whether a command to the service locks rows other orders wait on: its table's, or its
+    scripted faults' counts. A transaction takes such locks for one command at most, so it
+    holds them only as long as that command, and two never wait on each other's (a reserve
+    then a charge in one, a refund then a release in another)."""
+    return service in _SHARED or any(f.service == service for f in faults)
 
 
 # -- a script's competing orders, in its order ------------------------------------------

@@ -107,7 +107,8 @@ def exchange(order_id: str, leg: str, awaited: dict[str, Any] | None, sent: int)
     attempt, or to pick up where the record stands); it is waited for here, in no transaction.
 
     A wait (a service's latency, a backoff before a command is sent again, a competing order's
-    turn) ends the transaction, so every transition before one is stored, and seen, before it.
+    turn) ends the transaction, so every transition before one is stored, and seen, before it;
+    so does a second command that locks rows other orders share (effects.locks_shared_rows).
     An answer that does not come (a lost reply, a timeout) is waited for as the embedded
     coordinator waits, and folded in as no answer."""
     worker = _worker()
@@ -130,14 +131,16 @@ def exchange(order_id: str, leg: str, awaited: dict[str, Any] | None, sent: int)
             record = saga_logic.begin_attempt(record, now()).record
             transitions += 1
         last = None if ready is None else (ready, sent)  # the command sent last, and how often
+        shared = False  # whether a command of this transaction locked rows other orders share
         while (command := saga_logic.outstanding_command(record)) is not None:
             key = command.key
             tries = last[1] + 1 if last is not None and saga_logic.same_key(key, last[0]) else 1
-            if (ready is None or not saga_logic.same_key(key, ready)) and _wait_due(
-                    worker, scenario, connection, turns, key, tries):
+            locks = effects.locks_shared_rows(command.service, scenario.faults)
+            if (ready is None or not saga_logic.same_key(key, ready)) and (
+                    shared and locks or _wait_due(worker, scenario, connection, turns, key, tries)):
                 state = {"command": key.model_dump(mode="json"), "sent": tries - 1}
                 break
-            ready = None
+            ready, shared = None, shared or locks
             done = effects.carry_out(connection, key, record.order, scenario.faults)
             if done.reply is None:
                 unanswered = (key, tries, done.crash)
@@ -199,9 +202,9 @@ def _crash(where: str) -> None:
 @DBOS.step(name="ordersaga.drive", retries_allowed=True, interval_seconds=0.1, max_attempts=5)
 def drive(order_id: str, leg: str) -> None:
     """Every command of the leg, in exchanges (one transaction each, split where a wait is
-    due), until the record awaits nothing. One DBOS step for them all: ordersaga's record is the saga's journal, so a step
-    DBOS runs again after a crash picks up where the record stands, and checkpointing each
-    command in DBOS as well would only double the writes."""
+    due), until the record awaits nothing. One DBOS step for them all: ordersaga's record is
+    the saga's journal, so a step DBOS runs again after a crash picks up where the record
+    stands, and checkpointing each command in DBOS as well would only double the writes."""
     state = exchange(order_id, leg, None, 0)
     while state["command"] is not None:
         state = exchange(order_id, leg, state["command"], state["sent"])
