@@ -6,11 +6,17 @@ enqueues, waits and reports; the report keeps every invariant and the audit find
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from actors import create_database
+from actors.events import OrderUpdate
+from actors.postgres.engine import PostgresEngine
+from actors.saga.domain import SagaStatus, StepStatus
+from app.scenario import parse_scenario
 from tests.conftest import events, order_of
 from tests.invariants import assert_invariants
 from tests.postgres_server import Worker
@@ -18,6 +24,7 @@ from tests.postgres_server import Worker
 pytestmark = pytest.mark.postgres
 
 Cli = Callable[..., tuple[int, str, str]]
+_WAIT_S = 60  # only to fail rather than hang
 
 
 def _run(cli: Cli, url: str, scenario: str | Path) -> dict:
@@ -75,3 +82,27 @@ def test_a_retry_after_a_top_up_completes(cli: Cli, postgres_url: str, workers: 
     status, out, err = cli("report", "--db", postgres_url, "--json")
     assert_invariants(json.loads(out))
     assert json.loads(out)["accounts"]["bob"]["balance_cents"] == 1000 + 5000 - 4999
+
+
+def test_a_slow_service_shows_each_step_as_it_is_done(postgres_url: str, workers: dict[str, Worker]) -> None:
+    """A service's latency ends the transaction before it: the dashboard's watch sees the
+    reservation made while the charge is still on its way, then the charge made while the
+    shipment is, not only the completed order (as it may with no latency at all)."""
+    world = {"name": "slow", "stock": {"PRINTER": 2}, "accounts": {"judy": 100000},
+             "latency_ms": {"inventory": 300, "payment": 300, "shipping": 300},
+             "orders": [{"id": "o-1", "customer": "judy", "ship_to": "8 Spruce Way",
+                         "items": [{"sku": "PRINTER", "quantity": 1, "price_cents": 15900}]}]}
+    create_database(postgres_url, parse_scenario(world, "slow"), replace=True)
+    seen: list[tuple[StepStatus, ...]] = []
+    settled = threading.Event()
+
+    def watch(update: OrderUpdate) -> None:
+        seen.append(tuple(step.status for step in update.record.attempts[-1].steps))
+        if update.record.status == SagaStatus.COMPLETED:
+            settled.set()
+
+    with PostgresEngine(postgres_url) as engine:
+        engine.subscribe(watch)
+        assert settled.wait(_WAIT_S), f"o-1 did not complete: {seen}"
+    done, running, waiting = StepStatus.SUCCEEDED, StepStatus.RUNNING, StepStatus.PENDING
+    assert seen.index((done, running, waiting)) < seen.index((done, done, running)) < seen.index((done,) * 3)
