@@ -1,6 +1,7 @@
-"""Database round trips counted in a process, from SQLAlchemy's connection events on every
-engine in it (the application's and DBOS's system database's): each statement, and each
-BEGIN, COMMIT and ROLLBACK that psycopg sends on its own, is one trip to PostgreSQL and back.
+"""Database round trips counted in a process: each statement psycopg's cursors execute
+(through SQLAlchemy or not), and each BEGIN, COMMIT and ROLLBACK of SQLAlchemy's
+transactions on every engine in it (the application's and DBOS's system database's), is
+one trip to PostgreSQL and back.
 
 A worker runs under the counter as
 
@@ -21,6 +22,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy import event
 
@@ -42,10 +44,22 @@ def install() -> None:
     if _installed:
         return
     _installed = True
-    event.listen(sa.engine.Engine, "before_cursor_execute", _count("statements"))
+    statement = _count("statements")
+    for method in ("execute", "executemany"):
+        _counted(psycopg.Cursor, method, statement)
     event.listen(sa.engine.Engine, "begin", _count("begins"))
     event.listen(sa.engine.Engine, "commit", _count("commits"))
     event.listen(sa.engine.Engine, "rollback", _count("rollbacks"))
+
+
+def _counted(cls: type, name: str, count: Any) -> None:
+    original = getattr(cls, name)
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        count()
+        return original(self, *args, **kwargs)
+
+    setattr(cls, name, counted)
 
 
 def counts() -> dict[str, int]:
