@@ -43,8 +43,8 @@ from storage.errors import DatabaseError, StorageFailed
 APP = "ordersaga"
 QUEUE = "ordersaga-orders"
 # Workers dequeue only the workflows of their own version: every worker and every
-# command on one database must agree. Change it with the workflow's steps.
-APP_VERSION = "ordersaga-saga-4"
+# command on one database must agree. Change it with the workflow's steps (5: none).
+APP_VERSION = "ordersaga-saga-5"
 # Enough sagas per worker to keep its connections busy while each waits on PostgreSQL.
 WORKER_CONCURRENCY = 16
 POLL_S = 0.1

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+import psycopg
 import sqlalchemy as sa
 
 from actors.saga import ledger
@@ -43,6 +45,61 @@ def _q(sql: str) -> sa.TextClause:
     return sa.text(sql.replace("$S", SCHEMA).replace("$D", DBOS_SCHEMA))
 
 
+@functools.lru_cache(maxsize=None)
+def _driver_sql(sql: str) -> str:
+    """The statement in psycopg's own form (named parameters as %(name)s)."""
+    return re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", sql.replace("$S", SCHEMA).replace("$D", DBOS_SCHEMA))
+
+
+class Rows:
+    """A statement's result, read as SQLAlchemy's Result is read here."""
+
+    __slots__ = ("_cursor",)
+
+    def __init__(self, cursor: psycopg.Cursor[Any]) -> None:
+        self._cursor = cursor
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+    def all(self) -> list[Any]:
+        return self._cursor.fetchall()
+
+    def first(self) -> Any:
+        return self._cursor.fetchone()
+
+    def scalar(self) -> Any:
+        row = self._cursor.fetchone()
+        return None if row is None else row[0]
+
+    def one(self) -> Any:
+        row = self._cursor.fetchone()
+        if row is None:
+            raise sa.exc.NoResultFound("No row was found when one was required")
+        return row
+
+    def scalar_one(self) -> Any:
+        return self.one()[0]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._cursor)
+
+
+def run(connection: sa.Connection, sql: str, values: Mapping[str, Any] | None = None) -> Rows:
+    """One statement of a saga's transaction, sent through psycopg itself on the caller's
+    SQLAlchemy connection and transaction: SQLAlchemy's execute added about 0.13 ms of the
+    worker's CPU to each of a saga's twenty-odd statements, a third of its cost. Its errors
+    are SQLAlchemy's, as if it had run the statement (a broken connection is invalidated)."""
+    driver = cast(psycopg.Connection[Any], connection.connection.driver_connection)
+    try:
+        return Rows(driver.execute(_driver_sql(sql), values))
+    except psycopg.Error as error:
+        if driver.broken:
+            connection.invalidate()
+        raise sa.exc.DBAPIError.instance(sql, values, error, psycopg.Error) from error
+
+
 # -- order records ------------------------------------------------------------------
 @dataclass(frozen=True)
 class Stored:
@@ -56,17 +113,17 @@ class Stored:
 
 
 def insert_record(connection: sa.Connection, record: OrderRecord) -> None:
-    connection.execute(_q("INSERT INTO $S.orders (id, record, status, changed) "
-                          "VALUES (:id, :record, :status, nextval('$S.changes'))"),
-                       {"id": record.order.id, "record": json.dumps(record.model_dump(mode="json")),
-                        "status": record.status.value})
+    run(connection, "INSERT INTO $S.orders (id, record, status, changed) "
+                    "VALUES (:id, :record, :status, nextval('$S.changes'))",
+        {"id": record.order.id, "record": record.model_dump_json(), "status": record.status.value})
 
 
 def load_record(connection: sa.Connection, order_id: str, lock: bool = False) -> Stored | None:
     """The order's record; with lock, held until the transaction ends (one writer per order)."""
-    row = connection.execute(_q("SELECT record, version, worker, leg FROM $S.orders WHERE id = :id"
-                                + (" FOR UPDATE" if lock else "")), {"id": order_id}).first()
-    return None if row is None else Stored(OrderRecord.model_validate(row[0], context=STORED), row[1], row[2], row[3])
+    row = run(connection, "SELECT record::text, version, worker, leg FROM $S.orders WHERE id = :id"
+                          + (" FOR UPDATE" if lock else ""), {"id": order_id}).first()
+    return None if row is None else Stored(OrderRecord.model_validate_json(row[0], context=STORED),
+                                           row[1], row[2], row[3])
 
 
 @dataclass(frozen=True)
@@ -84,20 +141,22 @@ class Fenced(Exception):
 
 
 def save_record(connection: sa.Connection, record: OrderRecord, worker: str | None,
-                new_leg: bool = False, fence: Fence | None = None) -> Stored:
-    """Store a transition (the row must be locked); new_leg when it starts a new workflow.
+                transitions: int = 1, new_leg: bool = False, fence: Fence | None = None) -> Stored:
+    """Store the record after `transitions` transitions made in the caller's transaction (the
+    row must be locked); new_leg when it starts a new workflow.
 
     With a fence, only while that execution still owns its workflow, or Fenced (the caller's
     transaction, its effect with it, is rolled back): the check shares the workflow's row
     lock, so a hand-over waits for this transaction rather than landing inside it."""
     owned = "" if fence is None else (" AND EXISTS (SELECT FROM $D.workflow_status WHERE workflow_uuid = "
                                       ":workflow AND owner_xid = :token FOR SHARE)")
-    row = connection.execute(
-        _q("UPDATE $S.orders SET record = :record, status = :status, version = version + 1, "
-           "worker = coalesce(:worker, worker), changed = nextval('$S.changes'), leg = leg + :new_leg "
-           "WHERE id = :id" + owned + " RETURNING version, leg"),
-        {"id": record.order.id, "record": json.dumps(record.model_dump(mode="json")),
-         "status": record.status.value, "worker": worker, "new_leg": int(new_leg),
+    row = run(
+        connection,
+        "UPDATE $S.orders SET record = :record, status = :status, version = version + :transitions, "
+        "worker = coalesce(:worker, worker), changed = nextval('$S.changes'), leg = leg + :new_leg "
+        "WHERE id = :id" + owned + " RETURNING version, leg",
+        {"id": record.order.id, "record": record.model_dump_json(), "status": record.status.value,
+         "worker": worker, "new_leg": int(new_leg), "transitions": transitions,
          **({} if fence is None else {"workflow": fence.workflow, "token": fence.token})}).first()
     if row is None:
         raise Fenced(f"{record.order.id}: its workflow was handed to another worker")
