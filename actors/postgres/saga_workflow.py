@@ -27,6 +27,7 @@ from actors.saga.settings import EngineSettings
 from actors.saga.domain import Action, IdempotencyKey, OrderRecord, SagaStatus, Scenario, now
 from actors.saga.plan import definition
 from actors.postgres import effects
+from actors.postgres.outage import ridden_out, worth_another_try
 from actors.postgres.store import Stored, load_record, read_meta, save_record, workflow_id
 
 WORKFLOW = "ordersaga.saga"
@@ -93,6 +94,7 @@ def _stale(run: str, leg: str, stored: Stored | None) -> bool:
     return stored is None or workflow_id(run, stored) != leg
 
 
+@ridden_out  # run again whole while PostgreSQL is away: each of its transactions is safe to repeat
 def exchange(order_id: str, leg: str, awaited: dict[str, Any] | None, sent: int) -> State:
     """One command of the order, sent and answered: its effect and the transition its answer
     makes, stored in one transaction (the participants' tables are in the same database), so a
@@ -175,7 +177,8 @@ def _crash(where: str) -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-@DBOS.step(name="ordersaga.drive", retries_allowed=True, interval_seconds=0.1, max_attempts=5)
+@DBOS.step(name="ordersaga.drive", retries_allowed=True, interval_seconds=0.1, max_attempts=5,
+           should_retry=worth_another_try)
 def drive(order_id: str, leg: str) -> None:
     """Every command of the leg, one exchange (one transaction) each, until the record awaits
     nothing. One DBOS step for them all: ordersaga's record is the saga's journal, so a step

@@ -12,14 +12,15 @@ from dataclasses import dataclass
 from collections.abc import Callable
 
 import sqlalchemy as sa
-from dbos import DBOS, DBOSConfig
+from dbos import DBOS, DBOSClient, DBOSConfig
 
 from actors.saga.settings import EngineSettings
-from actors.postgres.engine import (APP, APP_VERSION, QUEUE, WORKER_CONCURRENCY, POLL_S, _client, prepare,
-                                    register_queue)
+from actors.postgres.engine import (APP, APP_VERSION, QUEUE, WORKER_CONCURRENCY, POLL_S, _client, _enqueue,
+                                    prepare, register_queue)
+from actors.postgres.outage import LIMIT_S, OutageOutlasted, is_disconnect, quiet_dbos_retries, watch
 from actors.postgres.urls import display
 from actors.postgres.saga_workflow import WorkerContext, install
-from actors.postgres.store import engine_for
+from actors.postgres.store import current_legs, engine_for, load_record, save_record
 from actors.saga.values import WORKER_ID, BadValue
 from storage.errors import DatabaseError
 
@@ -28,28 +29,39 @@ SILENT_AFTER_S = 30.0  # a worker that has not beaten for so long is shown silen
 GRACE_S = 10.0  # how long a stopping worker lets its sagas in flight run on to a durable point
 
 
-def run_worker(url: str, name: str, started: Callable[[str], None], stop: threading.Event,
-               settings: EngineSettings = EngineSettings(), grace_s: float = GRACE_S) -> int:
+def run_worker(url: str, name: str, say: Callable[[str], None], stop: threading.Event,
+               settings: EngineSettings = EngineSettings(), grace_s: float = GRACE_S,
+               outage_limit_s: float = LIMIT_S) -> int:
     """Take sagas from the queue until stop is set (the caller sets it on a signal); then
     drain: take no new saga, give those in flight up to grace_s to finish, and return how
     many were handed back (left PENDING under the id, for the same again or `recover`).
+    say gets the lines a person reads: started, lost and regained the database.
 
     On launch DBOS first re-runs the workflows left PENDING under this executor id: a
-    worker restarted with its id resumes its own sagas.
+    worker restarted with its id resumes its own sagas. Through an outage of PostgreSQL its
+    sagas wait for up to outage_limit_s; one that waited longer is failed, and picked up again
+    (a new leg on the queue) by whichever worker next sees the database.
     """
     try:
         WORKER_ID.check(name)  # the executor id DBOS keeps, typed again at every start
     except BadValue as bad:
         raise DatabaseError(str(bad)) from None
+    watch.configure(url, outage_limit_s, say=say,
+                    lost_line=lambda why: f"worker {name} lost PostgreSQL ({why}); its sagas wait for it "
+                                          f"(for up to {outage_limit_s:.0f} s).",
+                    back_line=lambda after_s: f"worker {name} regained PostgreSQL after {after_s:.0f} s; "
+                                              "its sagas carry on.")
     db = prepare(url, pool_size=WORKER_CONCURRENCY)  # a connection for each saga it runs at once
     held = _hold_worker_id(url, name)
     if held is None:
         db.dispose()
         raise DatabaseError(f"Worker {name} is already running on {display(url)}: stop it first, or start "
                             "this one with another --id.")
+    _first_beat(held, name)
+    client = _client(url)
     beating = threading.Event()
-    heart = threading.Thread(target=_beat, args=(held, name, beating), name="ordersaga-heartbeat", daemon=True)
-    heart.start()
+    heart = threading.Thread(target=_beat, args=(held, name, beating, stop, lambda: pick_up_failed(db, client)),
+                             name="ordersaga-heartbeat", daemon=True)
     install(WorkerContext(db=db, name=name, where=display(url), settings=settings))
     config: DBOSConfig = {"name": APP, "system_database_url": url, "executor_id": name,
                           "application_version": APP_VERSION, "log_level": "WARNING",
@@ -57,14 +69,16 @@ def run_worker(url: str, name: str, started: Callable[[str], None], stop: thread
                           # No ping before each use of a system-database connection (a round trip
                           # every time): DBOS retries a statement whose connection broke.
                           "db_engine_kwargs": {"pool_pre_ping": False}}
+    quiet_dbos_retries()
     DBOS(config=config)
     try:
         DBOS.launch()
         # A queue is registered on a launched DBOS (3.4 keeps it in the system database).
         DBOS.register_queue(QUEUE, worker_concurrency=WORKER_CONCURRENCY, polling_interval_sec=POLL_S,
                             on_conflict="always_update")
-        started(f"worker {name} takes orders from {display(url)} (up to {WORKER_CONCURRENCY} at once); "
-                "Ctrl-C stops it, and its sagas in flight resume when it starts again with this --id.")
+        heart.start()
+        say(f"worker {name} takes orders from {display(url)} (up to {WORKER_CONCURRENCY} at once); "
+            "Ctrl-C stops it, and its sagas in flight resume when it starts again with this --id.")
         stop.wait()
         # DBOS's own drain: its queue thread stops first, then it waits (whole seconds) for
         # the workflows in flight. Those still running when it tears down fail at their next
@@ -74,9 +88,11 @@ def run_worker(url: str, name: str, started: Callable[[str], None], stop: thread
     finally:
         logging.getLogger("dbos").setLevel(logging.CRITICAL)
         DBOS.destroy()  # a no-op after the drain; on an error, the teardown
-        db.dispose()
         beating.set()
-        heart.join()
+        if heart.is_alive():
+            heart.join()
+        client.destroy()
+        db.dispose()
         try:
             with held.begin():
                 held.execute(sa.text("UPDATE ordersaga.workers SET stopped = now() WHERE id = :id"), {"id": name})
@@ -91,30 +107,72 @@ def _handed_back(url: str, name: str) -> int:
     """The sagas left PENDING under the worker's id once it stopped."""
     client = _client(url)
     try:
-        return len(client.list_workflows(status="PENDING", executor_id=name, queue_name=QUEUE,
-                                         load_input=False, load_output=False))
+        return len(watch.ride_out(lambda: client.list_workflows(
+            status="PENDING", executor_id=name, queue_name=QUEUE, load_input=False, load_output=False)))
     finally:
         client.destroy()
 
 
-def _beat(connection: sa.Connection, name: str, stop: threading.Event) -> None:
-    """The worker's heartbeat row, written now and every BEAT_S until stop (on the connection
-    that holds its id: no other thread uses it meanwhile)."""
-    try:
-        _beats(connection, name, stop)
-    except sa.exc.DBAPIError:
-        pass  # PostgreSQL is gone: the worker stops beating, and `ordersaga workers` shows it silent
+def _beat(connection: sa.Connection, name: str, beating: threading.Event, stop: threading.Event,
+          pick_up: Callable[[], object]) -> None:
+    """The worker's heartbeat row, written now and every BEAT_S until `beating` is set (on the
+    connection that holds its id: no other thread uses it meanwhile), each beat followed by a
+    look for sagas an outage failed. Through an outage it keeps trying: the beat that gets
+    through says the database is back, and first takes the id's lock again (PostgreSQL dropped
+    it with the connection); if another worker took the id meanwhile, this one stops."""
+    relock = False
+    while not beating.wait(BEAT_S):
+        try:
+            if relock:
+                if not _take_worker_id(connection, name):
+                    watch.say(f"worker {name}: another worker took the id {name} while PostgreSQL was away; "
+                              "this one stops.")
+                    stop.set()
+                    return
+                relock = False
+            with connection.begin():
+                connection.execute(sa.text("UPDATE ordersaga.workers SET beat = now() WHERE id = :id"), {"id": name})
+            watch.answered()
+            pick_up()
+        except sa.exc.DBAPIError as error:
+            if not is_disconnect(error):
+                raise
+            watch.noticed(error)
+            relock = True
 
 
-def _beats(connection: sa.Connection, name: str, stop: threading.Event) -> None:
+def _first_beat(connection: sa.Connection, name: str) -> None:
     with connection.begin():
         connection.execute(sa.text(
             "INSERT INTO ordersaga.workers (id, started, beat, pid, host) VALUES (:id, now(), now(), :pid, :host) "
             "ON CONFLICT (id) DO UPDATE SET started = now(), beat = now(), pid = :pid, host = :host, stopped = NULL"),
             {"id": name, "pid": os.getpid(), "host": socket.gethostname()})
-    while not stop.wait(BEAT_S):
-        with connection.begin():
-            connection.execute(sa.text("UPDATE ordersaga.workers SET beat = now() WHERE id = :id"), {"id": name})
+
+
+def pick_up_failed(db: sa.Engine, client: DBOSClient, outage_only: bool = True) -> list[str]:
+    """The orders still in flight whose saga DBOS marked failed (with outage_only, only those
+    an outage outlasting the limit failed), each given a new leg on the queue that a worker
+    carries on from where its record stands. Exactly once however many look at once: under
+    the order's row lock, only a saga that is still the order's current one is replaced."""
+    failed = {status.workflow_id: status for status in client.list_workflows(
+        status="ERROR", queue_name=QUEUE, load_input=True, load_output=outage_only)}
+    orders = {str(status.input["args"][0]) for status in failed.values() if status.input}
+    with db.connect() as connection:
+        current = current_legs(connection, list(orders))
+    picked = []
+    for order_id, leg in current.items():
+        status = failed.get(leg)  # the order's current saga, if it failed
+        if status is None or (outage_only and not isinstance(status.error, OutageOutlasted)):
+            continue
+        with db.begin() as connection:
+            stored = load_record(connection, order_id, lock=True)
+            if current_legs(connection, [order_id]) != {order_id: leg}:
+                continue  # settled, or picked up by another meanwhile
+            assert stored is not None
+            saved = save_record(connection, stored.record, None, new_leg=True)
+            _enqueue(client, connection, leg.split("/", 1)[0], saved)
+        picked.append(order_id)
+    return sorted(picked)
 
 
 def _hold_worker_id(url: str, name: str) -> sa.Connection | None:
@@ -124,14 +182,19 @@ def _hold_worker_id(url: str, name: str) -> sa.Connection | None:
     connection closes, so a worker killed outright frees its id at once."""
     holder = engine_for(url, pool_size=1)
     connection = holder.connect()
-    got = connection.execute(sa.text("SELECT pg_try_advisory_lock(hashtext('ordersaga.worker:' || :id))"),
-                             {"id": name}).scalar_one()
-    connection.commit()  # the lock is the session's: it outlives the transaction
-    if not got:
+    if not _take_worker_id(connection, name):
         connection.close()
         holder.dispose()
         return None
     return connection
+
+
+def _take_worker_id(connection: sa.Connection, name: str) -> bool:
+    """Whether this session now holds the id's lock (the session's: it outlives the transaction)."""
+    got = bool(connection.execute(sa.text("SELECT pg_try_advisory_lock(hashtext('ordersaga.worker:' || :id))"),
+                                  {"id": name}).scalar_one())
+    connection.commit()
+    return got
 
 
 def recover(url: str, lost: str) -> list[str]:

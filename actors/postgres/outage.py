@@ -1,0 +1,218 @@
+"""Riding out a PostgreSQL that restarts, fails over or stalls: the one retry policy of the
+PostgreSQL runtime's own transactions.
+
+A transaction that fails because the database went away (its connection broke, or none can be
+made) is run again from the start, with backoff, until it commits or the outage outlasts a
+limit. Running one again is safe even when its commit's outcome is unknown: each one locks the
+order's row and first reads whether the record still awaits the command it carries out, and the
+ledger keys every effect (effects.py), so a transaction that did commit finds its work done.
+
+A process says once that it lost the database and once that it regained it, however many of
+its threads noticed; DBOS's own warning at each of its retries is dropped rather than printed.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+import psycopg
+import sqlalchemy as sa
+
+from actors.postgres.urls import redacted
+
+LIMIT_S = 300.0  # how long a transaction waits for the database by default: a restart, a failover
+FIRST_BACKOFF_S = 0.1
+MOST_BACKOFF_S = 2.0  # the longest a transaction waits between tries: the database back is soon seen
+# The SQLSTATEs of a transaction PostgreSQL rolled back for no fault of its own (a deadlock, a
+# serialization failure): run again at once, with no word of an outage.
+_ROLLED_BACK = ("40P01", "40001")
+_CANCELLED = "57014"
+# How long failures must go on to be an outage, and how long after the last a statement that gets
+# through means the database is back.
+QUIET_S = 1.0
+SETTLE_S = 15.0  # how long after an outage a failure may be a connection broken in it (idle since)  # a statement cancelled (a timeout, an operator): not the database going away
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class OutageOutlasted(Exception):
+    """The database stayed away longer than the limit: the transaction is given up."""
+
+
+def is_disconnect(error: BaseException) -> bool:
+    """Whether error says the database is gone or not there yet, not that the statement is
+    wrong: a broken connection, a refused one, a server shutting down or starting up, a pool
+    that found no connection in time."""
+    if isinstance(error, sa.exc.TimeoutError):  # the pool's checkout waited in vain
+        return True
+    if not isinstance(error, sa.exc.DBAPIError):
+        return False
+    if error.connection_invalidated or isinstance(error.orig, psycopg.InterfaceError):
+        return True
+    if not isinstance(error.orig, psycopg.OperationalError):
+        return False
+    state = error.orig.sqlstate or ""
+    # No SQLSTATE: libpq's own (connection refused, server closed the connection unexpectedly);
+    # 08: connection exception; 57: operator intervention (shutdown, starting up); 53: out of
+    # resources (too many connections while the clients reconnect at once).
+    return state == "" or (state[:2] in ("08", "53", "57") and state != _CANCELLED)
+
+
+def _rolled_back(error: BaseException) -> bool:
+    return (isinstance(error, sa.exc.DBAPIError) and isinstance(error.orig, psycopg.Error)
+            and error.orig.sqlstate in _ROLLED_BACK)
+
+
+def worth_another_try(error: BaseException) -> bool:
+    """For DBOS's retries of a step: not once the outage outlasted the limit (a step that gave
+    up is picked up again when the database is back, see worker.py), else as DBOS would."""
+    return not isinstance(error, OutageOutlasted)
+
+
+class Watch:
+    """One process's view of the database: whether it is lost, since when, and the words that
+    say so, once per outage."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lost_at: float | None = None
+        self._failed_at = 0.0
+        self._said = False  # whether the loss was said
+        self._back_at = -SETTLE_S  # when the last outage ended
+        self.limit_s = LIMIT_S
+        self._url = ""
+        self._lost_line: Callable[[str], str] = lambda why: f"PostgreSQL unreachable, retrying ({why})."
+        self._back_line: Callable[[float], str] = lambda after_s: f"PostgreSQL is back after {after_s:.0f} s."
+        self._say: Callable[[str], None] = _to_stderr
+
+    def configure(self, url: str, limit_s: float = LIMIT_S, lost_line: Callable[[str], str] | None = None,
+                  back_line: Callable[[float], str] | None = None,
+                  say: Callable[[str], None] | None = None) -> None:
+        """Set the limit and the words for this process (a worker's name its own; a command's
+        and a dashboard's the default), and where they go."""
+        self._url, self.limit_s = url, limit_s
+        self._lost_line = lost_line or self._lost_line
+        self._back_line = back_line or self._back_line
+        self._say = say or self._say
+
+    def say(self, line: str) -> None:
+        """A line for a person, where this process's lines about the database go."""
+        self._say(line)
+
+    @property
+    def lost(self) -> bool:
+        """Whether the database is known to be away (its loss said)."""
+        return self._said
+
+    def noticed(self, error: BaseException | str) -> None:
+        """A statement failed for want of the database: said once per outage, with the reason
+        (its password hidden). Soon after an outage, only once failures go on for QUIET_S: a
+        connection that broke in it and sat idle since fails at its next use, and is no outage."""
+        with self._lock:
+            self._failed_at = time.monotonic()
+            if self._lost_at is None:
+                self._lost_at = self._failed_at
+            leftover = self._failed_at - self._back_at < SETTLE_S and self._failed_at - self._lost_at < QUIET_S
+            if self._said or leftover:
+                return
+            self._said = True
+        self._say(self._lost_line(redacted(_first_line(error), self._url)))
+
+    def answered(self) -> None:
+        """A transaction committed: the database is back (said once, if its loss was), unless
+        it failed within QUIET_S: a server shutting down answers some statements between
+        refusals."""
+        if self._lost_at is None or time.monotonic() - self._failed_at < QUIET_S:
+            return
+        with self._lock:
+            lost_at, said, self._lost_at, self._said = self._lost_at, self._said, None, False
+            self._back_at = time.monotonic()
+        if lost_at is not None and said:
+            self._say(self._back_line(time.monotonic() - lost_at))
+
+    def ride_out(self, call: Callable[[], T], limit_s: float | None = None) -> T:
+        """call's result, call run again (it must be one or more whole transactions) while the
+        database is away, for up to limit_s (the process's limit by default) from the first
+        failure; then OutageOutlasted. Any other error is the caller's."""
+        limit = self.limit_s if limit_s is None else limit_s
+        deadline: float | None = None
+        backoff = FIRST_BACKOFF_S
+        while True:
+            try:
+                result = call()
+            except Exception as error:
+                if _rolled_back(error):
+                    continue
+                if not is_disconnect(error):
+                    raise
+                self.noticed(error)
+                deadline = deadline if deadline is not None else time.monotonic() + limit
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise OutageOutlasted(f"PostgreSQL was unreachable for longer than {limit:.0f} s "
+                                          f"({redacted(_first_line(error), self._url)}).") from None
+                time.sleep(min(backoff * (0.5 + random.random()), left))
+                backoff = min(backoff * 2, MOST_BACKOFF_S)
+            else:
+                self.answered()
+                return result
+
+
+def _first_line(error: BaseException | str) -> str:
+    text = str(getattr(error, "orig", None) or error) if isinstance(error, BaseException) else error
+    return (text.strip().splitlines() or [type(error).__name__])[0].strip()
+
+
+def _to_stderr(line: str) -> None:
+    print(f"ordersaga: {line}", file=sys.stderr, flush=True)
+
+
+watch = Watch()  # the process's: every thread that meets the outage tells this one
+
+
+def ridden_out(transactions: Callable[P, T]) -> Callable[P, T]:
+    """transactions, run again whole while the database is away (watch.ride_out)."""
+    def riding_out(*args: P.args, **kwargs: P.kwargs) -> T:
+        return watch.ride_out(lambda: transactions(*args, **kwargs))
+    riding_out.__name__, riding_out.__doc__ = transactions.__name__, transactions.__doc__
+    return riding_out
+
+
+class _DbosOutageLines(logging.Filter):
+    """Drops DBOS's lines about the database being away (a warning at each retry of each of its
+    threads, a flood in an outage), telling the watch instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        message = record.getMessage()
+        if not (isinstance(error, BaseException) and (is_disconnect(error) or isinstance(error, psycopg.OperationalError))
+                or any(words in message for words in _DISCONNECT_WORDS)):
+            return True
+        reason = _PSYCOPG_ERROR.search(message)
+        watch.noticed(error if isinstance(error, BaseException) else reason[1] if reason else message)
+        return False
+
+
+# What DBOS's lines say of a connection gone (they carry the error's text, not the error).
+_DISCONNECT_WORDS = ("Database connection failed", "OperationalError", "AdminShutdown", "connection failed",
+                     "server closed the connection", "connection is bad", "consuming input failed",
+                     "the database system is", "terminating connection")
+_PSYCOPG_ERROR = re.compile(r"\(psycopg[\w.]*\)\s*(.*)")
+
+
+_dbos_filter = _DbosOutageLines()
+
+
+def quiet_dbos_retries() -> None:
+    """Install the filter on DBOS's logger (once)."""
+    logger = logging.getLogger("dbos")
+    if _dbos_filter not in logger.filters:
+        logger.addFilter(_dbos_filter)
