@@ -120,13 +120,18 @@ def open_resumed(db: str | Path, settle: Callable[[SagaEngine], None]) -> WorldR
     return engine
 
 
-def run_worker(db: str | Path, name: str, started: Any, stop: Any, grace_s: float) -> int:
+def run_worker(db: str | Path, name: str, started: Any, stop: Any, grace_s: float,
+               outage_limit_s: float | None = None) -> int | None:
     """Run a PostgreSQL worker until stop is set, then drain it for up to grace_s; how many
-    sagas it handed back. A file database has no workers."""
+    sagas it handed back (None if PostgreSQL was away to count them). Its sagas wait for a
+    PostgreSQL that is away for up to outage_limit_s (by default, the runtime's). A file
+    database has no workers."""
     if not is_database_url(db):
         raise DatabaseError(f"{db}: workers run on a PostgreSQL database (--db postgresql://...); "
                             "a database file is run by the command that opens it.")
-    return _postgres()[1].run_worker(str(db), name, started, stop, grace_s=grace_s)  # type: ignore[no-any-return]
+    worker = _postgres()[1]
+    limit = {} if outage_limit_s is None else {"outage_limit_s": outage_limit_s}
+    return worker.run_worker(str(db), name, started, stop, grace_s=grace_s, **limit)  # type: ignore[no-any-return]
 
 
 def list_workers(db: str | Path, silent_after_s: float) -> list[Any]:

@@ -87,6 +87,7 @@ class Watch:
         self._failed_at = 0.0
         self._said = False  # whether the loss was said
         self._back_at = -SETTLE_S  # when the last outage ended
+        self._stopping = threading.Event()
         self.limit_s = LIMIT_S
         self._url = ""
         self._lost_line: Callable[[str], str] = lambda why: f"PostgreSQL unreachable, retrying ({why})."
@@ -102,6 +103,11 @@ class Watch:
         self._lost_line = lost_line or self._lost_line
         self._back_line = back_line or self._back_line
         self._say = say or self._say
+
+    def stop_waiting(self) -> None:
+        """The process is stopping: a transaction waiting for the database gives up now (its
+        saga is handed back), rather than hold the exit for the rest of the limit."""
+        self._stopping.set()
 
     def say(self, line: str) -> None:
         """A line for a person, where this process's lines about the database go."""
@@ -156,10 +162,10 @@ class Watch:
                 self.noticed(error)
                 deadline = deadline if deadline is not None else time.monotonic() + limit
                 left = deadline - time.monotonic()
-                if left <= 0:
+                if left <= 0 or self._stopping.is_set():
                     raise OutageOutlasted(f"PostgreSQL was unreachable for longer than {limit:.0f} s "
                                           f"({redacted(_first_line(error), self._url)}).") from None
-                time.sleep(min(backoff * (0.5 + random.random()), left))
+                self._stopping.wait(min(backoff * (0.5 + random.random()), left))
                 backoff = min(backoff * 2, MOST_BACKOFF_S)
             else:
                 self.answered()

@@ -31,10 +31,11 @@ GRACE_S = 10.0  # how long a stopping worker lets its sagas in flight run on to 
 
 def run_worker(url: str, name: str, say: Callable[[str], None], stop: threading.Event,
                settings: EngineSettings = EngineSettings(), grace_s: float = GRACE_S,
-               outage_limit_s: float = LIMIT_S) -> int:
+               outage_limit_s: float = LIMIT_S) -> int | None:
     """Take sagas from the queue until stop is set (the caller sets it on a signal); then
     drain: take no new saga, give those in flight up to grace_s to finish, and return how
-    many were handed back (left PENDING under the id, for the same again or `recover`).
+    many were handed back (left PENDING under the id, for the same again or `recover`; None
+    if PostgreSQL is away, and they cannot be counted).
     say gets the lines a person reads: started, lost and regained the database.
 
     On launch DBOS first re-runs the workflows left PENDING under this executor id: a
@@ -86,6 +87,7 @@ def run_worker(url: str, name: str, say: Callable[[str], None], stop: threading.
         logging.getLogger("dbos").setLevel(logging.CRITICAL)
         DBOS.destroy(workflow_completion_timeout_sec=math.ceil(grace_s))
     finally:
+        watch.stop_waiting()
         logging.getLogger("dbos").setLevel(logging.CRITICAL)
         DBOS.destroy()  # a no-op after the drain; on an error, the teardown
         beating.set()
@@ -103,12 +105,17 @@ def run_worker(url: str, name: str, say: Callable[[str], None], stop: threading.
     return _handed_back(url, name)
 
 
-def _handed_back(url: str, name: str) -> int:
-    """The sagas left PENDING under the worker's id once it stopped."""
-    client = _client(url)
+def _handed_back(url: str, name: str) -> int | None:
+    """The sagas left PENDING under the worker's id once it stopped (None: PostgreSQL is away)."""
     try:
-        return len(watch.ride_out(lambda: client.list_workflows(
-            status="PENDING", executor_id=name, queue_name=QUEUE, load_input=False, load_output=False)))
+        client = _client(url)
+    except sa.exc.DBAPIError as error:
+        if is_disconnect(error):
+            return None
+        raise
+    try:
+        return len(client.list_workflows(status="PENDING", executor_id=name, queue_name=QUEUE,
+                                         load_input=False, load_output=False))
     finally:
         client.destroy()
 

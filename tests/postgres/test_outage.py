@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -71,8 +72,9 @@ class OwnServer:
 
 
 @pytest.fixture(scope="module")
-def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnServer]:
-    server = start_server(str(tmp_path_factory.mktemp("own-pg")))
+def own_server() -> Iterator[OwnServer]:
+    # Not under pytest's temporary folder: pgserver runs PostgreSQL as another user, which must reach it.
+    server = start_server(tempfile.mkdtemp(prefix="ordersaga-outage-pg-"))
     own = OwnServer(server)
     yield own
     if not (Path(server.pgdata) / "postmaster.pid").exists():
