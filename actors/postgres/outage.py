@@ -215,10 +215,21 @@ _PSYCOPG_ERROR = re.compile(r"\(psycopg[\w.]*\)\s*(.*)")
 
 
 _dbos_filter = _DbosOutageLines()
+_DBOS_TEST = "retriable_postgres_exception"
 
 
-def quiet_dbos_retries() -> None:
-    """Install the filter on DBOS's logger (once)."""
+def dbos_rides_out() -> None:
+    """DBOS retries its own statements while the database is away, for as long as it takes:
+    make it see every disconnect this module sees (DBOS 3.4 misses psycopg 3.3's "connection
+    is bad: ...", fails the statement, and the workflow it served is left PENDING with no one
+    running it), and drop its lines about it (once)."""
+    from dbos import _sys_db
+
+    theirs: Callable[[Exception], bool] = getattr(_sys_db, _DBOS_TEST)
+    if getattr(theirs, "__module__", "") != __name__:
+        def retriable(error: Exception) -> bool:
+            return is_disconnect(error) or theirs(error)
+        setattr(_sys_db, _DBOS_TEST, retriable)  # the name its retry loop looks up at each failure
     logger = logging.getLogger("dbos")
     if _dbos_filter not in logger.filters:
         logger.addFilter(_dbos_filter)

@@ -17,7 +17,7 @@ from dbos import DBOS, DBOSClient, DBOSConfig
 from actors.saga.settings import EngineSettings
 from actors.postgres.engine import (APP, APP_VERSION, QUEUE, WORKER_CONCURRENCY, POLL_S, _client, _enqueue,
                                     prepare, register_queue)
-from actors.postgres.outage import LIMIT_S, OutageOutlasted, is_disconnect, quiet_dbos_retries, watch
+from actors.postgres.outage import LIMIT_S, OutageOutlasted, is_disconnect, dbos_rides_out, watch
 from actors.postgres.urls import display
 from actors.postgres.saga_workflow import WorkerContext, install
 from actors.postgres.store import current_legs, engine_for, load_record, save_record
@@ -70,7 +70,7 @@ def run_worker(url: str, name: str, say: Callable[[str], None], stop: threading.
                           # No ping before each use of a system-database connection (a round trip
                           # every time): DBOS retries a statement whose connection broke.
                           "db_engine_kwargs": {"pool_pre_ping": False}}
-    quiet_dbos_retries()
+    dbos_rides_out()
     DBOS(config=config)
     try:
         DBOS.launch()
