@@ -9,6 +9,7 @@ waits by polling. Any number of these may be open on one database at once.
 
 from __future__ import annotations
 
+import math
 import sys
 import threading
 import time
@@ -29,6 +30,7 @@ from actors.mapper import Document
 from actors.reading.stream import WorldStream, stream_of
 from actors.postgres.saga_workflow import WORKFLOW
 from actors.postgres.schema import create_tables, empty_world
+from actors.postgres.outage import OutageOutlasted, dbos_rides_out, watch
 from actors.postgres.urls import display, redacted
 from actors.postgres.store import (Stored, changed_since, credit, engine_for, has_tables, load_record,
                                    not_an_ordersaga_database, read_meta, read_records, read_world,
@@ -130,6 +132,9 @@ class PostgresEngine:
         self.path = display(url)
         self.settings = settings
         self._db = prepare(url)
+        # Reached once: from now on a PostgreSQL away is waited for (said once), not an error.
+        watch.configure(url)
+        dbos_rides_out()
         with self._db.connect() as connection:
             if not has_tables(connection) or read_meta(connection, self.path).scenario is None:
                 self._db.dispose()
@@ -143,7 +148,7 @@ class PostgresEngine:
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
         register_queue(self._client)
-        self._enqueue_unsettled()
+        watch.ride_out(self._enqueue_unsettled)
 
     @classmethod
     def open(cls, url: str, **kwargs: Any) -> PostgresEngine:
@@ -179,7 +184,12 @@ class PostgresEngine:
     def _transition(self, order_id: str, rule: Callable[[OrderRecord, Any], saga_logic.Transition],
                     enqueue: bool = True) -> tuple[OrderRecord, saga_logic.Transition]:
         """Apply an operator's rule to the record and enqueue a new leg's workflow (for a rule
-        that starts one), in one transaction: the record before, and the transition."""
+        that starts one), in one transaction: the record before, and the transition. Run again
+        if PostgreSQL went away: one whose commit was lost finds its rule applied, and refuses."""
+        return watch.ride_out(lambda: self._transition_once(order_id, rule, enqueue))
+
+    def _transition_once(self, order_id: str, rule: Callable[[OrderRecord, Any], saga_logic.Transition],
+                         enqueue: bool) -> tuple[OrderRecord, saga_logic.Transition]:
         with self._db.begin() as connection:
             stored = load_record(connection, order_id, lock=True)
             if stored is None:
@@ -203,17 +213,23 @@ class PostgresEngine:
         return replies.restocked(sku, quantity, available)
 
     def _credit(self, table: str, target: str, amount: int, key: str | None) -> int | None:
-        with self._db.begin() as connection:
-            return credit(connection, table, target, amount, key or f"operator/{uuid.uuid4()}")
+        keyed = key or f"operator/{uuid.uuid4()}"  # one key however many times it is sent: added once
+
+        def once() -> int | None:
+            with self._db.begin() as connection:
+                return credit(connection, table, target, amount, keyed)
+        return watch.ride_out(once)
 
     def run_follow_ups(self, report: Callable[[str], None], timeout_s: float = 600) -> None:
         if self.scenario is not None:
             FollowUps(self, self.scenario, self._follow_up_progress).run(report, timeout_s)
 
     def store_durably(self, documents: list[Document]) -> None:
-        with self._db.begin() as connection:
-            for name, body in documents:
-                write_meta(connection, name, body)
+        def once() -> None:
+            with self._db.begin() as connection:
+                for name, body in documents:
+                    write_meta(connection, name, body)
+        watch.ride_out(once)
 
     def restart_coordinator(self) -> None:
         raise Refused("On PostgreSQL the workers run the sagas: kill -9 a worker to see recovery, then start "
@@ -232,8 +248,7 @@ class PostgresEngine:
         deadline = time.monotonic() + timeout_s
         last_change, quiet_since, hinted = -1, time.monotonic(), False
         while True:
-            with self._db.connect() as connection:
-                unsettled, total, change = unsettled_count(connection)
+            unsettled, total, change = watch.ride_out(self._unsettled)
             if progress is not None:
                 progress(total - unsettled, total)
             if unsettled == 0:
@@ -249,7 +264,14 @@ class PostgresEngine:
                 raise TimeoutError(f"{unsettled} orders still in flight after {timeout_s:.0f} s")
             time.sleep(poll_s)
 
+    def _unsettled(self) -> tuple[int, int, int]:
+        with self._db.connect() as connection:
+            return unsettled_count(connection)
+
     def records(self) -> list[OrderRecord]:
+        return watch.ride_out(self._records)
+
+    def _records(self) -> list[OrderRecord]:
         with self._db.connect() as connection:
             return [stored.record for stored in read_records(connection)]
 
@@ -258,8 +280,10 @@ class PostgresEngine:
         return self.records()
 
     def find(self, order_id: str) -> OrderRecord | None:
-        with self._db.connect() as connection:
-            stored = load_record(connection, order_id)
+        def once() -> Stored | None:
+            with self._db.connect() as connection:
+                return load_record(connection, order_id)
+        stored = watch.ride_out(once)
         return None if stored is None else stored.record
 
     def summaries(self) -> list[OrderSummary]:
@@ -280,6 +304,9 @@ class PostgresEngine:
 
     def snapshot(self) -> WorldSnapshot:
         """The world in one consistent read, with the worker that last moved each order."""
+        return watch.ride_out(self._snapshot)
+
+    def _snapshot(self) -> WorldSnapshot:
         with self._db.connect() as connection:
             connection.execute(sa.text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
             return read_world(connection, self.path)
@@ -298,13 +325,20 @@ class PostgresEngine:
         return unsubscribe
 
     def _watch(self) -> None:
-        with self._db.connect() as connection:
-            seen = unsettled_count(connection)[2]
-            connection.rollback()
+        """Poll for changes until closed; through an outage, for as long as it lasts (a
+        dashboard waits for its database, said once, rather than close)."""
+        try:
+            seen = watch.ride_out(self._unsettled, limit_s=math.inf, until=self._stop)[2]
             while not self._stop.wait(POLL_S):
-                for seen, record in changed_since(connection, seen):
-                    self.hub.publish(OrderUpdate(record=record))
-                connection.rollback()  # a fresh snapshot on the next poll
+                seen = watch.ride_out(lambda: self._publish_since(seen), limit_s=math.inf, until=self._stop)
+        except OutageOutlasted:
+            return  # closed while PostgreSQL was away
+
+    def _publish_since(self, seen: int) -> int:
+        with self._db.connect() as connection:
+            for seen, record in changed_since(connection, seen):
+                self.hub.publish(OrderUpdate(record=record))
+        return seen
 
     def close(self) -> None:
         self._stop.set()

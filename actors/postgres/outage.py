@@ -26,6 +26,7 @@ import psycopg
 import sqlalchemy as sa
 
 from actors.postgres.urls import redacted
+from storage.errors import DatabaseError
 
 LIMIT_S = 300.0  # how long a transaction waits for the database by default: a restart, a failover
 FIRST_BACKOFF_S = 0.1
@@ -43,8 +44,9 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-class OutageOutlasted(Exception):
-    """The database stayed away longer than the limit: the transaction is given up."""
+class OutageOutlasted(DatabaseError):
+    """The database stayed away longer than the limit: the transaction is given up (a command
+    says so in one sentence)."""
 
 
 def is_disconnect(error: BaseException) -> bool:
@@ -88,6 +90,8 @@ class Watch:
         self._said = False  # whether the loss was said
         self._back_at = -SETTLE_S  # when the last outage ended
         self._stopping = threading.Event()
+        self._back = threading.Condition()
+        self._comebacks = 0  # how many outages ended
         self.limit_s = LIMIT_S
         self._url = ""
         self._lost_line: Callable[[str], str] = lambda why: f"PostgreSQL unreachable, retrying ({why})."
@@ -141,13 +145,24 @@ class Watch:
         with self._lock:
             lost_at, said, self._lost_at, self._said = self._lost_at, self._said, None, False
             self._back_at = time.monotonic()
+        with self._back:
+            self._comebacks += 1
+            self._back.notify_all()
         if lost_at is not None and said:
             self._say(self._back_line(time.monotonic() - lost_at))
 
-    def ride_out(self, call: Callable[[], T], limit_s: float | None = None) -> T:
+    def sleep_unless_back(self, seconds: float) -> None:
+        """Sleep, but no longer than until the database comes back."""
+        with self._back:
+            comebacks = self._comebacks
+            self._back.wait_for(lambda: self._comebacks != comebacks, timeout=seconds)
+
+    def ride_out(self, call: Callable[[], T], limit_s: float | None = None,
+                 until: threading.Event | None = None) -> T:
         """call's result, call run again (it must be one or more whole transactions) while the
         database is away, for up to limit_s (the process's limit by default) from the first
-        failure; then OutageOutlasted. Any other error is the caller's."""
+        failure, or until `until` is set; then OutageOutlasted. Any other error is the caller's."""
+        stopping = until or self._stopping
         limit = self.limit_s if limit_s is None else limit_s
         deadline: float | None = None
         backoff = FIRST_BACKOFF_S
@@ -162,10 +177,10 @@ class Watch:
                 self.noticed(error)
                 deadline = deadline if deadline is not None else time.monotonic() + limit
                 left = deadline - time.monotonic()
-                if left <= 0 or self._stopping.is_set():
+                if left <= 0 or self._stopping.is_set() or stopping.is_set():
                     raise OutageOutlasted(f"PostgreSQL was unreachable for longer than {limit:.0f} s "
                                           f"({redacted(_first_line(error), self._url)}).") from None
-                self._stopping.wait(min(backoff * (0.5 + random.random()), left))
+                stopping.wait(min(backoff * (0.5 + random.random()), left))
                 backoff = min(backoff * 2, MOST_BACKOFF_S)
             else:
                 self.answered()
@@ -218,11 +233,24 @@ _dbos_filter = _DbosOutageLines()
 _DBOS_TEST = "retriable_postgres_exception"
 
 
+class _DbosClock:
+    """The `time` module as DBOS's system-database code sees it: the same, but a sleep ends
+    when the database comes back. DBOS backs off up to a minute between two tries of a
+    statement, so its sagas would stand for up to a minute after an outage otherwise."""
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(time, name)
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        watch.sleep_unless_back(seconds)
+
+
 def dbos_rides_out() -> None:
     """DBOS retries its own statements while the database is away, for as long as it takes:
     make it see every disconnect this module sees (DBOS 3.4 misses psycopg 3.3's "connection
     is bad: ...", fails the statement, and the workflow it served is left PENDING with no one
-    running it), and drop its lines about it (once)."""
+    running it), try again as soon as the database is back, and drop its lines about it (once)."""
     from dbos import _sys_db
 
     theirs: Callable[[Exception], bool] = getattr(_sys_db, _DBOS_TEST)
@@ -230,6 +258,7 @@ def dbos_rides_out() -> None:
         def retriable(error: Exception) -> bool:
             return is_disconnect(error) or theirs(error)
         setattr(_sys_db, _DBOS_TEST, retriable)  # the name its retry loop looks up at each failure
+        setattr(_sys_db, "time", _DbosClock())
     logger = logging.getLogger("dbos")
     if _dbos_filter not in logger.filters:
         logger.addFilter(_dbos_filter)

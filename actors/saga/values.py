@@ -172,3 +172,28 @@ class Money(Whole):
         dollars = self._digits(bool(match[1]), match[2].replace(",", ""))
         cents = dollars * 100 + int((match[3] or "0").ljust(2, "0"))
         return -cents if match[1] else cents
+
+
+_SECONDS = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,6})?", re.ASCII)
+
+
+@dataclass(frozen=True)
+class Seconds:
+    """The rule of a duration typed in seconds ("300", "2.5"), from `least` to `most`."""
+
+    field: str  # as the sentence names it: an option ("--outage-limit") or a variable
+    least: float
+    most: float
+
+    def check(self, text: str) -> float:
+        """The seconds typed, if they are a valid value of this field; BadValue says why not."""
+        seconds = float(text) if _SECONDS.fullmatch(text) else -1.0
+        if not self.least <= seconds <= self.most:
+            raise BadValue(f"{self.field} must be a number of seconds from {self.least:g} to {self.most:g} "
+                           f"(got {shown(text)}).")
+        return seconds
+
+
+# How long a worker's sagas wait for a PostgreSQL that is away before they are failed (and then
+# picked up again once it is back): from at once to a day.
+OUTAGE_LIMIT = Seconds("--outage-limit", 0, 86400)
