@@ -69,8 +69,8 @@ if TYPE_CHECKING:
     from actors.reading.stream import ArchivedShare, OrderParts, WorldStream, stream_of
     from actors.reading.snapshot import LiveReports, OrderSummary, WorldSnapshot, order_sort_key, record_of, summary_of
     from actors.runtime import (create_database, create_empty_database, database_location, is_database_url, open_engine,
-                                open_reader, open_resumed, read_snapshot, recover, redacted, run_worker, salvage,
-                                list_workers)
+                                open_reader, open_resumed, read_snapshot, recover, recover_failed, redacted, run_worker,
+                                salvage, list_workers)
     from actors.saga.errors import EngineRestarting, Refused
     from actors.saga.rules import correction, must_be_correctable, preview_edit
     from storage.errors import DatabaseError, DatabaseLocked, DatabaseReadOnly, StorageFailed
@@ -166,6 +166,7 @@ _WHERE: dict[str, tuple[str, str]] = {
     'read_snapshot': ('actors.runtime', 'read_snapshot'),
     'record_of': ('actors.reading.snapshot', 'record_of'),
     'recover': ('actors.runtime', 'recover'),
+    'recover_failed': ('actors.runtime', 'recover_failed'),
     'list_workers': ('actors.runtime', 'list_workers'),
     'redacted': ('actors.runtime', 'redacted'),
     'run_worker': ('actors.runtime', 'run_worker'),
@@ -202,7 +203,7 @@ __all__ = [
     "cause_check", "correction", "create_database", "create_empty_database", "database_location",
     "definition", "format_cents", "is_database_url", "leftover_threads_stopped", "must_be_correctable", "open_engine",
     "open_reader", "open_resumed", "order_of_document", "order_record_document", "order_sort_key",
-    "preview_edit", "read_snapshot", "record_of", "recover", "redacted", "run_worker", "list_workers", "salvage",
+    "preview_edit", "read_snapshot", "record_of", "recover", "recover_failed", "redacted", "run_worker", "list_workers", "salvage",
     "shortfall_remedy", "stream_of", "summary_of",
     "AMOUNT", "BadValue", "CUSTOMER", "ORDER_ID", "QUANTITY", "SHIP_TO", "SKU", "WORKER_ID", "shown",
 ]

@@ -149,6 +149,14 @@ def recover(db: str | Path, lost: str) -> list[str]:
     return _postgres()[1].recover(str(db), lost)  # type: ignore[no-any-return]
 
 
+def recover_failed(db: str | Path) -> list[str]:
+    """Put the orders in flight whose saga failed (on PostgreSQL: DBOS marked it so, say after
+    an outage longer than the workers' limit) back on the queue; the orders put back."""
+    if not is_database_url(db):
+        raise DatabaseError(f"{db}: only a PostgreSQL database has workers to recover from.")
+    return _postgres()[1].recover_failed(str(db))  # type: ignore[no-any-return]
+
+
 def create_empty_database(db: str | Path) -> None:
     """An empty database where none is yet, to load a scenario into later (a PostgreSQL
     database is made by its server: nothing to do)."""

@@ -79,8 +79,8 @@ def postgres_url(postgres_server: object) -> str:
 class Worker:
     """An `ordersaga worker` process; its stderr is kept in a file to wait on and to show."""
 
-    def __init__(self, url: str, name: str, log_dir: Path) -> None:
-        self.url, self.name, self._log_dir = url, name, log_dir
+    def __init__(self, url: str, name: str, log_dir: Path, *options: str) -> None:
+        self.url, self.name, self._log_dir, self.options = url, name, log_dir, options
         self.starts = 0
         self.crashes: list[str] = []  # the last lines of each life a scripted crash ended
         self.log = log_dir / f"worker-{name}.log"
@@ -93,7 +93,7 @@ class Worker:
         self.log = self._log_dir / f"worker-{self.name}-{self.starts}.log"
         self._log_file = self.log.open("wb")
         self.process = subprocess.Popen([sys.executable, "-m", "app", "worker", "--db", self.url,
-                                         "--id", self.name], cwd=ROOT, stdout=subprocess.DEVNULL,
+                                         "--id", self.name, *self.options], cwd=ROOT, stdout=subprocess.DEVNULL,
                                         stderr=self._log_file)
         return self
 

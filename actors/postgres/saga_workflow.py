@@ -189,8 +189,17 @@ def drive(order_id: str, leg: str) -> None:
         state = exchange(order_id, leg, state["command"], state["sent"])
 
 
+# The legs this process's threads drive now: a saga DBOS counts as running here that is not
+# among them was lost in an outage (see worker.py's resume_orphans).
+DRIVING: set[str] = set()
+
+
 @DBOS.workflow(name=WORKFLOW)
 def saga(order_id: str, leg: str) -> str:
     """Drive one leg of an order (an attempt, a retry, a cancellation) to its end."""
-    drive(order_id, leg)
+    DRIVING.add(leg)
+    try:
+        drive(order_id, leg)
+    finally:
+        DRIVING.discard(leg)
     return "settled"

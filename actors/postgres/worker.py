@@ -19,7 +19,7 @@ from actors.postgres.engine import (APP, APP_VERSION, QUEUE, WORKER_CONCURRENCY,
                                     prepare, register_queue)
 from actors.postgres.outage import LIMIT_S, OutageOutlasted, is_disconnect, dbos_rides_out, watch
 from actors.postgres.urls import display
-from actors.postgres.saga_workflow import WorkerContext, install
+from actors.postgres.saga_workflow import DRIVING, WorkerContext, install
 from actors.postgres.store import current_legs, engine_for, load_record, save_record
 from actors.saga.values import WORKER_ID, BadValue
 from storage.errors import DatabaseError
@@ -61,7 +61,12 @@ def run_worker(url: str, name: str, say: Callable[[str], None], stop: threading.
     _first_beat(held, name)
     client = _client(url)
     beating = threading.Event()
-    heart = threading.Thread(target=_beat, args=(held, name, beating, stop, lambda: pick_up_failed(db, client)),
+    orphans = Orphans(client, name)
+
+    def pick_up() -> None:
+        pick_up_failed(db, client)
+        orphans.resume()
+    heart = threading.Thread(target=_beat, args=(held, name, beating, stop, pick_up),
                              name="ordersaga-heartbeat", daemon=True)
     install(WorkerContext(db=db, name=name, where=display(url), settings=settings))
     config: DBOSConfig = {"name": APP, "system_database_url": url, "executor_id": name,
@@ -156,6 +161,27 @@ def _first_beat(connection: sa.Connection, name: str) -> None:
             {"id": name, "pid": os.getpid(), "host": socket.gethostname()})
 
 
+class Orphans:
+    """The sagas DBOS counts as running on this worker that none of its threads drives: an
+    outage lost them (a dequeue whose commit the worker never heard of, a thread whose
+    statement failed). Each seen twice, a beat apart (a saga just dequeued is not driven
+    yet for a moment), goes back on the queue (DBOS's resume), for whichever worker comes
+    first; a thread of this one still holding it finds it taken at its next write."""
+
+    def __init__(self, client: DBOSClient, name: str) -> None:
+        self._client, self._name = client, name
+        self._seen: set[str] = set()
+
+    def resume(self) -> list[str]:
+        pending = {status.workflow_id for status in self._client.list_workflows(
+            status="PENDING", executor_id=self._name, queue_name=QUEUE, load_input=False, load_output=False)}
+        lost = pending - DRIVING
+        again, self._seen = sorted(lost & self._seen), lost - self._seen
+        if again:
+            self._client.resume_workflows(again, queue_name=QUEUE)
+        return again
+
+
 def pick_up_failed(db: sa.Engine, client: DBOSClient, outage_only: bool = True) -> list[str]:
     """The orders still in flight whose saga DBOS marked failed (with outage_only, only those
     an outage outlasting the limit failed), each given a new leg on the queue that a worker
@@ -223,6 +249,19 @@ def recover(url: str, lost: str) -> list[str]:
         return sorted(str(w.input["args"][0]) if w.input else w.workflow_id for w in pending)
     finally:
         client.destroy()
+
+
+def recover_failed(url: str) -> list[str]:
+    """Put every order still in flight whose saga DBOS marked failed (whatever failed it) back
+    on the queue, on a new leg: the orders, by id."""
+    db = prepare(url)
+    client = _client(url)
+    try:
+        register_queue(client)
+        return pick_up_failed(db, client, outage_only=False)
+    finally:
+        client.destroy()
+        db.dispose()
 
 
 @dataclass(frozen=True)

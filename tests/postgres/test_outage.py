@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -20,9 +22,10 @@ import pytest
 
 from actors import create_database, read_snapshot
 from app.scenario import parse_scenario
-from bench.mixed_scenario import mixed_world
+from bench.mixed_scenario import mixed_world, to_toml
+from storage.errors import DatabaseError
 from tests.invariants import assert_invariants
-from tests.postgres_server import Worker, database, start_server
+from tests.postgres_server import ROOT, Worker, database, start_server
 
 pytestmark = pytest.mark.postgres
 
@@ -105,9 +108,17 @@ def _wait_for(condition: Callable[[], object], what: str) -> object:
     return found
 
 
-def _some_settled(url: str) -> bool:
-    """Once the run is under way: a few orders settled, most not yet."""
-    records = read_snapshot(url).records
+def _some_settled(url: str, loaded: bool = True) -> bool:
+    """Once the run is under way: a few orders settled, most not yet (loaded: the scenario is
+    already in the database; else it may not be yet)."""
+    try:
+        records = read_snapshot(url).records
+    except DatabaseError:
+        if loaded:
+            raise
+        return False
+    if not records:
+        return False
     settled = sum(record.status.settled for record in records)
     assert settled < len(records), "the run ended before the database went away: slow it down"
     return settled >= 3
@@ -136,12 +147,24 @@ def _settled_and_clean(cli: Cli, url: str, worker: Worker) -> str:
 
 
 @pytest.mark.parametrize("mode", ["fast", "immediate"])
-def test_a_worker_rides_out_a_restart_mid_run(cli: Cli, own_server: OwnServer, shop: tuple[str, Worker],
-                                             mode: str) -> None:
+def test_a_worker_and_a_waiting_run_ride_out_a_restart(cli: Cli, own_server: OwnServer, shop: tuple[str, Worker],
+                                                       tmp_path: Path, mode: str) -> None:
+    """`ordersaga run` waits for the orders as the worker moves them: through the restart it
+    says once that PostgreSQL is unreachable, and ends as it would have, with the report."""
     url, worker = shop
-    _load(url)
-    _wait_for(lambda: _some_settled(url), "the run under way")
-    own_server.pg_ctl("-m", mode, "restart")
+    scenario = tmp_path / "outage.toml"
+    scenario.write_text(to_toml(mixed_world(60, seed=5, latency_ms=_LATENCY)))
+    run = subprocess.Popen([sys.executable, "-m", "app", "run", str(scenario), "--db", url, "--replace", "--json"],
+                           cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        _wait_for(lambda: _some_settled(url, loaded=False), "the run under way")
+        own_server.pg_ctl("-m", mode, "restart")
+        out, err = run.communicate(timeout=_WAIT_S)
+    finally:
+        run.kill()
+    assert run.returncode == 0, err.decode()
+    assert_invariants(json.loads(out))
+    assert err.decode().count("PostgreSQL unreachable, retrying") == 1 and "Traceback" not in err.decode(), err
     log = _settled_and_clean(cli, url, worker)
     assert log.count(LOST) == 1 and log.count(REGAINED) == 1, log
 
@@ -175,3 +198,44 @@ def test_a_worker_rides_out_a_40_second_outage(cli: Cli, own_server: OwnServer, 
         own_server.start()
     log = _settled_and_clean(cli, url, worker)
     assert log.count(LOST) == 1 and log.count(REGAINED) == 1, log
+
+
+def test_sagas_an_outage_outlasted_are_picked_up_again_once(cli: Cli, own_server: OwnServer,
+                                                             tmp_path: Path) -> None:
+    """Two workers whose sagas wait only 2 s for the database: a longer outage fails those in
+    flight (DBOS marks them ERROR), and once it is back each is carried on on a new leg,
+    exactly once, though both workers look for them."""
+    from dbos import DBOSClient
+
+    url = own_server.new_database()
+    workers = [Worker(url, name, tmp_path, "--outage-limit", "2").start() for name in ("w1", "w2")]
+    try:
+        for worker in workers:
+            worker.wait_ready()
+        _load(url)
+        _wait_for(lambda: _some_settled(url), "the run under way")
+        own_server.stop()
+        try:
+            _wait_for(lambda: all(LOST in w.log.read_text(errors="replace") for w in workers), "both losing it")
+            time.sleep(6)  # the outage, well past the limit and the backoff's last try
+        finally:
+            own_server.start()
+        logs = [_settled_and_clean(cli, url, worker) for worker in workers]
+    finally:
+        for worker in workers:
+            worker.stop()
+    client = DBOSClient(system_database_url=url)
+    try:
+        legs: dict[str, list[tuple[int, str]]] = {}
+        for status in client.list_workflows(load_input=False, load_output=False):
+            _, order_id, leg = status.workflow_id.rsplit("/", 2)
+            legs.setdefault(order_id, []).append((int(leg), status.status))
+    finally:
+        client.destroy()
+    failed = {order_id for order_id, runs in legs.items() if any(state == "ERROR" for _, state in runs)}
+    assert failed, "no saga outlasted the limit: the outage was too short to test anything"
+    for order_id in failed:  # every leg but the last failed; the last, a new one, succeeded
+        runs = sorted(legs[order_id])
+        assert [leg for leg, _ in runs] == list(range(len(runs))), (order_id, runs)
+        assert [state for _, state in runs] == ["ERROR"] * (len(runs) - 1) + ["SUCCESS"], (order_id, runs)
+    assert all("for up to 2 s" in log for log in logs), logs
