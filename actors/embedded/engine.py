@@ -150,6 +150,9 @@ class Engine:
         """Call listener (on an engine thread) if the storage fails: orders stop moving then."""
         self.storage_failure.listen(listener)
 
+    def on_database_news(self, listener: Callable[[str], None]) -> None:
+        """A file does not go away and come back as a server does: nothing to tell."""
+
     def retry(self, order_id: str, force: bool = False) -> str:
         """Start the order's next attempt; unless forced, CauseUnresolved when the shortfall
         it failed for (see preflight) is still there, since the attempt would fail again."""

@@ -130,6 +130,7 @@ class PostgresEngine:
 
     def __init__(self, url: str, settings: EngineSettings = EngineSettings()) -> None:
         self.path = display(url)
+        self._url = url
         self.settings = settings
         self._db = prepare(url)
         # Reached once: from now on a PostgreSQL away is waited for (said once), not an error.
@@ -237,6 +238,11 @@ class PostgresEngine:
 
     def on_storage_failure(self, listener: Callable[[StorageFailed], None]) -> None:
         """PostgreSQL reports a failed write to the one who made it, as an exception."""
+
+    def on_database_news(self, listener: Callable[[str], None]) -> None:
+        """Tell listener (on any thread) the lines about PostgreSQL going away and coming back,
+        rather than stderr (a dashboard shows them on its event line)."""
+        watch.configure(self._url, say=listener)
 
     # -- reading -----------------------------------------------------------------------
     def wait_until_settled(self, timeout_s: float = 600, poll_s: float = POLL_S,
