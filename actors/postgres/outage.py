@@ -110,8 +110,14 @@ class Watch:
 
     def stop_waiting(self) -> None:
         """The process is stopping: a transaction waiting for the database gives up now (its
-        saga is handed back), rather than hold the exit for the rest of the limit."""
+        saga is handed back), DBOS's too, rather than hold the exit for the rest of the limit."""
         self._stopping.set()
+        with self._back:
+            self._back.notify_all()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
 
     def say(self, line: str) -> None:
         """A line for a person, where this process's lines about the database go."""
@@ -152,10 +158,10 @@ class Watch:
             self._say(self._back_line(time.monotonic() - lost_at))
 
     def sleep_unless_back(self, seconds: float) -> None:
-        """Sleep, but no longer than until the database comes back."""
+        """Sleep, but no longer than until the database comes back or the process stops."""
         with self._back:
             comebacks = self._comebacks
-            self._back.wait_for(lambda: self._comebacks != comebacks, timeout=seconds)
+            self._back.wait_for(lambda: self._comebacks != comebacks or self.stopping, timeout=seconds)
 
     def ride_out(self, call: Callable[[], T], limit_s: float | None = None,
                  until: threading.Event | None = None) -> T:
@@ -250,13 +256,14 @@ def dbos_rides_out() -> None:
     """DBOS retries its own statements while the database is away, for as long as it takes:
     make it see every disconnect this module sees (DBOS 3.4 misses psycopg 3.3's "connection
     is bad: ...", fails the statement, and the workflow it served is left PENDING with no one
-    running it), try again as soon as the database is back, and drop its lines about it (once)."""
+    running it), try again as soon as the database is back, give up once the process stops (its
+    threads would hold the exit for ever), and drop its lines about it (once)."""
     from dbos import _sys_db
 
     theirs: Callable[[Exception], bool] = getattr(_sys_db, _DBOS_TEST)
     if getattr(theirs, "__module__", "") != __name__:
         def retriable(error: Exception) -> bool:
-            return is_disconnect(error) or theirs(error)
+            return not watch.stopping and (is_disconnect(error) or theirs(error))
         setattr(_sys_db, _DBOS_TEST, retriable)  # the name its retry loop looks up at each failure
         setattr(_sys_db, "time", _DbosClock())
     logger = logging.getLogger("dbos")
