@@ -70,7 +70,7 @@ if TYPE_CHECKING:
     from actors.reading.snapshot import LiveReports, OrderSummary, WorldSnapshot, order_sort_key, record_of, summary_of
     from actors.runtime import (create_database, create_empty_database, database_location, is_database_url, open_engine,
                                 open_reader, open_resumed, read_snapshot, recover, recover_failed, redacted, run_worker,
-                                salvage, list_workers)
+                                salvage, list_workers, DatabaseWorld, StoredBecause, world_of)
     from actors.saga.errors import EngineRestarting, Refused
     from actors.saga.rules import correction, must_be_correctable, preview_edit
     from storage.errors import DatabaseError, DatabaseLocked, DatabaseReadOnly, StorageFailed
@@ -158,6 +158,9 @@ _WHERE: dict[str, tuple[str, str]] = {
     'must_be_correctable': ('actors.saga.rules', 'must_be_correctable'),
     'open_engine': ('actors.runtime', 'open_engine'),
     'open_reader': ('actors.runtime', 'open_reader'),
+    'DatabaseWorld': ('actors.runtime', 'DatabaseWorld'),
+    'StoredBecause': ('actors.runtime', 'StoredBecause'),
+    'world_of': ('actors.runtime', 'world_of'),
     'open_resumed': ('actors.runtime', 'open_resumed'),
     'order_of_document': ('actors.mapper', 'order_of_document'),
     'order_record_document': ('actors.mapper', 'order_record_document'),
@@ -203,7 +206,7 @@ __all__ = [
     "cause_check", "correction", "create_database", "create_empty_database", "database_location",
     "definition", "format_cents", "is_database_url", "leftover_threads_stopped", "must_be_correctable", "open_engine",
     "open_reader", "open_resumed", "order_of_document", "order_record_document", "order_sort_key",
-    "preview_edit", "read_snapshot", "record_of", "recover", "recover_failed", "redacted", "run_worker", "list_workers", "salvage",
-    "shortfall_remedy", "stream_of", "summary_of",
+    "preview_edit", "read_snapshot", "record_of", "recover", "recover_failed", "redacted", "run_worker", "list_workers",
+    "salvage", "shortfall_remedy", "stream_of", "summary_of", "DatabaseWorld", "StoredBecause", "world_of",
     "AMOUNT", "BadValue", "CUSTOMER", "ORDER_ID", "QUANTITY", "SHIP_TO", "SKU", "WORKER_ID", "shown",
 ]

@@ -5,18 +5,21 @@ commands and dashboards share it). The PostgreSQL runtime loads only when chosen
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from actors.embedded import collector, database
 from actors.reading import readers
-from actors.reading.snapshot import WorldSnapshot
+from actors.reading.snapshot import WorldSnapshot, order_sort_key
 from actors.saga.domain import Scenario
 from actors.embedded.engine import Engine
 from actors.facade import SagaEngine, WorldReader
 from actors.mapper import acted_on_at_open
-from storage.errors import DatabaseError
+from storage.errors import DatabaseError, DatabaseLocked, DatabaseReadOnly
 from storage.journal import Replay as SalvageReport
 from storage.salvage import salvage as storage_salvage
 from storage.journal import refuse_unless_regular
@@ -118,6 +121,60 @@ def open_resumed(db: str | Path, settle: Callable[[SagaEngine], None]) -> WorldR
         engine.close()
         raise
     return engine
+
+
+class StoredBecause(Enum):
+    """Why a database file was read as last stored rather than resumed."""
+
+    ASKED = "asked"          # the reader asked not to resume
+    LOCKED = "locked"        # another process has it open
+    READ_ONLY = "read_only"  # this process cannot write it
+
+
+@dataclass(frozen=True)
+class DatabaseWorld:
+    """The world of a database as a reading command sees it, and how it came to be read so."""
+
+    reader: WorldReader
+    resumed: bool  # resumed and settled: what was in flight has run on
+    stored_because: StoredBecause | None = None  # None: resumed, or run by PostgreSQL workers
+
+    def left_in_flight(self) -> list[str]:
+        """The orders in flight a read as last stored left as they were, in order."""
+        if self.stored_because is None:
+            return []
+        return sorted((s.id for s in self.reader.summaries() if not s.status.settled), key=order_sort_key)
+
+
+@contextmanager
+def world_of(db: str | Path, settle: Callable[[SagaEngine], None], resume: bool = True) -> Iterator[DatabaseWorld]:
+    """The world of db as every reading command reads it.
+
+    A database file is resumed and settled by `settle` first, as every command does, when this
+    process can open it for writing (see open_resumed). Otherwise (resume=False, another
+    process has it open, or it is read-only) it is read as last stored, without the lock and
+    without writing a byte, and the world says why. A PostgreSQL database is read as it is:
+    its workers run the sagas, and a reader waits for no one (a lost worker's orders would
+    keep it waiting until `recover`).
+    """
+    if is_database_url(db):
+        with open_reader(db) as reader:
+            yield DatabaseWorld(reader, resumed=False)
+        return
+    because = StoredBecause.ASKED
+    if resume:
+        try:
+            resumed = open_resumed(db, settle)
+        except DatabaseLocked:
+            because = StoredBecause.LOCKED
+        except DatabaseReadOnly:
+            because = StoredBecause.READ_ONLY
+        else:
+            with resumed as world:
+                yield DatabaseWorld(world, resumed=True)
+            return
+    with open_reader(db) as reader:
+        yield DatabaseWorld(reader, resumed=False, stored_because=because)
 
 
 def run_worker(db: str | Path, name: str, started: Any, stop: Any, grace_s: float,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,21 @@ from pydantic import ValidationError
 
 from actors import BadValue, Scenario, format_cents
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def _library_folder() -> Path:
+    """The shipped scenarios' folder, from a checkout or an installed wheel alike (pip
+    installs packages as files, so the package's folder is a real one)."""
+    try:
+        folder = resources.files("scenarios")
+    except ModuleNotFoundError:  # an editable install made before the library was package data
+        raise ImportError("the scenario library (package `scenarios`) is not installed: reinstall "
+                          "ordersaga (`make .venv/.installed` does once pyproject.toml changes)") from None
+    assert isinstance(folder, Path), f"the scenario library is not a folder: {folder}"
+    return folder
+
+
+SCENARIO_DIR = _library_folder()
 # Well above the largest scenario anyone runs: 100,000 orders take about 15 MB.
 MAX_SCENARIO_BYTES = 64 * 1024 * 1024
 
@@ -143,15 +158,28 @@ def parse_scenario(data: dict[str, Any], source: str) -> Scenario:
     return scenario
 
 
+def _is_a_name(path: Path) -> bool:
+    """A bare word such as `demo`: what the library is searched for."""
+    return not (path.exists() or path.is_absolute() or len(path.parts) > 1)
+
+
 def resolve_scenario_path(name: str | Path) -> Path:
-    """A path as given, or the name of a file in scenarios/ (with or without .toml)."""
+    """A path as given, or the name of a scenario in the library (with or without .toml)."""
     path = Path(name)
-    if path.exists() or path.is_absolute() or len(path.parts) > 1:
+    if not _is_a_name(path):
         return path
     for candidate in (SCENARIO_DIR / path, SCENARIO_DIR / f"{path}.toml"):
         if candidate.exists():
             return candidate
     return path
+
+
+def _not_found(path: Path) -> str:
+    """A name the library lacks is answered with the names it has; a path, as not found."""
+    if not _is_a_name(path):
+        return f"{path}: no such scenario file"
+    names = ", ".join(scenario.stem for scenario in library())
+    return f"{path}: no such scenario file, and no scenario of that name ships with ordersaga ({names})"
 
 
 def _read_text(path: Path) -> str:
@@ -171,7 +199,7 @@ def _read_text(path: Path) -> str:
             raise too_large
         return data.decode("utf-8-sig")  # a byte order mark, as some editors write, is not TOML
     except FileNotFoundError:
-        raise ScenarioError([f"{path}: no such scenario file"]) from None
+        raise ScenarioError([_not_found(path)]) from None
     except (OSError, UnicodeDecodeError) as error:
         raise ScenarioError([f"{path}: cannot be read ({error})"]) from None
 

@@ -398,7 +398,11 @@ def test_commands_on_a_missing_database_or_scenario_say_so(cli: Cli, tmp_path: P
     assert status == 2 and err.strip() == f"ordersaga: {tmp_path / 'nothing.db'}: no such database."
     assert not (tmp_path / "nothing.db").exists()
     status, _, err = cli("run", "no_such_scenario", "--db", tmp_path / "s.db")
-    assert status == 2 and "no_such_scenario: no such scenario file" in err
+    assert status == 2 and err.startswith("ordersaga: no_such_scenario: no such scenario file, and no "
+                                          "scenario of that name ships with ordersaga (address_undeliverable, ")
+    assert err.count("\n") == 1 and " demo, happy_path, " in err
+    status, _, err = cli("run", "no/such.toml", "--db", tmp_path / "s.db")
+    assert (status, err) == (2, "ordersaga: no/such.toml: no such scenario file\n")
 
 
 def test_a_crash_kills_the_run_and_report_resumes_it(tmp_path: Path) -> None:

@@ -73,9 +73,9 @@ def test_cancel_where_asks_on_a_terminal_and_no_means_nothing(cli: Cli, carrier:
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     import io
 
-    import app.cli
+    import app.commands.operating
 
-    monkeypatch.setattr(app.cli, "_interactive", lambda: True)
+    monkeypatch.setattr(app.commands.operating, "_interactive", lambda: True)
     monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))
     status, out, _ = cli("cancel", "--where", "status:failed", "--db", carrier)
     assert status == 1 and out.splitlines()[-1].endswith("Nothing was cancelled.")

@@ -116,10 +116,10 @@ async def test_a_later_pass_checks_again_the_order_that_changed(dashboard: Dashb
 async def badge_verdict_now(pilot: Pilot[None], app: SagaDashboard) -> list[str]:
     """The verdict of a pass begun now (not one begun before), as `a` would list it."""
     screen = main_screen(app)
-    begun = screen._badge_audit.passes
-    screen._run_audit()
-    await until(pilot, lambda: screen._audit is not None and screen._audit.number > begun, "a new verdict")
-    return badge_lines(screen._audit)
+    begun = screen.audit_schedule.badge_audit.passes
+    screen.audit_schedule.run()
+    await until(pilot, lambda: screen.audit_schedule.verdict is not None and screen.audit_schedule.verdict.number > begun, "a new verdict")
+    return badge_lines(screen.audit_schedule.verdict)
 
 
 async def test_the_badge_agrees_with_the_audit_after_r_on_an_archived_order(

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from actors import Supplies
 from actors.saga import rules as saga_logic
 from actors.saga.domain import Item, Order, OrderRecord, ParticipantReply
-from app.dashboard.screens.main import top_up_suggestion
+from app.dashboard.wording import top_up_suggestion
 
 AT = datetime(2025, 1, 1, tzinfo=timezone.utc)
 ORDER = OrderRecord(order=Order(id="o-1", customer="bob", ship_to="1 Main St",

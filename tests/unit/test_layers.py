@@ -58,7 +58,8 @@ def test_everything_the_public_api_names_exists() -> None:
     assert [name for name in actors.__all__ if not hasattr(actors, name)] == []
 
 
-@pytest.mark.parametrize("module", ["actors", "storage.store", "app.cli", "app.report", "app.audit"])
+@pytest.mark.parametrize("module", ["actors", "storage.store", "app.cli", "app.report", "app.audit",
+                                    "app.dashboard.wording"])
 def test_the_engine_and_headless_cli_do_not_load_textual(module: str) -> None:
     code = f"import sys, {module}; print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
