@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     # The rules of what a person may type, whichever door it enters by (actors/saga/values.py).
     from actors.saga.domain import AMOUNT, QUANTITY
-    from actors.saga.values import CUSTOMER, ORDER_ID, SHIP_TO, SKU, WORKER_ID, BadValue, shown
+    from actors.saga.values import (CUSTOMER, ORDER_ID, OUTAGE_LIMIT, SHIP_TO, SKU, STUCK_AFTER, WORKER_ID,
+                                    BadValue, shown)
     from actors.saga.settings import EngineSettings
     from actors.saga.domain import (
         Failure,
@@ -87,6 +88,8 @@ _WHERE: dict[str, tuple[str, str]] = {
     'SHIP_TO': ('actors.saga.values', 'SHIP_TO'),
     'SKU': ('actors.saga.values', 'SKU'),
     'WORKER_ID': ('actors.saga.values', 'WORKER_ID'),
+    'OUTAGE_LIMIT': ('actors.saga.values', 'OUTAGE_LIMIT'),
+    'STUCK_AFTER': ('actors.saga.values', 'STUCK_AFTER'),
     'BadValue': ('actors.saga.values', 'BadValue'),
     'shown': ('actors.saga.values', 'shown'),
     'ARCHIVED_STATUSES': ('actors.mapper', 'ARCHIVED_STATUSES'),
@@ -208,5 +211,6 @@ __all__ = [
     "open_reader", "open_resumed", "order_of_document", "order_record_document", "order_sort_key",
     "preview_edit", "read_snapshot", "record_of", "recover", "recover_failed", "redacted", "run_worker", "list_workers",
     "salvage", "shortfall_remedy", "stream_of", "summary_of", "DatabaseWorld", "StoredBecause", "world_of",
-    "AMOUNT", "BadValue", "CUSTOMER", "ORDER_ID", "QUANTITY", "SHIP_TO", "SKU", "WORKER_ID", "shown",
+    "AMOUNT", "BadValue", "CUSTOMER", "ORDER_ID", "OUTAGE_LIMIT", "QUANTITY", "SHIP_TO", "SKU", "STUCK_AFTER",
+    "WORKER_ID", "shown",
 ]

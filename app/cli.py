@@ -10,8 +10,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from actors import (CUSTOMER, ORDER_ID, SHIP_TO, SKU, WORKER_ID, DatabaseError, Refused, database_location,
-                    leftover_threads_stopped, redacted)
+from actors import (CUSTOMER, ORDER_ID, OUTAGE_LIMIT, SHIP_TO, SKU, STUCK_AFTER, WORKER_ID, DatabaseError, Refused,
+                    database_location, leftover_threads_stopped, redacted)
 from app.amounts import parse_dollars, parse_units
 from app.commands.operating import cmd_cancel, cmd_edit, cmd_restock, cmd_retry, cmd_salvage, cmd_top_up
 from app.commands.options import STATUS_NAMES, BadArgument, checked, grace, quantity, silent_after
@@ -176,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit_ = command("audit", cmd_audit, "check that no order left orphaned state: saga order, "
                      "holdings, conservation, notices (exit 1 on findings)", reads=True)
     audit_.add_argument("--json", action="store_true", help="print the findings as JSON")
+    audit_.add_argument("--stuck-after", type=checked(STUCK_AFTER.check), default=300.0, metavar="SECONDS",
+                        help="an order in flight that nothing has moved for so long is a finding, when the "
+                             "database is read as it is (PostgreSQL, --no-resume) (default: %(default)s)")
     worker = command("worker", cmd_worker, "run sagas from a PostgreSQL database's queue until stopped "
                      "(any number, on any machines)")
     worker.add_argument("--grace", type=grace, default=10.0, metavar="SECONDS",
@@ -183,6 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "handed back (default: %(default)s)")
     worker.add_argument("--id", required=True, metavar="NAME", type=checked(WORKER_ID.check),
                         help="this worker's name, the same each time it starts: it resumes its own sagas")
+    worker.add_argument("--outage-limit", type=checked(OUTAGE_LIMIT.check), metavar="SECONDS",
+                        help="how long its sagas wait for a PostgreSQL that went away before they are failed, "
+                             "to be picked up again once it is back (default: $ORDERSAGA_OUTAGE_LIMIT, else 300)")
     workers_ = command("workers", cmd_workers, "list a PostgreSQL database's workers: last heartbeat, sagas "
                        "in flight, and whether each is alive, silent or stopped")
     workers_.add_argument("--json", action="store_true", help="print the workers as JSON")

@@ -241,8 +241,9 @@ class PostgresEngine:
 
     def on_database_news(self, listener: Callable[[str], None]) -> None:
         """Tell listener (on any thread) the lines about PostgreSQL going away and coming back,
-        rather than stderr (a dashboard shows them on its event line)."""
-        watch.configure(self._url, say=listener)
+        rather than stderr (a dashboard shows them on its event line); then, as a person sees why,
+        calls wait for it as long as it takes."""
+        watch.configure(self._url, limit_s=math.inf, say=listener)
 
     # -- reading -----------------------------------------------------------------------
     def wait_until_settled(self, timeout_s: float = 600, poll_s: float = POLL_S,

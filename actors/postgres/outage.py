@@ -34,11 +34,11 @@ MOST_BACKOFF_S = 2.0  # the longest a transaction waits between tries: the datab
 # The SQLSTATEs of a transaction PostgreSQL rolled back for no fault of its own (a deadlock, a
 # serialization failure): run again at once, with no word of an outage.
 _ROLLED_BACK = ("40P01", "40001")
-_CANCELLED = "57014"
-# How long failures must go on to be an outage, and how long after the last a statement that gets
-# through means the database is back.
+_CANCELLED = "57014"  # a statement cancelled (a timeout, an operator): not the database going away
+# How long after its last failure a statement that gets through means the database is back, and
+# how long failures must go on soon after an outage to be another.
 QUIET_S = 1.0
-SETTLE_S = 15.0  # how long after an outage a failure may be a connection broken in it (idle since)  # a statement cancelled (a timeout, an operator): not the database going away
+SETTLE_S = 15.0  # how long after an outage a failure may be a connection broken in it (idle since)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -79,6 +79,18 @@ def worth_another_try(error: BaseException) -> bool:
     return not isinstance(error, OutageOutlasted)
 
 
+def _unreachable(why: str) -> str:
+    return f"PostgreSQL unreachable, retrying ({why})."
+
+
+def _back(after_s: float) -> str:
+    return f"PostgreSQL is back after {after_s:.0f} s."
+
+
+def _to_stderr(line: str) -> None:
+    print(f"ordersaga: {line}", file=sys.stderr, flush=True)
+
+
 class Watch:
     """One process's view of the database: whether it is lost, since when, and the words that
     say so, once per outage."""
@@ -88,25 +100,19 @@ class Watch:
         self._lost_at: float | None = None
         self._failed_at = 0.0
         self._said = False  # whether the loss was said
+        self._gave_up = False  # whether sagas that outlasted the limit were said to be failed
         self._back_at = -SETTLE_S  # when the last outage ended
         self._stopping = threading.Event()
         self._back = threading.Condition()
         self._comebacks = 0  # how many outages ended
-        self.limit_s = LIMIT_S
-        self._url = ""
-        self._lost_line: Callable[[str], str] = lambda why: f"PostgreSQL unreachable, retrying ({why})."
-        self._back_line: Callable[[float], str] = lambda after_s: f"PostgreSQL is back after {after_s:.0f} s."
-        self._say: Callable[[str], None] = _to_stderr
+        self.configure("")
 
-    def configure(self, url: str, limit_s: float = LIMIT_S, lost_line: Callable[[str], str] | None = None,
-                  back_line: Callable[[float], str] | None = None,
-                  say: Callable[[str], None] | None = None) -> None:
-        """Set the limit and the words for this process (a worker's name its own; a command's
-        and a dashboard's the default), and where they go."""
+    def configure(self, url: str, limit_s: float = LIMIT_S, lost_line: Callable[[str], str] = _unreachable,
+                  back_line: Callable[[float], str] = _back, say: Callable[[str], None] = _to_stderr) -> None:
+        """Set the limit and the words for this process (a worker's its own; a command's and a
+        dashboard's the default), and where they go (a dashboard's event line)."""
         self._url, self.limit_s = url, limit_s
-        self._lost_line = lost_line or self._lost_line
-        self._back_line = back_line or self._back_line
-        self._say = say or self._say
+        self._lost_line, self._back_line, self._say = lost_line, back_line, say
 
     def stop_waiting(self) -> None:
         """The process is stopping: a transaction waiting for the database gives up now (its
@@ -150,12 +156,22 @@ class Watch:
             return
         with self._lock:
             lost_at, said, self._lost_at, self._said = self._lost_at, self._said, None, False
+            self._gave_up = False
             self._back_at = time.monotonic()
         with self._back:
             self._comebacks += 1
             self._back.notify_all()
         if lost_at is not None and said:
             self._say(self._back_line(time.monotonic() - lost_at))
+
+    def gave_up(self) -> None:
+        """Sagas waited longer than the limit and were failed: said once per outage."""
+        with self._lock:
+            if self._gave_up:
+                return
+            self._gave_up = True
+        self._say(f"sagas that waited longer than {self.limit_s:g} s for PostgreSQL are failed; "
+                  "once it is back, a worker picks each up again.")
 
     def sleep_unless_back(self, seconds: float) -> None:
         """Sleep, but no longer than until the database comes back or the process stops."""
@@ -198,10 +214,6 @@ def _first_line(error: BaseException | str) -> str:
     return (text.strip().splitlines() or [type(error).__name__])[0].strip()
 
 
-def _to_stderr(line: str) -> None:
-    print(f"ordersaga: {line}", file=sys.stderr, flush=True)
-
-
 watch = Watch()  # the process's: every thread that meets the outage tells this one
 
 
@@ -215,13 +227,18 @@ def ridden_out(transactions: Callable[P, T]) -> Callable[P, T]:
 
 class _DbosOutageLines(logging.Filter):
     """Drops DBOS's lines about the database being away (a warning at each retry of each of its
-    threads, a flood in an outage), telling the watch instead."""
+    threads, a flood in an outage; a traceback for each saga that outlasted the limit), telling
+    the watch instead."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, OutageOutlasted):
+            watch.gave_up()
+            return False
         message = record.getMessage()
-        if not (isinstance(error, BaseException) and (is_disconnect(error) or isinstance(error, psycopg.OperationalError))
-                or any(words in message for words in _DISCONNECT_WORDS)):
+        disconnect = isinstance(error, BaseException) and (is_disconnect(error)
+                                                          or isinstance(error, psycopg.OperationalError))
+        if not (disconnect or any(words in message for words in _DISCONNECT_WORDS)):
             return True
         reason = _PSYCOPG_ERROR.search(message)
         watch.noticed(error if isinstance(error, BaseException) else reason[1] if reason else message)

@@ -197,3 +197,5 @@ class Seconds:
 # How long a worker's sagas wait for a PostgreSQL that is away before they are failed (and then
 # picked up again once it is back): from at once to a day.
 OUTAGE_LIMIT = Seconds("--outage-limit", 0, 86400)
+# How long an order in flight may stand unmoved before the audit names it stuck: up to a week.
+STUCK_AFTER = Seconds("--stuck-after", 0, 604800)

@@ -7,6 +7,7 @@ started from the same pgserver binaries in a temporary folder."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -239,3 +240,83 @@ def test_sagas_an_outage_outlasted_are_picked_up_again_once(cli: Cli, own_server
         assert [leg for leg, _ in runs] == list(range(len(runs))), (order_id, runs)
         assert [state for _, state in runs] == ["ERROR"] * (len(runs) - 1) + ["SUCCESS"], (order_id, runs)
     assert all("for up to 2 s" in log for log in logs), logs
+
+
+async def test_the_dashboard_waits_for_postgresql_and_says_so(dashboard: Any, own_server: OwnServer,
+                                                              shop: tuple[str, Worker]) -> None:
+    """Stopped under an open dashboard, PostgreSQL is said unreachable on the event line, the
+    dashboard stays up, and once it is back it says so and follows the orders to their end."""
+    from tests.dashboard_pilot import event_line, listed_ids, row, until
+
+    url, _ = shop
+    app = dashboard(parse_scenario(mixed_world(30, seed=5, latency_ms=_LATENCY), "outage"), db=url)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: len(listed_ids(app)) == 30, "the orders listed")
+        await asyncio.to_thread(own_server.stop)
+        try:
+            await until(pilot, lambda: "PostgreSQL unreachable, retrying" in event_line(app), "the outage said")
+        finally:
+            await asyncio.to_thread(own_server.start)
+        await until(pilot, lambda: "PostgreSQL is back" in event_line(app), "its return said")
+        await asyncio.to_thread(_wait_for, lambda: _all_settled(url), "every order settled")
+        await until(pilot, lambda: all(row(app, order)["status"] == shown for order, shown in _statuses(url).items()),
+                    "every order's end on screen")
+        assert app.is_running
+
+
+def _statuses(url: str) -> dict[str, str]:
+    """Each order's settled status as the list shows it."""
+    from app.dashboard.display import SAGA_LOOKS
+
+    return {record.order.id: f"{SAGA_LOOKS[record.status][0]} {record.status.value.replace('_', ' ')}"
+            for record in read_snapshot(url).records}
+
+
+def test_the_audit_names_an_order_no_worker_moves(cli: Cli, own_server: OwnServer, tmp_path: Path) -> None:
+    """A worker killed mid-run leaves its orders in flight: read as they are, they are no finding,
+    until nothing has moved them for --stuck-after seconds; started again, it settles them."""
+    url = own_server.new_database()
+    worker = Worker(url, "w1", tmp_path).start().wait_ready()
+    try:
+        _load(url)
+        _wait_for(lambda: _some_settled(url), "the run under way")
+        worker.kill()
+        # Those it had begun (one not begun yet has not moved since no known time).
+        in_flight = {record.order.id for record in read_snapshot(url).records
+                     if not record.status.settled and record.updated_at is not None}
+        assert in_flight
+        status, out, err = cli("audit", "--db", url)
+        assert status == 0 and out.endswith(", 0 findings\n"), out + err
+        status, out, err = cli("audit", "--db", url, "--stuck-after", "0", "--json")
+        stuck = [finding["subject"] for finding in json.loads(out)["findings"] if finding["kind"] == "stuck"]
+        assert status == 1 and set(stuck) == in_flight, out + err
+        worker.start().wait_ready()
+        _settled_and_clean(cli, url, worker)
+    finally:
+        worker.stop()
+
+
+def test_a_worker_stopped_while_postgresql_is_away_exits_after_its_grace(cli: Cli, own_server: OwnServer,
+                                                                       tmp_path: Path) -> None:
+    """Its sagas waiting for the database give up at once (DBOS's included), it exits 0 saying
+    it cannot count what it handed back, and started again once PostgreSQL is back it resumes them."""
+    url = own_server.new_database()
+    worker = Worker(url, "w1", tmp_path, "--grace", "1").start().wait_ready()
+    try:
+        _load(url)
+        _wait_for(lambda: _some_settled(url), "the run under way")
+        own_server.stop()
+        try:
+            _wait_for(lambda: LOST in worker.log.read_text(errors="replace"), "the worker saying it lost PostgreSQL")
+            assert worker.process is not None
+            worker.process.send_signal(signal.SIGTERM)
+            assert worker.process.wait(timeout=60) == 0
+        finally:
+            own_server.start()
+        said = worker.log.read_text(errors="replace")
+        assert "stopped while PostgreSQL is unreachable, so how many sagas it handed back is not known" in said
+        assert "Traceback" not in said, said[-3000:]
+        worker.start().wait_ready()
+        _settled_and_clean(cli, url, worker)
+    finally:
+        worker.stop()
