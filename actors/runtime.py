@@ -5,6 +5,7 @@ commands and dashboards share it). The PostgreSQL runtime loads only when chosen
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from storage.journal import refuse_unless_regular
 from storage.store import DocumentStore
 
 _SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
+_OTHER_URL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
 _NEEDS = ("PostgreSQL needs the postgres extra: pip install 'ordersaga[postgres]' "
           "(DBOS Transact, SQLAlchemy and psycopg)")
 
@@ -45,6 +47,10 @@ def database_location(text: str) -> str | Path:
         except ImportError as error:
             raise DatabaseError(f"{_NEEDS}; {error}.") from None
         return check_url(text)
+    other = _OTHER_URL.match(text)
+    if other is not None:  # not shown: whatever its scheme, it may carry a password
+        raise DatabaseError(f"--db names a {other[1]}:// URL, which ordersaga cannot open: give a "
+                            "postgresql:// URL, or the path of a database file.")
     refuse_unless_regular(Path(text))
     return Path(text)
 

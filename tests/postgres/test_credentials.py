@@ -89,3 +89,12 @@ def test_a_service_file_s_password_reaches_no_terminal(cli: Cli, tmp_path: Path,
     status, out, err = cli(*command, "--db", "postgresql://?service=shop")
     _one_sentence(status, out, err)
     assert "cannot reach PostgreSQL" in err
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("scheme", ["mysql", "postgresql+asyncpg"])
+def test_a_url_of_another_scheme_is_one_sentence_without_its_password(cli: Cli, command: tuple[str, ...],
+                                                                      scheme: str) -> None:
+    status, out, err = cli(*command, "--db", f"{scheme}://shop:{SECRET}@localhost/shop")
+    _one_sentence(status, out, err)
+    assert f"names a {scheme}:// URL, which ordersaga cannot open" in err
