@@ -190,7 +190,7 @@ def drive(order_id: str, leg: str) -> None:
 
 
 # The legs this process's threads drive now: a saga DBOS counts as running here that is not
-# among them was lost in an outage (see worker.py's resume_orphans).
+# among them was lost in an outage (see worker.py's Orphans).
 DRIVING: set[str] = set()
 
 
