@@ -81,9 +81,9 @@ def own_server() -> Iterator[OwnServer]:
     server = start_server(tempfile.mkdtemp(prefix="ordersaga-outage-pg-"))
     own = OwnServer(server)
     yield own
-    if not (Path(server.pgdata) / "postmaster.pid").exists():
-        own.start()  # a test that failed with it stopped: started, for pgserver to delete
-    server.cleanup()
+    if (Path(server.pgdata) / "postmaster.pid").exists():
+        own.stop()  # by its folder: pgserver would stop the pid it started, gone since the first restart
+    server.cleanup()  # deletes the folder
 
 
 @pytest.fixture
