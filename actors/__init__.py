@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     # The rules of what a person may type, whichever door it enters by (actors/saga/values.py).
     from actors.saga.domain import AMOUNT, QUANTITY
-    from actors.saga.values import (CUSTOMER, GRACE, ORDER_ID, SHIP_TO, SILENT_AFTER, SKU, TAKEOVER_AFTER, WORKER_ID,
+    from actors.saga.values import (CUSTOMER, GRACE, ORDER_ID, OUTAGE_LIMIT, SHIP_TO, SILENT_AFTER, SKU, STUCK_AFTER,
+                                    TAKEOVER_AFTER, WORKER_ID,
                                     BadValue, shown)
     from actors.saga.settings import EngineSettings
     from actors.saga.domain import (
@@ -71,8 +72,8 @@ if TYPE_CHECKING:
     from actors.reading.workers import WorkerState, at_risk
     from actors.reading.snapshot import LiveReports, OrderSummary, WorldSnapshot, order_sort_key, record_of, summary_of
     from actors.runtime import (create_database, create_empty_database, database_location, is_database_url, open_engine,
-                                open_reader, open_resumed, read_snapshot, recover, redacted, run_worker, salvage,
-                                list_workers, DatabaseWorld, StoredBecause, world_of)
+                                open_reader, open_resumed, read_snapshot, recover, recover_failed, redacted, run_worker,
+                                salvage, list_workers, DatabaseWorld, StoredBecause, world_of)
     from actors.saga.errors import EngineRestarting, Refused
     from actors.saga.rules import correction, must_be_correctable, preview_edit
     from storage.errors import DatabaseError, DatabaseLocked, DatabaseReadOnly, StorageFailed
@@ -92,6 +93,8 @@ _WHERE: dict[str, tuple[str, str]] = {
     'GRACE': ('actors.saga.values', 'GRACE'),
     'SILENT_AFTER': ('actors.saga.values', 'SILENT_AFTER'),
     'TAKEOVER_AFTER': ('actors.saga.values', 'TAKEOVER_AFTER'),
+    'OUTAGE_LIMIT': ('actors.saga.values', 'OUTAGE_LIMIT'),
+    'STUCK_AFTER': ('actors.saga.values', 'STUCK_AFTER'),
     'BadValue': ('actors.saga.values', 'BadValue'),
     'shown': ('actors.saga.values', 'shown'),
     'ARCHIVED_STATUSES': ('actors.mapper', 'ARCHIVED_STATUSES'),
@@ -174,6 +177,7 @@ _WHERE: dict[str, tuple[str, str]] = {
     'read_snapshot': ('actors.runtime', 'read_snapshot'),
     'record_of': ('actors.reading.snapshot', 'record_of'),
     'recover': ('actors.runtime', 'recover'),
+    'recover_failed': ('actors.runtime', 'recover_failed'),
     'list_workers': ('actors.runtime', 'list_workers'),
     'redacted': ('actors.runtime', 'redacted'),
     'run_worker': ('actors.runtime', 'run_worker'),
@@ -212,7 +216,8 @@ __all__ = [
     "cause_check", "correction", "create_database", "create_empty_database", "database_location",
     "definition", "format_cents", "is_database_url", "leftover_threads_stopped", "must_be_correctable", "open_engine",
     "open_reader", "open_resumed", "order_of_document", "order_record_document", "order_sort_key",
-    "preview_edit", "read_snapshot", "record_of", "recover", "redacted", "run_worker", "list_workers", "salvage",
-    "shortfall_remedy", "stream_of", "summary_of", "DatabaseWorld", "StoredBecause", "world_of",
-    "AMOUNT", "BadValue", "CUSTOMER", "ORDER_ID", "QUANTITY", "SHIP_TO", "SKU", "WORKER_ID", "shown", "GRACE", "SILENT_AFTER", "TAKEOVER_AFTER",
+    "preview_edit", "read_snapshot", "record_of", "recover", "recover_failed", "redacted", "run_worker", "list_workers",
+    "salvage", "shortfall_remedy", "stream_of", "summary_of", "DatabaseWorld", "StoredBecause", "world_of",
+    "AMOUNT", "BadValue", "CUSTOMER", "ORDER_ID", "OUTAGE_LIMIT", "QUANTITY", "SHIP_TO", "SKU", "STUCK_AFTER",
+    "WORKER_ID", "shown", "GRACE", "SILENT_AFTER", "TAKEOVER_AFTER",
 ]

@@ -158,6 +158,9 @@ class Engine:
         """This process runs the sagas itself: no workers."""
         return []
 
+    def on_database_news(self, listener: Callable[[str], None]) -> None:
+        """A file does not go away and come back as a server does: nothing to tell."""
+
     def retry(self, order_id: str, force: bool = False) -> str:
         """Start the order's next attempt; unless forced, CauseUnresolved when the shortfall
         it failed for (see preflight) is still there, since the attempt would fail again."""

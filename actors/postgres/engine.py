@@ -9,6 +9,7 @@ waits by polling. Any number of these may be open on one database at once.
 
 from __future__ import annotations
 
+import math
 import sys
 import threading
 import time
@@ -29,6 +30,7 @@ from actors.mapper import Document
 from actors.reading.stream import WorldStream, stream_of
 from actors.postgres.saga_workflow import WORKFLOW
 from actors.postgres.schema import create_tables, empty_world
+from actors.postgres.outage import OutageOutlasted, dbos_rides_out, watch
 from actors.postgres.urls import display, redacted
 from actors.postgres.heartbeat import read_workers
 from actors.reading.workers import WorkerState
@@ -133,6 +135,9 @@ class PostgresEngine:
         self._url = url
         self.settings = settings
         self._db = prepare(url)
+        # Reached once: from now on a PostgreSQL away is waited for (said once), not an error.
+        watch.configure(url)
+        dbos_rides_out()
         with self._db.connect() as connection:
             if not has_tables(connection) or read_meta(connection, self.path).scenario is None:
                 self._db.dispose()
@@ -147,7 +152,7 @@ class PostgresEngine:
         self._watcher: threading.Thread | None = None
         self._on_replaced: list[Callable[[], None]] = []
         register_queue(self._client)
-        self._enqueue_unsettled()
+        watch.ride_out(self._enqueue_unsettled)
 
     @classmethod
     def open(cls, url: str, **kwargs: Any) -> PostgresEngine:
@@ -183,7 +188,12 @@ class PostgresEngine:
     def _transition(self, order_id: str, rule: Callable[[OrderRecord, Any], saga_logic.Transition],
                     enqueue: bool = True) -> tuple[OrderRecord, saga_logic.Transition]:
         """Apply an operator's rule to the record and enqueue a new leg's workflow (for a rule
-        that starts one), in one transaction: the record before, and the transition."""
+        that starts one), in one transaction: the record before, and the transition. Run again
+        if PostgreSQL went away: one whose commit was lost finds its rule applied, and refuses."""
+        return watch.ride_out(lambda: self._transition_once(order_id, rule, enqueue))
+
+    def _transition_once(self, order_id: str, rule: Callable[[OrderRecord, Any], saga_logic.Transition],
+                         enqueue: bool) -> tuple[OrderRecord, saga_logic.Transition]:
         with self._db.begin() as connection:
             stored = load_record(connection, order_id, lock=True)
             if stored is None:
@@ -207,17 +217,23 @@ class PostgresEngine:
         return replies.restocked(sku, quantity, available)
 
     def _credit(self, table: str, target: str, amount: int, key: str | None) -> int | None:
-        with self._db.begin() as connection:
-            return credit(connection, table, target, amount, key or f"operator/{uuid.uuid4()}")
+        keyed = key or f"operator/{uuid.uuid4()}"  # one key however many times it is sent: added once
+
+        def once() -> int | None:
+            with self._db.begin() as connection:
+                return credit(connection, table, target, amount, keyed)
+        return watch.ride_out(once)
 
     def run_follow_ups(self, report: Callable[[str], None], timeout_s: float = 600) -> None:
         if self.scenario is not None:
             FollowUps(self, self.scenario, self._follow_up_progress).run(report, timeout_s)
 
     def store_durably(self, documents: list[Document]) -> None:
-        with self._db.begin() as connection:
-            for name, body in documents:
-                write_meta(connection, name, body)
+        def once() -> None:
+            with self._db.begin() as connection:
+                for name, body in documents:
+                    write_meta(connection, name, body)
+        watch.ride_out(once)
 
     def restart_coordinator(self) -> None:
         raise Refused("On PostgreSQL the workers run the sagas: kill -9 a worker to see recovery, then start "
@@ -225,6 +241,12 @@ class PostgresEngine:
 
     def on_storage_failure(self, listener: Callable[[StorageFailed], None]) -> None:
         """PostgreSQL reports a failed write to the one who made it, as an exception."""
+
+    def on_database_news(self, listener: Callable[[str], None]) -> None:
+        """Tell listener (on any thread) the lines about PostgreSQL going away and coming back,
+        rather than stderr (a dashboard shows them on its event line); then, as a person sees why,
+        calls wait for it as long as it takes."""
+        watch.configure(self._url, limit_s=math.inf, say=listener)
 
     # -- reading -----------------------------------------------------------------------
     def wait_until_settled(self, timeout_s: float = 600, poll_s: float = POLL_S,
@@ -236,8 +258,7 @@ class PostgresEngine:
         deadline = time.monotonic() + timeout_s
         last_change, quiet_since, hinted = -1, time.monotonic(), False
         while True:
-            with self._db.connect() as connection:
-                unsettled, total, change = unsettled_count(connection)
+            unsettled, total, change = watch.ride_out(self._unsettled)
             if progress is not None:
                 progress(total - unsettled, total)
             if unsettled == 0:
@@ -253,7 +274,14 @@ class PostgresEngine:
                 raise TimeoutError(f"{unsettled} orders still in flight after {timeout_s:.0f} s")
             time.sleep(poll_s)
 
+    def _unsettled(self) -> tuple[int, int, int]:
+        with self._db.connect() as connection:
+            return unsettled_count(connection)
+
     def records(self) -> list[OrderRecord]:
+        return watch.ride_out(self._records)
+
+    def _records(self) -> list[OrderRecord]:
         with self._db.connect() as connection:
             return [stored.record for stored in read_records(connection)]
 
@@ -262,8 +290,10 @@ class PostgresEngine:
         return self.records()
 
     def find(self, order_id: str) -> OrderRecord | None:
-        with self._db.connect() as connection:
-            stored = load_record(connection, order_id)
+        def once() -> Stored | None:
+            with self._db.connect() as connection:
+                return load_record(connection, order_id)
+        stored = watch.ride_out(once)
         return None if stored is None else stored.record
 
     def summaries(self) -> list[OrderSummary]:
@@ -284,6 +314,9 @@ class PostgresEngine:
 
     def snapshot(self) -> WorldSnapshot:
         """The world in one consistent read, with the worker that last moved each order."""
+        return watch.ride_out(self._snapshot)
+
+    def _snapshot(self) -> WorldSnapshot:
         with self._db.connect() as connection:
             connection.execute(sa.text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
             return read_world(connection, self.path)
@@ -305,21 +338,32 @@ class PostgresEngine:
             self._watcher.start()
 
     def _watch(self) -> None:
-        """Publish each transition as it is stored, in one snapshot per poll (the run is read
-        in it too), until the world is replaced by another process: then tell the listeners
-        and stop, since what follows is another world's and this engine's run is gone."""
-        with self._db.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
-            seen = unsettled_count(connection)[2]
-            connection.rollback()
+        """Publish each transition as it is stored, one snapshot per poll, until closed; through
+        an outage, for as long as it lasts (a dashboard waits for its database, said once,
+        rather than close). Once another process replaced the world, tell the listeners and
+        stop, since what follows is another world's and this engine's run is gone."""
+        try:
+            seen: int | None = watch.ride_out(self._unsettled, limit_s=math.inf, until=self._stop)[2]
             while not self._stop.wait(POLL_S):
-                if current_run(connection) != self._run:
-                    connection.rollback()
+                since = seen
+                seen = watch.ride_out(lambda: self._publish_since(since), limit_s=math.inf, until=self._stop)
+                if seen is None:
                     for listener in list(self._on_replaced):
                         listener()
                     return
-                for seen, record, worker in changed_since(connection, seen):
-                    self.hub.publish(OrderUpdate(record=record, worker=worker))
-                connection.rollback()  # a fresh snapshot on the next poll
+        except OutageOutlasted:
+            return  # closed while PostgreSQL was away
+
+    def _publish_since(self, seen: int | None) -> int | None:
+        """The changes after `seen` published, read in one snapshot with the run (None once the
+        world was replaced); the last change seen."""
+        assert seen is not None
+        with self._db.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
+            if current_run(connection) != self._run:
+                return None
+            for seen, record, worker in changed_since(connection, seen):
+                self.hub.publish(OrderUpdate(record=record, worker=worker))
+        return seen
 
     def on_replaced(self, listener: Callable[[], None]) -> None:
         """Call listener (on the watching thread) once another process replaced the world this

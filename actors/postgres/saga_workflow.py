@@ -29,6 +29,7 @@ from actors.saga.settings import EngineSettings
 from actors.saga.domain import Action, IdempotencyKey, OrderRecord, SagaStatus, Scenario, now
 from actors.saga.plan import definition
 from actors.postgres import effects
+from actors.postgres.outage import ridden_out
 from actors.postgres.store import Fence, Fenced, Stored, load_record, read_meta, save_record, workflow_id
 
 WORKFLOW = "ordersaga.saga"
@@ -103,6 +104,7 @@ def _turn_due(turns: dict[str, dict[str, tuple[str, ...]]], order_id: str, key: 
     return bool(turns.get(order_id, {}).get(key.step)) and key.attempt == 1 and key.action == Action.EXECUTE
 
 
+@ridden_out  # run again whole while PostgreSQL is away: each of its transactions is safe to repeat
 def exchange(order_id: str, leg: str, awaited: dict[str, Any] | None, sent: int) -> State:
     """The order's commands, sent and answered, for as long as none needs a wait first: each
     effect and the transition its answer makes, stored in one transaction (the participants'
@@ -222,21 +224,32 @@ def drive(order_id: str, leg: str) -> None:
         return  # taken over: DBOS's own fence then parks this execution until the new owner ends it
 
 
+# The legs this process's threads drive now: a saga DBOS counts as running here that is not
+# among them was lost in an outage (see worker.py's Orphans).
+DRIVING: set[str] = set()
+
+
 @DBOS.workflow(name=WORKFLOW)
 def saga(order_id: str, leg: str) -> str:
     """Drive one leg of an order (an attempt, a retry, a cancellation) to its end.
 
     No DBOS step: ordersaga's record is the saga's journal, so a workflow DBOS runs again
     after a crash picks up where the record stands, and checkpointing in DBOS as well would
-    cost two more transactions per order (half the worker's time). A database error drives
-    the leg again from its record, as DBOS retries a step, a few times before it fails."""
-    attempt = 1
-    while True:
-        try:
-            drive(order_id, leg)
-            return "settled"
-        except sa.exc.DBAPIError:
-            if attempt == DRIVE_ATTEMPTS:
-                raise
-        time.sleep(DRIVE_RETRY_S * 2 ** (attempt - 1))
-        attempt += 1
+    cost two more transactions per order (half the worker's time). A PostgreSQL that went
+    away is waited for inside each exchange (outage.py's policy, up to its limit); any other
+    database error drives the leg again from its record, as DBOS retries a step, a few times
+    before it fails."""
+    DRIVING.add(leg)
+    try:
+        attempt = 1
+        while True:
+            try:
+                drive(order_id, leg)
+                return "settled"
+            except sa.exc.DBAPIError:
+                if attempt == DRIVE_ATTEMPTS:
+                    raise
+            time.sleep(DRIVE_RETRY_S * 2 ** (attempt - 1))
+            attempt += 1
+    finally:
+        DRIVING.discard(leg)

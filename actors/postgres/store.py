@@ -193,11 +193,25 @@ def unsettled_count(connection: sa.Connection) -> tuple[int, int, int]:
     return int(row[0]), int(row[1]), int(row[2])
 
 
+def current_legs(connection: sa.Connection, order_ids: Sequence[str]) -> dict[str, str]:
+    """The workflow that drives each of these orders now (see workflow_id), by order id, for
+    those in flight; read without a lock, to be checked again under one."""
+    settled = [status.value for status in SagaStatus if status.settled]
+    rows = connection.execute(_q("SELECT id, leg, meta.body->>'id' FROM $S.orders, $S.meta "
+                                 "WHERE meta.name = :run AND id = ANY(:ids) AND status <> ALL(:settled)"),
+                              {"run": RUN, "ids": list(order_ids), "settled": settled}).all()
+    return {row[0]: _leg_id(row[2], row[0], row[1]) for row in rows}
+
+
 def workflow_id(run: str, stored: Stored) -> str:
     """The DBOS workflow that drives the order now: its leg, bumped by every operator action
     that starts one, so enqueueing it again finds the one already there, and a retry or a
     cancel never reuses the id of a workflow that already finished."""
-    return f"{run}/{stored.record.order.id}/{stored.leg}"
+    return _leg_id(run, stored.record.order.id, stored.leg)
+
+
+def _leg_id(run: str, order_id: str, leg: int) -> str:
+    return f"{run}/{order_id}/{leg}"
 
 
 # -- the scenario and its follow-ups --------------------------------------------------

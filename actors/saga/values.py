@@ -98,30 +98,6 @@ WORKER_ID = Text("worker id", ID_CHARS)
 SHIP_TO = Text("ship-to", SHIP_TO_CHARS, argument=False)
 
 
-@dataclass(frozen=True)
-class Seconds:
-    """The rule of a span of time a command's option takes in seconds ("30", "2.5")."""
-
-    option: str  # as typed: "--grace"
-    least: float
-    most: float
-
-    def parse(self, text: str) -> float:
-        """The seconds typed, if a plain number within the bounds; BadValue says them otherwise
-        (no sign, exponent, "nan" or "inf", which float() would take)."""
-        if _SECONDS.fullmatch(text) is None or not self.least <= float(text) <= self.most:
-            raise BadValue(f"{self.option} must be a number of seconds from {self.least:g} to {self.most:g} "
-                           f"(got {shown(text)}).")
-        return float(text)
-
-
-GRACE = Seconds("--grace", 0, 3600)  # how long a stopping worker lets its sagas run on
-SILENT_AFTER = Seconds("--silent-after", 0, 86400)  # how long a worker may miss beats before shown silent
-# How long a worker may be silent before a live one takes its sagas over: at least a second,
-# since it beats four times within it.
-TAKEOVER_AFTER = Seconds("--takeover-after", 1, 86400)
-
-
 def _many_digits(negative: bool, digits: int) -> str:
     """A number too long to show, as a refusal names it (the same whether typed or read from TOML)."""
     return f"a {'negative ' if negative else ''}number of {digits:,} digits"
@@ -197,3 +173,32 @@ class Money(Whole):
         dollars = self._digits(bool(match[1]), match[2].replace(",", ""))
         cents = dollars * 100 + int((match[3] or "0").ljust(2, "0"))
         return -cents if match[1] else cents
+
+
+@dataclass(frozen=True)
+class Seconds:
+    """The rule of a duration typed in seconds ("300", "2.5"), from `least` to `most`."""
+
+    field: str  # as the sentence names it: an option ("--outage-limit") or a variable
+    least: float
+    most: float
+
+    def check(self, text: str) -> float:
+        """The seconds typed, if they are a valid value of this field; BadValue says why not."""
+        seconds = float(text) if _SECONDS.fullmatch(text) else -1.0
+        if not self.least <= seconds <= self.most:
+            raise BadValue(f"{self.field} must be a number of seconds from {self.least:g} to {self.most:g} "
+                           f"(got {shown(text)}).")
+        return seconds
+
+
+GRACE = Seconds("--grace", 0, 3600)  # how long a stopping worker lets its sagas run on
+SILENT_AFTER = Seconds("--silent-after", 0, 86400)  # how long a worker may miss beats before shown silent
+# How long a worker may be silent before a live one takes its sagas over: at least a second,
+# since it beats four times within it.
+TAKEOVER_AFTER = Seconds("--takeover-after", 1, 86400)
+# How long a worker's sagas wait for a PostgreSQL that is away before they are failed (and then
+# picked up again once it is back): from at once to a day.
+OUTAGE_LIMIT = Seconds("--outage-limit", 0, 86400)
+# How long an order in flight may stand unmoved before the audit names it stuck: up to a week.
+STUCK_AFTER = Seconds("--stuck-after", 0, 604800)

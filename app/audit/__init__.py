@@ -9,6 +9,7 @@ function of a snapshot, cheap enough for a dashboard to run as orders settle.
 from __future__ import annotations
 
 import multiprocessing
+from datetime import datetime
 from concurrent.futures import ProcessPoolExecutor
 
 from actors import ArchivedShare, LiveReports, WorldSnapshot, WorldStream, stream_of
@@ -29,12 +30,14 @@ def audit(snapshot: WorldSnapshot, allow_in_flight: bool = False) -> list[Findin
     return audit_stream(stream_of(snapshot), allow_in_flight)[1]
 
 
-def audit_stream(stream: WorldStream, allow_in_flight: bool = False) -> tuple[int, list[Finding]]:
-    """The orders audited and the findings, as audit gives them, one order at a time.
+def audit_stream(stream: WorldStream, allow_in_flight: bool = False,
+                 stuck_before: datetime | None = None) -> tuple[int, list[Finding]]:
+    """The orders audited and the findings, as audit gives them, one order at a time; with
+    allow_in_flight, an order in flight that last moved before stuck_before is named stuck.
 
     With many archived orders, another process checks the later half of them meanwhile:
     checking an order is CPU-bound Python, so two cores take about half the time."""
-    book = AuditBook(allow_in_flight)
+    book = AuditBook(allow_in_flight, stuck_before)
     book.begin(stream.live)
     share = stream.share(0.5) if stream.count >= SHARED_FROM else None
     if share is None:
@@ -42,7 +45,7 @@ def audit_stream(stream: WorldStream, allow_in_flight: bool = False) -> tuple[in
             book.check(parts)
         return book.orders, book.findings()
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        other = pool.submit(audit_share, share, stream.live, allow_in_flight)
+        other = pool.submit(audit_share, share, stream.live, allow_in_flight, stuck_before)
         for parts in stream.orders(skip={place.group for place in share.places}):
             book.check(parts)
         book.absorb(other.result())
@@ -53,9 +56,10 @@ def audit_stream(stream: WorldStream, allow_in_flight: bool = False) -> tuple[in
 SHARED_FROM = 20_000
 
 
-def audit_share(share: ArchivedShare, live: LiveReports, allow_in_flight: bool) -> AuditBook:
+def audit_share(share: ArchivedShare, live: LiveReports, allow_in_flight: bool,
+                stuck_before: datetime | None = None) -> AuditBook:
     """The verdicts on a share of the archived orders (run in another process)."""
-    book = AuditBook(allow_in_flight)
+    book = AuditBook(allow_in_flight, stuck_before)
     book.begin(live)
     for parts in share.orders():
         book.check(parts)

@@ -10,22 +10,32 @@ import sys
 import threading
 from collections.abc import Callable
 
-from actors import list_workers, recover, run_worker
+from actors import OUTAGE_LIMIT, BadValue, list_workers, recover, recover_failed, run_worker
+from app.commands.options import BadArgument
 from app.signals import Interrupted
+
+OUTAGE_LIMIT_VARIABLE = "ORDERSAGA_OUTAGE_LIMIT"  # --outage-limit's default, when set
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """Run sagas until stopped. The first SIGINT or SIGTERM drains it (no new saga; those in
     flight run on for up to --grace seconds) and it exits 0 with one line saying how many it
     handed back; a second stops it at once."""
+    limit = args.outage_limit if args.outage_limit is not None else _outage_limit_from_environment()
     stop = threading.Event()
     restore = _drain_on_signals(stop, args.id)
     try:
         handed = run_worker(args.db, args.id,
                             lambda line: print(f"ordersaga: {line}", file=sys.stderr, flush=True),
-                            stop, args.grace, args.takeover_after)
+                            stop, args.grace, args.takeover_after, limit)
     finally:
         restore()
+    resume = (f"they resume when a worker starts with --id {args.id}, or on the others after `ordersaga "
+              f"recover --from {args.id}`.")
+    if handed is None:
+        print(f"ordersaga: worker {args.id} stopped while PostgreSQL is unreachable, so how many sagas it "
+              f"handed back is not known: {resume}", file=sys.stderr, flush=True)
+        return 0
     some = f"{handed} saga{'s' if handed != 1 else ''}"
     print(f"ordersaga: worker {args.id} stopped and handed back {some} in flight: "
           + (f"a live worker takes them over after {args.takeover_after:g} s, unless one starts with --id "
@@ -33,6 +43,17 @@ def cmd_worker(args: argparse.Namespace) -> int:
              else "nothing is left for it."),
           file=sys.stderr, flush=True)
     return 0
+
+
+def _outage_limit_from_environment() -> float | None:
+    """$ORDERSAGA_OUTAGE_LIMIT, held to --outage-limit's rule; None when unset."""
+    typed = os.environ.get(OUTAGE_LIMIT_VARIABLE)
+    if typed is None:
+        return None
+    try:
+        return OUTAGE_LIMIT.check(typed)
+    except BadValue as bad:
+        raise BadArgument(f"${OUTAGE_LIMIT_VARIABLE}: {bad}") from None
 
 
 def _drain_on_signals(stop: threading.Event, name: str) -> Callable[[], None]:
@@ -82,6 +103,10 @@ def cmd_recover(args: argparse.Namespace) -> int:
               f"to the live workers: {', '.join(handed)}.")
     else:
         print(f"Worker {args.lost} has no saga in flight: nothing to hand on.")
+    failed = recover_failed(args.db)  # whichever worker they were on
+    if failed:
+        print(f"Put {len(failed)} order{'s' if len(failed) != 1 else ''} whose saga had failed back on the "
+              f"queue: {', '.join(failed)}.")
     return 0
 
 

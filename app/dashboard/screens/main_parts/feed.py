@@ -73,10 +73,15 @@ class WorldFeed:
         def replaced() -> None:  # on the engine's thread: only posted
             screen.post_message(self.WorldReplaced(bridge))
 
+        def tell(line: str) -> None:
+            """PostgreSQL gone and back, on the event line (the calls meanwhile wait for it)."""
+            screen.post_message(EventLine.Said(line, "warning"))
+
         def follow(engine: SagaEngine) -> tuple[Scenario | None, list[OrderRecord]]:
             engine.subscribe(bridge)
             engine.on_storage_failure(bridge.stopped)
             engine.on_replaced(replaced)
+            engine.on_database_news(tell)
             # A world this session just wrote is the scenario's orders, each one news: all of
             # them whole. Otherwise the live ones, and the history's summaries behind them.
             return engine.scenario, engine.records() if fresh else engine.live_records()
