@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from actors.operators import login_name
     from actors.reading.snapshot import LiveReports, OrderSummary, WorldSnapshot, order_sort_key, record_of, summary_of
     from actors.reading.stream import ArchivedShare, OrderParts, WorldStream, stream_of
+    from actors.reading.workers import WorkerState, at_risk
     from actors.runtime import (
         DatabaseWorld,
         StoredBecause,
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
         open_resumed,
         read_snapshot,
         recover,
+        recover_failed,
         redacted,
         run_worker,
         salvage,
@@ -87,7 +89,20 @@ if TYPE_CHECKING:
     from actors.saga.preflight import CauseCheck, CauseUnresolved, Supplies, cause_check, shortfall_remedy
     from actors.saga.scenario import Fault, FaultKind, Restock, Scenario
     from actors.saga.settings import EngineSettings
-    from actors.saga.values import CUSTOMER, ORDER_ID, SHIP_TO, SKU, WORKER_ID, BadValue, shown
+    from actors.saga.values import (
+        CUSTOMER,
+        GRACE,
+        ORDER_ID,
+        OUTAGE_LIMIT,
+        SHIP_TO,
+        SILENT_AFTER,
+        SKU,
+        STUCK_AFTER,
+        TAKEOVER_AFTER,
+        WORKER_ID,
+        BadValue,
+        shown,
+    )
     from storage.errors import DatabaseError, DatabaseLocked, DatabaseReadOnly, StorageFailed
     from storage.journal_file import DroppedLine
     from storage.journal_file import Replay as SalvageReport
@@ -102,6 +117,11 @@ _WHERE: dict[str, tuple[str, str]] = {
     'SHIP_TO': ('actors.saga.values', 'SHIP_TO'),
     'SKU': ('actors.saga.values', 'SKU'),
     'WORKER_ID': ('actors.saga.values', 'WORKER_ID'),
+    'GRACE': ('actors.saga.values', 'GRACE'),
+    'SILENT_AFTER': ('actors.saga.values', 'SILENT_AFTER'),
+    'TAKEOVER_AFTER': ('actors.saga.values', 'TAKEOVER_AFTER'),
+    'OUTAGE_LIMIT': ('actors.saga.values', 'OUTAGE_LIMIT'),
+    'STUCK_AFTER': ('actors.saga.values', 'STUCK_AFTER'),
     'BadValue': ('actors.saga.values', 'BadValue'),
     'SCENARIO': ('actors.saga.operators', 'SCENARIO'),
     'operator': ('actors.saga.operators', 'operator'),
@@ -187,6 +207,7 @@ _WHERE: dict[str, tuple[str, str]] = {
     'read_snapshot': ('actors.runtime', 'read_snapshot'),
     'record_of': ('actors.reading.snapshot', 'record_of'),
     'recover': ('actors.runtime', 'recover'),
+    'recover_failed': ('actors.runtime', 'recover_failed'),
     'list_workers': ('actors.runtime', 'list_workers'),
     'redacted': ('actors.runtime', 'redacted'),
     'run_worker': ('actors.runtime', 'run_worker'),
@@ -194,6 +215,8 @@ _WHERE: dict[str, tuple[str, str]] = {
     'shortfall_remedy': ('actors.saga.preflight', 'shortfall_remedy'),
     'stream_of': ('actors.reading.stream', 'stream_of'),
     'summary_of': ('actors.reading.snapshot', 'summary_of'),
+    'WorkerState': ('actors.reading.workers', 'WorkerState'),
+    'at_risk': ('actors.reading.workers', 'at_risk'),
 }
 
 
@@ -219,12 +242,12 @@ __all__ = [
     "Remedy", "ReservationRow", "Restock", "SagaEngine", "SagaStatus", "SalvageReport", "Scenario",
     "Service", "ShipmentRow", "ShippingReport", "StepState", "StepStatus",
     "StockLevel", "StorageFailed", "Supplies", "TimelineEvent",
-    "WorldReader", "WorldSnapshot", "WorldStream",
+    "WorkerState", "WorldReader", "WorldSnapshot", "WorldStream", "at_risk",
     "cause_check", "correction", "create_database", "create_empty_database", "database_location",
     "definition", "format_cents", "is_database_url", "leftover_threads_stopped", "must_be_correctable", "open_engine",
     "open_reader", "open_resumed", "order_of_document", "order_record_document", "order_sort_key",
-    "preview_edit", "read_snapshot", "record_of", "recover", "redacted", "run_worker", "list_workers", "salvage",
-    "shortfall_remedy", "stream_of", "summary_of", "DatabaseWorld", "StoredBecause", "world_of",
-    "AMOUNT", "BadValue", "SCENARIO", "login_name", "operator", "CUSTOMER", "ORDER_ID", "QUANTITY", "SHIP_TO",
-    "SKU", "WORKER_ID", "shown",
+    "preview_edit", "read_snapshot", "record_of", "recover", "recover_failed", "redacted", "run_worker", "list_workers",
+    "salvage", "shortfall_remedy", "stream_of", "summary_of", "DatabaseWorld", "StoredBecause", "world_of",
+    "AMOUNT", "BadValue", "SCENARIO", "login_name", "operator", "CUSTOMER", "ORDER_ID", "OUTAGE_LIMIT", "QUANTITY",
+    "SHIP_TO", "SKU", "STUCK_AFTER", "WORKER_ID", "shown", "GRACE", "SILENT_AFTER", "TAKEOVER_AFTER",
 ]

@@ -18,6 +18,7 @@ class OrderUpdate:
     since the record in it is valid already)."""
 
     record: OrderRecord
+    worker: str | None = None  # the worker that stored it (the PostgreSQL runtime's)
 
 
 Subscriber = Callable[[OrderUpdate], None]

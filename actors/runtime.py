@@ -5,6 +5,7 @@ commands and dashboards share it). The PostgreSQL runtime loads only when chosen
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from storage.salvage import salvage as storage_salvage
 from storage.store import DocumentStore
 
 _SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
+_OTHER_URL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
 _NEEDS = ("PostgreSQL needs the postgres extra: pip install 'ordersaga[postgres]' "
           "(DBOS Transact, SQLAlchemy and psycopg)")
 
@@ -45,6 +47,10 @@ def database_location(text: str) -> str | Path:
         except ImportError as error:
             raise DatabaseError(f"{_NEEDS}; {error}.") from None
         return check_url(text)
+    other = _OTHER_URL.match(text)
+    if other is not None:  # not shown: whatever its scheme, it may carry a password
+        raise DatabaseError(f"--db names a {other[1]}:// URL, which ordersaga cannot open: give a "
+                            "postgresql:// URL, or the path of a database file.")
     refuse_unless_regular(Path(text))
     return Path(text)
 
@@ -176,18 +182,26 @@ def world_of(db: str | Path, settle: Callable[[SagaEngine], None], resume: bool 
         yield DatabaseWorld(reader, resumed=False, stored_because=because)
 
 
-def run_worker(db: str | Path, name: str, started: Any, stop: Any, grace_s: float) -> int:
+def run_worker(db: str | Path, name: str, started: Any, stop: Any, grace_s: float,
+               takeover_after_s: float = 30.0, outage_limit_s: float | None = None) -> int | None:
     """Run a PostgreSQL worker until stop is set, then drain it for up to grace_s; how many
-    sagas it handed back. A file database has no workers."""
+    sagas it handed back (None if PostgreSQL was away to count them). A live worker takes its
+    sagas over once it has been silent for takeover_after_s. Its sagas wait for a PostgreSQL
+    that is away for up to outage_limit_s (by default, the runtime's). A file database has no
+    workers."""
     if not is_database_url(db):
         raise DatabaseError(f"{db}: workers run on a PostgreSQL database (--db postgresql://...); "
                             "a database file is run by the command that opens it.")
-    return _postgres()[1].run_worker(str(db), name, started, stop, grace_s=grace_s)  # type: ignore[no-any-return]
+    worker = _postgres()[1]
+    limit = {} if outage_limit_s is None else {"outage_limit_s": outage_limit_s}
+    return worker.run_worker(str(db), name, started, stop, grace_s=grace_s,  # type: ignore[no-any-return]
+                             takeover_after_s=takeover_after_s, **limit)
 
 
-def list_workers(db: str | Path, silent_after_s: float) -> list[Any]:
+def list_workers(db: str | Path, silent_after_s: float | None = None) -> list[Any]:
     """The workers that have run on a PostgreSQL database, with their state (see
-    actors.postgres.worker.WorkerState)."""
+    actors.postgres.heartbeat.WorkerState); silent after silent_after_s without a beat, by
+    default half each one's takeover timeout."""
     if not is_database_url(db):
         raise DatabaseError(f"{db}: only a PostgreSQL database has workers.")
     return _postgres()[1].list_workers(str(db), silent_after_s)  # type: ignore[no-any-return]
@@ -198,6 +212,14 @@ def recover(db: str | Path, lost: str) -> list[str]:
     if not is_database_url(db):
         raise DatabaseError(f"{db}: only a PostgreSQL database has workers to recover from.")
     return _postgres()[1].recover(str(db), lost)  # type: ignore[no-any-return]
+
+
+def recover_failed(db: str | Path) -> list[str]:
+    """Put the orders in flight whose saga failed (on PostgreSQL: DBOS marked it so, say after
+    an outage longer than the workers' limit) back on the queue; the orders put back."""
+    if not is_database_url(db):
+        raise DatabaseError(f"{db}: only a PostgreSQL database has workers to recover from.")
+    return _postgres()[1].recover_failed(str(db))  # type: ignore[no-any-return]
 
 
 def create_empty_database(db: str | Path) -> None:

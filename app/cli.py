@@ -12,9 +12,14 @@ from typing import Any
 
 from actors import (
     CUSTOMER,
+    GRACE,
     ORDER_ID,
+    OUTAGE_LIMIT,
     SHIP_TO,
+    SILENT_AFTER,
     SKU,
+    STUCK_AFTER,
+    TAKEOVER_AFTER,
     WORKER_ID,
     DatabaseError,
     Refused,
@@ -33,9 +38,7 @@ from app.commands.options import (
     BadArgument,
     checked,
     default_operator,
-    grace,
     quantity,
-    silent_after,
 )
 from app.commands.reading import (
     cmd_audit,
@@ -216,18 +219,29 @@ def build_parser() -> argparse.ArgumentParser:
     audit_ = command("audit", cmd_audit, "check that no order left orphaned state: saga order, "
                      "holdings, conservation, notices (exit 1 on findings)", reads=True)
     audit_.add_argument("--json", action="store_true", help="print the findings as JSON")
+    audit_.add_argument("--stuck-after", type=checked(STUCK_AFTER.check), default=300.0, metavar="SECONDS",
+                        help="an order in flight that nothing has moved for so long is a finding, when the "
+                             "database is read as it is (PostgreSQL, --no-resume) (default: %(default)s)")
     worker = command("worker", cmd_worker, "run sagas from a PostgreSQL database's queue until stopped "
                      "(any number, on any machines)")
-    worker.add_argument("--grace", type=grace, default=10.0, metavar="SECONDS",
+    worker.add_argument("--grace", type=checked(GRACE.check), default=10.0, metavar="SECONDS",
                         help="on SIGTERM or Ctrl-C, how long its sagas in flight may run on before they are "
                              "handed back (default: %(default)s)")
+    worker.add_argument("--takeover-after", type=checked(TAKEOVER_AFTER.check), default=30.0, metavar="SECONDS",
+                        help="how long this worker may be silent (no heartbeat: dead, stalled, cut off) before a "
+                             "live worker takes its sagas over; it beats four times within it (default: "
+                             "%(default)s)")
     worker.add_argument("--id", required=True, metavar="NAME", type=checked(WORKER_ID.check),
                         help="this worker's name, the same each time it starts: it resumes its own sagas")
+    worker.add_argument("--outage-limit", type=checked(OUTAGE_LIMIT.check), metavar="SECONDS",
+                        help="how long its sagas wait for a PostgreSQL that went away before they are failed, "
+                             "to be picked up again once it is back (default: $ORDERSAGA_OUTAGE_LIMIT, else 300)")
     workers_ = command("workers", cmd_workers, "list a PostgreSQL database's workers: last heartbeat, sagas "
-                       "in flight, and whether each is alive, silent or stopped")
+                       "in flight, and whether each is alive, silent, lost (its sagas taken over) or stopped")
     workers_.add_argument("--json", action="store_true", help="print the workers as JSON")
-    workers_.add_argument("--silent-after", type=silent_after, default=30.0, metavar="SECONDS",
-                          help="a worker with no heartbeat for so long is silent (default: %(default)s)")
+    workers_.add_argument("--silent-after", type=checked(SILENT_AFTER.check), default=None, metavar="SECONDS",
+                          help="a worker with no heartbeat for so long is silent (default: half of each "
+                               "one's --takeover-after)")
     recover_ = command("recover", cmd_recover, "hand the sagas in flight on a lost worker to the live ones")
     recover_.add_argument("--from", dest="lost", required=True, metavar="NAME", type=checked(WORKER_ID.check),
                           help="the lost worker's --id")

@@ -29,6 +29,10 @@ def _run_in_this_process(url: str, orders: int) -> dict[str, Any]:
     import sqlalchemy as sa
     from dbos import DBOS, DBOSConfig
 
+    from bench import round_trips
+
+    round_trips.install()
+
     scenario = saga_world(orders)
     db = sa.create_engine("postgresql+psycopg://" + url.partition("://")[2], pool_size=CONCURRENCY,
                           max_overflow=CONCURRENCY)
@@ -84,14 +88,15 @@ def _run_in_this_process(url: str, orders: int) -> dict[str, Any]:
     queue = DBOS.register_queue("orders", worker_concurrency=CONCURRENCY, polling_interval_sec=POLL_S)
     calls = [(order.id, order.customer, order.ship_to, order.units_by_sku(), order.total_cents)
              for order in scenario.orders]
-    started, cpu = time.perf_counter(), os.times()
+    started, cpu, trips = time.perf_counter(), os.times(), round_trips.counts()["round_trips"]
     handles = [queue.enqueue(order_saga, *call) for call in calls]
     outcomes = [handle.get_result() for handle in handles]
     elapsed, after = time.perf_counter() - started, os.times()
+    trips = round_trips.counts()["round_trips"] - trips
     DBOS.destroy()
     db.dispose()
     assert outcomes == ["completed"] * orders, "every saga should complete"
-    return {"orders": orders, "orders_per_s": orders / elapsed, "seconds": elapsed,
+    return {"orders": orders, "orders_per_s": orders / elapsed, "seconds": elapsed, "round_trips": trips,
             "cpu_s": after.user + after.system - cpu.user - cpu.system}
 
 

@@ -13,7 +13,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pytest
 
@@ -38,6 +38,13 @@ def postgres_server() -> Iterator[object]:
 
     Started twice: the second time with room for the connections of several workers (each
     keeps DBOS's pool and its own) and of the commands the tests run beside them."""
+    server = start_server(tempfile.mkdtemp(prefix="ordersaga-pg-"))
+    yield server
+    server.cleanup()
+
+
+def start_server(pgdata: str) -> Any:
+    """A PostgreSQL server in the folder (deleted when it is cleaned up), or the test skipped."""
     with warnings.catch_warnings():  # pgserver's runtime folder falls back to /tmp without XDG_RUNTIME_DIR
         warnings.simplefilter("ignore")
         try:
@@ -45,15 +52,12 @@ def postgres_server() -> Iterator[object]:
         except ImportError as error:
             _unavailable(f"PostgreSQL tests need the test extra's pgserver wheel ({error})")
         try:
-            pgdata = tempfile.mkdtemp(prefix="ordersaga-pg-")
             first = pgserver.get_server(pgdata, cleanup_mode="stop")
             first.psql(f"ALTER SYSTEM SET max_connections = {_CONNECTIONS};")
             first.cleanup()
-            server = pgserver.get_server(pgdata, cleanup_mode="delete")
+            return pgserver.get_server(pgdata, cleanup_mode="delete")
         except Exception as error:  # whatever keeps it from starting here: one reason
             _unavailable(f"PostgreSQL could not start from the pgserver wheel: {error}")
-    yield server
-    server.cleanup()
 
 
 def database(server: object, name: str) -> str:
@@ -75,8 +79,8 @@ def postgres_url(postgres_server: object) -> str:
 class Worker:
     """An `ordersaga worker` process; its stderr is kept in a file to wait on and to show."""
 
-    def __init__(self, url: str, name: str, log_dir: Path) -> None:
-        self.url, self.name, self._log_dir = url, name, log_dir
+    def __init__(self, url: str, name: str, log_dir: Path, *options: str) -> None:
+        self.url, self.name, self._log_dir, self.options = url, name, log_dir, options
         self.starts = 0
         self.crashes: list[str] = []  # the last lines of each life a scripted crash ended
         self.log = log_dir / f"worker-{name}.log"
@@ -89,7 +93,7 @@ class Worker:
         self.log = self._log_dir / f"worker-{self.name}-{self.starts}.log"
         self._log_file = self.log.open("wb")
         self.process = subprocess.Popen([sys.executable, "-m", "app", "worker", "--db", self.url,
-                                         "--id", self.name], cwd=ROOT, stdout=subprocess.DEVNULL,
+                                         "--id", self.name, *self.options], cwd=ROOT, stdout=subprocess.DEVNULL,
                                         stderr=self._log_file)
         return self
 

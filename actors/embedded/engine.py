@@ -47,6 +47,7 @@ from actors.reading.snapshot import (
     summary_of,
 )
 from actors.reading.stream import WorldStream, stream_world
+from actors.reading.workers import WorkerState
 from actors.saga import corrections, operators, retrying
 from actors.saga.documents import OperatorMark
 from actors.saga.domain import Correction, OperatorAction, OrderRecord, SagaStatus, Service, now
@@ -150,6 +151,16 @@ class Engine:
     def on_storage_failure(self, listener: Callable[[StorageFailed], None]) -> None:
         """Call listener (on an engine thread) if the storage fails: orders stop moving then."""
         self.storage_failure.listen(listener)
+
+    def on_replaced(self, listener: Callable[[], None]) -> None:
+        """No other process replaces this world: the engine holds the file's lock."""
+
+    def workers(self) -> list[WorkerState]:
+        """This process runs the sagas itself: no workers."""
+        return []
+
+    def on_database_news(self, listener: Callable[[str], None]) -> None:
+        """A file does not go away and come back as a server does: nothing to tell."""
 
     def retry(self, order_id: str, force: bool = False, by: str | None = None) -> str:
         """Start the order's next attempt, recorded as `by`'s (default: this process's login

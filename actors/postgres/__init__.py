@@ -2,8 +2,8 @@
 worker processes that share one PostgreSQL database.
 
 The saga's rules stay in `actors.saga.rules`; this package only carries them out:
-each transition of an order's record is written to the application's own tables
-before the command it names runs, and each command is a DBOS step whose effect and
-idempotency record commit in one PostgreSQL transaction. Importing it needs the
-`postgres` extra (DBOS Transact, SQLAlchemy, psycopg).
+each transition of an order's record is written to the application's own tables in
+the PostgreSQL transaction of the effect it answers, with the effect's idempotency
+record, and each leg of an order is one DBOS workflow that drives the record to its
+end. Importing it needs the `postgres` extra (DBOS Transact, SQLAlchemy, psycopg).
 """

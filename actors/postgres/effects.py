@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from actors.postgres.store import _q, entry_of_rows
+from actors.postgres.store import entry_of_rows, run
 from actors.saga import inventory, ledger, payment, shipping
 from actors.saga.domain import Action, IdempotencyKey, Order, OrderRecord, ParticipantReply, Service
 from actors.saga.effects import DONE, Effect, effect_name
@@ -41,13 +41,13 @@ def _take_fault(connection: sa.Connection, service: Service, faults: tuple[Fault
     """The scripted fault firing on this command, its firing stored with the command."""
     if not any(f.service == service for f in faults):
         return None
-    remaining = connection.execute(_q("SELECT remaining FROM $S.faults WHERE service = :s FOR UPDATE"),
-                                   {"s": service.value}).scalar()
+    remaining = run(connection, "SELECT remaining FROM $S.faults WHERE service = :s FOR UPDATE",
+                    {"s": service.value}).scalar()
     book = FaultBook(service, faults, remaining)
     fault = book.take(key, transport_only=repeated)
     if fault is not None:
-        connection.execute(_q("UPDATE $S.faults SET remaining = :r WHERE service = :s"),
-                           {"s": service.value, "r": json.dumps(book.doc()["remaining"])})
+        run(connection, "UPDATE $S.faults SET remaining = :r WHERE service = :s",
+            {"s": service.value, "r": json.dumps(book.doc()["remaining"])})
     return fault
 
 
@@ -72,19 +72,18 @@ def carry_out(connection: sa.Connection, key: IdempotencyKey, order: Order,
 
 # -- the ledger: a row per action of an effect ----------------------------------------
 def read_entry(connection: sa.Connection, key: IdempotencyKey) -> ledger.LedgerEntry | None:
-    rows = connection.execute(
-        _q("SELECT action, ok, undid, reason, recoverable, shortfall FROM $S.ledger "
-           "WHERE order_id = :o AND step = :s AND attempt = :a"),
-        {"o": key.order, "s": key.step, "a": key.attempt}).all()
+    rows = run(connection, "SELECT action, ok, undid, reason, recoverable, shortfall FROM $S.ledger "
+                           "WHERE order_id = :o AND step = :s AND attempt = :a",
+               {"o": key.order, "s": key.step, "a": key.attempt}).all()
     return entry_of_rows({row[0]: tuple(row[1:]) for row in rows})
 
 
 def _record(connection: sa.Connection, key: IdempotencyKey, entry: ledger.LedgerEntry) -> None:
     # The primary key is the idempotency key: a second writer of it fails, never applies twice.
     executed = entry.state in (ledger.APPLIED, ledger.FAILED)
-    connection.execute(
-        _q("INSERT INTO $S.ledger (order_id, step, attempt, action, ok, undid, reason, recoverable, shortfall) "
-           "VALUES (:o, :s, :a, :action, :ok, :undid, :reason, :rec, :short)"),
+    run(connection,
+        "INSERT INTO $S.ledger (order_id, step, attempt, action, ok, undid, reason, recoverable, shortfall) "
+        "VALUES (:o, :s, :a, :action, :ok, :undid, :reason, :rec, :short)",
         {"o": key.order, "s": key.step, "a": key.attempt,
          "action": (Action.EXECUTE if executed else Action.COMPENSATE).value,
          "ok": entry.state != ledger.FAILED, "undid": entry.state == ledger.COMPENSATED,
@@ -94,70 +93,76 @@ def _record(connection: sa.Connection, key: IdempotencyKey, entry: ledger.Ledger
 # -- inventory: stock per sku, reservations --------------------------------------------
 def _reserve(connection: sa.Connection, order: Order, key: IdempotencyKey) -> Effect:
     skus = sorted(order.units_by_sku())
-    available: dict[str, int] = dict(connection.execute(  # locked in one order: no deadlock
-        _q("SELECT sku, available FROM $S.stock WHERE sku = ANY(:skus) ORDER BY sku FOR UPDATE"),
+    available: dict[str, int] = dict(run(  # locked in one order: no deadlock
+        connection, "SELECT sku, available FROM $S.stock WHERE sku = ANY(:skus) ORDER BY sku FOR UPDATE",
         {"skus": skus}).all())
     wanted = inventory.reserve(order, available)
     if isinstance(wanted, Effect):
         return wanted
     for sku, quantity in sorted(wanted.items()):
-        connection.execute(_q("UPDATE $S.stock SET available = available - :n, reserved = reserved + :n "
-                              "WHERE sku = :sku"), {"n": quantity, "sku": sku})
-    connection.execute(_q("INSERT INTO $S.reservations VALUES (:e, :o, :items, :status)"),
-                       {"e": effect_name(key), "o": order.id, "items": json.dumps(wanted),
-                        "status": inventory.WORDS.live})
+        run(connection, "UPDATE $S.stock SET available = available - :n, reserved = reserved + :n "
+                        "WHERE sku = :sku", {"n": quantity, "sku": sku})
+    run(connection, "INSERT INTO $S.reservations VALUES (:e, :o, :items, :status)",
+        {"e": effect_name(key), "o": order.id, "items": json.dumps(wanted), "status": inventory.WORDS.live})
     return DONE
 
 
 def _release(connection: sa.Connection, order: Order, key: IdempotencyKey) -> Effect:
-    items = connection.execute(_q("UPDATE $S.reservations SET status = :status WHERE effect = :e "
-                                  "RETURNING items"),
-                               {"e": effect_name(key), "status": inventory.WORDS.undone}).scalar_one()
+    items = run(connection, "UPDATE $S.reservations SET status = :status WHERE effect = :e RETURNING items",
+                {"e": effect_name(key), "status": inventory.WORDS.undone}).scalar_one()
     for sku, quantity in sorted(items.items()):
-        connection.execute(_q("UPDATE $S.stock SET available = available + :n, reserved = reserved - :n "
-                              "WHERE sku = :sku"), {"n": quantity, "sku": sku})
+        run(connection, "UPDATE $S.stock SET available = available + :n, reserved = reserved - :n "
+                        "WHERE sku = :sku", {"n": quantity, "sku": sku})
     return DONE
 
 
 # -- payment: balances, charges ----------------------------------------------------------
 def _charge(connection: sa.Connection, order: Order, key: IdempotencyKey) -> Effect:
-    balance = connection.execute(_q("SELECT balance_cents FROM $S.accounts WHERE customer = :c FOR UPDATE"),
-                                 {"c": order.customer}).scalar() or 0
+    balance = run(connection, "SELECT balance_cents FROM $S.accounts WHERE customer = :c FOR UPDATE",
+                  {"c": order.customer}).scalar() or 0
     amount = payment.charge(order, balance)
     if isinstance(amount, Effect):
         return amount
-    connection.execute(_q("UPDATE $S.accounts SET balance_cents = balance_cents - :t WHERE customer = :c"),
-                       {"t": amount, "c": order.customer})
-    connection.execute(_q("INSERT INTO $S.charges VALUES (:e, :o, :t, :status)"),
-                       {"e": effect_name(key), "o": order.id, "t": amount, "status": payment.WORDS.live})
+    run(connection, "UPDATE $S.accounts SET balance_cents = balance_cents - :t WHERE customer = :c",
+        {"t": amount, "c": order.customer})
+    run(connection, "INSERT INTO $S.charges VALUES (:e, :o, :t, :status)",
+        {"e": effect_name(key), "o": order.id, "t": amount, "status": payment.WORDS.live})
     return DONE
 
 
 def _refund(connection: sa.Connection, order: Order, key: IdempotencyKey) -> Effect:
-    amount = connection.execute(_q("UPDATE $S.charges SET status = :status WHERE effect = :e "
-                                   "RETURNING amount_cents"),
-                                {"e": effect_name(key), "status": payment.WORDS.undone}).scalar_one()
-    connection.execute(_q("UPDATE $S.accounts SET balance_cents = balance_cents + :t WHERE customer = :c"),
-                       {"t": amount, "c": order.customer})
+    amount = run(connection, "UPDATE $S.charges SET status = :status WHERE effect = :e RETURNING amount_cents",
+                 {"e": effect_name(key), "status": payment.WORDS.undone}).scalar_one()
+    run(connection, "UPDATE $S.accounts SET balance_cents = balance_cents + :t WHERE customer = :c",
+        {"t": amount, "c": order.customer})
     return DONE
 
 
 # -- shipping: shipments -------------------------------------------------------------------
 def _ship(connection: sa.Connection, order: Order, key: IdempotencyKey) -> Effect:
-    connection.execute(_q("INSERT INTO $S.shipments VALUES (:e, :o, :address, :status)"),
-                       {"e": effect_name(key), "o": order.id, "address": shipping.ship(order),
-                        "status": shipping.WORDS.live})
+    run(connection, "INSERT INTO $S.shipments VALUES (:e, :o, :address, :status)",
+        {"e": effect_name(key), "o": order.id, "address": shipping.ship(order), "status": shipping.WORDS.live})
     return DONE
 
 
 def _cancel_shipment(connection: sa.Connection, order: Order, key: IdempotencyKey) -> Effect:
-    connection.execute(_q("UPDATE $S.shipments SET status = :status WHERE effect = :e"),
-                       {"e": effect_name(key), "status": shipping.WORDS.undone})
+    run(connection, "UPDATE $S.shipments SET status = :status WHERE effect = :e",
+        {"e": effect_name(key), "status": shipping.WORDS.undone})
     return DONE
 
 
 _APPLY = {Service.INVENTORY: _reserve, Service.PAYMENT: _charge, Service.SHIPPING: _ship}
 _UNDO = {Service.INVENTORY: _release, Service.PAYMENT: _refund, Service.SHIPPING: _cancel_shipment}
+# The services whose effects lock rows that other orders' commands lock too (stock, balances).
+_SHARED = frozenset({Service.INVENTORY, Service.PAYMENT})
+
+
+def locks_shared_rows(service: Service, faults: tuple[Fault, ...]) -> bool:
+    """Whether a command to the service locks rows other orders wait on: its table's, or its
+    scripted faults' counts. A transaction takes such locks for one command at most, so it
+    holds them only as long as that command, and two never wait on each other's (a reserve
+    then a charge in one, a refund then a release in another)."""
+    return service in _SHARED or any(f.service == service for f in faults)
 
 
 # -- a script's competing orders, in its order ------------------------------------------
@@ -170,12 +175,12 @@ def passed(connection: sa.Connection, order_id: str, step: str,
     while pending:
         batch = [other for other in dict.fromkeys(pending) if other not in asked]
         asked.update(batch)
-        decided = {row[0] for row in connection.execute(
-            _q("SELECT order_id FROM $S.ledger WHERE order_id = ANY(:ids) AND step = :s AND attempt = 1 "
-               "AND action = 'execute'"), {"ids": batch, "s": step})}
+        decided = {row[0] for row in run(
+            connection, "SELECT order_id FROM $S.ledger WHERE order_id = ANY(:ids) AND step = :s AND attempt = 1 "
+                        "AND action = 'execute'", {"ids": batch, "s": step})}
         pending = []
-        for row in connection.execute(_q("SELECT record FROM $S.orders WHERE id = ANY(:ids)"),
-                                      {"ids": [other for other in batch if other not in decided]}):
+        for row in run(connection, "SELECT record FROM $S.orders WHERE id = ANY(:ids)",
+                       {"ids": [other for other in batch if other not in decided]}):
             record = OrderRecord.model_validate(row[0])
             if may_yet_draw(record, step):
                 return False

@@ -9,6 +9,8 @@ waits by polling. Any number of these may be open on one database at once.
 
 from __future__ import annotations
 
+import functools
+import math
 import sys
 import threading
 import time
@@ -23,12 +25,15 @@ from actors.events import EventHub, OrderUpdate, Subscriber
 from actors.follow_ups import FollowUps
 from actors.mapper import Document
 from actors.operators import acting
+from actors.postgres.heartbeat import read_workers
+from actors.postgres.outage import OutageOutlasted, dbos_rides_out, watch
 from actors.postgres.saga_workflow import WORKFLOW
 from actors.postgres.schema import create_tables, empty_world
 from actors.postgres.store import (
     Stored,
     changed_since,
     credit,
+    current_run,
     engine_for,
     has_tables,
     load_record,
@@ -45,6 +50,7 @@ from actors.postgres.store import (
 from actors.postgres.urls import display, redacted
 from actors.reading.snapshot import OrderSummary, WorldSnapshot, record_of, summary_of
 from actors.reading.stream import WorldStream, stream_of
+from actors.reading.workers import WorkerState
 from actors.saga import corrections, operators, replies, retrying
 from actors.saga import rules as saga_logic
 from actors.saga.domain import Correction, OperatorAction, OrderRecord, now
@@ -58,8 +64,8 @@ from storage.errors import DatabaseError, StorageFailed
 APP = "ordersaga"
 QUEUE = "ordersaga-orders"
 # Workers dequeue only the workflows of their own version: every worker and every
-# command on one database must agree. Change it with the workflow's steps.
-APP_VERSION = "ordersaga-saga-4"
+# command on one database must agree. Change it with the workflow's steps (5: none).
+APP_VERSION = "ordersaga-saga-5"
 # Enough sagas per worker to keep its connections busy while each waits on PostgreSQL.
 WORKER_CONCURRENCY = 16
 POLL_S = 0.1
@@ -145,8 +151,12 @@ class PostgresEngine:
 
     def __init__(self, url: str, settings: EngineSettings = EngineSettings()) -> None:
         self.path = display(url)
+        self._url = url
         self.settings = settings
         self._db = prepare(url)
+        # Reached once: from now on a PostgreSQL away is waited for (said once), not an error.
+        watch.configure(url)
+        dbos_rides_out()
         with self._db.connect() as connection:
             if not has_tables(connection) or read_meta(connection, self.path).scenario is None:
                 self._db.dispose()
@@ -159,8 +169,9 @@ class PostgresEngine:
         self.hub = EventHub()
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
+        self._on_replaced: list[Callable[[], None]] = []
         register_queue(self._client)
-        self._enqueue_unsettled()
+        watch.ride_out(self._enqueue_unsettled)
 
     @classmethod
     def open(cls, url: str, **kwargs: Any) -> PostgresEngine:
@@ -199,7 +210,12 @@ class PostgresEngine:
     def _transition(self, order_id: str, rule: Callable[[OrderRecord, Any], saga_logic.Transition],
                     enqueue: bool = True) -> tuple[OrderRecord, saga_logic.Transition]:
         """Apply an operator's rule to the record and enqueue a new leg's workflow (for a rule
-        that starts one), in one transaction: the record before, and the transition."""
+        that starts one), in one transaction: the record before, and the transition. Run again
+        if PostgreSQL went away: one whose commit was lost finds its rule applied, and refuses."""
+        return watch.ride_out(lambda: self._transition_once(order_id, rule, enqueue))
+
+    def _transition_once(self, order_id: str, rule: Callable[[OrderRecord, Any], saga_logic.Transition],
+                         enqueue: bool) -> tuple[OrderRecord, saga_logic.Transition]:
         with self._db.begin() as connection:
             stored = load_record(connection, order_id, lock=True)
             if stored is None:
@@ -225,29 +241,35 @@ class PostgresEngine:
 
     def _credit(self, table: str, made: Credit, key: str | None) -> int | None:
         """The credit with who made it and the orders waiting on it, in one transaction with
-        the event it adds to each of their timelines."""
-        with self._db.begin() as connection:
-            waiting = [stored.record.order.id for stored in read_records(connection)
-                       if waits_on(stored.record, made)]
-            done = credit(connection, table, made.target, made.amount, key or f"operator/{uuid.uuid4()}",
-                          made.mark(waiting))
-            if done is None:
-                return None
-            level, new = done
-            for order_id in waiting if new else []:
-                stored = load_record(connection, order_id, lock=True)
-                if stored is not None:
-                    save_record(connection, operators.credited(stored.record, made).record, None, new_leg=False)
-            return level
+        the event it adds to each of their timelines; run again if PostgreSQL went away (one
+        key however many times it is sent: added once)."""
+        keyed = key or f"operator/{uuid.uuid4()}"
+
+        def once() -> int | None:
+            with self._db.begin() as connection:
+                waiting = [stored.record.order.id for stored in read_records(connection)
+                           if waits_on(stored.record, made)]
+                done = credit(connection, table, made.target, made.amount, keyed, made.mark(waiting))
+                if done is None:
+                    return None
+                level, new = done
+                for order_id in waiting if new else []:
+                    stored = load_record(connection, order_id, lock=True)
+                    if stored is not None:
+                        save_record(connection, operators.credited(stored.record, made).record, None, new_leg=False)
+                return level
+        return watch.ride_out(once)
 
     def run_follow_ups(self, report: Callable[[str], None], timeout_s: float = 600) -> None:
         if self.scenario is not None:
             FollowUps(self, self.scenario, self._follow_up_progress).run(report, timeout_s)
 
     def store_durably(self, documents: list[Document]) -> None:
-        with self._db.begin() as connection:
-            for name, body in documents:
-                write_meta(connection, name, body)
+        def once() -> None:
+            with self._db.begin() as connection:
+                for name, body in documents:
+                    write_meta(connection, name, body)
+        watch.ride_out(once)
 
     def restart_coordinator(self) -> None:
         raise Refused("On PostgreSQL the workers run the sagas: kill -9 a worker to see recovery, then start "
@@ -255,6 +277,12 @@ class PostgresEngine:
 
     def on_storage_failure(self, listener: Callable[[StorageFailed], None]) -> None:
         """PostgreSQL reports a failed write to the one who made it, as an exception."""
+
+    def on_database_news(self, listener: Callable[[str], None]) -> None:
+        """Tell listener (on any thread) the lines about PostgreSQL going away and coming back,
+        rather than stderr (a dashboard shows them on its event line); then, as a person sees why,
+        calls wait for it as long as it takes."""
+        watch.configure(self._url, limit_s=math.inf, say=listener)
 
     # -- reading -----------------------------------------------------------------------
     def wait_until_settled(self, timeout_s: float = 600, poll_s: float = POLL_S,
@@ -266,8 +294,7 @@ class PostgresEngine:
         deadline = time.monotonic() + timeout_s
         last_change, quiet_since, hinted = -1, time.monotonic(), False
         while True:
-            with self._db.connect() as connection:
-                unsettled, total, change = unsettled_count(connection)
+            unsettled, total, change = watch.ride_out(self._unsettled)
             if progress is not None:
                 progress(total - unsettled, total)
             if unsettled == 0:
@@ -283,7 +310,14 @@ class PostgresEngine:
                 raise TimeoutError(f"{unsettled} orders still in flight after {timeout_s:.0f} s")
             time.sleep(poll_s)
 
+    def _unsettled(self) -> tuple[int, int, int]:
+        with self._db.connect() as connection:
+            return unsettled_count(connection)
+
     def records(self) -> list[OrderRecord]:
+        return watch.ride_out(self._records)
+
+    def _records(self) -> list[OrderRecord]:
         with self._db.connect() as connection:
             return [stored.record for stored in read_records(connection)]
 
@@ -292,8 +326,10 @@ class PostgresEngine:
         return self.records()
 
     def find(self, order_id: str) -> OrderRecord | None:
-        with self._db.connect() as connection:
-            stored = load_record(connection, order_id)
+        def once() -> Stored | None:
+            with self._db.connect() as connection:
+                return load_record(connection, order_id)
+        stored = watch.ride_out(once)
         return None if stored is None else stored.record
 
     def summaries(self) -> list[OrderSummary]:
@@ -314,6 +350,9 @@ class PostgresEngine:
 
     def snapshot(self) -> WorldSnapshot:
         """The world in one consistent read, with the worker that last moved each order."""
+        return watch.ride_out(self._snapshot)
+
+    def _snapshot(self) -> WorldSnapshot:
         with self._db.connect() as connection:
             connection.execute(sa.text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
             return read_world(connection, self.path)
@@ -326,20 +365,58 @@ class PostgresEngine:
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         """Hear every transition a worker stores, polled from the orders' change numbers."""
         unsubscribe = self.hub.subscribe(subscriber)
+        self._start_watching()
+        return unsubscribe
+
+    def _start_watching(self) -> None:
         if self._watcher is None:
             self._watcher = threading.Thread(target=self._watch, name="ordersaga-watch", daemon=True)
             self._watcher.start()
-        return unsubscribe
 
     def _watch(self) -> None:
-        with self._db.connect() as connection:
-            seen = unsettled_count(connection)[2]
-            connection.rollback()
+        """Publish each transition as it is stored, one snapshot per poll, until closed; through
+        an outage, for as long as it lasts (a dashboard waits for its database, said once,
+        rather than close). Once another process replaced the world, tell the listeners and
+        stop, since what follows is another world's and this engine's run is gone."""
+        try:
+            seen: int | None = watch.ride_out(self._unsettled, limit_s=math.inf, until=self._stop)[2]
             while not self._stop.wait(POLL_S):
-                for changed_seq, record in changed_since(connection, seen):
-                    seen = changed_seq
-                    self.hub.publish(OrderUpdate(record=record))
-                connection.rollback()  # a fresh snapshot on the next poll
+                seen = watch.ride_out(functools.partial(self._publish_since, seen), limit_s=math.inf,
+                                      until=self._stop)
+                if seen is None:
+                    for listener in list(self._on_replaced):
+                        listener()
+                    return
+        except OutageOutlasted:
+            return  # closed while PostgreSQL was away
+
+    def _publish_since(self, seen: int | None) -> int | None:
+        """The changes after `seen` published, read in one snapshot with the run (None once the
+        world was replaced); the last change seen."""
+        assert seen is not None
+        last = seen
+        with self._db.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
+            if current_run(connection) != self._run:
+                return None
+            for changed_seq, record, worker in changed_since(connection, seen):
+                last = changed_seq
+                self.hub.publish(OrderUpdate(record=record, worker=worker))
+        return last
+
+    def on_replaced(self, listener: Callable[[], None]) -> None:
+        """Call listener (on the watching thread) once another process replaced the world this
+        engine opened (`ordersaga run --replace`): reopen to follow the new one."""
+        self._on_replaced.append(listener)
+        self._start_watching()
+
+    def workers(self) -> list[WorkerState]:
+        """The workers that have run on this database, with their state (DatabaseError if
+        PostgreSQL cannot be reached: a dashboard keeps what it showed)."""
+        try:
+            with self._db.connect() as connection:
+                return read_workers(connection)
+        except sa.exc.DBAPIError as error:
+            raise unreachable(self._url, error) from None
 
     def close(self) -> None:
         self._stop.set()

@@ -47,11 +47,15 @@ _TABLES = (
         ok boolean NOT NULL, undid boolean NOT NULL DEFAULT false, reason text NOT NULL DEFAULT '',
         recoverable boolean NOT NULL DEFAULT true, shortfall boolean NOT NULL DEFAULT false,
         PRIMARY KEY (order_id, step, attempt, action))""",
-    # Each worker that has run here: its heartbeat, and a stopped mark on a clean exit. Kept
-    # when a scenario replaces the world (not in _WORLD): the workers outlive any run.
+    # Each worker that has run here: its heartbeat, and a stopped mark on a clean exit; how long
+    # it may be silent before a live worker takes its sagas over (its --takeover-after), and
+    # when and by whom that was done. Kept when a scenario replaces the world (not in _WORLD):
+    # the workers outlive any run.
     f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.workers (
         id text PRIMARY KEY, started timestamptz NOT NULL, beat timestamptz NOT NULL,
-        pid integer NOT NULL, host text NOT NULL, stopped timestamptz)""",
+        pid integer NOT NULL, host text NOT NULL, stopped timestamptz,
+        lost_after real NOT NULL DEFAULT 30, taken timestamptz, taken_by text,
+        handed integer NOT NULL DEFAULT 0)""",
     # How many times each scripted fault may still fire, per service (FaultBook's document).
     f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.faults (
         service text PRIMARY KEY, remaining jsonb NOT NULL)""",
@@ -67,11 +71,18 @@ _ADDED = (
     # Who made each credit, when, and the orders waiting on it then (an OperatorMark).
     ("restocks", "mark", "jsonb"),
     ("top_ups", "mark", "jsonb"),
+    # A silent worker's sagas are taken over by a live one.
+    ("workers", "lost_after", "real NOT NULL DEFAULT 30"),
+    ("workers", "taken", "timestamptz"),
+    ("workers", "taken_by", "text"),
+    ("workers", "handed", "integer NOT NULL DEFAULT 0"),
 )
 
-# Emptied, in this order, when a scenario replaces the world.
-_WORLD = ("ledger", "faults", "reservations", "charges", "shipments", "restocks", "top_ups",
-          "stock", "accounts", "orders", "meta")
+# Emptied, in this order, when a scenario replaces the world (after its loader locked meta):
+# the orders first, as a worker's transaction locks its order's row before the participants'
+# rows, so the loader never holds a table such a transaction waits for while waiting for it.
+_WORLD = ("orders", "ledger", "faults", "reservations", "charges", "shipments", "restocks", "top_ups",
+          "stock", "accounts", "meta")
 
 
 def create_tables(connection: sa.Connection) -> None:

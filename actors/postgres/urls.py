@@ -1,12 +1,15 @@
 """A PostgreSQL URL as a person gave it: checked at the door, and shown without its secrets.
 
-A password may come as `user:secret@` or as `?password=secret`; neither may reach a
-terminal or a log, whatever echoes the URL (our messages, psycopg's, SQLAlchemy's).
+A password may come as `user:secret@` or as `?password=secret`, or from libpq's own sources
+(PGPASSWORD, a connection service's file); none may reach a terminal or a log, whatever
+echoes the URL or the error (our messages, psycopg's, SQLAlchemy's).
 Loads SQLAlchemy only, not DBOS: every command checks --db with it before anything else.
 """
 
 from __future__ import annotations
 
+import configparser
+import os
 import re
 from urllib.parse import unquote, unquote_plus
 
@@ -17,6 +20,7 @@ from storage.errors import DatabaseError
 _HIDDEN = "***"
 _USERINFO_PASSWORD = re.compile(r"(://[^/?#@:]*:)([^/?#@]+)@")
 _QUERY_PASSWORD = re.compile(r"([?&]password=)([^&#\s]+)", re.IGNORECASE)
+_SERVICE = re.compile(r"[?&]service=([^&#\s]+)", re.IGNORECASE)
 _PORT = re.compile(r"://(?:[^/?#@]*@)?(?:\[[^\]]*\]|[^/?#:]*)(?::([^/?#]*))?")
 
 
@@ -26,10 +30,35 @@ def display(url: str) -> str:
 
 
 def secrets(url: str) -> set[str]:
-    """The URL's passwords, as written and as decoded: what no message may carry."""
+    """The passwords the URL connects with, as written and as decoded: what no message may
+    carry. Those it names (user:secret@, ?password=) and those libpq would add to it: the
+    PGPASSWORD variable's, and the password of the connection service it names (service=, or
+    PGSERVICE), from the service file libpq reads."""
     found = {match[2] for match in _USERINFO_PASSWORD.finditer(url)}
     found |= {match[2] for match in _QUERY_PASSWORD.finditer(url)}
+    found |= {secret for secret in (os.environ.get("PGPASSWORD"), _service_password(url)) if secret}
     return {form for secret in found for form in (secret, unquote(secret), unquote_plus(secret)) if form}
+
+
+def _service_password(url: str) -> str | None:
+    """The password of the service the URL names, in the first service file that defines it
+    (PGSERVICEFILE or ~/.pg_service.conf, then PGSYSCONFDIR's pg_service.conf), as libpq looks."""
+    named = _SERVICE.search(url)
+    service = unquote_plus(named[1]) if named else os.environ.get("PGSERVICE")
+    if not service:
+        return None
+    files = [os.environ.get("PGSERVICEFILE") or os.path.join(os.path.expanduser("~"), ".pg_service.conf")]
+    if os.environ.get("PGSYSCONFDIR"):
+        files.append(os.path.join(os.environ["PGSYSCONFDIR"], "pg_service.conf"))
+    for path in files:
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read(path, encoding="utf-8")
+        except (OSError, UnicodeDecodeError, configparser.Error):
+            continue  # libpq says what is wrong with it when it connects
+        if parser.has_section(service):
+            return parser.get(service, "password", fallback=None)
+    return None
 
 
 def redacted(text: str, url: str) -> str:

@@ -34,6 +34,7 @@ _INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180
                         "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8"
                         "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]")
 _WHOLE = re.compile(r"([-+]?)([0-9]+)", re.ASCII)
+_SECONDS = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,9})?", re.ASCII)
 _DOLLARS = re.compile(r"(-?)\$?([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]{1,2}))?", re.ASCII)
 
 
@@ -173,3 +174,32 @@ class Money(Whole):
         dollars = self._digits(bool(match[1]), match[2].replace(",", ""))
         cents = dollars * 100 + int((match[3] or "0").ljust(2, "0"))
         return -cents if match[1] else cents
+
+
+@dataclass(frozen=True)
+class Seconds:
+    """The rule of a duration typed in seconds ("300", "2.5"), from `least` to `most`."""
+
+    field: str  # as the sentence names it: an option ("--outage-limit") or a variable
+    least: float
+    most: float
+
+    def check(self, text: str) -> float:
+        """The seconds typed, if they are a valid value of this field; BadValue says why not."""
+        seconds = float(text) if _SECONDS.fullmatch(text) else -1.0
+        if not self.least <= seconds <= self.most:
+            raise BadValue(f"{self.field} must be a number of seconds from {self.least:g} to {self.most:g} "
+                           f"(got {shown(text)}).")
+        return seconds
+
+
+GRACE = Seconds("--grace", 0, 3600)  # how long a stopping worker lets its sagas run on
+SILENT_AFTER = Seconds("--silent-after", 0, 86400)  # how long a worker may miss beats before shown silent
+# How long a worker may be silent before a live one takes its sagas over: at least a second,
+# since it beats four times within it.
+TAKEOVER_AFTER = Seconds("--takeover-after", 1, 86400)
+# How long a worker's sagas wait for a PostgreSQL that is away before they are failed (and then
+# picked up again once it is back): from at once to a day.
+OUTAGE_LIMIT = Seconds("--outage-limit", 0, 86400)
+# How long an order in flight may stand unmoved before the audit names it stuck: up to a week.
+STUCK_AFTER = Seconds("--stuck-after", 0, 604800)

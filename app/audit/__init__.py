@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime
 
 from actors import ArchivedShare, LiveReports, WorldSnapshot, WorldStream, stream_of
 from app.audit.book import AuditBook
@@ -31,13 +32,15 @@ def audit(snapshot: WorldSnapshot, allow_in_flight: bool = False) -> list[Findin
 
 
 def audit_stream(stream: WorldStream, allow_in_flight: bool = False,
-                 progress: Callable[[int, int], object] | None = None) -> tuple[int, list[Finding]]:
+                 progress: Callable[[int, int], object] | None = None,
+                 stuck_before: datetime | None = None) -> tuple[int, list[Finding]]:
     """The orders audited and the findings, as audit gives them, one order at a time;
-    progress, if given, hears (orders checked here, orders in all) after each.
+    progress, if given, hears (orders checked here, orders in all) after each. With
+    allow_in_flight, an order in flight that last moved before stuck_before is named stuck.
 
     With many archived orders, another process checks the later half of them meanwhile
     (checking an order is CPU-bound Python): what it buys, docs/performance.md."""
-    book = AuditBook(allow_in_flight)
+    book = AuditBook(allow_in_flight, stuck_before)
     book.begin(stream.live)
     share = stream.share(0.5) if stream.count >= SHARED_FROM else None
     told = progress or (lambda done, total: None)
@@ -47,7 +50,7 @@ def audit_stream(stream: WorldStream, allow_in_flight: bool = False,
             told(book.orders, stream.count)
         return book.orders, book.findings()
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        other = pool.submit(audit_share, share, stream.live, allow_in_flight)
+        other = pool.submit(audit_share, share, stream.live, allow_in_flight, stuck_before)
         for parts in stream.orders(skip={place.group for place in share.places}):
             book.check(parts)
             told(book.orders, stream.count)
@@ -59,9 +62,10 @@ def audit_stream(stream: WorldStream, allow_in_flight: bool = False,
 SHARED_FROM = 20_000
 
 
-def audit_share(share: ArchivedShare, live: LiveReports, allow_in_flight: bool) -> AuditBook:
+def audit_share(share: ArchivedShare, live: LiveReports, allow_in_flight: bool,
+                stuck_before: datetime | None = None) -> AuditBook:
     """The verdicts on a share of the archived orders (run in another process)."""
-    book = AuditBook(allow_in_flight)
+    book = AuditBook(allow_in_flight, stuck_before)
     book.begin(live)
     for parts in share.orders():
         book.check(parts)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from actors import LiveReports, OrderParts, OrderRecord, order_sort_key
 from app.audit.conservation import captured_cents, held_units, money_findings, stock_findings
@@ -59,9 +60,11 @@ class AuditBook:
     """Every order's verdict between passes. A pass starts with `begin` (the participants'
     state now), checks orders with `check`, and ends with `findings`."""
 
-    def __init__(self, allow_in_flight: bool) -> None:
-        """allow_in_flight: an order still running is checked for saga order only (a live view)."""
+    def __init__(self, allow_in_flight: bool, stuck_before: datetime | None = None) -> None:
+        """allow_in_flight: an order still running is checked for saga order only (a live view),
+        and named stuck if it last moved before stuck_before (when given)."""
         self._allow_in_flight = allow_in_flight
+        self._stuck_before = stuck_before
         self._verdicts: dict[str, _Verdict] = {}
         # Kept as verdicts change, so a pass that checks a few orders reads no others.
         self._known: set[str] = set()  # the orders with a record
@@ -105,7 +108,7 @@ class AuditBook:
         credits: tuple[Told, ...] = ()
         if parts.record is not None:
             replayed = replay(parts.record)
-            findings = tuple(check_order(parts.record, replayed, effects, self._allow_in_flight))
+            findings = tuple(check_order(parts.record, replayed, effects, self._allow_in_flight, self._stuck_before))
             credits = tuple(told(event) for event in replayed.credits)
             cents = captured_cents(effects)
             if cents is not None:

@@ -10,6 +10,7 @@ class Kind(str, Enum):
     """The kinds of wrong the audit can find; each has a tampering test."""
 
     UNSETTLED = "unsettled"                # an order still running or compensating
+    STUCK = "stuck"                        # an order in flight that nothing has moved for too long
     SAGA_ORDER = "saga_order"              # a timeline breaks T1..Tn / T1..Tj Cj..C1
     STATUS_MISMATCH = "status_mismatch"    # the status claims what the timeline does not show
     APPLIED_TWICE = "applied_twice"        # a participant holds two live effects of one step

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from datetime import UTC, datetime
 
 from actors import EffectWords, LedgerState, NotificationKind, OrderRecord, SagaStatus, format_cents
 from app.audit.findings import Finding, Kind
@@ -272,8 +273,9 @@ _HOLDS_NOTHING = (SagaStatus.FAILED, SagaStatus.CANCELLED)
 
 
 def check_order(record: OrderRecord, replay: Replay, effects: OrderEffects,
-                allow_in_flight: bool) -> list[Finding]:
-    """Every finding about one order; an order in flight is only checked for saga order."""
+                allow_in_flight: bool, stuck_before: datetime | None = None) -> list[Finding]:
+    """Every finding about one order; an order in flight is only checked for saga order, and
+    whether it last moved before stuck_before (when given): then nothing carries it on."""
     order = _Order(record, replay, effects)
     for problem in replay.problems:
         order.add(Kind.SAGA_ORDER, problem)
@@ -283,6 +285,9 @@ def check_order(record: OrderRecord, replay: Replay, effects: OrderEffects,
         if not allow_in_flight:
             order.add(Kind.UNSETTLED, f"Order {order.id} is still {order.status} "
                                       "after recovery settled.")
+        elif stuck_before is not None and record.updated_at is not None and record.updated_at < stuck_before:
+            order.add(Kind.STUCK, f"Order {order.id} is still {order.status} and has not moved since "
+                                  f"{record.updated_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC.")
         return order.findings
     order.status_matches_timeline()
     order.holdings_match_status()

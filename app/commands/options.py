@@ -97,26 +97,3 @@ def quantity(text: str) -> tuple[str, int]:
         return SKU.check(sku), QUANTITY.read(units)
     except BadValue as bad:
         raise BadArgument(str(bad)) from None
-
-
-def grace(text: str) -> float:
-    """--grace as seconds, from 0 to an hour."""
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = -1.0
-    if not 0 <= seconds <= 3600:
-        raise BadArgument(f"--grace must be a number of seconds from 0 to 3600 (got {shown(text)}).")
-    return seconds
-
-
-def silent_after(text: str) -> float:
-    """--silent-after as seconds, from 0 to a day."""
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = -1.0
-    if not 0 <= seconds <= 86400:
-        raise BadArgument(f"--silent-after must be a number of seconds from 0 to 86400 (got {shown(text)}).")
-    return seconds
-

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from actors import DatabaseError, OrderRecord, OrderSummary, Refused, WorldReader, create_database, record_of
@@ -119,9 +119,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
         are checked for saga order only: whatever they hold is still to be completed or
         compensated, not a violation. One still in flight once resumed and settled is one."""
         stream = world.stream()
+        # Read as it is, an order in flight may be moving still; not if nothing moved it for so long.
+        stuck_before = None if resumed else datetime.now(UTC) - timedelta(seconds=args.stuck_after)
         try:
             with counting("auditing") as line:
-                audited = audit_stream(stream, allow_in_flight=not resumed, progress=line)
+                audited = audit_stream(stream, allow_in_flight=not resumed, progress=line, stuck_before=stuck_before)
             return ([] if resumed else stream.in_flight), *audited
         except AuditError as error:
             raise DatabaseError(f"{args.db}: {error}") from None

@@ -10,9 +10,12 @@ import sys
 import threading
 from collections.abc import Callable
 
-from actors import list_workers, recover, run_worker
+from actors import OUTAGE_LIMIT, BadValue, list_workers, recover, recover_failed, run_worker
 from app import collector
+from app.commands.options import BadArgument
 from app.signals import Interrupted
+
+OUTAGE_LIMIT_VARIABLE = "ORDERSAGA_OUTAGE_LIMIT"  # --outage-limit's default, when set
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -20,20 +23,39 @@ def cmd_worker(args: argparse.Namespace) -> int:
     flight run on for up to --grace seconds) and it exits 0 with one line saying how many it
     handed back; a second stops it at once."""
     collector.keep_running()
+    limit = args.outage_limit if args.outage_limit is not None else _outage_limit_from_environment()
     stop = threading.Event()
     restore = _drain_on_signals(stop, args.id)
     try:
         handed = run_worker(args.db, args.id,
                             lambda line: print(f"ordersaga: {line}", file=sys.stderr, flush=True),
-                            stop, args.grace)
+                            stop, args.grace, args.takeover_after, limit)
     finally:
         restore()
+    resume = (f"they resume when a worker starts with --id {args.id}, or on the others after `ordersaga "
+              f"recover --from {args.id}`.")
+    if handed is None:
+        print(f"ordersaga: worker {args.id} stopped while PostgreSQL is unreachable, so how many sagas it "
+              f"handed back is not known: {resume}", file=sys.stderr, flush=True)
+        return 0
     some = f"{handed} saga{'s' if handed != 1 else ''}"
     print(f"ordersaga: worker {args.id} stopped and handed back {some} in flight: "
-          + (f"they resume when a worker starts with --id {args.id}, or on the others after `ordersaga "
-             f"recover --from {args.id}`." if handed else "nothing is left for it."),
+          + (f"a live worker takes them over after {args.takeover_after:g} s, unless one starts with --id "
+             f"{args.id} first (`ordersaga recover --from {args.id}` hands them on now)." if handed
+             else "nothing is left for it."),
           file=sys.stderr, flush=True)
     return 0
+
+
+def _outage_limit_from_environment() -> float | None:
+    """$ORDERSAGA_OUTAGE_LIMIT, held to --outage-limit's rule; None when unset."""
+    typed = os.environ.get(OUTAGE_LIMIT_VARIABLE)
+    if typed is None:
+        return None
+    try:
+        return OUTAGE_LIMIT.check(typed)
+    except BadValue as bad:
+        raise BadArgument(f"${OUTAGE_LIMIT_VARIABLE}: {bad}") from None
 
 
 def _drain_on_signals(stop: threading.Event, name: str) -> Callable[[], None]:
@@ -47,9 +69,10 @@ def _drain_on_signals(stop: threading.Event, name: str) -> Callable[[], None]:
         if not stop.is_set():
             stop.set()
             return
-        print(f"ordersaga: worker {name} {Interrupted(signum).args[0]} at once; its sagas in flight resume "
-              f"when a worker starts with --id {name}, or on the others after `ordersaga recover --from "
-              f"{name}`.", file=sys.stderr, flush=True)
+        print(f"ordersaga: worker {name} {Interrupted(signum).args[0]} at once; a live worker takes its "
+              f"sagas in flight over once it has been silent for its --takeover-after, unless one starts "
+              f"with --id {name} first (`ordersaga recover --from {name}` hands them on now).",
+              file=sys.stderr, flush=True)
         os._exit(128 + signum)
 
     def restore() -> None:
@@ -68,8 +91,10 @@ def cmd_workers(args: argparse.Namespace) -> int:
     elif not found:
         print("No worker has run on this database.")
     for worker in [] if args.json else found:
+        taken = (f"  {worker.handed} saga{'s' if worker.handed != 1 else ''} taken over by {worker.taken_by}"
+                 if worker.taken_by is not None and (worker.handed or worker.state == "lost") else "")
         print(f"{worker.id}  {worker.state}  last beat {worker.beat_age_s:.0f} s ago ({worker.last_beat})  "
-              f"{worker.in_flight} in flight  pid {worker.pid} on {worker.host}")
+              f"{worker.in_flight} in flight  pid {worker.pid} on {worker.host}{taken}")
     return 0
 
 
@@ -80,6 +105,10 @@ def cmd_recover(args: argparse.Namespace) -> int:
               f"to the live workers: {', '.join(handed)}.")
     else:
         print(f"Worker {args.lost} has no saga in flight: nothing to hand on.")
+    failed = recover_failed(args.db)  # whichever worker they were on
+    if failed:
+        print(f"Put {len(failed)} order{'s' if len(failed) != 1 else ''} whose saga had failed back on the "
+              f"queue: {', '.join(failed)}.")
     return 0
 
 

@@ -12,13 +12,23 @@ matter up to a cap, and a filter searches every order.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain, dropwhile, islice
 from typing import Any
 
-from actors import ARCHIVED_STATUSES, Notification, OrderRecord, OrderSummary, SagaStatus, order_sort_key, summary_of
+from actors import (
+    ARCHIVED_STATUSES,
+    Notification,
+    OrderRecord,
+    OrderSummary,
+    SagaStatus,
+    WorkerState,
+    at_risk,
+    order_sort_key,
+    summary_of,
+)
 from app.query import Query, parse_query, search_text, shown_step
 
 # Sorting by status puts what needs a person first.
@@ -94,6 +104,7 @@ SORT_KEYS: dict[str, Callable[[OrderSummary], Any]] = {
     "attempts": lambda s: s.attempts,
     "updated": lambda s: s.updated_at or _EPOCH,
     "reason": lambda s: s.failure.reason if s.failure else "",
+    "worker": lambda s: s.worker or "",
 }
 
 
@@ -118,7 +129,25 @@ class OrderBoard:
     def __init__(self, records: Iterable[OrderRecord] = ()) -> None:
         self.summaries: dict[str, OrderSummary] = {}
         self.records: dict[str, OrderRecord] = {}
+        # The database's workers as last read (PostgreSQL's; they outlive any world), and
+        # those an order in flight may be waiting on.
+        self.workers: list[WorkerState] = []
+        self._at_risk: dict[str, str] = {}
         self.reset(records)
+
+    def set_workers(self, workers: list[WorkerState]) -> set[str]:
+        """Take the workers as read now: the orders in flight whose worker's mark changes."""
+        at = {worker.id: worker.state for worker in workers if worker.id in at_risk(workers)}
+        moved = {name for name in at.keys() | self._at_risk.keys() if at.get(name) != self._at_risk.get(name)}
+        self.workers, self._at_risk = workers, at
+        if not moved:
+            return set()
+        return {order_id for order_id, summary in self.summaries.items()
+                if summary.worker in moved and not summary.status.settled}
+
+    def worker_mark(self, summary: OrderSummary) -> str | None:
+        """The state of the worker an order in flight waits on, if it is silent or lost."""
+        return None if summary.status.settled or summary.worker is None else self._at_risk.get(summary.worker)
 
     def reset(self, records: Iterable[OrderRecord], announce_existing: bool = False) -> list[Announcement]:
         """Show a new world (its live orders; its history follows, see add_history); its
@@ -139,8 +168,10 @@ class OrderBoard:
         news = self.apply(records)[1]
         return news if announce_existing else []
 
-    def apply(self, records: Iterable[OrderRecord]) -> tuple[set[str], list[Announcement]]:
-        """Take newer copies of records: which orders changed, and what they announce."""
+    def apply(self, records: Iterable[OrderRecord],
+              workers: Mapping[str, str] | None = None) -> tuple[set[str], list[Announcement]]:
+        """Take newer copies of records (and the workers that stored them, on PostgreSQL):
+        which orders changed, and what they announce."""
         changed: set[str] = set()
         news: list[Announcement] = []
         for record in records:
@@ -148,7 +179,9 @@ class OrderBoard:
             known = self.records.get(order_id)
             if known is not None and version(known) > version(record):
                 continue
-            self._summarise(summary_of(record))
+            before = self.summaries.get(order_id)
+            self._summarise(summary_of(record, (workers or {}).get(order_id)
+                                       or (before.worker if before is not None else None)))
             self._hold(record)
             self._moved.pop(order_id, None)
             self._moved[order_id] = None
@@ -167,10 +200,13 @@ class OrderBoard:
         already follows keeps what it has (it arrived since, or is as new)."""
         summaries = self.summaries
         for summary in history.summaries:
-            if summary.id not in summaries:
+            known = summaries.get(summary.id)
+            if known is None:
                 self._tally[summary.status] += 1
                 summaries[summary.id] = summary
                 self._only_summarised = True
+            elif known.worker is None and summary.worker is not None:
+                summaries[summary.id] = known._replace(worker=summary.worker)  # a live record says none
         self._history = history
         self.history_loaded = True
 

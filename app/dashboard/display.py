@@ -41,6 +41,12 @@ NOTICE_LOOKS: dict[NotificationKind, tuple[str, str]] = {
     NotificationKind.CANCELLATION: ("⊘", "magenta"),
 }
 
+# A worker an order in flight waits on, beside its id in the list (see actors' at_risk).
+WORKER_LOOKS: dict[str, tuple[str, str]] = {
+    "silent": ("?", "bold yellow"),
+    "lost": ("✗", "bold red"),
+}
+
 
 def word(value: str) -> str:
     """An enum value as a person writes it: on_hold -> on hold."""

@@ -49,6 +49,7 @@ class LiveUpdates:
         self._target = target
         self._lock = threading.Lock()
         self._pending: dict[str, OrderRecord] = {}
+        self._workers: dict[str, str] = {}  # by order, the worker that stored what is pending
         self._woken = False
         # Why the storage of the engine this bridge follows failed, once it has.
         self.failure: StorageFailed | None = None
@@ -57,6 +58,8 @@ class LiveUpdates:
         """Called on an engine thread once a transition is durable."""
         with self._lock:
             self._pending[update.record.order.id] = update.record
+            if update.worker is not None:
+                self._workers[update.record.order.id] = update.worker
             wake, self._woken = not self._woken, True
         if wake:
             self._target.post_message(self.Arrived(self))
@@ -68,7 +71,12 @@ class LiveUpdates:
 
     def take(self) -> list[OrderRecord]:
         """Everything that arrived since the last take; the next update wakes the UI again."""
+        return self.take_with_workers()[0]
+
+    def take_with_workers(self) -> tuple[list[OrderRecord], dict[str, str]]:
+        """As take, with the worker that stored each record, by order (PostgreSQL's)."""
         with self._lock:
             pending, self._pending = self._pending, {}
+            workers, self._workers = self._workers, {}
             self._woken = False
-        return list(pending.values())
+        return list(pending.values()), workers

@@ -69,6 +69,15 @@ class DashboardSession:
                 # The new world, or the old one when it could not be written.
                 self._engine = self._start()
 
+    def reopen(self) -> None:
+        """Open the database again as it is now: another process replaced its world."""
+        with self._lock:
+            if self._engine is not None:
+                self._engine.close()
+                self._engine = None
+            self.fresh = False
+            self._engine = self._start()
+
     def close(self) -> None:
         with self._lock:
             if self._engine is not None:

@@ -201,3 +201,15 @@ def test_a_scenario_number_of_thousands_of_digits_is_one_sentence(cli: Cli, tmp_
     assert cli("run", scenario, "--db", tmp_path / "s.db") == (
         2, "", f"ordersaga: {scenario}: a number in it has thousands of digits, more than any value in a "
                "scenario may have\n")
+
+
+@pytest.mark.parametrize("option, text, sentence", [
+    ("--takeover-after", "soon", "--takeover-after must be a number of seconds from 1 to 86400 (got 'soon')."),
+    ("--takeover-after", "0.5", "--takeover-after must be a number of seconds from 1 to 86400 (got '0.5')."),
+    ("--takeover-after", "nan", "--takeover-after must be a number of seconds from 1 to 86400 (got 'nan')."),
+    ("--grace", "-1", "--grace must be a number of seconds from 0 to 3600 (got '-1')."),
+])
+def test_a_workers_seconds_are_refused_in_one_sentence_before_anything_starts(cli: Cli, option: str, text: str,
+                                                                              sentence: str) -> None:
+    status, out, err = cli("worker", "--db", "postgresql://nobody@127.0.0.1:1/none", "--id", "w1", option, text)
+    assert (status, out, err) == (2, "", f"ordersaga: {sentence}\n")

@@ -59,3 +59,42 @@ def test_a_worker_says_where_it_takes_orders_from_without_the_password(
         worker.stop()
     log = worker.log.read_text()
     assert "password=***" in log and SECRET not in log
+
+
+def test_libpq_s_own_passwords_are_hidden_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A URL may name a connection service whose file holds the password, and PGPASSWORD may
+    hold one: whatever echoes them is cleared of them as of the URL's own."""
+    from actors import redacted
+
+    services = tmp_path / "services.conf"
+    services.write_text(f"[shop]\nhost=/tmp/ordersaga-no-such-socket\ndbname=shop\npassword={SECRET}\n")
+    monkeypatch.setenv("PGSERVICEFILE", str(services))
+    monkeypatch.setenv("PGPASSWORD", "An0ther-Pw")
+    echoed = f"could not connect with {SECRET} or An0ther-Pw"
+    assert redacted(echoed, "postgresql://?service=shop") == "could not connect with *** or ***"
+    monkeypatch.setenv("PGSERVICE", "shop")
+    assert redacted(echoed, "postgresql://shop@localhost/shop") == "could not connect with *** or ***"
+    monkeypatch.delenv("PGSERVICE")
+    monkeypatch.delenv("PGPASSWORD")
+    assert redacted(echoed, "postgresql://shop@localhost/shop") == echoed  # no service: nothing of its file
+
+
+@pytest.mark.parametrize("command", COMMANDS[:5])
+def test_a_service_file_s_password_reaches_no_terminal(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       command: tuple[str, ...]) -> None:
+    services = tmp_path / "services.conf"
+    services.write_text(f"[shop]\nhost=/tmp/ordersaga-no-such-socket\ndbname=shop\nuser=shop\npassword={SECRET}\n")
+    monkeypatch.setenv("PGSERVICEFILE", str(services))
+    monkeypatch.setenv("PGPASSWORD", SECRET)
+    status, out, err = cli(*command, "--db", "postgresql://?service=shop")
+    _one_sentence(status, out, err)
+    assert "cannot reach PostgreSQL" in err
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("scheme", ["mysql", "postgresql+asyncpg"])
+def test_a_url_of_another_scheme_is_one_sentence_without_its_password(cli: Cli, command: tuple[str, ...],
+                                                                      scheme: str) -> None:
+    status, out, err = cli(*command, "--db", f"{scheme}://shop:{SECRET}@localhost/shop")
+    _one_sentence(status, out, err)
+    assert f"names a {scheme}:// URL, which ordersaga cannot open" in err

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from actors import create_database, read_snapshot
 from actors.postgres.effects import carry_out
-from actors.postgres.store import engine_for
+from actors.postgres.store import engine_for, run
 from actors.saga.domain import Action, IdempotencyKey, Item, Order, Service
 from actors.saga.scenario import Fault, FaultKind, Scenario
 from tests.postgres_server import database
@@ -77,3 +77,20 @@ def test_a_compensation_before_its_command_fences_it(db: sa.Engine, url: str) ->
     inventory = read_snapshot(url).inventory
     assert inventory["stock"]["KB"]["available"] == 5 and inventory["reservations"] == []
     assert [entry["state"] for entry in inventory["ledger"]] == ["fenced"]
+
+
+def test_the_effects_errors_are_sqlalchemys_for_the_retries_that_catch_them(db: sa.Engine, url: str) -> None:
+    """The effects' statements go through psycopg itself, yet fail as SQLAlchemy's errors (what
+    the workflow's retry catches), and a connection lost under them is not handed out again."""
+    assert _command(db, "payment", Action.EXECUTE) == (True, "")
+    with pytest.raises(sa.exc.IntegrityError), db.begin() as connection:  # a second writer of one key
+        run(connection, "INSERT INTO $S.ledger (order_id, step, attempt, action, ok) "
+                        "VALUES ('o-1', 'payment', 1, 'execute', true)")
+    with pytest.raises(sa.exc.OperationalError), db.begin() as connection:
+        backend = run(connection, "SELECT pg_backend_pid()").scalar()
+        with db.begin() as other:
+            other.execute(sa.text("SELECT pg_terminate_backend(:pid, 10000)"), {"pid": backend})  # gone
+        run(connection, "SELECT 1")
+    for _ in range(6):  # more than the pool holds: none is the lost one
+        assert _command(db, "payment", Action.EXECUTE) == (True, "")
+    assert read_snapshot(url).payment["accounts"]["bob"]["balance_cents"] == 10_000 - 3_000

@@ -6,11 +6,16 @@ enqueues, waits and reports; the report keeps every invariant and the audit find
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from actors import create_database
+from actors.postgres.engine import PostgresEngine
+from actors.saga.domain import SagaStatus, StepStatus
+from app.scenario import parse_scenario
 from tests.conftest import events, order_of
 from tests.invariants import assert_invariants
 from tests.postgres_server import Worker
@@ -18,6 +23,7 @@ from tests.postgres_server import Worker
 pytestmark = pytest.mark.postgres
 
 Cli = Callable[..., tuple[int, str, str]]
+_WAIT_S = 60  # only to fail rather than hang
 
 
 def _run(cli: Cli, url: str, scenario: str | Path) -> dict:
@@ -75,3 +81,28 @@ def test_a_retry_after_a_top_up_completes(cli: Cli, postgres_url: str, workers: 
     status, out, err = cli("report", "--db", postgres_url, "--json")
     assert_invariants(json.loads(out))
     assert json.loads(out)["accounts"]["bob"]["balance_cents"] == 1000 + 5000 - 4999
+
+
+def test_a_slow_service_shows_each_step_as_it_is_done(postgres_url: str, workers: dict[str, Worker]) -> None:
+    """A service's latency ends the transaction before it: another process reading the order
+    (as the dashboard and `ordersaga show` do) sees the reservation made while the charge is
+    on its way, then the charge made while the shipment is, not only the completed order
+    (as it may with no latency at all)."""
+    world = {"name": "slow", "stock": {"PRINTER": 2}, "accounts": {"judy": 100000},
+             "latency_ms": {"inventory": 1000, "payment": 1000, "shipping": 1000},
+             "orders": [{"id": "o-1", "customer": "judy", "ship_to": "8 Spruce Way",
+                         "items": [{"sku": "PRINTER", "quantity": 1, "price_cents": 15900}]}]}
+    create_database(postgres_url, parse_scenario(world, "slow"), replace=True)
+    seen: list[tuple[StepStatus, ...]] = []
+    deadline = time.monotonic() + _WAIT_S  # only to fail rather than hang
+    with PostgresEngine(postgres_url) as engine:
+        while time.monotonic() < deadline:
+            record = engine.record("o-1")
+            steps = tuple(step.status for step in record.attempts[-1].steps) if record.attempts else ()
+            if steps and steps not in seen:
+                seen.append(steps)
+            if record.status == SagaStatus.COMPLETED:
+                break
+            time.sleep(0.02)  # the next look, until the order completes
+    done, running, waiting = StepStatus.SUCCEEDED, StepStatus.RUNNING, StepStatus.PENDING
+    assert seen[-3:] == [(done, running, waiting), (done, done, running), (done, done, done)], seen

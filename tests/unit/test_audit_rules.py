@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from actors import WorldSnapshot
+from actors import WorldSnapshot, stream_of
 from actors.saga.domain import (
     Action,
     Item,
@@ -19,7 +19,7 @@ from actors.saga.domain import (
     SagaStatus,
     TimelineEvent,
 )
-from app.audit import AuditError, Kind, audit
+from app.audit import AuditError, Kind, audit, audit_stream
 from app.audit.timeline import Fate, replay
 
 AT = datetime(2026, 1, 1, tzinfo=UTC)
@@ -247,3 +247,17 @@ def test_a_status_its_participant_never_writes_makes_the_audit_impossible_and_sa
         audit(snapshot)
     assert str(raised.value) == ("The payment records cannot be audited: charges.0.status: "
                                  "input should be 'captured' or 'refunded'.")
+
+
+def test_an_order_in_flight_that_has_not_moved_for_too_long_is_named_stuck() -> None:
+    """Read live (a PostgreSQL database its workers run), an order in flight is no finding, unless
+    nothing has moved it since before the threshold: then no worker carries it on."""
+    moved = datetime(2026, 1, 5, 12, 0, 0, tzinfo=UTC)
+    running = record("1 inventory execute started", status=SagaStatus.RUNNING).model_copy(update={"updated_at": moved})
+    snapshot = _snapshot(running)
+    assert audit_stream(stream_of(snapshot), allow_in_flight=True,
+                        stuck_before=datetime(2026, 1, 5, 11, 59, tzinfo=UTC))[1] == []
+    stuck = audit_stream(stream_of(snapshot), allow_in_flight=True,
+                         stuck_before=datetime(2026, 1, 5, 12, 5, tzinfo=UTC))[1]
+    assert [(f.kind, f.message) for f in stuck] == [
+        (Kind.STUCK, "Order o-1 is still running and has not moved since 2026-01-05 12:00:00 UTC.")]

@@ -82,3 +82,12 @@ def test_a_record_stored_under_the_old_rules_still_reads() -> None:
         OrderRecord.model_validate(stored)
     with pytest.raises(ValidationError):  # what was never accepted still is not
         OrderRecord.model_validate({**stored, "order": {**stored["order"], "id": " o-1"}}, context=STORED)
+
+
+def test_a_duration_is_plain_seconds_within_its_bounds() -> None:
+    from actors.saga.values import OUTAGE_LIMIT
+
+    assert OUTAGE_LIMIT.check("300") == 300 and OUTAGE_LIMIT.check("2.5") == 2.5 and OUTAGE_LIMIT.check("0") == 0
+    for typed in ("five", " 5", "1e3", "-1", "nan", "inf", "86401", "9" * 5000, "5\x1b[2J"):
+        assert refusal(OUTAGE_LIMIT.check, typed) == (
+            f"--outage-limit must be a number of seconds from 0 to 86400 (got {shown(typed)}).")

@@ -22,6 +22,7 @@ from app.dashboard.screens.main_parts.bulk_actions import BulkActions
 from app.dashboard.screens.main_parts.events import Events
 from app.dashboard.screens.main_parts.feed import WorldFeed
 from app.dashboard.screens.main_parts.host import PartsHost
+from app.dashboard.screens.main_parts.roster import WorkerRoster
 from app.dashboard.screens.main_parts.selection import Selection
 from app.dashboard.screens.trends import TrendsScreen
 from app.dashboard.session import DashboardSession
@@ -47,6 +48,7 @@ class MainScreen(PartsHost):
         self.events = Events(self)
         self.selection = Selection(self, self.feed, self.events)
         self.audit_schedule = AuditSchedule(self)
+        self.roster = WorkerRoster(self)
         self.actions = OperatorActions(self, self.feed, self.selection, self.events)
         self.bulk = BulkActions(self, self.selection, self.actions, self.events)
         self._keys_state: tuple[object, ...] = ()
@@ -69,6 +71,7 @@ class MainScreen(PartsHost):
         self.query_one(FilterBar).display = False
         self.selection.show()
         self.feed.open(None)
+        self.roster.start()
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width >= WIDE_LAYOUT_COLUMNS, "-wide")
@@ -103,13 +106,23 @@ class MainScreen(PartsHost):
     def schedule_refresh(self, message: LiveUpdates.Arrived) -> None:
         self.feed.arrived(message)
 
+    @on(WorldFeed.WorldReplaced)
+    def _world_replaced(self, message: WorldFeed.WorldReplaced) -> None:
+        if self.feed.replaced(message):
+            self.audit_schedule.world_replaced()
+
+    @on(WorkerRoster.WorkersRead)
+    def _workers_read(self, message: WorkerRoster.WorkersRead) -> None:
+        self.roster.read(message)
+        self._show_tally()
+
     @on(LiveUpdates.Stopped)
     def _storage_stopped(self, message: LiveUpdates.Stopped) -> None:
         self.feed.show_storage_failure(message.error)
 
     def _refresh(self) -> None:
         """Show everything that arrived since the last refresh, in one pass."""
-        changed, news = self.board.apply(self.feed.take())
+        changed, news = self.board.apply(*self.feed.take())
         self.board.forget_settled(keep=self.orders.selected_id)
         self.orders.refresh_orders(changed)
         self._show_tally()
@@ -124,7 +137,7 @@ class MainScreen(PartsHost):
 
     def _show_tally(self) -> None:
         scenario = self.feed.scenario
-        self.query_one(TopBar).show(scenario.name if scenario else None, self.board.tally())
+        self.query_one(TopBar).show(scenario.name if scenario else None, self.board.tally(), self.board.workers)
 
     # -- the parts' messages ------------------------------------------------------------
     @on(AuditBadge.Progress)

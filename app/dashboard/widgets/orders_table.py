@@ -30,10 +30,12 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("attempts", "Try", 3),
     ("updated", "Updated", 8),
     ("reason", "Reason", 30),
+    ("worker", "Worker", 10),
 )
 # Dropped in this order when the table is narrower than its columns; the
 # order pane shows the selected order's reason and attempt, its timeline the times.
-SPARED = ("reason", "updated", "attempts")
+SPARED = ("reason", "worker", "updated", "attempts")
+WORKERS_ONLY = "worker"  # a column of databases run by workers (PostgreSQL's) only
 SORT_ORDER = tuple(key for key, _, _ in COLUMNS)
 assert set(SORT_ORDER) == set(SORT_KEYS)
 
@@ -41,7 +43,17 @@ assert set(SORT_ORDER) == set(SORT_KEYS)
 MARK = "●"  # before the id of a row marked with space (R and C act on the marked rows)
 
 
-def row_cells(summary: OrderSummary, marked: bool = False) -> dict[str, Text]:
+def worker_cell(worker: str | None, mark: str | None) -> Text:
+    """The worker that last moved the order; a symbol and its colour when the order waits
+    on it and it is silent or lost."""
+    if mark is None:
+        return Text(worker or "", no_wrap=True, overflow="ellipsis")
+    symbol, style = display.WORKER_LOOKS[mark]
+    return Text(f"{symbol} {worker}", style="" if display.no_color() else style, no_wrap=True,
+                overflow="ellipsis")
+
+
+def row_cells(summary: OrderSummary, marked: bool = False, mark: str | None = None) -> dict[str, Text]:
     return {
         "id": Text(f"{MARK}{summary.id}" if marked else summary.id, no_wrap=True, overflow="ellipsis"),
         "customer": Text(summary.customer, no_wrap=True, overflow="ellipsis"),
@@ -51,6 +63,7 @@ def row_cells(summary: OrderSummary, marked: bool = False) -> dict[str, Text]:
         "attempts": Text(str(summary.attempts), justify="right"),
         "updated": Text(display.when(summary.updated_at)),
         "reason": Text(summary.failure.reason if summary.failure else "", no_wrap=True, overflow="ellipsis"),
+        "worker": worker_cell(summary.worker, mark),
     }
 
 
@@ -60,10 +73,13 @@ def id_width(longest: int) -> int:
     return max(COLUMNS[0][2], longest + len(MARK))
 
 
-def fitting_columns(width: int, cell_padding: int = 1, ids: int = 0) -> tuple[tuple[str, str, int], ...]:
+def fitting_columns(width: int, cell_padding: int = 1, ids: int = 0,
+                    workers: bool = False) -> tuple[tuple[str, str, int], ...]:
     """Every column that fits width (the scrollbar's included), dropping the spared ones first;
-    ids: the longest id listed, which widens the Order column."""
-    columns = tuple((key, title, id_width(ids) if key == "id" else w) for key, title, w in COLUMNS)
+    ids: the longest id listed, which widens the Order column; workers: whether the database
+    is run by workers, who get a column."""
+    columns = tuple((key, title, id_width(ids) if key == "id" else w) for key, title, w in COLUMNS
+                    if workers or key != WORKERS_ONLY)
     for spared in SPARED:
         if sum(w + 2 * cell_padding for _, _, w in columns) <= width:
             break
@@ -83,7 +99,8 @@ class OrdersTable(DataTable[Text]):
         self._shown: list[str] = []
         self._matches = 0
         self._cells: dict[str, tuple[str, ...]] = {}
-        self._columns = COLUMNS
+        self.with_workers = False  # whether the Worker column is shown (see show_workers)
+        self._columns = fitting_columns(10_000)
         self._width = 0  # the table's width, the scrollbar's excluded
         self._longest_id = 0
         self.marked: set[str] = set()  # the orders marked with space
@@ -103,7 +120,7 @@ class OrdersTable(DataTable[Text]):
         """Columns for the width and the ids listed (rebuilt, keeping the selection, if they change)."""
         if not self._width:
             return  # not laid out yet: its first resize fits them
-        columns = fitting_columns(self._width, self.cell_padding, self._longest_id)
+        columns = fitting_columns(self._width, self.cell_padding, self._longest_id, self.with_workers)
         if columns != self._columns:
             selected = self.selected_id
             self._columns = columns
@@ -113,8 +130,14 @@ class OrdersTable(DataTable[Text]):
             if selected is not None:
                 self.select(selected)
 
+    def show_workers(self) -> None:
+        """Give the workers a column: the database is run by them."""
+        if not self.with_workers:
+            self.with_workers = True
+            self._fit_columns()
+
     def _shown_cells(self, summary: OrderSummary) -> list[tuple[str, Text]]:
-        cells = row_cells(summary, summary.id in self.marked)
+        cells = row_cells(summary, summary.id in self.marked, self._board.worker_mark(summary))
         return [(key, cells[key]) for key, _, _ in self._columns]
 
     @property

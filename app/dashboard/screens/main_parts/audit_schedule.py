@@ -18,6 +18,7 @@ class AuditSchedule:
         self.badge_audit = BadgeAudit()
         self.verdict: AuditBadge.Audited | None = None
         self._timer: Timer | None = None
+        self._stale_until = 0  # verdicts of passes up to this one read a world since replaced
 
     def run(self) -> None:
         """Audit the open database off the UI thread (what changed since the last pass, after
@@ -42,6 +43,13 @@ class AuditSchedule:
     def progress(self, progress: AuditBadge.Progress) -> None:
         self._screen.query_one(AuditBadge).show_progress(progress.done)
 
+    def world_replaced(self) -> None:
+        """Drop the verdicts of the passes begun so far: one may have read the new world into
+        the old world's book, and would find what is not there."""
+        self._stale_until = self.badge_audit.passes
+
     def audited(self, result: AuditBadge.Audited) -> None:
+        if result.number <= self._stale_until:
+            return
         self.verdict = result
         self._screen.query_one(AuditBadge).show(result)

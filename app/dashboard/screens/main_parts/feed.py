@@ -1,5 +1,6 @@
 """The open world and its live updates: opening a world (a scenario's, when one is loaded) on
-a worker, its history behind the live orders, and refreshes at most ten a second."""
+a worker, its history behind the live orders, refreshes at most ten a second, and opening the
+database again when another process replaced its world (PostgreSQL's `run --replace`)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,13 @@ class WorldFeed:
             self.bridge = bridge
             self.history = history
 
+    class WorldReplaced(Message):
+        """Another process replaced the world the bridge follows."""
+
+        def __init__(self, bridge: LiveUpdates) -> None:
+            super().__init__()
+            self.bridge = bridge
+
     def __init__(self, screen: PartsHost, refresh: Callable[[], None]) -> None:
         self._screen = screen
         self._refresh = refresh
@@ -39,12 +47,19 @@ class WorldFeed:
         self._timer: Timer | None = None
         self._last_refresh = 0.0
 
-    def open(self, scenario: Scenario | None) -> None:
-        """Swap in scenario's world (when given), then follow the engine's updates."""
-        self._screen.run_worker(partial(self._open, scenario), thread=True, group="engine")
+    def open(self, scenario: Scenario | None, reopen: bool = False) -> None:
+        """Swap in scenario's world (when given; with reopen, the world another process put in
+        the database), then follow the engine's updates."""
+        self._screen.run_worker(partial(self._open, scenario, reopen), thread=True, group="engine")
 
-    def _open(self, scenario: Scenario | None) -> None:
+    def _open(self, scenario: Scenario | None, reopen: bool = False) -> None:
         screen, session = self._screen, self._screen.session
+        if reopen:
+            try:
+                session.reopen()
+            except DatabaseError as error:
+                screen.post_message(EventLine.Said(str(error), "error"))
+                return
         if scenario is not None:
             try:
                 session.replace(scenario)
@@ -54,9 +69,18 @@ class WorldFeed:
 
         fresh = session.fresh
 
+        def replaced() -> None:  # on the engine's thread: only posted
+            screen.post_message(self.WorldReplaced(bridge))
+
+        def tell(line: str) -> None:
+            """PostgreSQL gone and back, on the event line (the calls meanwhile wait for it)."""
+            screen.post_message(EventLine.Said(line, "warning"))
+
         def follow(engine: SagaEngine) -> tuple[Scenario | None, list[OrderRecord]]:
             engine.subscribe(bridge)
             engine.on_storage_failure(bridge.stopped)
+            engine.on_replaced(replaced)
+            engine.on_database_news(tell)
             # A world this session just wrote is the scenario's orders, each one news: all of
             # them whole. Otherwise the live ones, and the history's summaries behind them.
             return engine.scenario, engine.records() if fresh else engine.live_records()
@@ -95,13 +119,25 @@ class WorldFeed:
         else:
             self._timer = self._screen.set_timer(wait, self._refresh)
 
-    def take(self) -> list[OrderRecord]:
-        """Everything that arrived since the last refresh, which starts now."""
+    def replaced(self, message: WorldReplaced) -> bool:
+        """Open the database again if the world it replaced is the one shown: whether it was."""
+        if not self.follows(message.bridge):
+            return False
+        self.bridge = None  # nothing more of the old world is shown
+        self._screen.post_message(EventLine.Said(
+            "Another process replaced this database's world (a scenario loaded with --replace): "
+            "showing the new one.", "warning"))
+        self.open(None, reopen=True)
+        return True
+
+    def take(self) -> tuple[list[OrderRecord], dict[str, str]]:
+        """Everything that arrived since the last refresh, which starts now, with the worker
+        that stored each record (PostgreSQL's), by order."""
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
         self._last_refresh = time.monotonic()
-        return self.bridge.take() if self.bridge else []
+        return self.bridge.take_with_workers() if self.bridge else ([], {})
 
     def show_storage_failure(self, error: StorageFailed | None) -> None:
         """A banner that stays while the open world's storage has failed (a new world clears it)."""
