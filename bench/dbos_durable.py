@@ -21,7 +21,7 @@ from typing import Any
 from bench.common import saga_world
 from bench.dbos_saga import register_saga
 
-CONCURRENCY = 16  # as actors.postgres.engine.WORKER_CONCURRENCY
+CONCURRENCY = 16  # as actors.postgres.queue.WORKER_CONCURRENCY
 POLL_S = 0.1
 
 

@@ -29,7 +29,7 @@ from typing import Any
 import psutil
 
 from actors import create_database
-from actors.postgres.engine import prepare
+from actors.postgres.queue import prepare
 from actors.postgres.store import unsettled_count
 from bench import round_trips
 from bench.common import run_child, saga_world, scratch_dir

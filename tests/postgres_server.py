@@ -62,7 +62,7 @@ def start_server(pgdata: str) -> Any:
 
 def database(server: object, name: str) -> str:
     """A new empty database on the server, with the runtime's tables; its URL."""
-    from actors.postgres.engine import prepare
+    from actors.postgres.queue import prepare
 
     server.psql(f"CREATE DATABASE {name};")  # type: ignore[attr-defined]
     url = str(server.get_uri(name))  # type: ignore[attr-defined]

@@ -8,20 +8,17 @@ disk), every one of them raises its StorageFailed instead of waiting.
 
 from __future__ import annotations
 
-import functools
-import os
-import signal
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import ParamSpec, TypeVar, cast
+from typing import cast
 
 import pykka
 
 from actors.embedded.coordinator import CoordinatorProxy, NotLive, SagaCoordinator
+from actors.embedded.lifecycle import kill_process, restarting_is_said
 from actors.embedded.participants import PARTICIPANTS
 from actors.embedded.participants.base import Participant, ParticipantProxy
 from actors.embedded.participants.inventory import InventoryProxy
@@ -51,7 +48,7 @@ from actors.reading.workers import WorkerState
 from actors.saga import corrections, operators, retrying
 from actors.saga.documents import OperatorMark
 from actors.saga.domain import Correction, OperatorAction, OrderRecord, SagaStatus, Service, now
-from actors.saga.errors import EngineRestarting, Refused
+from actors.saga.errors import Refused
 from actors.saga.faults import FaultBook, fault_document
 from actors.saga.operators import Credit, waits_on
 from actors.saga.plan import SAGA_PLAN
@@ -60,16 +57,6 @@ from actors.saga.scenario import Scenario
 from actors.saga.settings import EngineSettings
 from storage.errors import StorageFailed
 from storage.store import DocumentStore
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def kill_process(where: str) -> None:
-    """The headless `crash` fault: die at once, as kill -9 would."""
-    print(f"ordersaga: injected crash at {where}; the process is killed. "
-          "Any command on this database resumes the run.", file=sys.stderr, flush=True)
-    os.kill(os.getpid(), signal.SIGKILL)
 
 
 class Engine:
@@ -391,19 +378,7 @@ class Engine:
         self.close()
 
 
-def _restarting_is_said(method: Callable[P, R]) -> Callable[P, R]:
-    """A front end hears EngineRestarting, one of the engine's errors, where an actor it asks
-    is gone: the coordinator restarting after a crash fault, or the engine closing."""
-    @functools.wraps(method)
-    def said(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(*args, **kwargs)
-        except pykka.ActorDeadError:
-            raise EngineRestarting() from None
-    return said
-
-
 for _asked in ("retry", "check_cause", "cancel", "edit", "top_up", "restock", "store_durably",
                "wait_until_settled", "live_records", "records", "summaries", "find", "record", "supplies",
                "snapshot", "stream"):
-    setattr(Engine, _asked, _restarting_is_said(getattr(Engine, _asked)))
+    setattr(Engine, _asked, restarting_is_said(getattr(Engine, _asked)))

@@ -19,7 +19,6 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 import sqlalchemy as sa
-from dbos import DBOS, DBOSClient, EnqueueOptions
 
 from actors.events import EventHub, OrderUpdate, Subscriber
 from actors.follow_ups import FollowUps
@@ -27,8 +26,8 @@ from actors.mapper import Document
 from actors.operators import acting
 from actors.postgres.heartbeat import read_workers
 from actors.postgres.outage import OutageOutlasted, dbos_rides_out, watch
-from actors.postgres.saga_workflow import WORKFLOW
-from actors.postgres.schema import create_tables, empty_world
+from actors.postgres.queue import POLL_S, client_for, enqueue_leg, prepare, register_queue, unreachable
+from actors.postgres.schema import empty_world
 from actors.postgres.store import (
     Stored,
     changed_since,
@@ -44,10 +43,9 @@ from actors.postgres.store import (
     save_record,
     seed,
     unsettled_count,
-    workflow_id,
     write_meta,
 )
-from actors.postgres.urls import display, redacted
+from actors.postgres.urls import display
 from actors.reading.snapshot import OrderSummary, WorldSnapshot, record_of, summary_of
 from actors.reading.stream import WorldStream, stream_of
 from actors.reading.workers import WorkerState
@@ -61,57 +59,13 @@ from actors.saga.scenario import Scenario
 from actors.saga.settings import EngineSettings
 from storage.errors import DatabaseError, StorageFailed
 
-APP = "ordersaga"
-QUEUE = "ordersaga-orders"
-# Workers dequeue only the workflows of their own version: every worker and every
-# command on one database must agree. Change it with the workflow's steps (5: none).
-APP_VERSION = "ordersaga-saga-5"
-# Enough sagas per worker to keep its connections busy while each waits on PostgreSQL.
-WORKER_CONCURRENCY = 16
-POLL_S = 0.1
 _NO_WORKER_HINT_S = 10.0
-
-
-def prepare(url: str, pool_size: int = 5) -> sa.Engine:
-    """The application's tables and DBOS's system tables, created where missing."""
-    db = engine_for(url, pool_size)
-    try:
-        with db.begin() as connection:
-            create_tables(connection)
-        DBOS.migrate(url)
-    except sa.exc.DBAPIError as error:
-        db.dispose()
-        raise unreachable(url, error) from None
-    return db
-
-
-def unreachable(url: str, error: BaseException) -> DatabaseError:
-    """PostgreSQL's refusal to connect, in one sentence, its text cleared of the URL's password."""
-    first = (str(getattr(error, "orig", error)).strip().splitlines() or [type(error).__name__])[0]
-    return DatabaseError(f"{display(url)}: cannot reach PostgreSQL ({redacted(first, url)}).")
-
-
-def _client(url: str) -> DBOSClient:
-    return DBOSClient(system_database_url=url, application_name=APP)
-
-
-def register_queue(client: DBOSClient) -> None:
-    client.register_queue(QUEUE, worker_concurrency=WORKER_CONCURRENCY, polling_interval_sec=POLL_S)
-
-
-def _enqueue(client: DBOSClient, connection: sa.Connection, run: str, stored: Stored) -> None:
-    """Enqueue the workflow of the order's leg in the caller's transaction (a no-op when it
-    is there already: its id is the leg's)."""
-    leg = workflow_id(run, stored)
-    options: EnqueueOptions = {"workflow_name": WORKFLOW, "queue_name": QUEUE, "workflow_id": leg,
-                               "app_version": APP_VERSION}
-    client.enqueue_in_transaction(connection, options, stored.record.order.id, leg)
 
 
 def create_database(url: str, scenario: Scenario, replace: bool = False) -> None:
     """Write a scenario's world into the database and enqueue every order, in one transaction."""
     db = prepare(url)
-    client = _client(url)
+    client = client_for(url)
     try:
         register_queue(client)
         with db.begin() as connection:
@@ -123,7 +77,7 @@ def create_database(url: str, scenario: Scenario, replace: bool = False) -> None
                 empty_world(connection)  # the old run's workflows find their run gone and stop
             run = seed(connection, scenario)
             for stored in read_records(connection):
-                _enqueue(client, connection, run, stored)
+                enqueue_leg(client, connection, run, stored)
     finally:
         client.destroy()
         db.dispose()
@@ -165,7 +119,7 @@ class PostgresEngine:
         self.scenario: Scenario | None = meta.scenario
         self._run = meta.run
         self._follow_up_progress = meta.follow_ups
-        self._client = _client(url)
+        self._client = client_for(url)
         self.hub = EventHub()
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
@@ -184,7 +138,7 @@ class PostgresEngine:
         with self._db.begin() as connection:
             for stored in read_records(connection):
                 if not stored.record.status.settled:
-                    _enqueue(self._client, connection, self._run, stored)
+                    enqueue_leg(self._client, connection, self._run, stored)
 
     # -- operator actions ---------------------------------------------------------
     def retry(self, order_id: str, force: bool = False, by: str | None = None) -> str:
@@ -223,7 +177,7 @@ class PostgresEngine:
             transition = rule(stored.record, now())
             saved = save_record(connection, transition.record, None, new_leg=enqueue)
             if enqueue:
-                _enqueue(self._client, connection, self._run, saved)
+                enqueue_leg(self._client, connection, self._run, saved)
         return stored.record, transition
 
     def top_up(self, customer: str, amount_cents: int, key: str | None = None, by: str | None = None) -> str:

@@ -13,19 +13,19 @@ from typing import Any
 import sqlalchemy as sa
 from dbos import DBOS, DBOSClient, DBOSConfig
 
-from actors.postgres.engine import (
+from actors.postgres.heartbeat import LOST_AFTER_S, Takeover, beat, beat_every, first_beat, read_workers, take_over
+from actors.postgres.outage import LIMIT_S, OutageOutlasted, dbos_rides_out, is_disconnect, watch
+from actors.postgres.queue import (
     APP,
     APP_VERSION,
     POLL_S,
     QUEUE,
     WORKER_CONCURRENCY,
-    _client,
-    _enqueue,
+    client_for,
+    enqueue_leg,
     prepare,
     register_queue,
 )
-from actors.postgres.heartbeat import LOST_AFTER_S, Takeover, beat, beat_every, first_beat, read_workers, take_over
-from actors.postgres.outage import LIMIT_S, OutageOutlasted, dbos_rides_out, is_disconnect, watch
 from actors.postgres.saga_workflow import DRIVING, WorkerContext, install
 from actors.postgres.store import current_legs, engine_for, load_record, save_record
 from actors.postgres.urls import display
@@ -73,7 +73,7 @@ def run_worker(url: str, name: str, say: Callable[[str], None], stop: threading.
     _bound_idle_transactions(db, takeover_after_s)
     beating, launched, every_s = threading.Event(), _Launched(), beat_every(takeover_after_s)
     first_beat(held, name, takeover_after_s)
-    client = _client(url)
+    client = client_for(url)
     orphans = Orphans(client, name)
 
     def pick_up() -> None:
@@ -137,7 +137,7 @@ def run_worker(url: str, name: str, say: Callable[[str], None], stop: threading.
 def _handed_back(url: str, name: str) -> int | None:
     """The sagas left PENDING under the worker's id once it stopped (None: PostgreSQL is away)."""
     try:
-        client = _client(url)
+        client = client_for(url)
     except sa.exc.DBAPIError as error:
         if is_disconnect(error):
             return None
@@ -249,16 +249,16 @@ class Orphans:
     first; a thread of this one still holding it finds it taken at its next write."""
 
     def __init__(self, client: DBOSClient, name: str) -> None:
-        self._client, self._name = client, name
+        self.client_for, self._name = client, name
         self._seen: set[str] = set()
 
     def resume(self) -> list[str]:
-        pending = {status.workflow_id for status in self._client.list_workflows(
+        pending = {status.workflow_id for status in self.client_for.list_workflows(
             status="PENDING", executor_id=self._name, queue_name=QUEUE, load_input=False, load_output=False)}
         lost = pending - DRIVING
         again, self._seen = sorted(lost & self._seen), lost - self._seen
         if again:
-            self._client.resume_workflows(again, queue_name=QUEUE)
+            self.client_for.resume_workflows(again, queue_name=QUEUE)
         return again
 
 
@@ -283,7 +283,7 @@ def pick_up_failed(db: sa.Engine, client: DBOSClient, outage_only: bool = True) 
                 continue  # settled, or picked up by another meanwhile
             assert stored is not None
             saved = save_record(connection, stored.record, None, new_leg=True)
-            _enqueue(client, connection, leg.split("/", 1)[0], saved)
+            enqueue_leg(client, connection, leg.split("/", 1)[0], saved)
         picked.append(order_id)
     return sorted(picked)
 
@@ -319,7 +319,7 @@ def recover(url: str, lost: str) -> list[str]:
     except BadValue as bad:
         raise DatabaseError(str(bad)) from None
     prepare(url).dispose()
-    client = _client(url)
+    client = client_for(url)
     try:
         register_queue(client)
         pending = client.list_workflows(status="PENDING", executor_id=lost, queue_name=QUEUE,
@@ -335,7 +335,7 @@ def recover_failed(url: str) -> list[str]:
     """Put every order still in flight whose saga DBOS marked failed (whatever failed it) back
     on the queue, on a new leg: the orders, by id."""
     db = prepare(url)
-    client = _client(url)
+    client = client_for(url)
     try:
         register_queue(client)
         return pick_up_failed(db, client, outage_only=False)

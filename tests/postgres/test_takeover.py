@@ -18,7 +18,8 @@ from actors import create_database, read_snapshot
 from actors.postgres.effects import carry_out
 from actors.postgres.store import Fence, Fenced, engine_for, load_record, read_meta, save_record, workflow_id
 from actors.postgres.worker import list_workers
-from actors.saga.domain import Action, IdempotencyKey, Item, Order, Scenario
+from actors.saga.domain import Action, IdempotencyKey, Item, Order
+from actors.saga.scenario import Scenario
 from app.scenario import parse_scenario
 from bench.mixed_scenario import mixed_world
 from tests.invariants import assert_invariants
