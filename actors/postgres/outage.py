@@ -56,13 +56,14 @@ def is_disconnect(error: BaseException) -> bool:
     that found no connection in time."""
     if isinstance(error, sa.exc.TimeoutError):  # the pool's checkout waited in vain
         return True
-    if not isinstance(error, sa.exc.DBAPIError):
-        return False
-    if error.connection_invalidated or isinstance(error.orig, psycopg.InterfaceError):
+    if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
         return True
-    if not isinstance(error.orig, psycopg.OperationalError):
+    cause = error.orig if isinstance(error, sa.exc.DBAPIError) else error  # the driver's, as a pool logs it
+    if isinstance(cause, psycopg.InterfaceError):
+        return True
+    if not isinstance(cause, psycopg.OperationalError):
         return False
-    state = error.orig.sqlstate or ""
+    state = cause.sqlstate or ""
     # No SQLSTATE: libpq's own (connection refused, server closed the connection unexpectedly);
     # 08: connection exception; 57: operator intervention (shutdown, starting up); 53: out of
     # resources (too many connections while the clients reconnect at once).
@@ -253,7 +254,23 @@ _DISCONNECT_WORDS = ("Database connection failed", "OperationalError", "AdminShu
 _PSYCOPG_ERROR = re.compile(r"\(psycopg[\w.]*\)\s*(.*)")
 
 
+class _PoolResetLines(logging.Filter):
+    """Drops SQLAlchemy's traceback for a connection that could not be reset on its way back to
+    the pool because the database went away: the pool drops that connection itself, and the
+    watch says once that the database is away."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, BaseException) and is_disconnect(error):
+            watch.noticed(error)
+            return False
+        return True
+
+
 _dbos_filter = _DbosOutageLines()
+_pool_filter = _PoolResetLines()
+# Where SQLAlchemy's queue pool (every pool here) logs a failed reset.
+_POOL_LOGGER = "sqlalchemy.pool.impl.QueuePool"
 _DBOS_TEST = "retriable_postgres_exception"
 
 
@@ -275,7 +292,7 @@ def dbos_rides_out() -> None:
     make it see every disconnect this module sees (DBOS 3.4 misses psycopg 3.3's "connection
     is bad: ...", fails the statement, and the workflow it served is left PENDING with no one
     running it), try again as soon as the database is back, give up once the process stops (its
-    threads would hold the exit for ever), and drop its lines about it (once)."""
+    threads would hold the exit for ever), and drop its lines about it (once), and the pool's."""
     from dbos import _sys_db
 
     theirs: Callable[[Exception], bool] = getattr(_sys_db, _DBOS_TEST)
@@ -284,6 +301,7 @@ def dbos_rides_out() -> None:
             return not watch.stopping and (is_disconnect(error) or theirs(error))
         setattr(_sys_db, _DBOS_TEST, retriable)  # the name its retry loop looks up at each failure
         setattr(_sys_db, "time", _DbosClock())  # noqa: B010 (mypy: the module does not export its time)
-    logger = logging.getLogger("dbos")
-    if _dbos_filter not in logger.filters:
-        logger.addFilter(_dbos_filter)
+    for name, dropping in (("dbos", _dbos_filter), (_POOL_LOGGER, _pool_filter)):
+        logger = logging.getLogger(name)
+        if dropping not in logger.filters:
+            logger.addFilter(dropping)

@@ -16,6 +16,7 @@ import psycopg
 import sqlalchemy as sa
 
 from actors.mapper import META, FollowUpProgress, meta_document, read_follow_ups, read_scenario
+from actors.postgres.outage import is_disconnect
 from actors.postgres.schema import SCHEMA
 from actors.reading.snapshot import WorldSnapshot, order_sort_key
 from actors.saga import ledger
@@ -91,14 +92,18 @@ def run(connection: sa.Connection, sql: str, values: Mapping[str, Any] | None = 
     """One statement of a saga's transaction, sent through psycopg itself on the caller's
     SQLAlchemy connection and transaction: SQLAlchemy's execute added about 0.13 ms of the
     worker's CPU to each of a saga's twenty-odd statements, a third of its cost. Its errors
-    are SQLAlchemy's, as if it had run the statement (a broken connection is invalidated)."""
+    are SQLAlchemy's, as if it had run the statement: a connection that failed because the
+    database went away is invalidated, so the pool drops it rather than reset it (a rollback
+    on a dead socket, which SQLAlchemy logs as a traceback)."""
     driver = cast(psycopg.Connection[Any], connection.connection.driver_connection)
     try:
         return Rows(driver.execute(_driver_sql(sql), values))
     except psycopg.Error as error:
-        if driver.broken:
+        failed = sa.exc.DBAPIError.instance(sql, values, error, psycopg.Error)
+        if driver.broken or is_disconnect(failed):
             connection.invalidate()
-        raise sa.exc.DBAPIError.instance(sql, values, error, psycopg.Error) from error
+            failed.connection_invalidated = True
+        raise failed from error
 
 
 # -- order records ------------------------------------------------------------------

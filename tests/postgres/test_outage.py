@@ -8,6 +8,7 @@ started from the same pgserver binaries in a temporary folder."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -177,12 +178,14 @@ def test_a_worker_rides_out_a_10_second_stall(cli: Cli, own_server: OwnServer, s
     _wait_for(lambda: _some_settled(url), "the run under way")
     frozen = own_server.processes()
     for pid in frozen:
-        os.kill(pid, signal.SIGSTOP)
+        with contextlib.suppress(ProcessLookupError):  # a backend that ended since it was listed
+            os.kill(pid, signal.SIGSTOP)
     try:
         time.sleep(10)  # the stall itself
     finally:
         for pid in frozen:
-            os.kill(pid, signal.SIGCONT)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
     log = _settled_and_clean(cli, url, worker)
     assert log.count(LOST) <= 1 and log.count(LOST) == log.count(REGAINED), log
 
