@@ -84,10 +84,16 @@ def test_a_killed_workers_sagas_finish_on_the_others_after_recover(
     handed = said[2].split(", ")
     assert int(said[1]) == len(handed)
     assert set(held) & set(handed)  # at least those it held when killed (it may have taken more since)
+    # Killed between storing an order's end and DBOS marking its workflow done, it finished
+    # that one itself: the workflow handed on finds nothing left to do.
+    snapshot = read_snapshot(postgres_url)
+    ended_by_doomed = {record.order.id for record in snapshot.records
+                       if record.status.settled and snapshot.workers.get(record.order.id) == "doomed"}
     report = _settled_report(cli, postgres_url)
     assert all(order["status"] in ("completed", "failed", "on_hold") for order in report["orders"])
-    finished_by = {order["worker"] for order in report["orders"] if order["id"] in handed}
-    assert finished_by <= {"w1", "w2"}
+    finished_by = {order["worker"] for order in report["orders"]
+                   if order["id"] in handed and order["id"] not in ended_by_doomed}
+    assert finished_by and finished_by <= {"w1", "w2"}
     captured = [charge["order"] for charge in report["charges"] if charge["status"] == "captured"]
     assert len(captured) == len(set(captured))  # no double charge
 
