@@ -30,6 +30,12 @@ FAST = EngineSettings(answer_timeout_s=0.05, max_execute_tries=3, backoff_base_s
 EngineFactory = Callable[..., Engine]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests that mostly wait on the clock go first: under `-n` their waiting then overlaps
+    the rest of the suite's work instead of ending the run alone."""
+    items.sort(key=lambda item: item.get_closest_marker("waits") is None)
+
+
 @pytest.fixture
 def start_engine() -> Iterator[EngineFactory]:
     """Start an in-memory engine on a scenario (a Scenario, a library name, or TOML-shaped data)."""

@@ -29,10 +29,12 @@ from actors.postgres.outage import OutageOutlasted, dbos_rides_out, watch
 from actors.postgres.queue import POLL_S, client_for, enqueue_leg, prepare, register_queue, unreachable
 from actors.postgres.schema import empty_world
 from actors.postgres.store import (
+    Meta,
     Stored,
     changed_since,
     credit,
     current_run,
+    current_snapshot,
     engine_for,
     has_tables,
     load_record,
@@ -111,21 +113,24 @@ class PostgresEngine:
         # Reached once: from now on a PostgreSQL away is waited for (said once), not an error.
         watch.configure(url)
         dbos_rides_out()
-        with self._db.connect() as connection:
-            if not has_tables(connection) or read_meta(connection, self.path).scenario is None:
-                self._db.dispose()
-                raise not_an_ordersaga_database(self.path)
-            meta = read_meta(connection, self.path)
+        meta = watch.ride_out(self._read_meta)
         self.scenario: Scenario | None = meta.scenario
         self._run = meta.run
         self._follow_up_progress = meta.follow_ups
-        self._client = client_for(url)
+        self._client = watch.ride_out(functools.partial(client_for, url))
         self.hub = EventHub()
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
         self._on_replaced: list[Callable[[], None]] = []
-        register_queue(self._client)
+        watch.ride_out(functools.partial(register_queue, self._client))
         watch.ride_out(self._enqueue_unsettled)
+
+    def _read_meta(self) -> Meta:
+        with self._db.connect() as connection:
+            if not has_tables(connection) or read_meta(connection, self.path).scenario is None:
+                self._db.dispose()
+                raise not_an_ordersaga_database(self.path)
+            return read_meta(connection, self.path)
 
     @classmethod
     def open(cls, url: str, **kwargs: Any) -> PostgresEngine:
@@ -323,17 +328,23 @@ class PostgresEngine:
         return unsubscribe
 
     def _start_watching(self) -> None:
+        """From what the database holds now: a caller that reads the orders after this hears
+        every change its read may have missed (again, perhaps, which changes nothing)."""
         if self._watcher is None:
-            self._watcher = threading.Thread(target=self._watch, name="ordersaga-watch", daemon=True)
+            seen = watch.ride_out(self._now)
+            self._watcher = threading.Thread(target=self._watch, args=(seen,), name="ordersaga-watch", daemon=True)
             self._watcher.start()
 
-    def _watch(self) -> None:
+    def _now(self) -> str:
+        with self._db.connect() as connection:
+            return current_snapshot(connection)
+
+    def _watch(self, seen: str | None) -> None:
         """Publish each transition as it is stored, one snapshot per poll, until closed; through
         an outage, for as long as it lasts (a dashboard waits for its database, said once,
         rather than close). Once another process replaced the world, tell the listeners and
         stop, since what follows is another world's and this engine's run is gone."""
         try:
-            seen: int | None = watch.ride_out(self._unsettled, limit_s=math.inf, until=self._stop)[2]
             while not self._stop.wait(POLL_S):
                 seen = watch.ride_out(functools.partial(self._publish_since, seen), limit_s=math.inf,
                                       until=self._stop)
@@ -344,18 +355,17 @@ class PostgresEngine:
         except OutageOutlasted:
             return  # closed while PostgreSQL was away
 
-    def _publish_since(self, seen: int | None) -> int | None:
-        """The changes after `seen` published, read in one snapshot with the run (None once the
-        world was replaced); the last change seen."""
+    def _publish_since(self, seen: str | None) -> str | None:
+        """The changes the snapshot `seen` did not show published, read in one snapshot with
+        the run; that snapshot (None once the world was replaced)."""
         assert seen is not None
-        last = seen
         with self._db.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
+            now = current_snapshot(connection)
             if current_run(connection) != self._run:
                 return None
-            for changed_seq, record, worker in changed_since(connection, seen):
-                last = changed_seq
+            for record, worker in changed_since(connection, seen):
                 self.hub.publish(OrderUpdate(record=record, worker=worker))
-        return last
+        return now
 
     def on_replaced(self, listener: Callable[[], None]) -> None:
         """Call listener (on the watching thread) once another process replaced the world this

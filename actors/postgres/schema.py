@@ -19,9 +19,9 @@ _TABLES = (
     f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.orders (
         id text PRIMARY KEY, record jsonb NOT NULL, status text NOT NULL,
         version integer NOT NULL DEFAULT 0, worker text,
-        changed bigint NOT NULL DEFAULT 0, leg integer NOT NULL DEFAULT 0)""",
+        changed bigint NOT NULL DEFAULT 0, leg integer NOT NULL DEFAULT 0,
+        written xid8 NOT NULL DEFAULT pg_current_xact_id())""",
     f"CREATE SEQUENCE IF NOT EXISTS {SCHEMA}.changes",
-    f"CREATE INDEX IF NOT EXISTS orders_changed ON {SCHEMA}.orders (changed)",
     f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.stock (
         sku text PRIMARY KEY, initial integer NOT NULL, available integer NOT NULL,
         reserved integer NOT NULL)""",
@@ -76,6 +76,15 @@ _ADDED = (
     ("workers", "taken", "timestamptz"),
     ("workers", "taken_by", "text"),
     ("workers", "handed", "integer NOT NULL DEFAULT 0"),
+    # The transaction that last wrote the order: what a follower has not seen yet, whatever
+    # order the change numbers committed in.
+    ("orders", "written", "xid8 NOT NULL DEFAULT pg_current_xact_id()"),
+)
+
+# Indexes on the columns above, made after them.
+_INDEXES = (
+    f"CREATE INDEX IF NOT EXISTS orders_written ON {SCHEMA}.orders (written)",
+    f"DROP INDEX IF EXISTS {SCHEMA}.orders_changed",  # followed by change number before `written`
 )
 
 # Emptied, in this order, when a scenario replaces the world (after its loader locked meta):
@@ -95,6 +104,8 @@ def create_tables(connection: sa.Connection) -> None:
                                       "AND table_name = :t AND column_name = :c"),
                               {"s": SCHEMA, "t": table, "c": column}).first() is None:
             connection.execute(sa.text(f"ALTER TABLE {SCHEMA}.{table} ADD COLUMN {column} {kind}"))
+    for statement in _INDEXES:
+        connection.execute(sa.text(statement))
 
 
 def empty_world(connection: sa.Connection) -> None:

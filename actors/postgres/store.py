@@ -159,7 +159,8 @@ def save_record(connection: sa.Connection, record: OrderRecord, worker: str | No
     row = run(
         connection,
         "UPDATE $S.orders SET record = :record, status = :status, version = version + :transitions, "
-        "worker = coalesce(:worker, worker), changed = nextval('$S.changes'), leg = leg + :new_leg "
+        "worker = coalesce(:worker, worker), changed = nextval('$S.changes'), leg = leg + :new_leg, "
+        "written = pg_current_xact_id() "
         "WHERE id = :id" + owned + " RETURNING version, leg",
         {"id": record.order.id, "record": record.model_dump_json(), "status": record.status.value,
          "worker": worker, "new_leg": int(new_leg), "transitions": transitions,
@@ -175,12 +176,22 @@ def read_records(connection: sa.Connection) -> list[Stored]:
     return [Stored(OrderRecord.model_validate(row[0], context=STORED), row[1], row[2], row[3]) for row in rows]
 
 
-def changed_since(connection: sa.Connection, seen: int) -> list[tuple[int, OrderRecord, str | None]]:
-    """The records changed after change number `seen`, in the order they changed, each with
-    the worker that last moved it."""
-    rows = connection.execute(_q("SELECT changed, record, worker FROM $S.orders WHERE changed > :seen "
+def current_snapshot(connection: sa.Connection) -> str:
+    """Which transactions' writes this one sees: under REPEATABLE READ, taken by its first
+    statement and kept to its end (pg_current_snapshot's text)."""
+    return str(connection.execute(_q("SELECT pg_current_snapshot()")).scalar())
+
+
+def changed_since(connection: sa.Connection, seen: str) -> list[tuple[OrderRecord, str | None]]:
+    """The records whose last write the snapshot `seen` did not show, in the order they
+    changed, each with the worker that last moved it. By snapshot rather than by change
+    number: a transaction may commit after one that took a later number, and a follower that
+    had moved past that number would never hear of it."""
+    rows = connection.execute(_q("SELECT record, worker FROM $S.orders "
+                                 "WHERE written >= pg_snapshot_xmin(CAST(:seen AS pg_snapshot)) "
+                                 "AND NOT pg_visible_in_snapshot(written, CAST(:seen AS pg_snapshot)) "
                                  "ORDER BY changed"), {"seen": seen}).all()
-    return [(row[0], OrderRecord.model_validate(row[1], context=STORED), row[2]) for row in rows]
+    return [(OrderRecord.model_validate(row[0], context=STORED), row[1]) for row in rows]
 
 
 def current_run(connection: sa.Connection) -> str:

@@ -63,6 +63,7 @@ def _in_flight(app: SagaDashboard) -> list[str]:
             if row(app, order_id)["status"].split()[-1] in ("pending", "running", "compensating")]
 
 
+@pytest.mark.waits
 async def test_the_dashboard_names_each_orders_worker_and_marks_those_a_silent_worker_holds(
         dashboard: DashboardFactory, postgres_server: object, tmp_path: Path) -> None:
     """Two workers; one stalls (SIGSTOP) with its sagas in flight: its orders are marked and the

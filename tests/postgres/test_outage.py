@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -171,6 +172,33 @@ def test_a_worker_and_a_waiting_run_ride_out_a_restart(cli: Cli, own_server: Own
     assert log.count(LOST) == 1 and log.count(REGAINED) == 1, log
 
 
+def test_a_command_opening_as_postgresql_goes_away_waits_for_it(own_server: OwnServer, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """PostgreSQL gone between a command's first contact and the set-up of its queue is waited
+    for and said once, as at any later moment (a loaded machine makes that window wide)."""
+    from actors.postgres import engine as postgres_engine
+
+    url = own_server.new_database()
+    _load(url)
+    real, back = postgres_engine.client_for, threading.Timer(1.0, own_server.start)
+
+    def going_away(url: str) -> Any:
+        if back.ident is None:  # the first time only: stopped now, started again in a second
+            own_server.stop()
+            back.start()
+        return real(url)
+
+    monkeypatch.setattr(postgres_engine, "client_for", going_away)
+    try:
+        with postgres_engine.PostgresEngine(url) as engine:
+            assert len(engine.records()) == 60
+    finally:
+        if back.ident is not None:
+            back.join()
+    assert capsys.readouterr().err.count("PostgreSQL unreachable, retrying") == 1
+
+
+@pytest.mark.waits
 def test_a_worker_rides_out_a_10_second_stall(cli: Cli, own_server: OwnServer, shop: tuple[str, Worker]) -> None:
     """SIGSTOP of the postmaster and its backends: statements hang, then carry on."""
     url, worker = shop
@@ -190,6 +218,7 @@ def test_a_worker_rides_out_a_10_second_stall(cli: Cli, own_server: OwnServer, s
     assert log.count(LOST) <= 1 and log.count(LOST) == log.count(REGAINED), log
 
 
+@pytest.mark.waits
 def test_a_worker_rides_out_a_40_second_outage(cli: Cli, own_server: OwnServer, shop: tuple[str, Worker]) -> None:
     url, worker = shop
     _load(url)
@@ -204,6 +233,7 @@ def test_a_worker_rides_out_a_40_second_outage(cli: Cli, own_server: OwnServer, 
     assert log.count(LOST) == 1 and log.count(REGAINED) == 1, log
 
 
+@pytest.mark.waits
 def test_sagas_an_outage_outlasted_are_picked_up_again_once(cli: Cli, own_server: OwnServer,
                                                              tmp_path: Path) -> None:
     """Two workers whose sagas wait only 2 s for the database: a longer outage fails those in
@@ -275,6 +305,7 @@ def _statuses(url: str) -> dict[str, str]:
             for record in read_snapshot(url).records}
 
 
+@pytest.mark.waits
 def test_a_worker_stopped_while_postgresql_is_away_exits_after_its_grace(cli: Cli, own_server: OwnServer,
                                                                        tmp_path: Path) -> None:
     """Its sagas waiting for the database give up at once (DBOS's included), and it exits 0

@@ -70,6 +70,7 @@ def _settled_and_clean(cli: Cli, url: str) -> dict:
     return report
 
 
+@pytest.mark.waits
 def test_a_killed_worker_is_taken_over_without_any_command(cli: Cli, postgres_server: object,
                                                            tmp_path: Path, started: list[Worker]) -> None:
     url = database(postgres_server, "takeover_kill")
@@ -92,6 +93,7 @@ def test_a_killed_worker_is_taken_over_without_any_command(cli: Cli, postgres_se
     assert listed["doomed"]["in_flight"] == 0 and listed["live"]["state"] == "alive"
 
 
+@pytest.mark.waits
 def test_a_lost_worker_that_comes_back_stops_the_sagas_taken_from_it(cli: Cli, postgres_server: object,
                                                                       tmp_path: Path,
                                                                       started: list[Worker]) -> None:
@@ -119,6 +121,7 @@ def test_a_lost_worker_that_comes_back_stops_the_sagas_taken_from_it(cli: Cli, p
     assert len(captured) == len(set(captured))
 
 
+@pytest.mark.waits
 def test_two_live_workers_that_notice_at_once_take_over_once(cli: Cli, postgres_server: object,
                                                              tmp_path: Path, started: list[Worker]) -> None:
     url = database(postgres_server, "takeover_race")
@@ -169,6 +172,7 @@ def test_a_transition_is_stored_only_while_its_execution_owns_the_workflow(postg
 
 
 
+@pytest.mark.waits
 def test_a_drained_workers_handed_back_sagas_are_taken_over_by_a_live_one(cli: Cli, postgres_server: object,
                                                                           tmp_path: Path,
                                                                           started: list[Worker]) -> None:

@@ -41,6 +41,7 @@ def _add_worker(workers: dict[str, Worker], name: str) -> Worker:
     return workers[name]
 
 
+@pytest.mark.waits
 def test_two_workers_share_the_queue(cli: Cli, postgres_url: str, workers: dict[str, Worker]) -> None:
     workers["w1"].wait_ready()
     if "w2" not in workers:
@@ -160,6 +161,7 @@ def test_a_second_worker_under_a_live_workers_id_is_refused(postgres_url: str, w
     assert workers["w1"].process is not None and workers["w1"].process.poll() is None
 
 
+@pytest.mark.waits
 def test_a_worker_stopped_by_sigterm_drains_and_exits_quietly(cli: Cli, postgres_server: object,
                                                                tmp_path: Path) -> None:
     """SIGTERM mid-run: no new saga, those in flight run on within the grace period (10 s), exit 0
