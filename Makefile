@@ -34,11 +34,13 @@ check: $(STAMP)
 	$(BIN)/mypy --strict app actors storage
 
 # Twice as many test processes as cores: a third of the suite waits on the clock (outages,
-# takeovers), and those tests go first (tests/conftest.py) so the rest works meanwhile.
+# takeovers), and those tests go first (tests/conftest.py) so the rest works meanwhile. Each
+# process is handed one test at a time as it frees up, so the waiting tests spread over all of
+# them instead of queueing in the first process's batch.
 TEST_PROCESSES ?= $(shell echo $$(( $$(nproc) * 2 )))
 
 test: check
-	$(BIN)/python -m pytest -q -n $(TEST_PROCESSES)
+	$(BIN)/python -m pytest -q -n $(TEST_PROCESSES) --maxschedchunk 1
 
 test-quick: $(STAMP)
 	$(BIN)/python -m pytest -q -n auto -m 'not postgres'

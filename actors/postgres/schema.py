@@ -81,11 +81,13 @@ _ADDED = (
     ("orders", "written", "xid8 NOT NULL DEFAULT pg_current_xact_id()"),
 )
 
-# Indexes on the columns above, made after them.
+# Indexes on the columns above, made after them where missing and dropped where present, by
+# name: CREATE INDEX IF NOT EXISTS locks the table before it looks, so every command's set-up
+# would queue behind a worker's open transaction (a worker paused mid-saga held all of them up).
 _INDEXES = (
-    f"CREATE INDEX IF NOT EXISTS orders_written ON {SCHEMA}.orders (written)",
-    f"DROP INDEX IF EXISTS {SCHEMA}.orders_changed",  # followed by change number before `written`
+    ("orders_written", f"CREATE INDEX orders_written ON {SCHEMA}.orders (written)"),
 )
+_DROPPED_INDEXES = ("orders_changed",)  # followed by change number before `written`
 
 # Emptied, in this order, when a scenario replaces the world (after its loader locked meta):
 # the orders first, as a worker's transaction locks its order's row before the participants'
@@ -104,8 +106,18 @@ def create_tables(connection: sa.Connection) -> None:
                                       "AND table_name = :t AND column_name = :c"),
                               {"s": SCHEMA, "t": table, "c": column}).first() is None:
             connection.execute(sa.text(f"ALTER TABLE {SCHEMA}.{table} ADD COLUMN {column} {kind}"))
-    for statement in _INDEXES:
-        connection.execute(sa.text(statement))
+    for name, statement in _INDEXES:
+        if not _exists(connection, name):
+            connection.execute(sa.text(statement))
+    for name in _DROPPED_INDEXES:
+        if _exists(connection, name):
+            connection.execute(sa.text(f"DROP INDEX {SCHEMA}.{name}"))
+
+
+def _exists(connection: sa.Connection, relation: str) -> bool:
+    """Whether the schema holds the relation, looked up without locking anything."""
+    return connection.execute(sa.text("SELECT to_regclass(:name) IS NOT NULL"),
+                              {"name": f"{SCHEMA}.{relation}"}).scalar_one() is True
 
 
 def empty_world(connection: sa.Connection) -> None:
