@@ -74,7 +74,7 @@ async def test_the_dashboard_names_each_orders_worker_and_marks_those_a_silent_w
     stalled = Worker(url, "stalled", tmp_path, "--takeover-after", "10").start()
     try:
         steady.wait_ready(), stalled.wait_ready()
-        world = mixed_world(60, seed=31, latency_ms={"inventory": 1000, "payment": 1000, "shipping": 1000})
+        world = mixed_world(40, seed=31, latency_ms={"inventory": 500, "payment": 500, "shipping": 500})
         create_database(url, parse_scenario(world, "stalling"), replace=True)
         app = dashboard(db=url)
         async with app.run_test(size=(120, 35)) as pilot:
@@ -88,7 +88,7 @@ async def test_the_dashboard_names_each_orders_worker_and_marks_those_a_silent_w
                                            for order_id in _in_flight(app)), "an order marked as held by it")
             await until(pilot, lambda: _workers(app) == "1 worker · stalled lost", "the stalled worker declared lost")
             await asyncio.to_thread(_wait_for, lambda: all(r.status.settled for r in read_snapshot(url).records))
-            await until(pilot, lambda: not _in_flight(app) and len(listed_ids(app)) == 60, "every order settled")
+            await until(pilot, lambda: not _in_flight(app) and len(listed_ids(app)) == 40, "every order settled")
             assert {row(app, order_id)["worker"] for order_id in listed_ids(app)} <= {"steady", "stalled"}
             await until(pilot, lambda: _badge(app) == "✓ ledger balanced", "the audit badge clean")
     finally:
