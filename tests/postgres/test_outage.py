@@ -136,7 +136,9 @@ def _all_settled(url: str) -> bool:
 
 def _settled_and_clean(cli: Cli, url: str, worker: Worker) -> str:
     """Every order settled, applied once, the audit clean, the worker's stderr free of
-    tracebacks; that stderr."""
+    tracebacks; that stderr, once it has said it regained PostgreSQL as often as it lost it
+    (it says so at a commit a second after the last failure: with every order settled, that
+    may be its next beat)."""
     _wait_for(lambda: _all_settled(url), "every order settled")
     status, out, err = cli("report", "--db", url, "--json")
     assert status == 0, err
@@ -144,6 +146,8 @@ def _settled_and_clean(cli: Cli, url: str, worker: Worker) -> str:
     assert_invariants(report)  # conserved stock and money, no order charged twice
     status, out, err = cli("audit", "--db", url)
     assert status == 0 and out.endswith(", 0 findings\n"), out + err
+    _wait_for(lambda: (said := worker.log.read_text(errors="replace")).count(LOST) <= said.count(REGAINED),
+              "the worker saying it regained PostgreSQL")
     log = worker.log.read_text(errors="replace")
     assert "Traceback" not in log, log[-3000:]
     return log
