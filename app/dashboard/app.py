@@ -36,7 +36,7 @@ class SagaDashboard(App[None]):
                 yield SystemCommand(f"{key.label} ({key.shown_as})", key.description, action)
 
 
-def make_dashboard(db: Path, scenario: Scenario | None = None,
+def make_dashboard(db: Path | str, scenario: Scenario | None = None,
                    settings: EngineSettings = EngineSettings(), operator: str | None = None) -> SagaDashboard:
     """Open db (loading scenario into it first, if given) and build the dashboard on it.
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
-from actors import Refused, SagaEngine
+from actors import Refused, SagaEngine, is_database_url
 from app import collector
 from app.beside import Answer, Listener
 from app.dashboard.app import SagaDashboard, make_dashboard
@@ -17,19 +17,25 @@ from app.scenario import load_scenario
 Serve = Callable[[list[str], SagaEngine], Answer]
 
 
-def listening_beside(app: SagaDashboard, serve: Serve) -> Listener:
+def listening_beside(app: SagaDashboard, serve: Serve) -> Listener | None:
     """Carry out other processes' changing commands on the dashboard's engine (app/beside.py),
-    whichever world it holds when they come."""
+    whichever world it holds when they come. None on a PostgreSQL database, which every
+    process opens itself, and where no socket can be made (the lock refuses others then)."""
     def carry_out(argv: list[str]) -> Answer:
         try:
             return app.session.call(lambda engine: serve(argv, engine))
         except Refused as refusal:  # no database open: the dashboard is closing
             return Answer(2, "", f"ordersaga: {refusal}\n")
 
-    return Listener(app.session.db, carry_out)
+    if is_database_url(app.session.db):
+        return None
+    try:
+        return Listener(Path(app.session.db), carry_out)
+    except OSError:
+        return None
 
 
-def run_dashboard(db: Path, scenario: str | None, operator: str | None, serve: Serve) -> NoReturn:
+def run_dashboard(db: Path | str, scenario: str | None, operator: str | None, serve: Serve) -> NoReturn:
     """Run the dashboard, its actions recorded as operator's, then end the process. Raises
     ScenarioError or DatabaseError, before the UI starts, when either cannot be used."""
     collector.keep_running()
@@ -39,7 +45,8 @@ def run_dashboard(db: Path, scenario: str | None, operator: str | None, serve: S
     try:
         app.run()
     finally:
-        listener.close()
+        if listener is not None:
+            listener.close()
         app.session.close()
     # Everything is stored and every actor stopped: the interpreter's teardown (freeing each
     # object of the open world one by one) would only keep the operator waiting.

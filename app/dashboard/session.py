@@ -7,7 +7,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from actors import EngineSettings, Refused, SagaEngine, Scenario, create_database, create_empty_database, open_engine
+from actors import (
+    EngineSettings,
+    Refused,
+    SagaEngine,
+    Scenario,
+    create_database,
+    create_empty_database,
+    open_engine,
+    redacted,
+)
 
 T = TypeVar("T")
 
@@ -18,8 +27,9 @@ class DashboardSession:
     A lock serialises that swap with taking the engine for a call; engine calls
     block, so the dashboard makes them from worker threads only."""
 
-    def __init__(self, db: Path, settings: EngineSettings, operator: str | None = None) -> None:
+    def __init__(self, db: Path | str, settings: EngineSettings, operator: str | None = None) -> None:
         self.db = db
+        self.shown = redacted(str(db), db)  # what a person sees of it: a URL without its password
         self._settings = settings
         self.operator = operator  # who its actions are recorded as (None: the login name)
         self._lock = threading.Lock()
@@ -29,7 +39,7 @@ class DashboardSession:
         self.fresh = False
 
     @classmethod
-    def open(cls, db: Path, scenario: Scenario | None, settings: EngineSettings,
+    def open(cls, db: Path | str, scenario: Scenario | None, settings: EngineSettings,
              operator: str | None = None) -> DashboardSession:
         """Open db (writing scenario into it first, if given); DatabaseError says why not."""
         session = cls(db, settings, operator)
@@ -53,7 +63,7 @@ class DashboardSession:
         with self._lock:
             engine = self._engine
         if engine is None:
-            raise Refused(f"No database is open ({self.db}); quit and start the dashboard again.")
+            raise Refused(f"No database is open ({self.shown}); quit and start the dashboard again.")
         return action(engine)
 
     def replace(self, scenario: Scenario) -> None:

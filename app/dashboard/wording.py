@@ -44,7 +44,7 @@ def retry_anyway_question(unresolved: CauseUnresolved, order: OrderSummary | Non
             f"retry now would likely fail again and send {customer} another notice.")
 
 
-def load_question(scenario_name: str, db: object, orders: int, in_flight: int) -> str:
+def load_question(scenario_name: str, db: str, orders: int, in_flight: int) -> str:
     """What loading a scenario drops, before the operator says yes."""
     question = (f"Loading “{scenario_name}” replaces everything in {db}: "
                 f"{plural(orders, 'order')} with their history, the stock and the accounts.")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -29,7 +27,7 @@ PANES = (
 )
 
 
-def help_text(db: Path) -> Table:
+def help_text(db: str) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
@@ -49,7 +47,7 @@ def help_text(db: Path) -> Table:
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close", show=False)]
 
-    def __init__(self, db: Path) -> None:
+    def __init__(self, db: str) -> None:
         super().__init__()
         self._db = db
 

@@ -260,7 +260,7 @@ class MainScreen(PartsHost):
         self.app.push_screen(AuditFindingsScreen(self.audit_schedule.verdict))
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(self.session.db))
+        self.app.push_screen(HelpScreen(self.session.shown))
 
     def action_trends(self) -> None:
         self.app.push_screen(TrendsScreen(self.session))

@@ -29,7 +29,7 @@ class ScenarioPicker(ModalScreen[Scenario | None]):
 
     BINDINGS = [Binding("escape", "dismiss", "Close", show=False)]
 
-    def __init__(self, db: Path) -> None:
+    def __init__(self, db: str) -> None:
         super().__init__()
         self._db = db
         self._library = {path.stem: read(path) for path in library()}

@@ -169,7 +169,7 @@ class OperatorActions:
         self.dialog(AmountPrompt(title, fields, "restock"), restock)
 
     def load(self) -> None:
-        self.dialog(ScenarioPicker(self._screen.session.db), self._confirm_load)
+        self.dialog(ScenarioPicker(self._screen.session.shown), self._confirm_load)
 
     def _confirm_load(self, scenario: Scenario | None) -> None:
         if scenario is None:
@@ -179,7 +179,7 @@ class OperatorActions:
         if self._feed.scenario is None and not orders:
             self._load(scenario)  # an empty database: nothing to lose
             return
-        question = load_question(scenario.name, screen.session.db, orders, in_flight)
+        question = load_question(scenario.name, screen.session.shown, orders, in_flight)
         self.confirm(ConfirmScreen("Replace the database?", question, "Load"), lambda: self._load(scenario))
 
     def _load(self, scenario: Scenario) -> None:
