@@ -3,7 +3,7 @@
 #                afterwards the database as it was left
 #   make demo  - the dashboard on the demo scenario loaded afresh (replaces the demo database)
 #   make check - ruff over the checkout, mypy --strict over app, actors and storage
-#   make test  - check, then the whole suite (under CI=true a PostgreSQL that cannot start fails it)
+#   make test  - check and the whole suite, side by side (under CI=true a PostgreSQL that cannot start fails it)
 #   make test-quick - the suite without the PostgreSQL tests, for a fast loop
 PYTHON ?= python3
 VENV := .venv
@@ -18,7 +18,7 @@ DEMO_DB := $(VENV)/demo.db
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --no-compile -e '.[test]'  # modules compile as first imported
 	touch $(STAMP)
 
 # Loads the demo only when there is no database yet, so a second `make run` keeps your work.
@@ -34,13 +34,17 @@ check: $(STAMP)
 	$(BIN)/mypy --strict app actors storage
 
 # Twice as many test processes as cores: a third of the suite waits on the clock (outages,
-# takeovers), and those tests go first (tests/conftest.py) so the rest works meanwhile. Each
-# process is handed one test at a time as it frees up, so the waiting tests spread over all of
-# them instead of queueing in the first process's batch.
+# takeovers), and those tests are spread through the run (tests/conftest.py) so the rest works
+# meanwhile. Each process is handed one test at a time as it frees up, so the waiting tests go
+# to whichever is free instead of queueing in one process's batch. The check runs beside the
+# suite, on the core its waiting leaves free; either failing fails the target.
 TEST_PROCESSES ?= $(shell echo $$(( $$(nproc) * 2 )))
 
-test: check
-	$(BIN)/python -m pytest -q -n $(TEST_PROCESSES) --maxschedchunk 1
+test: $(STAMP)
+	@$(MAKE) --no-print-directory check > $(VENV)/check.log 2>&1 & checking=$$!; \
+	$(BIN)/python -m pytest -q -n $(TEST_PROCESSES) --maxschedchunk 1; tested=$$?; \
+	wait $$checking; checked=$$?; cat $(VENV)/check.log; \
+	[ $$checked -eq 0 ] && exit $$tested || exit $$checked
 
 test-quick: $(STAMP)
 	$(BIN)/python -m pytest -q -n auto -m 'not postgres'

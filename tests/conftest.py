@@ -31,9 +31,15 @@ EngineFactory = Callable[..., Engine]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests that mostly wait on the clock go first: under `-n` their waiting then overlaps
-    the rest of the suite's work instead of ending the run alone."""
-    items.sort(key=lambda item: item.get_closest_marker("waits") is None)
+    """The tests that mostly wait on the clock are spread over the first two thirds of the run,
+    one every so many tests: under `-n` each then waits while the other processes work, rather
+    than all waiting together at the start (cores idle) or ending the run alone."""
+    waiting = [item for item in items if item.get_closest_marker("waits") is not None]
+    working = [item for item in items if item.get_closest_marker("waits") is None]
+    spacing = max(1, 2 * len(working) // (3 * max(1, len(waiting))))
+    for place, item in enumerate(waiting):
+        working.insert(place * (spacing + 1), item)
+    items[:] = working
 
 
 @pytest.fixture

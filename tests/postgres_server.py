@@ -17,7 +17,7 @@ from typing import IO, Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]  # the repository
 READY = "takes orders from"  # the worker's line once it dequeues
 CRASHED = "injected crash"  # the worker's last line when a scripted crash kills it
 _CONNECTIONS = 400  # pgserver's default of 100 is too few for three workers and the tests

@@ -77,8 +77,10 @@ def test_a_killed_worker_is_taken_over_without_any_command(cli: Cli, postgres_se
     live = _start(started, url, "live", tmp_path).wait_ready()
     doomed = _start(started, url, "doomed", tmp_path).wait_ready()
     create_database(url, parse_scenario(mixed_world(60, seed=21, latency_ms=_LATENCY), "kill"), replace=True)
-    held = _wait_for(lambda: _in_flight_on(url, "doomed", at_least=3))
+    _wait_for(lambda: _in_flight_on(url, "doomed", at_least=3))
     doomed.kill()
+    held = _in_flight_on(url, "doomed", at_least=1)  # read once it is dead: it may settle some up to then
+    assert held
     _wait_for(lambda: _state(url, "doomed") == "lost")
     report = _settled_and_clean(cli, url)
     said = _took_over(live, "doomed")
