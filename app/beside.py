@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from actors import is_database_url
+
 # An AF_UNIX address is at most 108 bytes: a longer path is reached through its directory's
 # descriptor (Linux's /proc/self/fd), which is as private as the path itself.
 _LONGEST_ADDRESS = 100
@@ -61,6 +63,18 @@ def _address(path: Path) -> Iterator[str]:
         yield f"/proc/self/fd/{directory}/{path.name}"
     finally:
         os.close(directory)
+
+
+def listen(db: Path | str, handle: Handler) -> Listener | None:
+    """A Listener for the database file this process holds. None for a PostgreSQL database,
+    which every process opens itself, and where no socket can be made (a folder we may not
+    write in): the database's lock then refuses other processes as before."""
+    if is_database_url(db):
+        return None
+    try:
+        return Listener(Path(db), handle)
+    except OSError:
+        return None
 
 
 class Listener:

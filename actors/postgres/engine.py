@@ -127,10 +127,11 @@ class PostgresEngine:
 
     def _read_meta(self) -> Meta:
         with self._db.connect() as connection:
-            if not has_tables(connection) or read_meta(connection, self.path).scenario is None:
-                self._db.dispose()
-                raise not_an_ordersaga_database(self.path)
-            return read_meta(connection, self.path)
+            meta = read_meta(connection, self.path) if has_tables(connection) else None
+        if meta is None or meta.scenario is None:
+            self._db.dispose()
+            raise not_an_ordersaga_database(self.path)
+        return meta
 
     @classmethod
     def open(cls, url: str, **kwargs: Any) -> PostgresEngine:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import cast
 
 from actors import SagaEngine, is_database_url
-from app.beside import Answer, Listener, ask
+from app.beside import Answer, Listener, ask, listen
 
 # The commands that change a database: the only ones a holder carries out for another process.
 CHANGING = frozenset({"retry", "cancel", "edit", "top-up", "restock"})
@@ -71,13 +71,8 @@ class _Listening:
 def listening(db: Path | str, engine: SagaEngine, serve: Callable[[list[str], SagaEngine], Answer]) -> SagaEngine:
     """The engine, serving other processes' changing commands until it is closed (only `with`
     uses the result); a PostgreSQL database needs none of it: every process opens it."""
-    if is_database_url(db):
-        return engine
-    try:
-        listener = Listener(Path(db), lambda argv: serve(argv, engine))
-    except OSError:  # a folder we may not create the socket in: the lock refuses others as before
-        return engine
-    return cast(SagaEngine, _Listening(engine, listener))
+    listener = listen(db, lambda argv: serve(argv, engine))
+    return engine if listener is None else cast(SagaEngine, _Listening(engine, listener))
 
 
 def forwarded(args: argparse.Namespace, argv: list[str]) -> int | None:

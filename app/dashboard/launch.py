@@ -8,9 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
-from actors import Refused, SagaEngine, is_database_url
+from actors import Refused, SagaEngine
 from app import collector
-from app.beside import Answer, Listener
+from app.beside import Answer, Listener, listen
 from app.dashboard.app import SagaDashboard, make_dashboard
 from app.scenario import load_scenario
 
@@ -27,12 +27,7 @@ def listening_beside(app: SagaDashboard, serve: Serve) -> Listener | None:
         except Refused as refusal:  # no database open: the dashboard is closing
             return Answer(2, "", f"ordersaga: {refusal}\n")
 
-    if is_database_url(app.session.db):
-        return None
-    try:
-        return Listener(Path(app.session.db), carry_out)
-    except OSError:
-        return None
+    return listen(app.session.db, carry_out)
 
 
 def run_dashboard(db: Path | str, scenario: str | None, operator: str | None, serve: Serve) -> NoReturn:
